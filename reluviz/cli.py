@@ -1,0 +1,140 @@
+"""Command line: ``reluviz`` (the app), ``reluviz train`` (headless history), ``reluviz export``.
+
+Bad input never shows a traceback: it prints one line ``reluviz: error: ...`` and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reluviz.core.config import ConfigError, TrainConfig
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse's own convention)
+        self.exit(EXIT_USAGE, f"reluviz: error: {message}\n")
+
+
+def _add_config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", help="start from a preset in resources/presets (e.g. notebook, dance)")
+    p.add_argument("--config", metavar="FILE", help="JSON file of settings (applied after the preset)")
+    p.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                   help=f"override one setting; KEY is one of: {', '.join(TrainConfig.field_names())}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="reluviz", description="Watch a ReLU network learn a 1-D function.")
+    _add_config_args(parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train headless and write a history .npz file")
+    _add_config_args(train)
+    train.add_argument("--steps", type=int, help="number of updates (default: the config's steps)")
+    train.add_argument("--every", type=int, default=1, help="record every K-th step (default 1)")
+    train.add_argument("--record-batches", action="store_true", help="also store the minibatch indices (needs --every 1)")
+    train.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the history")
+    train.add_argument("--quiet", action="store_true", help="no progress line")
+
+    export = sub.add_parser("export", help="train headless and render frames to PNG/GIF/MP4")
+    _add_config_args(export)
+    export.add_argument("--steps", type=int, help="number of updates (default: the config's steps)")
+    spacing = export.add_mutually_exclusive_group()
+    spacing.add_argument("--every", type=int, help="one frame every K steps")
+    spacing.add_argument("--frames", type=int, help="number of frames (with --spacing)")
+    export.add_argument("--spacing", choices=("linear", "log"), default="linear",
+                        help="with --frames: even steps, or log-spaced (early fast change and late dance alike)")
+    export.add_argument("--size", default="1280x720", help="frame size WxH in pixels (default 1280x720)")
+    export.add_argument("--fps", type=float, default=20.0, help="frames per second for GIF/MP4 (default 20)")
+    export.add_argument("--panels", default="main,loss", help="comma list of panels: main, loss (default both)")
+    export.add_argument("--no-caption", action="store_true", help="leave out the step / lr / loss caption")
+    export.add_argument("--force", action="store_true", help="overwrite an existing output")
+    export.add_argument("--out", required=True, help="PATH.gif, PATH.mp4, or a directory for PNG frames")
+    export.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Preset, then config file, then ``--set`` assignments, each over the last."""
+    config = TrainConfig.from_preset(args.preset) if args.preset else TrainConfig()
+    if args.config:
+        file_config = TrainConfig.from_json_file(args.config)
+        defaults = TrainConfig().to_dict()
+        changed = {k: v for k, v in file_config.to_dict().items() if v != defaults[k]}
+        config = config.updated(changed)
+    if args.assignments:
+        config = config.with_assignments(args.assignments)
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        if args.command == "train":
+            return _train(config, args)
+        if args.command == "export":
+            from reluviz.export.command import export_command
+
+            return export_command(config, args)
+        return _launch_app(config, args)
+    except ConfigError as exc:
+        print(f"reluviz: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("reluviz: interrupted", file=sys.stderr)
+        return 130
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr (silent when stderr is not a terminal or ``quiet``)."""
+
+    def __init__(self, label: str, quiet: bool = False):
+        self.label = label
+        self.enabled = not quiet and sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        frac = done / total if total else 1.0
+        bar = "#" * int(30 * frac)
+        sys.stderr.write(f"\r{self.label} [{bar:<30}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _train(config: TrainConfig, args: argparse.Namespace) -> int:
+    from reluviz.core.recording import record_run, write_npz
+
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise ConfigError(f"--out must end in .npz, got {out.name}")
+    recording = record_run(config, steps=args.steps, every=args.every, record_batches=args.record_batches,
+                           progress=TerminalProgress("training", args.quiet))
+    write_npz(out, recording.arrays)
+    final = recording.arrays
+    if recording.stop_reason:
+        print(f"reluviz: stopped early: {recording.stop_reason}", file=sys.stderr)
+    print(f"wrote {out} ({len(final['step'])} steps recorded, last step {int(final['step'][-1])}, "
+          f"train loss {float(final['train_loss'][-1]):.4g}, test loss {float(final['test_loss'][-1]):.4g})")
+    return 0
+
+
+def _launch_app(config: TrainConfig, args: argparse.Namespace) -> int:
+    try:
+        from reluviz.gui.app import run_app
+    except ImportError as exc:
+        print(f"reluviz: the desktop app is not available here ({exc}); "
+              "use `reluviz train` or `reluviz export` for headless work", file=sys.stderr)
+        return 1
+    explicit = bool(args.preset or args.config or args.assignments)
+    return run_app(config if explicit else None, preset=args.preset)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

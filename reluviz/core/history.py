@@ -1,0 +1,153 @@
+"""History: recorded training states in preallocated columns, bounded in memory, scrubbable.
+
+Rows hold (step, state (R, S), batch (R, B), batch_loss (R,), lr (R,), diverged (R,)). The store
+has ``capacity`` rows, fixed at creation from a byte budget (``budget_bytes``, default 128 MiB,
+shown by ``nbytes``). Thinning rule, documented for users and tested:
+
+* every recorded step is kept until the store is full;
+* when it fills, the newest half of the rows stays as it is, and among the older rows only steps
+  that are multiples of ``stride`` survive, where ``stride`` doubles (2, 4, 8, ...) until at least
+  a quarter of the store is free. Step 0 (the initialisation) is always kept.
+
+So the recent past is always dense (step back works one update at a time), and the far past is
+kept at an even, coarser spacing. ``at(step)`` returns the nearest kept step at or before ``step``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reluviz.core.model import Layout
+from reluviz.core.snapshot import Snapshot
+
+DEFAULT_BUDGET = 128 * 2**20
+
+
+class History:
+    """Recorded snapshots of one trainer (R runs), oldest first."""
+
+    def __init__(self, layout: Layout, runs: int, state_size: int, batch: int,
+                 budget_bytes: int = DEFAULT_BUDGET, min_rows: int = 64):
+        self.layout = layout
+        self.runs, self.state_size, self.batch_size = runs, state_size, batch
+        row = 8 * (1 + runs * (state_size + batch + 2)) + runs
+        self.capacity = max(min_rows, int(budget_bytes // row))
+        self._step = np.zeros(self.capacity, dtype=np.int64)
+        self._state = np.zeros((self.capacity, runs, state_size))
+        self._batch = np.zeros((self.capacity, runs, batch), dtype=np.int64)
+        self._loss = np.zeros((self.capacity, runs))
+        self._lr = np.zeros((self.capacity, runs))
+        self._diverged = np.zeros((self.capacity, runs), dtype=bool)
+        self._n = 0
+        self.stride = 1
+
+    @classmethod
+    def for_trainer(cls, trainer, budget_bytes: int = DEFAULT_BUDGET) -> "History":
+        return cls(trainer.layout, trainer.runs, trainer.state.shape[1], trainer.batch_size, budget_bytes)
+
+    # ------------------------------------------------------------------ writing
+    def record(self, step: int, state: np.ndarray, batch: np.ndarray, batch_loss: np.ndarray,
+               lr: np.ndarray, diverged: np.ndarray) -> None:
+        """Append one step (a ``Trainer.run`` ``on_step`` sink). Steps must increase."""
+        n = self._n
+        if n and step <= self._step[n - 1]:
+            self.truncate_after(step - 1)
+            n = self._n
+        if n == self.capacity:
+            self._thin()
+            n = self._n
+        if state.shape[1] != self.state_size or batch.shape[1] != self.batch_size:
+            raise ValueError("history rows must keep one shape; start a new History after reconfiguring")
+        self._step[n] = step
+        self._state[n] = state
+        self._batch[n] = batch
+        self._loss[n] = batch_loss
+        self._lr[n] = lr
+        self._diverged[n] = diverged
+        self._n = n + 1
+
+    def record_snapshot(self, snap: Snapshot) -> None:
+        self.record(snap.step, snap.state, snap.batch, snap.batch_loss, snap.lr, snap.diverged)
+
+    def truncate_after(self, step: int) -> None:
+        """Forget every row after ``step`` (resume from here discards the future)."""
+        self._n = int(np.searchsorted(self._step[: self._n], step, side="right"))
+
+    def _thin(self) -> None:
+        n = self._n
+        recent = n - n // 2
+        old_steps = self._step[: n - recent]
+        stride = self.stride
+        while True:
+            stride *= 2
+            keep_old = np.flatnonzero(old_steps % stride == 0)
+            if len(keep_old) + recent <= (3 * self.capacity) // 4 or len(keep_old) <= 1:
+                break
+        keep = np.concatenate([keep_old, np.arange(n - recent, n)])
+        for col in (self._step, self._state, self._batch, self._loss, self._lr, self._diverged):
+            col[: len(keep)] = col[keep]
+        self._n = len(keep)
+        self.stride = stride
+
+    # ------------------------------------------------------------------ reading
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the preallocated columns (the memory bound)."""
+        return sum(a.nbytes for a in (self._step, self._state, self._batch, self._loss, self._lr, self._diverged))
+
+    @property
+    def steps(self) -> np.ndarray:
+        """(T,) recorded steps, increasing (read-only view)."""
+        v = self._step[: self._n]
+        v.flags.writeable = False
+        return v
+
+    @property
+    def batch_losses(self) -> np.ndarray:
+        """(T, R) minibatch loss at each recorded step."""
+        return self._loss[: self._n]
+
+    @property
+    def lrs(self) -> np.ndarray:
+        """(T, R) learning rate of the update after each recorded step."""
+        return self._lr[: self._n]
+
+    @property
+    def params(self) -> np.ndarray:
+        """(T, R, P) recorded parameters (view; do not write)."""
+        return self._state[: self._n, :, : self.layout.size]
+
+    @property
+    def batches(self) -> np.ndarray:
+        """(T, R, B) minibatch indices of the update after each recorded step."""
+        return self._batch[: self._n]
+
+    def index_at(self, step: int) -> int:
+        """Row of the nearest recorded step at or before ``step`` (0 if before the first)."""
+        if self._n == 0:
+            raise IndexError("history is empty")
+        i = int(np.searchsorted(self._step[: self._n], step, side="right")) - 1
+        return max(i, 0)
+
+    def row(self, i: int) -> Snapshot:
+        if not -self._n <= i < self._n:
+            raise IndexError(f"row {i} out of range for {self._n} rows")
+        i %= self._n
+        return Snapshot.create(self._step[i], self.layout, self._state[i], self._batch[i], self._loss[i],
+                               self._lr[i], self._diverged[i])
+
+    def at(self, step: int) -> Snapshot:
+        """Snapshot of the nearest recorded step at or before ``step``."""
+        return self.row(self.index_at(step))
+
+    def latest(self) -> Snapshot:
+        return self.row(self._n - 1)
+
+    def first_step(self) -> int:
+        return int(self._step[0]) if self._n else 0
+
+    def last_step(self) -> int:
+        return int(self._step[self._n - 1]) if self._n else 0

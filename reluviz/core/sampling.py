@@ -1,0 +1,62 @@
+"""Minibatch indices as a pure function of (sample_seed, step): drawn in blocks, never stateful.
+
+The indices of step t depend only on the seed and t, so running N steps at once, N single steps,
+or resuming from a snapshot all see exactly the same batches, and nothing about the sampler has to
+be saved. Blocks of ``BLOCK`` steps are drawn with one RNG call, aligned to multiples of ``BLOCK``.
+
+* ``replacement``: each step draws B indices uniformly with replacement (the course notebook).
+* ``shuffle``: epochs without replacement. The stream of indices is a concatenation of fresh
+  permutations of 0..n-1 (one per epoch) cut into consecutive chunks of B, so each point is seen
+  exactly once per n samples even when B does not divide n (a batch may straddle two epochs).
+* ``sequential``: 0, 1, ..., n-1, 0, 1, ... cut into chunks of B.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BLOCK = 1024
+
+
+def block_indices(sampling: str, seed: int, n: int, batch: int, block: int) -> np.ndarray:
+    """Indices for steps [block*BLOCK, (block+1)*BLOCK): int64 array (BLOCK, batch)."""
+    if sampling == "replacement":
+        return np.random.default_rng([seed, 2, block]).integers(0, n, size=(BLOCK, batch))
+    start = block * BLOCK * batch
+    pos = np.arange(start, start + BLOCK * batch, dtype=np.int64)
+    if sampling == "sequential":
+        return (pos % n).reshape(BLOCK, batch)
+    if sampling == "shuffle":
+        epochs = pos // n
+        out = np.empty_like(pos)
+        for e in range(int(epochs[0]), int(epochs[-1]) + 1):
+            sel = epochs == e
+            perm = np.random.default_rng([seed, 4, e]).permutation(n)
+            out[sel] = perm[pos[sel] - e * n]
+        return out.reshape(BLOCK, batch)
+    raise ValueError(f"unknown sampling {sampling!r}")
+
+
+def batch_at(sampling: str, seed: int, n: int, batch: int, step: int) -> np.ndarray:
+    """Indices used for the update from ``step`` to ``step + 1``: int64 (batch,)."""
+    return block_indices(sampling, seed, n, batch, step // BLOCK)[step % BLOCK]
+
+
+class BatchStream:
+    """Indices for R runs (one seed each), served block by block; ``at(t)`` -> (R, B) view."""
+
+    def __init__(self, sampling: str, seeds: np.ndarray, n: int, batch: int):
+        self.sampling, self.seeds, self.n, self.batch = sampling, [int(s) for s in seeds], n, batch
+        self._block = -1
+        self._data = np.empty((BLOCK, len(self.seeds), batch), dtype=np.int64)
+
+    def at(self, step: int) -> np.ndarray:
+        block = step // BLOCK
+        if block != self._block:
+            for r, seed in enumerate(self.seeds):
+                if r and seed == self.seeds[0]:
+                    self._data[:, r] = self._data[:, 0]
+                else:
+                    self._data[:, r] = block_indices(self.sampling, seed, self.n, self.batch, block)
+            self._block = block
+        return self._data[step % BLOCK]
