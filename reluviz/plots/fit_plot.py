@@ -1,0 +1,194 @@
+"""The main plot: data, true function, prediction, every unit's elbow and the current minibatch.
+
+Items are created once in ``__init__`` and updated with ``setData`` on each snapshot. Axis ranges
+are fixed from the data (no jumping autoscale while training); the user may still zoom and pan,
+and ``reset_view`` puts the fixed range back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore
+
+from reluviz.core.data import Dataset
+from reluviz.core.snapshot import Snapshot
+from reluviz.plots import theme
+
+CURVE_POINTS = 400
+
+
+def _concat_rows(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Curves (K, G) on grid x (G,) as one NaN-separated polyline (K * (G + 1),)."""
+    k, g = rows.shape
+    if k == 0:
+        return np.empty(0), np.empty(0)
+    xs = np.empty((k, g + 1))
+    ys = np.empty((k, g + 1))
+    xs[:, :g] = x
+    xs[:, g] = np.nan
+    ys[:, :g] = rows
+    ys[:, g] = np.nan
+    return xs.ravel(), ys.ravel()
+
+
+class FitPlot(QtCore.QObject):
+    """Draws a snapshot of a relu net (or a constant / linear model) on ``plot``.
+
+    Signals: ``unitClicked(int)`` when the user clicks an elbow marker (-1 clears the selection).
+    """
+
+    unitClicked = QtCore.Signal(int)
+
+    def __init__(self, plot: pg.PlotItem):
+        super().__init__(plot)  # owned by the plot item, so Qt tears both down together
+        self.plot = plot
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("bottom", "x")
+        plot.setLabel("left", "y")
+        theme.style_axes(plot)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        self.legend = plot.addLegend(offset=(10, 10), labelTextSize="10pt")
+        self.truth = plot.plot(pen=theme.pen(theme.TRUTH, 2.5, "dash"), name="true function")
+        self.test = pg.ScatterPlotItem(size=3, pen=None, brush=theme.brush(theme.TEST_POINTS, 160))
+        self.train = pg.ScatterPlotItem(size=6, pen=None, brush=theme.brush(theme.TRAIN_POINTS, 170))
+        self.batch = pg.ScatterPlotItem(size=11, pen=theme.pen(theme.BATCH, 2.0), brush=None)
+        self.units_pos = pg.PlotCurveItem(pen=theme.pen(theme.POSITIVE, 1.2, alpha=170), connect="finite")
+        self.units_neg = pg.PlotCurveItem(pen=theme.pen(theme.NEGATIVE, 1.2, alpha=170), connect="finite")
+        self.units_dead = pg.PlotCurveItem(pen=theme.pen(theme.DEAD, 1.0, "dot"), connect="finite")
+        self.unit_selected = pg.PlotCurveItem(pen=theme.pen(theme.SELECTED, 3.0))
+        self.ghost = pg.PlotCurveItem(pen=theme.pen(theme.GHOST, 2.5, "dash"))
+        self.prediction = pg.PlotCurveItem(pen=theme.pen(theme.PREDICTION, 3.0))
+        self.elbows = pg.ScatterPlotItem(size=13, pen=pg.mkPen("w", width=0.8), hoverable=True, tip=self._elbow_tip)
+        self.elbow_trail = pg.PlotCurveItem(pen=theme.pen(theme.SELECTED, 1.5, alpha=200))
+        for item in (self.test, self.train, self.units_dead, self.units_pos, self.units_neg, self.unit_selected,
+                     self.ghost, self.prediction, self.batch, self.elbow_trail, self.elbows):
+            plot.addItem(item)
+        self.legend.addItem(self.train, "training data")
+        self.legend.addItem(self.batch, "minibatch")
+        self.legend.addItem(self.prediction, "network f(x)")
+        self.legend.addItem(self.units_pos, "unit, v > 0")
+        self.legend.addItem(self.units_neg, "unit, v &lt; 0")
+        self.legend.addItem(self.units_dead, "dead unit")
+        self.elbows.sigClicked.connect(self._on_elbow_clicked)
+        self.selected_unit: int | None = None
+        self.dataset: Dataset | None = None
+        self.grid = np.linspace(0.0, 1.0, CURVE_POINTS)
+        self._range = ((0.0, 1.0), (-1.0, 1.0))
+        self._elbow_info: list[str] = []
+        self.show_units = True
+        self.show_batch = True
+
+    # ------------------------------------------------------------------ data
+    def set_dataset(self, ds: Dataset) -> None:
+        """New data: points, true function and the fixed view range."""
+        self.dataset = ds
+        self.train.setData(ds.x_train, ds.y_train)
+        self.test.setData(ds.x_test, ds.y_test)
+        if ds.true_x is not None:
+            self.truth.setData(ds.true_x, ds.true_y)
+            self.truth.show()
+        else:
+            self.truth.setData([], [])
+        x0, x1 = ds.x_range
+        pad = 0.05 * (x1 - x0)
+        ys = np.concatenate([ds.y_train, ds.y_test])
+        y0, y1 = float(ys.min()), float(ys.max())
+        ypad = 0.25 * max(y1 - y0, 1e-6)
+        self._range = ((x0 - pad, x1 + pad), (y0 - ypad, y1 + ypad))
+        self.grid = np.linspace(x0 - pad, x1 + pad, CURVE_POINTS)
+        self.reset_view()
+
+    def reset_view(self) -> None:
+        (x0, x1), (y0, y1) = self._range
+        self.plot.vb.disableAutoRange()
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    @property
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        return self._range
+
+    def set_show_test(self, show: bool) -> None:
+        self.test.setVisible(show)
+
+    def set_show_units(self, show: bool) -> None:
+        self.show_units = show
+        for item in (self.units_pos, self.units_neg, self.units_dead, self.elbows):
+            item.setVisible(show)
+
+    def select_unit(self, unit: int | None) -> None:
+        self.selected_unit = unit
+        if unit is None:
+            self.unit_selected.setData([], [])
+            self.elbow_trail.setData([], [])
+
+    def set_elbow_trail(self, xs: np.ndarray) -> None:
+        """The selected unit's elbow positions over time (oldest first), drawn rising from the axis."""
+        (y0, y1) = self._range[1]
+        xs = np.asarray(xs, dtype=float)
+        finite = np.isfinite(xs)
+        ys = y0 + 0.02 * (y1 - y0) + np.linspace(0.12, 0.0, len(xs)) * (y1 - y0)
+        self.elbow_trail.setData(xs[finite], ys[finite])
+
+    # ------------------------------------------------------------------ drawing
+    def show_snapshot(self, snap: Snapshot, run: int = 0, ghost: Snapshot | None = None) -> None:
+        """Draw ``snap`` (run ``run``); ``ghost`` is a second run drawn faintly."""
+        ds = self.dataset
+        grid = self.grid
+        self.prediction.setData(grid, snap.predict(grid, run))
+        if ghost is not None:
+            self.ghost.setData(grid, ghost.predict(grid, 0))
+        else:
+            self.ghost.setData([], [])
+        if ds is not None and self.show_batch and snap.batch.shape[1] < ds.n:
+            idx = snap.batch[run]
+            self.batch.setData(ds.x_train[idx], ds.y_train[idx])
+        else:
+            self.batch.setData([], [])
+        if snap.layout.model != "relu":
+            for item in (self.units_pos, self.units_neg, self.units_dead, self.elbows, self.unit_selected):
+                item.setData([], [])
+            return
+        units = snap.units(grid, run)
+        v = snap.get("v", run)
+        dead = snap.dead_units(ds.x_train, run) if ds is not None else np.zeros(len(v), bool)
+        pos = (v >= 0) & ~dead
+        neg = (v < 0) & ~dead
+        self.units_pos.setData(*_concat_rows(grid, units[pos]), connect="finite")
+        self.units_neg.setData(*_concat_rows(grid, units[neg]), connect="finite")
+        self.units_dead.setData(*_concat_rows(grid, units[dead]), connect="finite")
+        if self.selected_unit is not None and self.selected_unit < len(v):
+            self.unit_selected.setData(grid, units[self.selected_unit])
+        self._draw_elbows(snap, run, v, dead)
+
+    def _draw_elbows(self, snap: Snapshot, run: int, v: np.ndarray, dead: np.ndarray) -> None:
+        (x0, x1), (y0, y1) = self._range
+        elbows = snap.elbows(run)
+        w = snap.get("w", run)
+        y = y0 + 0.02 * (y1 - y0)
+        shown = np.where(np.isfinite(elbows), np.clip(elbows, x0, x1), x0)
+        symbols = np.where(elbows < x0, "arrow_left", np.where(elbows > x1, "arrow_right", "t1"))
+        symbols = np.where(np.isfinite(elbows), symbols, "x")
+        colors = np.where(dead[:, None], theme.DEAD, np.where((v >= 0)[:, None], theme.POSITIVE, theme.NEGATIVE))
+        brushes = [pg.mkBrush(*c) for c in colors]
+        sizes = np.full(len(v), 13.0)
+        if self.selected_unit is not None and self.selected_unit < len(v):
+            sizes[self.selected_unit] = 20.0
+            brushes[self.selected_unit] = theme.brush(theme.SELECTED)
+        self._elbow_info = [
+            f"unit {j}: elbow x = {elbows[j]:.3g}, w = {w[j]:.3g}, v = {v[j]:.3g}, slope w*v = {w[j] * v[j]:.3g}"
+            + (" (dead)" if dead[j] else "")
+            for j in range(len(v))
+        ]
+        self.elbows.setData(x=shown, y=np.full(len(v), y), symbol=list(symbols), brush=brushes, size=sizes,
+                            data=np.arange(len(v)))
+
+    def _elbow_tip(self, x, y, data):
+        j = int(data)
+        return self._elbow_info[j] if j < len(self._elbow_info) else ""
+
+    def _on_elbow_clicked(self, _item, points, _event=None):
+        if len(points):
+            j = int(points[0].data())
+            self.unitClicked.emit(-1 if self.selected_unit == j else j)

@@ -1,0 +1,75 @@
+"""``TrainingView``: the fit plot above the loss panel, plus an optional caption line.
+
+It is a ``pg.GraphicsLayoutWidget`` so the app can embed it and the exporter can render it
+offscreen with ``grab()``: both show the same pixels. It draws a snapshot and loss arrays it is
+given; it computes nothing beyond what ``reluviz.core`` offers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from reluviz.core.data import Dataset
+from reluviz.core.history import History
+from reluviz.core.loss_trace import LossTrace
+from reluviz.core.snapshot import Snapshot
+from reluviz.plots import theme
+from reluviz.plots.fit_plot import FitPlot
+from reluviz.plots.loss_plot import LossPlot
+
+PANELS = ("main", "loss")
+
+
+class TrainingView(pg.GraphicsLayoutWidget):
+    """Fit plot (row 0) and loss panel (row 1); ``panels`` picks which are shown."""
+
+    def __init__(self, parent=None, panels: tuple[str, ...] = PANELS, caption: bool = False):
+        theme.configure_pyqtgraph()
+        super().__init__(parent)
+        self.setBackground(theme.BACKGROUND)
+        self.ci.setContentsMargins(6, 6, 6, 6)
+        self.caption = pg.LabelItem(justify="left", color=theme.FOREGROUND, size="12pt")
+        row = 0
+        if caption:
+            self.addItem(self.caption, row=row, col=0)
+            row += 1
+        self.fit_item = pg.PlotItem()
+        self.loss_item = pg.PlotItem()
+        self.fit = FitPlot(self.fit_item)
+        self.loss = LossPlot(self.loss_item)
+        self.panels = tuple(panels)
+        if "main" in panels:
+            self.addItem(self.fit_item, row=row, col=0)
+            row += 1
+        if "loss" in panels:
+            self.addItem(self.loss_item, row=row, col=0)
+        if "main" in panels and "loss" in panels:
+            self.ci.layout.setRowStretchFactor(row - 1, 3)
+            self.ci.layout.setRowStretchFactor(row, 2)
+        self.loss.attach_hover()
+
+    def set_dataset(self, ds: Dataset) -> None:
+        self.fit.set_dataset(ds)
+
+    def show_snapshot(self, snap: Snapshot, ghost: Snapshot | None = None) -> None:
+        self.fit.show_snapshot(snap, ghost=ghost)
+        self.loss.set_cursor(snap.step)
+
+    def show_losses(self, history: History, trace: LossTrace, run: int = 0, upto: int | None = None) -> None:
+        """Loss panel from the history's minibatch losses and the trace's train/test losses."""
+        steps = history.steps
+        batch = history.batch_losses[:, run]
+        lrs = history.lrs[:, run]
+        tsteps, train, test = trace.steps, trace.train, trace.test
+        if upto is not None:
+            k = int(np.searchsorted(steps, upto, side="right"))
+            steps, batch, lrs = steps[:k], batch[:k], lrs[:k]
+            j = int(np.searchsorted(tsteps, upto, side="right"))
+            tsteps, train, test = tsteps[:j], train[:j], test[:j]
+        self.loss.set_data(steps, batch, tsteps, train, test, lrs)
+        if len(steps):
+            self.loss_item.setXRange(0, max(float(steps[-1]), 10.0), padding=0.02)
+
+    def set_caption(self, text: str) -> None:
+        self.caption.setText(text)
