@@ -1,0 +1,120 @@
+"""Votes: the worksheet's per-point gradient terms, their sums, and the minibatch gradient."""
+
+import numpy as np
+import pytest
+
+from reluviz.core import TrainConfig, Trainer, make_dataset
+from reluviz.core.model import Layout, point_gradients
+from reluviz.core.optimum import optimum
+from reluviz.core.votes import compute_votes, select_columns, votes_at
+
+
+def _exactish(a, b):
+    np.testing.assert_allclose(a, b, rtol=1e-14, atol=0)
+
+
+def test_constant_model_votes_are_2_over_n_theta_minus_y():
+    cfg = TrainConfig.from_preset("constant-model")
+    ds = make_dataset(cfg)
+    x, y, n = ds.x_train, ds.y_train, ds.n
+    theta = 0.37
+    v = compute_votes(Layout("constant", 0), np.array([theta]), x, y)
+    assert v.names == ("theta",) and v.votes.shape == (n, 1)
+    _exactish(v.votes[:, 0], 2.0 / n * (theta - y))
+    _exactish(v.full_sum[0], 2.0 * (theta - np.mean(y)))
+    # every point with the same error gets the same vote, whatever its x
+    y2 = np.full(n, 1.0)
+    v2 = compute_votes(Layout("constant", 0), np.array([theta]), x, y2)
+    assert np.all(v2.votes == v2.votes[0])
+
+
+def test_linear_model_votes_are_2_over_n_error_times_x():
+    cfg = TrainConfig.from_preset("linear-model")
+    ds = make_dataset(cfg)
+    x, y, n = ds.x_train, ds.y_train, ds.n
+    theta = -0.8
+    v = compute_votes(Layout("linear", 0), np.array([theta]), x, y)
+    _exactish(v.votes[:, 0], 2.0 / n * (theta * x - y) * x)
+    # same error, bigger x: proportionally bigger vote
+    v2 = compute_votes(Layout("linear", 0), np.array([1.0]), np.array([0.5, 1.0]), np.array([0.0, 0.5]))
+    assert v2.votes[1, 0] == pytest.approx(2 * v2.votes[0, 0])
+
+
+@pytest.mark.parametrize("preset", ["constant-model", "linear-model", "dance"])
+def test_votes_balance_at_the_optimum_and_not_elsewhere(preset):
+    cfg = TrainConfig.from_preset(preset)
+    tr = Trainer(cfg)
+    ds, layout = tr.dataset, tr.layout
+    opt = optimum(cfg, ds, tr.params[0].copy())
+    trainable = np.flatnonzero(opt.mask)
+    at_opt = compute_votes(layout, opt.params, ds.x_train, ds.y_train, select=trainable)
+    away = compute_votes(layout, tr.params[0], ds.x_train, ds.y_train, select=trainable)
+    scale = np.abs(at_opt.votes).sum(axis=0).max()
+    assert np.abs(at_opt.full_sum).max() < 1e-9 * scale
+    assert np.abs(away.full_sum).max() > 1e-3
+    # ...but a minibatch's votes do not balance there
+    batch = np.random.default_rng(1).integers(0, ds.n, cfg.batch_size)
+    at_opt_b = compute_votes(layout, opt.params, ds.x_train, ds.y_train, batch=batch, select=trainable)
+    assert np.abs(at_opt_b.batch_sum).max() > 1e3 * np.abs(at_opt.full_sum).max()
+
+
+def test_ridge_votes_balance_with_the_decay_term():
+    wd = 0.05
+    cfg = TrainConfig.from_preset("dance").updated({"weight_decay": wd})
+    tr = Trainer(cfg)
+    opt = optimum(cfg, tr.dataset, tr.params[0].copy())
+    v = compute_votes(tr.layout, opt.params, tr.dataset.x_train, tr.dataset.y_train, select=["v", "c"],
+                      weight_decay=wd)
+    assert np.abs(v.full_sum).max() > 1e-3  # the data alone does not balance...
+    assert np.abs(v.full_gradient).max() < 1e-12  # ...the regulariser's vote closes the sum
+
+
+def test_batch_sum_is_the_minibatch_gradient_with_repeats():
+    rng = np.random.default_rng(0)
+    layout = Layout("relu", 5)
+    x, y = rng.uniform(0, 1, 30), rng.standard_normal(30)
+    p = rng.standard_normal(layout.size)
+    batch = np.array([3, 7, 7, 12, 29, 3, 3, 0])
+    v = compute_votes(layout, p, x, y, batch=batch)
+    ref = point_gradients(layout, p, x[batch], y[batch]).sum(axis=0)  # mean-loss gradient over the batch
+    np.testing.assert_allclose(v.batch_sum, ref, rtol=1e-12, atol=1e-15)
+    assert v.batch_counts[3] == 3 and v.batch_counts[7] == 2 and v.batch_counts.sum() == 8
+    assert v.batch_mask.sum() == 5
+    np.testing.assert_allclose(v.batch_votes.sum(axis=0), v.batch_sum, rtol=1e-12, atol=1e-15)
+    assert np.all(v.batch_votes[~v.batch_mask] == 0)
+    # averaged over all N single-point batches, the minibatch gradient is the full gradient
+    singles = np.mean([compute_votes(layout, p, x, y, batch=[i]).batch_sum for i in range(30)], axis=0)
+    np.testing.assert_allclose(singles, v.full_sum, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("preset", ["linear-model", "dance"])
+def test_batch_gradient_is_what_the_sgd_step_uses(preset):
+    cfg = TrainConfig.from_preset(preset).updated({"weight_decay": 0.01})
+    tr = Trainer(cfg)
+    tr.run(7)
+    snap = tr.snapshot()
+    v = votes_at(snap, tr.dataset.x_train, tr.dataset.y_train, weight_decay=cfg.weight_decay)
+    before = tr.params[0].copy()
+    tr.run(1)
+    step = tr.params[0] - before
+    mask = tr.layout.mask(cfg.train)
+    np.testing.assert_allclose(step, -snap.lr[0] * v.batch_gradient * mask, rtol=1e-10, atol=1e-15)
+
+
+def test_full_batch_snapshot_batch_sum_equals_full_sum():
+    cfg = TrainConfig.from_preset("linear-model").updated({"batch_size": 0})
+    tr = Trainer(cfg)
+    v = votes_at(tr.snapshot(), tr.dataset.x_train, tr.dataset.y_train)
+    assert v.batch_size == tr.dataset.n
+    np.testing.assert_allclose(v.batch_sum, v.full_sum, rtol=1e-13)
+
+
+def test_select_columns_by_name():
+    layout = Layout("relu", 3)
+    assert select_columns(layout, "v[2]").tolist() == [8]
+    assert select_columns(layout, ["w", "c"]).tolist() == [0, 2, 4, 9]
+    assert select_columns(layout, None).tolist() == list(range(10))
+    with pytest.raises(KeyError):
+        select_columns(layout, "theta")
+    v = compute_votes(layout, np.ones(10), np.linspace(0, 1, 4), np.zeros(4), select=["b[1]", "c"])
+    assert v.names == ("b[1]", "c") and v.column("c") == 1
