@@ -71,6 +71,10 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "installing reluviz and its Python dependencies into .venv"
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-    .venv/bin/python -m pip install -q -e ".[test]"
+    log=.venv/pip-install.log
+    if ! .venv/bin/python -m pip install -e ".[test]" >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        say "pip install failed (full log: $log)"; exit 1
+    fi
     echo "$want" > "$stamp"
 fi
