@@ -37,7 +37,7 @@ import numpy as np
 
 from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset
-from reluviz.core.model import Layout, mse
+from reluviz.core.model import Layout, mse, predict
 
 #: Rows per chunk when forming J^T J or Phi^T Phi, so memory stays bounded on big CSV data.
 _CHUNK_ELEMENTS = 2_000_000
@@ -148,7 +148,7 @@ def objective(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, 
 def objective_gradient(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, wd: float = 0.0,
                        mask: np.ndarray | None = None) -> np.ndarray:
     """Gradient of ``objective`` at params (P,) -> (P,), zero on frozen parameters."""
-    jtj, jtr, _ = _normal_equations(layout, params, x, y, np.arange(layout.size), need_jtj=False)
+    _, jtr, _ = _normal_equations(layout, params, x, y, np.arange(layout.size), need_jtj=False)
     g = (2.0 / len(x)) * jtr + wd * params
     return g if mask is None else g * mask
 
@@ -294,8 +294,6 @@ def jacobian(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarray:
 def _normal_equations(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, idx: np.ndarray,
                       need_jtj: bool = True) -> tuple[np.ndarray | None, np.ndarray, float]:
     """(J^T J, J^T r, r.r) restricted to columns ``idx``, accumulated in chunks of rows."""
-    from reluviz.core.model import predict
-
     k = len(idx)
     jtj = np.zeros((k, k)) if need_jtj else None
     jtr = np.zeros(k)
