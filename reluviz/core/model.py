@@ -14,6 +14,7 @@ relu'(0) = 0, as in torch: a point exactly on an elbow does not move that unit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -122,69 +123,148 @@ def point_gradients(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.nda
 class GradientWorkspace:
     """Preallocated buffers to compute minibatch loss and gradient for R runs without allocating.
 
-    ``xb1`` (R, B, 2) holds [x, 1] per minibatch point and ``yb`` (R, B) the labels; the caller
-    fills them (``np.take`` with ``out=``), then calls ``loss_and_grad``.
+    Two ways in:
+
+    * ``loss_and_grad(params, grad)``: the caller fills ``xb1`` (R, B, 2) with [x, 1] per
+      minibatch point and ``yb`` (R, B) with the labels (``np.take`` with ``out=``), then calls it.
+    * ``kernel(params, grad)``: for a hot loop. Binds the parameter and gradient buffers once and
+      returns ``k(x1t, x1ts, yb) -> loss`` that takes the minibatch as ``x1t`` (R, 2, B) rows
+      [x; 1], ``x1ts = (2 / B) * x1t`` and ``yb`` (R, B). ``loss_and_grad`` runs the same kernel,
+      so both give the same numbers bit for bit.
+
+    The returned losses (R,) are a live buffer (copy to keep).
     """
 
     def __init__(self, layout: Layout, runs: int, batch: int):
         self.layout = layout
+        self.runs, self.batch = runs, batch
         r, b, h = runs, batch, max(layout.width, 1)
+        self.scale = 2.0 / b  # d(mean squared error)/d(residual) = (2 / B) residual
         self.xb1 = np.ones((r, b, 2))
         self.yb = np.empty((r, b))
-        self.res = np.empty((r, b))  # residual, then scaled to dL/dy_hat
+        self.res = np.empty((r, b))  # residual y_hat - y
         self.loss = np.empty(r)
+        self._x1t = np.ones((r, 2, b))
+        self._x1ts = np.empty((r, 2, b))
         if layout.model == "relu":
-            self.pre = np.empty((r, b, h))
-            self.mask = np.empty((r, b, h))
-            self.u = np.empty((r, h, 2))  # [w_j v_j, b_j v_j]
-            self.m = np.empty((r, b, 2))
-            self.g2 = np.empty((r, b, 2))
-            self.n = np.empty((r, h, 2))
-            self.tmp_h = np.empty((r, h))
+            self.pre = np.empty((r, h, b))  # pre-activations w_j x_b + b_j
+            self.act = np.ones((r, h + 1, b))  # rows relu(pre), then a row of ones (for c)
+            self.mask = np.empty((r, h, b))  # 1.0 where pre > 0
+            self.g2 = np.empty((r, 2, b))  # rows (2/B) r_b x_b and (2/B) r_b
+            self.n = np.empty((r, h, 2))  # sum_b mask_jb (2/B) r_b [x_b, 1]
 
     def loss_and_grad(self, params: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """Write d(loss)/d(params) into ``grad`` (R, P); return the minibatch losses (R,).
 
-        For relu nets, with mask_bj = [w_j x_b + b_j > 0]:
-        y_hat_b = x_b sum_j mask_bj w_j v_j + sum_j mask_bj b_j v_j + c, and with g_b = (2/B) r_b,
-        dL/dw_j = v_j sum_b mask_bj g_b x_b, dL/db_j = v_j sum_b mask_bj g_b,
-        dL/dv_j = w_j sum_b mask_bj g_b x_b + b_j sum_b mask_bj g_b, dL/dc = sum_b g_b.
-        So the only (R, B, H) work is one matmul, one compare and two matmuls with width 2.
+        For relu nets, with mask_jb = [w_j x_b + b_j > 0] and g_b = (2/B) (y_hat_b - y_b):
+        y_hat_b = sum_j v_j relu(w_j x_b + b_j) + c,
+        dL/dw_j = v_j sum_b mask_jb g_b x_b, dL/db_j = v_j sum_b mask_jb g_b,
+        dL/dv_j = sum_b relu(w_j x_b + b_j) g_b, dL/dc = sum_b g_b.
+        So the only (R, H, B) work is one matmul with inner size 2, one max, one compare and
+        three matrix-vector products.
         """
-        lay, xb1, res = self.layout, self.xb1, self.res
-        bsize = res.shape[1]
-        x = xb1[:, :, 0]
+        np.copyto(self._x1t, self.xb1.transpose(0, 2, 1))
+        np.multiply(self._x1t, self.scale, out=self._x1ts)
+        return self.kernel(params, grad, (self._x1t[None], self._x1ts[None], self.yb[None]))(0)
+
+    def kernel(self, params: np.ndarray, grad: np.ndarray,
+               data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Callable[[int], np.ndarray]:
+        """``k(i) -> loss``: loss and gradient on minibatch ``i`` of ``data``, bound once for a hot loop.
+
+        ``data`` is (x1t, x1ts, yb) of shapes (K, R, 2, B), (K, R, 2, B), (K, R, B): per minibatch
+        the rows [x; 1], the same times 2/B, and the labels. ``params`` (R, P) may be a view with
+        any row stride (e.g. the first P columns of a state buffer); ``grad`` (R, P) receives the
+        gradient. All of them must stay alive and in place while ``k`` is used (refill ``data``
+        in place to move on to other minibatches).
+        """
+        lay, runs = self.layout, self.runs
+        inv_b = 1.0 / self.batch
+        loss, res = self.loss, self.res
+        dot, matmul, multiply, subtract = np.dot, np.matmul, np.multiply, np.subtract
+        maximum, greater, copyto = np.maximum, np.greater, np.copyto
+        zero = np.zeros(())  # a 0-d operand broadcasts faster than a Python float
+        if lay.model == "relu":
+            xs, xss, ys = (_rows(a, runs == 1) for a in data)
+        if lay.model == "relu" and runs == 1:
+            # One run: plain 2-D BLAS calls (np.dot) on views made once, no stacking overhead.
+            h = lay.width
+            p, g = params[0], grad[0]
+            wb = p[: 2 * h].reshape(h, 2)  # rows [w_j, b_j]
+            vc = p[2 * h : 3 * h + 1]  # [v, c]
+            v_col = p[2 * h : 3 * h].reshape(h, 1)
+            gwb = g[: 2 * h].reshape(h, 2)
+            gvc = g[2 * h : 3 * h + 1]
+            pre, act, mask, g2, n, r0 = self.pre[0], self.act[0], self.mask[0], self.g2[0], self.n[0], res[0]
+            act_h, g2t, gres = act[:h], g2.T, g2[1]
+            active = np.empty(pre.shape, dtype=bool)
+            assert np.shares_memory(wb, params) and np.shares_memory(gwb, grad)
+
+            def relu_one(i: int) -> np.ndarray:
+                dot(wb, xs[i], out=pre)
+                maximum(pre, zero, out=act_h)
+                greater(pre, zero, out=active)
+                copyto(mask, active)
+                dot(vc, act, out=r0)
+                subtract(r0, ys[i], out=r0)
+                loss[0] = dot(r0, r0) * inv_b
+                multiply(xss[i], r0, out=g2)
+                dot(mask, g2t, out=n)
+                multiply(n, v_col, out=gwb)
+                dot(act, gres, out=gvc)
+                return loss
+
+            return relu_one
         if lay.model == "relu":
             h = lay.width
-            wb = params[:, : 2 * h].reshape(-1, h, 2)
-            v = params[:, 2 * h : 3 * h]
-            np.matmul(xb1, wb.transpose(0, 2, 1), out=self.pre)
-            np.greater(self.pre, 0.0, out=self.mask)
-            np.multiply(wb, v[:, :, None], out=self.u)
-            np.matmul(self.mask, self.u, out=self.m)
-            np.multiply(self.m, xb1, out=self.m)
-            np.add(self.m[:, :, 0], self.m[:, :, 1], out=res)
-            res += params[:, 3 * h : 3 * h + 1]
-        elif lay.model == "linear":
-            np.multiply(x, params[:, 0:1], out=res)
-        else:
-            res[...] = params[:, 0:1]
-        res -= self.yb
-        np.einsum("rb,rb->r", res, res, out=self.loss)
-        self.loss *= 1.0 / bsize
-        res *= 2.0 / bsize
-        if lay.model == "relu":
-            np.multiply(xb1, res[:, :, None], out=self.g2)
-            np.matmul(self.mask.transpose(0, 2, 1), self.g2, out=self.n)
-            gwb = grad[:, : 2 * h].reshape(-1, h, 2)
-            np.multiply(self.n, v[:, :, None], out=gwb)
-            gv = grad[:, 2 * h : 3 * h]
-            np.multiply(wb[:, :, 0], self.n[:, :, 0], out=gv)
-            np.multiply(wb[:, :, 1], self.n[:, :, 1], out=self.tmp_h)
-            gv += self.tmp_h
-            np.sum(res, axis=1, out=grad[:, 3 * h])
-        elif lay.model == "linear":
-            np.einsum("rb,rb->r", res, x, out=grad[:, 0])
-        else:
-            np.sum(res, axis=1, out=grad[:, 0])
-        return self.loss
+            wb = params[:, : 2 * h].reshape(runs, h, 2)
+            vc = params[:, 2 * h : 3 * h + 1].reshape(runs, 1, h + 1)
+            v_col = params[:, 2 * h : 3 * h].reshape(runs, h, 1)
+            gwb = grad[:, : 2 * h].reshape(runs, h, 2)
+            gvc = grad[:, 2 * h : 3 * h + 1].reshape(runs, h + 1, 1)
+            pre, act, mask, g2, n = self.pre, self.act, self.mask, self.g2, self.n
+            act_h, g2t, gres = act[:, :h], g2.transpose(0, 2, 1), g2[:, 1, :, None]
+            res3 = res.reshape(runs, 1, -1)
+            assert all(np.shares_memory(a, params) for a in (wb, vc, v_col))
+            assert np.shares_memory(gwb, grad) and np.shares_memory(gvc, grad)
+
+            def relu_many(i: int) -> np.ndarray:
+                matmul(wb, xs[i], out=pre)
+                maximum(pre, zero, out=act_h)
+                greater(pre, zero, out=mask)
+                matmul(vc, act, out=res3)
+                subtract(res, ys[i], out=res)
+                np.einsum("rb,rb->r", res, res, out=loss)
+                multiply(loss, inv_b, out=loss)
+                multiply(xss[i], res3, out=g2)
+                matmul(mask, g2t, out=n)
+                multiply(n, v_col, out=gwb)
+                matmul(act, gres, out=gvc)
+                return loss
+
+            return relu_many
+        theta = params[:, 0:1]
+        g0 = grad[:, 0]
+        linear = lay.model == "linear"
+
+        xs, xss, ys = data[0], data[1], data[2]  # (small models: plain indexing is fine)
+
+        def small(i: int) -> np.ndarray:
+            if linear:
+                multiply(xs[i, :, 0], theta, out=res)
+            else:
+                res[...] = theta
+            subtract(res, ys[i], out=res)
+            np.einsum("rb,rb->r", res, res, out=loss)
+            multiply(loss, inv_b, out=loss)
+            # (2/B) sum_b r_b x_b (linear) or (2/B) sum_b r_b (constant)
+            np.einsum("rb,rb->r", res, xss[i, :, 0 if linear else 1], out=g0)
+            return loss
+
+        return small
+
+
+def _rows(a: np.ndarray, squeeze: bool) -> list[np.ndarray]:
+    """``[a[i] for i in range(len(a))]`` (``a[i, 0]`` if ``squeeze``): views made once, indexed fast."""
+    if a.strides[0] == 0:  # the same batch every step (full batch)
+        return [a[0, 0] if squeeze else a[0]] * len(a)
+    return [a[i, 0] for i in range(len(a))] if squeeze else list(a)

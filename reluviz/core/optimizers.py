@@ -15,6 +15,7 @@ parameters masked to zero, and rate lr (R, 1):
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -30,58 +31,108 @@ class Updater:
     """Applies one optimizer update for R runs of P parameters.
 
     ``state`` arrays are (R, P * (1 + slots)): params first, then the optimizer slots.
+    ``apply`` does one update; a hot loop calls ``bind`` once per pair of buffers and then the
+    returned function every step (same code, so the same numbers bit for bit).
     """
 
     def __init__(self, config: TrainConfig, runs: int, size: int, train_mask: np.ndarray):
         self.kind = config.optimizer
+        if self.kind not in ("sgd", "momentum", "nesterov", "adam"):
+            raise ValueError(f"unknown optimizer {self.kind!r}")
         self.mu, self.b1, self.b2, self.eps = config.momentum, config.beta1, config.beta2, config.eps
         self.wd = config.weight_decay
-        self.size = size
+        self.size, self.runs = size, runs
         self.mask = None if np.all(train_mask == 1.0) else train_mask.copy()
         self.g = np.empty((runs, size))
         self.tmp = np.empty((runs, size))
         self.tmp2 = np.empty((runs, size))
+        self.both = np.empty((runs, 2 * size)) if self.kind == "adam" else None
 
     def apply(self, t: int, lr: np.ndarray, old: np.ndarray, new: np.ndarray, grad: np.ndarray) -> None:
         """State at t (``old``) and gradient at t -> state at t + 1 (``new``); lr is (R, 1)."""
-        size, g, tmp = self.size, self.g, self.tmp
-        p, p_new = old[:, :size], new[:, :size]
-        if self.wd:
-            np.multiply(p, self.wd, out=g)
-            g += grad
+        lr = np.asarray(lr, dtype=float)
+        self.bind(old, new, grad)(t, lr.reshape(()) if self.runs == 1 else lr)
+
+    def bind(self, old: np.ndarray, new: np.ndarray, grad: np.ndarray) -> Callable[[int, np.ndarray], None]:
+        """``step(t, lr)``: the update from ``old`` to ``new`` using ``grad``, buffers bound once.
+
+        ``lr`` is (R, 1), or a 0-d array when R = 1 (a 0-d operand broadcasts fastest).
+        """
+        size, tmp, tmp2 = self.size, self.tmp, self.tmp2
+        if self.runs == 1:  # 1-D views: no broadcasting over a length-1 axis
+            old, new, grad, tmp, tmp2 = old[0], new[0], grad[0], tmp[0], tmp2[0]
+        p, p_new = old[..., :size], new[..., :size]
+        multiply, subtract, add = np.multiply, np.subtract, np.add
+        wd, mask = self.wd, self.mask
+        if wd or mask is not None:
+            g = self.g[0] if self.runs == 1 else self.g  # the gradient the optimizer sees: grad (+ wd p), frozen entries zeroed
+
+            def effective() -> None:
+                if wd:
+                    multiply(p, wd, out=g)
+                    add(g, grad, out=g)
+                    if mask is not None:
+                        multiply(g, mask, out=g)
+                else:
+                    multiply(grad, mask, out=g)
         else:
-            np.copyto(g, grad)
-        if self.mask is not None:
-            g *= self.mask
+            g = grad
+            effective = None
+
         if self.kind == "sgd":
-            np.multiply(g, lr, out=tmp)
+
+            def step(t: int, lr: np.ndarray) -> None:
+                if effective is not None:
+                    effective()
+                multiply(g, lr, out=tmp)
+                subtract(p, tmp, out=p_new)
+
         elif self.kind in ("momentum", "nesterov"):
-            buf, buf_new = old[:, size:], new[:, size:]
-            np.multiply(buf, self.mu, out=buf_new)
-            buf_new += g
-            if self.kind == "momentum":
-                np.multiply(buf_new, lr, out=tmp)
-            else:
-                np.multiply(buf_new, self.mu, out=tmp)
-                tmp += g
-                tmp *= lr
-        elif self.kind == "adam":
-            m, s = old[:, size : 2 * size], old[:, 2 * size :]
-            m_new, s_new = new[:, size : 2 * size], new[:, 2 * size :]
-            k = t + 1
-            np.multiply(m, self.b1, out=m_new)
-            np.multiply(g, 1.0 - self.b1, out=tmp)
-            m_new += tmp
-            np.multiply(s, self.b2, out=s_new)
-            np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - self.b2
-            s_new += tmp
-            np.sqrt(s_new, out=tmp)
-            tmp /= math.sqrt(1.0 - self.b2**k)
-            tmp += self.eps
-            np.divide(m_new, tmp, out=tmp)
-            np.multiply(lr, 1.0 / (1.0 - self.b1**k), out=self.tmp2[:, :1])
-            tmp *= self.tmp2[:, :1]
-        else:
-            raise ValueError(f"unknown optimizer {self.kind!r}")
-        np.subtract(p, tmp, out=p_new)
+            mu, nesterov = self.mu, self.kind == "nesterov"
+            buf, buf_new = old[..., size:], new[..., size:]
+
+            def step(t: int, lr: np.ndarray) -> None:
+                if effective is not None:
+                    effective()
+                multiply(buf, mu, out=buf_new)
+                add(buf_new, g, out=buf_new)
+                if nesterov:
+                    multiply(buf_new, mu, out=tmp)
+                    add(tmp, g, out=tmp)
+                    multiply(tmp, lr, out=tmp)
+                else:
+                    multiply(buf_new, lr, out=tmp)
+                subtract(p, tmp, out=p_new)
+
+        else:  # adam
+            b1, b2, eps = self.b1, self.b2, self.eps
+            # The state holds [p, m, s] side by side, so both moments update with one op each:
+            # [m', s'] = [b1, b2] * [m, s] + [1 - b1, 1 - b2] * [g, g * g].
+            ms, ms_new = old[..., size:], new[..., size:]
+            m_new, s_new = new[..., size : 2 * size], new[..., 2 * size :]
+            decay = np.repeat([b1, b2], size)
+            weight = np.repeat([1.0 - b1, 1.0 - b2], size)
+            both = self.both[0] if self.runs == 1 else self.both  # [g, g * g]
+            both_g, both_gg = both[..., :size], both[..., size:]
+            step_size = tmp2[0, ...] if self.runs == 1 else tmp2[:, :1]
+            sqrt, divide, copyto = np.sqrt, np.divide, np.copyto
+            eps0 = np.array(eps)
+
+            def step(t: int, lr: np.ndarray) -> None:
+                if effective is not None:
+                    effective()
+                k = t + 1
+                multiply(ms, decay, out=ms_new)
+                copyto(both_g, g)
+                multiply(g, g, out=both_gg)
+                multiply(both, weight, out=both)
+                add(ms_new, both, out=ms_new)
+                sqrt(s_new, out=tmp)
+                divide(tmp, math.sqrt(1.0 - b2**k), out=tmp)
+                add(tmp, eps0, out=tmp)
+                divide(m_new, tmp, out=tmp)
+                divide(lr, 1.0 - b1**k, out=step_size)  # lr / (1 - b1^k), as torch computes it
+                multiply(tmp, step_size, out=tmp)
+                subtract(p, tmp, out=p_new)
+
+        return step

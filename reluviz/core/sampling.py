@@ -50,8 +50,8 @@ class BatchStream:
         self._block = -1
         self._data = np.empty((BLOCK, len(self.seeds), batch), dtype=np.int64)
 
-    def at(self, step: int) -> np.ndarray:
-        block = step // BLOCK
+    def block(self, block: int) -> np.ndarray:
+        """Indices of steps [block*BLOCK, (block+1)*BLOCK) for every run: (BLOCK, R, B) (live buffer)."""
         if block != self._block:
             for r, seed in enumerate(self.seeds):
                 if r and seed == self.seeds[0]:
@@ -59,4 +59,7 @@ class BatchStream:
                 else:
                     self._data[:, r] = block_indices(self.sampling, seed, self.n, self.batch, block)
             self._block = block
-        return self._data[step % BLOCK]
+        return self._data
+
+    def at(self, step: int) -> np.ndarray:
+        return self.block(step // BLOCK)[step % BLOCK]

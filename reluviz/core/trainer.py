@@ -1,15 +1,18 @@
 """The trainer: minibatch SGD (and friends) on R independent runs at once, exact and allocation-free.
 
 A ``Trainer`` owns the dataset, the current state of every run and two sets of state buffers
-(step t and step t + 1). One step: gather the minibatch (``np.take`` into preallocated buffers),
-compute loss and gradient (``GradientWorkspace``), check the loss, report the step to ``on_step``
-if asked, then write the updated state into the other buffer and swap. Everything random is a
-function of seeds and the step number, so ``run(N)`` equals N calls of ``run(1)`` bit for bit,
-and restoring a snapshot resumes the same trajectory.
+(step t and step t + 1). The minibatches of a stretch of steps (up to a sampling block) are
+gathered at once into preallocated buffers. One step: compute loss and gradient (a
+``GradientWorkspace`` kernel bound to the state buffer), check the loss, report the step to
+``on_step`` if asked, then write the updated state into the other buffer (an ``Updater`` step
+bound to the buffer pair) and swap. Everything random is a function of seeds and the step
+number, so ``run(N)`` equals N calls of ``run(1)`` bit for bit, and restoring a snapshot resumes
+the same trajectory.
 
 Divergence: a run whose minibatch loss is non-finite or above ``explode_limit`` stops; its state
-goes back to the last finite one (the previous buffer) and it is frozen. When every run has
-stopped, ``run`` returns early and ``divergence`` says why, in words a student can act on.
+goes back to the last finite one (the previous buffer) and it is frozen: its parameters and
+optimizer slots no longer change and its learning rate reads 0. When every run has stopped,
+``run`` returns early and ``divergence`` says why, in words a student can act on.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from reluviz.core.optimizers import Updater, slots
 from reluviz.core.sampling import BLOCK, BatchStream
 from reluviz.core.schedules import lr_at
 from reluviz.core.snapshot import Snapshot
+
+#: Minibatch values gathered at once (R * B * steps); bounds the memory of a gathered stretch.
+CHUNK_ELEMENTS = 1 << 17
 
 #: Fields that define the data and the model: changing one needs a new Trainer (a reset).
 RESET_FIELDS = ("target", "n_train", "noise", "data_seed", "csv_path", "model", "width", "init", "init_seed")
@@ -103,17 +109,31 @@ class Trainer:
         self.batch_size = batch
         self.full_batch = batch == n
         self._ws = GradientWorkspace(self.layout, self.runs, batch)
-        if self.full_batch:
-            self._ws.xb1[:] = self._x1
-            self._ws.yb[:] = self.dataset.y_train
-            self._stream = None
-        else:
-            self._stream = BatchStream(config.sampling, self.sample_seeds, n, batch)
+        self._stream = None if self.full_batch else BatchStream(config.sampling, self.sample_seeds, n, batch)
         self._grad = np.empty((self.runs, size))
         self._updater = Updater(config, self.runs, size, self.layout.mask(config.train))
+        # Minibatch data of a stretch of steps, gathered at once (see _chunk_for) into buffers
+        # that the bound gradient kernels read.
+        self._chunk_steps = (0, 0)
+        if self.full_batch:
+            x1t = np.ascontiguousarray(self._x1.T)  # (2, n) rows [x; 1]
+            shape = (BLOCK, self.runs) + x1t.shape
+            self._data = (np.broadcast_to(x1t, shape), np.broadcast_to(x1t * self._ws.scale, shape),
+                          np.broadcast_to(self.dataset.y_train, (BLOCK, self.runs, n)),
+                          np.broadcast_to(np.arange(n), (BLOCK, self.runs, n)))
+        else:
+            k = max(1, min(BLOCK, CHUNK_ELEMENTS // (self.runs * batch)))
+            self._data = (np.ones((k, self.runs, 2, batch)), np.empty((k, self.runs, 2, batch)),
+                          np.empty((k, self.runs, batch)), np.empty((k, self.runs, batch), dtype=np.int64))
+        # Bound hot-loop functions, indexed by the buffer holding the current state (0 or 1).
+        self._kernels = [self._ws.kernel(buf[:, :size], self._grad, self._data[:3]) for buf in self._bufs]
+        self._updates = [self._updater.bind(self._bufs[i], self._bufs[1 - i], self._grad) for i in (0, 1)]
+        # Learning rates of one sampling block, (BLOCK, R, 1), and per-step views of them
+        # (0-d for one run: a 0-d operand broadcasts fastest).
         self._lr_block = -1
-        self._lr_values = np.empty(BLOCK)
-        self._lr_now = np.empty((self.runs, 1))
+        self._lr_values = np.empty((BLOCK, self.runs, 1))
+        lrv = self._lr_values
+        self._lr_rows = [lrv[i, 0, 0, ...] for i in range(BLOCK)] if self.runs == 1 else list(lrv)
 
     def reconfigure(self, config: TrainConfig) -> None:
         """Apply new optimizer, schedule or batch settings from the next step on, keeping the run.
@@ -157,19 +177,47 @@ class Trainer:
         """(R,) learning rate of the update that follows ``step`` (0 for stopped runs)."""
         return (self.lr_scale[:, 0] * lr_at(self.config, step)) * ~self.diverged
 
-    def _load_batch(self, step: int) -> np.ndarray:
+    def _chunk_for(self, step: int) -> tuple[int, int]:
+        """Fill the minibatch buffers ``_data`` for a stretch of steps around ``step``: (start, stop).
+
+        ``_data`` holds (x1t, x1ts, yb, idx), (K, R, 2, B), (K, R, 2, B), (K, R, B), (K, R, B):
+        row ``t - start`` is the batch of step t: rows [x; 1], the same times 2/B, labels and
+        indices. A stretch never crosses a sampling block and has at most
+        CHUNK_ELEMENTS / (R B) steps.
+        """
+        start, stop = self._chunk_steps
+        if start <= step < stop:
+            return start, stop
+        block = step // BLOCK
         if self.full_batch:
-            return _full_batch_indices(self.runs, self.dataset.n)
-        idx = self._stream.at(step)
-        np.take(self._x1, idx, axis=0, out=self._ws.xb1)
-        np.take(self.dataset.y_train, idx, out=self._ws.yb)
-        return idx
+            start, stop = block * BLOCK, (block + 1) * BLOCK
+        else:
+            x1t, x1ts, yb, idx = self._data
+            k = min(len(x1t), (block + 1) * BLOCK - step)
+            start, stop = step, step + k
+            idx[:k] = self._stream.block(block)[step - block * BLOCK : stop - block * BLOCK]
+            np.take(self.dataset.x_train, idx[:k], out=x1t[:k, :, 0, :])
+            np.multiply(x1t[:k], self._ws.scale, out=x1ts[:k])
+            np.take(self.dataset.y_train, idx[:k], out=yb[:k])
+        self._chunk_steps = (start, stop)
+        return start, stop
+
+    def _lr_for(self, step: int) -> int:
+        """Fill ``_lr_values`` with the rates of the block holding ``step`` (0 for stopped runs); its start."""
+        block = step // BLOCK
+        if block != self._lr_block:
+            steps = np.arange(block * BLOCK, (block + 1) * BLOCK)
+            np.multiply(self.lr_scale[None, :, :], lr_at(self.config, steps)[:, None, None], out=self._lr_values)
+            self._lr_values[:, self.diverged] = 0.0
+            self._lr_block = block
+        return block * BLOCK
 
     def snapshot(self) -> Snapshot:
         """An immutable copy of the current state, with the next batch and its loss."""
-        idx = self._load_batch(self.step)
-        loss = self._ws.loss_and_grad(self.params, self._grad).copy()
-        return Snapshot.create(self.step, self.layout, self._cur, idx, loss, self.lr_at(self.step), self.diverged)
+        i = self.step - self._chunk_for(self.step)[0]
+        loss = self._kernels[self._cur_i](i).copy()
+        return Snapshot.create(self.step, self.layout, self._cur, self._data[3][i], loss, self.lr_at(self.step),
+                               self.diverged)
 
     def restore(self, snap: Snapshot) -> None:
         """Continue from ``snap`` (same configuration): state, step and stopped runs come back."""
@@ -179,6 +227,7 @@ class Trainer:
         self.step = snap.step
         self.diverged = np.array(snap.diverged, dtype=bool)
         self.divergence = None
+        self._lr_block = -1  # the rates zero stopped runs: recompute them
 
     # ------------------------------------------------------------------ training
     def run(self, n_steps: int, on_step: StepSink | None = None, every: int = 1,
@@ -189,45 +238,52 @@ class Trainer:
         every step divisible by ``every``, with live buffers (copy what you keep).
         ``should_stop()`` is polled every 64 steps (for a worker thread that wants to pause).
         """
-        done = 0
-        ws, grad, updater = self._ws, self._grad, self._updater
-        limit = self.explode_limit
-        lr_now = self._lr_now
-        any_dead = bool(self.diverged.any())
-        size = self.layout.size
-        if self.stopped:
+        if self.stopped or n_steps <= 0:
             return 0
-        while done < n_steps:
-            t = self.step
-            block = t // BLOCK
-            if block != self._lr_block:
-                self._lr_values[:] = lr_at(self.config, np.arange(block * BLOCK, (block + 1) * BLOCK))
-                self._lr_block = block
-            idx = self._load_batch(t)
-            cur = self._bufs[self._cur_i]
-            loss = ws.loss_and_grad(cur[:, :size], grad)
-            if any_dead:
-                loss = np.where(self.diverged, 0.0, loss)
-            worst = loss.max()
-            if not worst < limit:
-                self._handle_divergence(t, loss)
-                any_dead = True
-                if self.stopped:
-                    break
-                loss = np.where(self.diverged, 0.0, loss)
-            np.multiply(self.lr_scale, self._lr_values[t - block * BLOCK], out=lr_now)
-            if any_dead:
-                lr_now[self.diverged] = 0.0
-            if on_step is not None and t % every == 0:
-                on_step(t, cur, idx, loss, lr_now[:, 0], self.diverged)
-            nxt = self._bufs[1 - self._cur_i]
-            updater.apply(t, lr_now, cur, nxt, grad)
-            self._cur_i = 1 - self._cur_i
-            self.step = t + 1
-            done += 1
-            if should_stop is not None and done % 64 == 0 and should_stop():
-                break
-        return done
+        limit = self.explode_limit
+        one_run = self.runs == 1
+        bufs, lr_rows, lr_values, batches = self._bufs, self._lr_rows, self._lr_values, self._data[3]
+        any_dead = bool(self.diverged.any())
+        # The step's kernel/update pair depends on which buffer holds the state: swap them each step.
+        par = self._cur_i
+        kernel, kernel_next = self._kernels[par], self._kernels[1 - par]
+        update, update_next = self._updates[par], self._updates[1 - par]
+        start = step = self.step
+        end = step + n_steps
+        try:
+            while step < end:
+                c_start, c_stop = self._chunk_for(step)
+                l_start = self._lr_for(step)
+                for t in range(step, min(end, c_stop)):
+                    loss = kernel(t - c_start)
+                    if any_dead:
+                        loss = np.where(self.diverged, 0.0, loss)
+                    if not (loss[0] if one_run else loss.max()) < limit:
+                        self._cur_i = par
+                        self._handle_divergence(t, loss)
+                        if self.stopped:
+                            step = self.step
+                            return t - start
+                        any_dead = True
+                        loss = np.where(self.diverged, 0.0, loss)
+                        lr_values[:, self.diverged] = 0.0
+                    if on_step is not None and t % every == 0:
+                        self._cur_i, self.step = par, t
+                        on_step(t, bufs[par], batches[t - c_start], loss, lr_values[t - l_start, :, 0], self.diverged)
+                    update(t, lr_rows[t - l_start])
+                    if any_dead:  # stopped runs stay frozen, optimizer slots included
+                        dead = self.diverged
+                        bufs[1 - par][dead] = bufs[par][dead]
+                    kernel, kernel_next, update, update_next = kernel_next, kernel, update_next, update
+                    par ^= 1
+                    step = t + 1
+                    if should_stop is not None and (step - start) % 64 == 0:
+                        self._cur_i, self.step = par, step
+                        if should_stop():
+                            return step - start
+            return step - start
+        finally:
+            self._cur_i, self.step = par, step
 
     def _handle_divergence(self, t: int, loss: np.ndarray) -> None:
         bad = ~(loss < self.explode_limit) & ~self.diverged
@@ -244,7 +300,3 @@ class Trainer:
             if t > 0:
                 self.step = t - 1  # the state on screen is the last finite one
             self.divergence = Divergence(t, value, reason)
-
-
-def _full_batch_indices(runs: int, n: int) -> np.ndarray:
-    return np.broadcast_to(np.arange(n), (runs, n))
