@@ -9,13 +9,30 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore
+from pyqtgraph.Qt import QtCore, QtWidgets
 
 from reluviz.core.data import Dataset
 from reluviz.core.snapshot import Snapshot
 from reluviz.plots import theme
 
 CURVE_POINTS = 400
+
+
+def _kink_polylines(x0: float, x1: float, ends: np.ndarray, elbows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact polylines of K ReLU units over [x0, x1] as one NaN-separated line (4 K,).
+
+    A unit v relu(w x + b) is linear on each side of its elbow e = -b/w, where it is 0; so the
+    values at the two ends (``ends`` (K, 2)) and the elbow, when inside the range, draw it exactly.
+    """
+    k = len(elbows)
+    if k == 0:
+        return np.empty(0), np.empty(0)
+    inside = np.isfinite(elbows) & (elbows > x0) & (elbows < x1)
+    xs = np.empty((k, 4))
+    ys = np.empty((k, 4))
+    xs[:, 0], xs[:, 1], xs[:, 2], xs[:, 3] = x0, np.where(inside, elbows, x0), x1, np.nan
+    ys[:, 0], ys[:, 1], ys[:, 2], ys[:, 3] = ends[:, 0], np.where(inside, 0.0, ends[:, 0]), ends[:, 1], np.nan
+    return xs.ravel(), ys.ravel()
 
 
 def _concat_rows(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,7 +60,8 @@ class FitPlot(QtCore.QObject):
     def __init__(self, plot: pg.PlotItem):
         super().__init__(plot)  # owned by the plot item, so Qt tears both down together
         self.plot = plot
-        plot.showGrid(x=True, y=True, alpha=0.15)
+        # No grid: pyqtgraph draws grid lines with the axes, so every frame would repaint and
+        # blend them over the whole plot (a third of the app's drawing time).
         plot.setLabel("bottom", "x")
         plot.setLabel("left", "y")
         theme.style_axes(plot)
@@ -54,8 +72,10 @@ class FitPlot(QtCore.QObject):
         self.test = pg.ScatterPlotItem(size=3, pen=None, brush=theme.brush(theme.TEST_POINTS, 160))
         self.train = pg.ScatterPlotItem(size=6, pen=None, brush=theme.brush(theme.TRAIN_POINTS, 170))
         self.batch = pg.ScatterPlotItem(size=11, pen=theme.pen(theme.BATCH, 2.0), brush=None)
-        self.units_pos = pg.PlotCurveItem(pen=theme.pen(theme.POSITIVE, 1.2, alpha=170), connect="finite")
-        self.units_neg = pg.PlotCurveItem(pen=theme.pen(theme.NEGATIVE, 1.2, alpha=170), connect="finite")
+        # Unit lines are 1 px wide: Qt strokes wider pens of many NaN-separated polylines 50x slower
+        # (about 45 ms a frame at width 100), which would cap the app's frame rate.
+        self.units_pos = pg.PlotCurveItem(pen=theme.pen(theme.POSITIVE, 1.0, alpha=210), connect="finite")
+        self.units_neg = pg.PlotCurveItem(pen=theme.pen(theme.NEGATIVE, 1.0, alpha=210), connect="finite")
         self.units_dead = pg.PlotCurveItem(pen=theme.pen(theme.DEAD, 1.0, "dot"), connect="finite")
         self.unit_selected = pg.PlotCurveItem(pen=theme.pen(theme.SELECTED, 3.0))
         self.ghost = pg.PlotCurveItem(pen=theme.pen(theme.GHOST, 2.5, "dash"))
@@ -71,6 +91,9 @@ class FitPlot(QtCore.QObject):
         self.legend.addItem(self.units_pos, "unit, v > 0")
         self.legend.addItem(self.units_neg, "unit, v &lt; 0")
         self.legend.addItem(self.units_dead, "dead unit")
+        # static items are cached as pixmaps, so a training frame does not redraw them
+        for item in (self.truth, self.test, self.train, self.legend):
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.elbows.sigClicked.connect(self._on_elbow_clicked)
         self.selected_unit: int | None = None
         self.dataset: Dataset | None = None
@@ -79,6 +102,21 @@ class FitPlot(QtCore.QObject):
         self._elbow_info: list[str] = []
         self.show_units = True
         self.show_batch = True
+        self._ghost_label: str | None = None
+        self._elbow_brushes = (theme.brush(theme.POSITIVE), theme.brush(theme.NEGATIVE), theme.brush(theme.DEAD))
+        self._selected_brush = theme.brush(theme.SELECTED)
+
+    def set_ghost_label(self, label: str | None) -> None:
+        """Name the ghost run in the legend (None: no ghost entry)."""
+        if label == self._ghost_label:
+            return
+        if self._ghost_label is not None:
+            self.legend.removeItem(self.ghost)
+        if label is not None:
+            self.legend.addItem(self.ghost, label)
+        else:
+            self.ghost.setData([], [])
+        self._ghost_label = label
 
     # ------------------------------------------------------------------ data
     def set_dataset(self, ds: Dataset) -> None:
@@ -136,10 +174,10 @@ class FitPlot(QtCore.QObject):
         """Draw ``snap`` (run ``run``); ``ghost`` is a second run drawn faintly."""
         ds = self.dataset
         grid = self.grid
-        self.prediction.setData(grid, snap.predict(grid, run))
+        self.prediction.setData(*self._curve(snap, run))
         if ghost is not None:
-            self.ghost.setData(grid, ghost.predict(grid, 0))
-        else:
+            self.ghost.setData(*self._curve(ghost, 0))
+        elif self.ghost.xData is not None and len(self.ghost.xData):
             self.ghost.setData([], [])
         if ds is not None and self.show_batch and snap.batch.shape[1] < ds.n:
             idx = snap.batch[run]
@@ -150,17 +188,30 @@ class FitPlot(QtCore.QObject):
             for item in (self.units_pos, self.units_neg, self.units_dead, self.elbows, self.unit_selected):
                 item.setData([], [])
             return
-        units = snap.units(grid, run)
+        x0, x1 = float(grid[0]), float(grid[-1])
+        ends = snap.units(np.array([x0, x1]), run)
+        elbows = snap.elbows(run)
         v = snap.get("v", run)
         dead = snap.dead_units(ds.x_train, run) if ds is not None else np.zeros(len(v), bool)
         pos = (v >= 0) & ~dead
         neg = (v < 0) & ~dead
-        self.units_pos.setData(*_concat_rows(grid, units[pos]), connect="finite")
-        self.units_neg.setData(*_concat_rows(grid, units[neg]), connect="finite")
-        self.units_dead.setData(*_concat_rows(grid, units[dead]), connect="finite")
+        for item, mask in ((self.units_pos, pos), (self.units_neg, neg), (self.units_dead, dead)):
+            item.setData(*_kink_polylines(x0, x1, ends[mask], elbows[mask]), connect="finite")
         if self.selected_unit is not None and self.selected_unit < len(v):
-            self.unit_selected.setData(grid, units[self.selected_unit])
+            j = self.selected_unit
+            self.unit_selected.setData(*_kink_polylines(x0, x1, ends[j : j + 1], elbows[j : j + 1]), connect="finite")
         self._draw_elbows(snap, run, v, dead)
+
+    def _curve(self, snap: Snapshot, run: int) -> tuple[np.ndarray, np.ndarray]:
+        """The network's output as a polyline: at the ends of the view and at every elbow inside
+        it for a relu net (exact, since f is linear between elbows), else on the grid."""
+        if snap.layout.model != "relu":
+            return self.grid, snap.predict(self.grid, run)
+        x0, x1 = float(self.grid[0]), float(self.grid[-1])
+        e = snap.elbows(run)
+        e = e[np.isfinite(e) & (e > x0) & (e < x1)]
+        xs = np.concatenate([[x0], np.sort(e), [x1]])
+        return xs, snap.predict(xs, run)
 
     def _draw_elbows(self, snap: Snapshot, run: int, v: np.ndarray, dead: np.ndarray) -> None:
         (x0, x1), (y0, y1) = self._range
@@ -170,12 +221,12 @@ class FitPlot(QtCore.QObject):
         shown = np.where(np.isfinite(elbows), np.clip(elbows, x0, x1), x0)
         symbols = np.where(elbows < x0, "arrow_left", np.where(elbows > x1, "arrow_right", "t1"))
         symbols = np.where(np.isfinite(elbows), symbols, "x")
-        colors = np.where(dead[:, None], theme.DEAD, np.where((v >= 0)[:, None], theme.POSITIVE, theme.NEGATIVE))
-        brushes = [pg.mkBrush(*c) for c in colors]
+        pos_b, neg_b, dead_b = self._elbow_brushes
+        brushes = [dead_b if d else (pos_b if p else neg_b) for d, p in zip(dead, v >= 0)]
         sizes = np.full(len(v), 13.0)
         if self.selected_unit is not None and self.selected_unit < len(v):
             sizes[self.selected_unit] = 20.0
-            brushes[self.selected_unit] = theme.brush(theme.SELECTED)
+            brushes[self.selected_unit] = self._selected_brush
         self._elbow_info = [
             f"unit {j}: elbow x = {elbows[j]:.3g}, w = {w[j]:.3g}, v = {v[j]:.3g}, slope w*v = {w[j] * v[j]:.3g}"
             + (" (dead)" if dead[j] else "")

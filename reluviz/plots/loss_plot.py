@@ -35,6 +35,15 @@ def _decimate(x: np.ndarray, y: np.ndarray, limit: int = MAX_POINTS) -> tuple[np
     return x[keep], y[keep]
 
 
+def nice_ceiling(x: float) -> float:
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) >= ``x`` > 0."""
+    power = 10.0 ** np.floor(np.log10(x))
+    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        if m * power >= x * (1 - 1e-12):
+            return float(m * power)
+    return float(10 * power)
+
+
 class LossPlot:
     """Loss curves on ``plot`` (its y axis shows log10 of MSE as powers of ten)."""
 
@@ -43,7 +52,12 @@ class LossPlot:
         theme.style_axes(plot)
         plot.setMenuEnabled(False)
         plot.hideButtons()
-        plot.showGrid(x=True, y=True, alpha=0.15)
+        # no grid (see FitPlot); the ranges below change in whole decades / 1-2-5 steps only, so the
+        # axes are stable while training and are not redrawn on every frame
+        plot.vb.disableAutoRange()
+        self._y_range: tuple[float, float] | None = None
+        self._lr_range: tuple[float, float] | None = None
+        self._x_max: float | None = None
         plot.setLabel("bottom", "step")
         plot.setLabel("left", "MSE")
         plot.setLogMode(x=False, y=True)
@@ -65,7 +79,7 @@ class LossPlot:
         if plot.scene() is not None:
             plot.scene().addItem(self.lr_view)
         self.lr_view.setXLink(plot)
-        self.lr = pg.PlotCurveItem(pen=theme.pen(theme.LR, 1.5, "dot"))
+        self.lr = pg.PlotCurveItem(pen=theme.pen(theme.LR, 1.0, "dash"))  # 1 px: wider dashes cost ~2 ms a frame
         self.lr_view.addItem(self.lr)
         self.legend.addItem(self.lr, "learning rate (right axis)")
         plot.vb.sigResized.connect(self._sync_views)
@@ -104,16 +118,42 @@ class LossPlot:
                         "train": (np.asarray(eval_steps), _positive_log10(train_loss)),
                         "test": (np.asarray(eval_steps), _positive_log10(test_loss))}
         self._lr_data = (lx, ly)
+        self._fit_y_range([by, train_loss, test_loss])
         finite = ly[np.isfinite(ly)]
         if len(finite):
-            lo, hi = float(finite.min()), float(finite.max())
-            self.lr_view.setYRange(lo - 0.3, hi + 0.3, padding=0)
+            lr_range = (float(np.floor(finite.min() * 2) / 2) - 0.25, float(np.ceil(finite.max() * 2) / 2) + 0.25)
+            if lr_range != self._lr_range:
+                self._lr_range = lr_range
+                self.lr_view.setYRange(*lr_range, padding=0)
         self._sync_views()
+
+    def _fit_y_range(self, curves) -> None:
+        """Log-y range from whole decades around the data (changes only when a decade is crossed)."""
+        logs = [_positive_log10(c) for c in curves if len(c)]
+        logs = [v[np.isfinite(v)] for v in logs]
+        logs = [v for v in logs if len(v)]
+        if not logs:
+            return
+        lo = float(np.floor(min(v.min() for v in logs)))
+        hi = float(np.ceil(max(v.max() for v in logs)))
+        if hi <= lo:
+            hi = lo + 1
+        if (lo, hi) != self._y_range:
+            self._y_range = (lo, hi)
+            self.plot.setYRange(lo, hi, padding=0.02)
+
+    def set_step_range(self, last_step: float) -> None:
+        """Show steps 0 .. a round number at or above ``last_step`` (the axis moves only now and then)."""
+        x_max = nice_ceiling(max(float(last_step), 10.0))
+        if x_max != self._x_max:
+            self._x_max = x_max
+            self.plot.setXRange(0, x_max, padding=0.01)
 
     def set_cursor(self, step: int) -> None:
         self.cursor.setValue(step)
 
     def clear(self) -> None:
+        self._y_range = self._lr_range = self._x_max = None
         empty = np.empty(0)
         self.set_data(empty, empty, empty, empty, empty, empty)
 

@@ -69,7 +69,7 @@ class TrainingView(pg.GraphicsLayoutWidget):
             tsteps, train, test = tsteps[:j], train[:j], test[:j]
         self.loss.set_data(steps, batch, tsteps, train, test, lrs)
         if len(steps):
-            self.loss_item.setXRange(0, max(float(steps[-1]), 10.0), padding=0.02)
+            self.loss.set_step_range(float(steps[-1]))
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)

@@ -1,0 +1,111 @@
+"""How smooth is the app while it trains? Frames per second, training speed, UI latency.
+
+    .venv/bin/python benchmarks/bench_gui.py [--width 100] [--seconds 6] [--speed 0]
+
+Prints, for the window at 1600x1000 (offscreen unless a display is set) training the notebook
+setup at ``--width`` hidden units as fast as it can (speed "max"):
+
+* frames drawn per second (target >= 30);
+* the trainer's steps/second inside the app, and as a ratio of the same trainer headless, recording
+  every step into a History as the app does (target >= 0.7); the ratio to a bare ``Trainer.run``
+  with no recording is printed too;
+* the delay of UI events: every 10 ms a zero-timeout ``QTimer.singleShot`` is posted and the time
+  until it runs is measured; the 50th, 95th percentile and the worst (target p95 < 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+os.environ.setdefault("RELUVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="reluviz-bench-"))
+
+import numpy as np  # noqa: E402
+
+from reluviz.core import History, TrainConfig, Trainer  # noqa: E402
+
+
+def headless_rate(config: TrainConfig, seconds: float, record: bool) -> float:
+    trainer = Trainer(config)
+    history = History.for_trainer(trainer) if record else None
+    sink = history.record if history is not None else None
+    trainer.run(500, on_step=sink)  # warm up
+    done, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        done += trainer.run(2000, on_step=sink)
+    return done / (time.perf_counter() - t0)
+
+
+def app_figures(config: TrainConfig, seconds: float, speed: int) -> dict:
+    from PySide6 import QtCore, QtWidgets
+
+    from reluviz.gui import MainWindow
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["bench"])
+    window = MainWindow(config)
+    window.resize(1600, 1000)
+    window.panel.set_speed(speed)
+    window.show()
+    delays: list[float] = []
+
+    def probe():
+        posted = time.perf_counter()
+        QtCore.QTimer.singleShot(0, lambda: delays.append(time.perf_counter() - posted))
+
+    ticker = QtCore.QTimer(window)
+    ticker.setInterval(10)
+    ticker.timeout.connect(probe)
+    loop = QtCore.QEventLoop()
+    window.play()
+    # settle for half a second, then measure
+    QtCore.QTimer.singleShot(500, loop.quit)
+    loop.exec()
+    frames0, steps0, t0 = window.frames_drawn, window.worker.steps_trained, time.perf_counter()
+    ticker.start()
+    QtCore.QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    ticker.stop()
+    elapsed = time.perf_counter() - t0
+    frames = window.frames_drawn - frames0
+    steps = window.worker.steps_trained - steps0
+    t_close = time.perf_counter()
+    window.close()
+    close_s = time.perf_counter() - t_close
+    window.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    d = np.array(delays) * 1000
+    return {"fps": frames / elapsed, "steps_per_s": steps / elapsed, "p50": float(np.percentile(d, 50)),
+            "p95": float(np.percentile(d, 95)), "max": float(d.max()), "probes": len(d), "close_s": close_s}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--width", type=int, default=100)
+    ap.add_argument("--seconds", type=float, default=6.0)
+    ap.add_argument("--speed", type=int, default=0, help="updates per frame (0: as fast as possible)")
+    args = ap.parse_args()
+    config = TrainConfig.from_preset("notebook").updated({"width": args.width, "steps": 100_000_000})
+    bare = headless_rate(config, 2.0, record=False)
+    recorded = headless_rate(config, 2.0, record=True)
+    fig = app_figures(config, args.seconds, args.speed)
+    ok = lambda good: "ok" if good else "BELOW TARGET"  # noqa: E731
+    print(f"reluviz app benchmark: width {args.width}, speed {'max' if args.speed == 0 else args.speed}, "
+          f"{args.seconds:g} s, platform {os.environ.get('QT_QPA_PLATFORM')}, {os.cpu_count()} cores")
+    print(f"  frames drawn per second      {fig['fps']:8.1f}   (target >= 30)   {ok(fig['fps'] >= 30)}")
+    ratio = fig["steps_per_s"] / recorded
+    print(f"  steps/s in the app           {fig['steps_per_s']:8.0f}")
+    print(f"  steps/s headless (+History)  {recorded:8.0f}   ratio {ratio:.2f} (target >= 0.7)   {ok(ratio >= 0.7)}")
+    print(f"  steps/s headless (bare run)  {bare:8.0f}   ratio {fig['steps_per_s'] / bare:.2f}")
+    print(f"  UI event delay ms            p50 {fig['p50']:.1f}   p95 {fig['p95']:.1f}   max {fig['max']:.1f}   "
+          f"({fig['probes']} probes; target p95 < 50)   {ok(fig['p95'] < 50)}")
+    print(f"  close while training         {fig['close_s'] * 1000:8.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

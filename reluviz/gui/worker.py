@@ -1,0 +1,226 @@
+"""The training thread: advances a ``Session`` as fast as asked and hands frames to the window.
+
+The thread never touches a widget. It trains in chunks of a few milliseconds under
+``session.lock`` (stepping aside whenever the GUI thread waits for the lock), and publishes at
+most one ``Frame`` per display interval: the newest frame replaces an undrawn one (latest wins),
+and the frame of the step where a run stops is always published. ``frameReady`` tells the window
+a frame is waiting; the window collects it with ``take_frame()``.
+
+Speed: ``speed`` N > 0 means N updates per drawn frame (paced: the thread waits for the window
+to draw each one); ``speed`` 0 means as fast as the machine goes, drawing the newest state at the
+display rate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6 import QtCore
+
+from reluviz.gui.session import Frame, Session
+
+FRAME_INTERVAL = 1.0 / 60.0   # paced playback (speed N): at most 60 frames a second
+MAX_SPEED_INTERVAL = 1.0 / 31.0  # speed "max": about 30 frames a second, so drawing (which needs
+                                 # the GIL for pyqtgraph's Python) leaves most of it to training
+CHUNK_SECONDS = 0.004         # training time per lock hold
+
+
+class TrainingWorker(QtCore.QThread):
+    """QThread that owns the training loop of ``session``.
+
+    Signals (queued to the GUI thread):
+      ``frameReady()``: a frame waits in ``take_frame()``.
+      ``runStopped(str)``: training stopped by itself: ``"diverged"``, ``"horizon"`` (the run
+      reached ``config.steps``) or ``"steps"`` (the requested single steps are done).
+    """
+
+    frameReady = QtCore.Signal()
+    runStopped = QtCore.Signal(str)
+
+    def __init__(self, session: Session, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self._cond = threading.Condition()
+        self._quit = False
+        self._playing = False
+        self._pending = 0           # single steps requested
+        self._speed = 0
+        self._horizon: int | None = None
+        self._busy = False          # inside a training burst
+        self._frame: Frame | None = None
+        self._frame_taken = True
+        self._last_publish = 0.0
+        self._next_due = 0.0
+        self._chunk = 64
+        self._rate_t0 = time.perf_counter()
+        self._rate_steps = 0
+        self.frames_published = 0
+        self.steps_trained = 0
+
+    # ------------------------------------------------------------------ control (GUI thread)
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def busy(self) -> bool:
+        """Training, or about to (play or steps requested)."""
+        return self._playing or self._pending > 0 or self._busy
+
+    def set_speed(self, speed: int) -> None:
+        """Updates per frame (0: as fast as possible)."""
+        with self._cond:
+            self._speed = max(0, int(speed))
+            self._cond.notify_all()
+
+    def play(self, horizon: int | None = None) -> None:
+        """Train until paused, diverged, or (if given) step ``horizon`` is reached."""
+        with self._cond:
+            self._horizon = horizon
+            self._playing = True
+            self._pending = 0
+            self._cond.notify_all()
+
+    def step(self, n: int = 1) -> None:
+        """Train ``n`` updates, then stop (with a frame of the last one)."""
+        with self._cond:
+            self._playing = False
+            self._pending += max(1, int(n))
+            self._cond.notify_all()
+
+    def pause(self, wait: bool = True, timeout: float = 5.0) -> bool:
+        """Stop training; with ``wait``, return once the thread is idle (True) or after ``timeout``."""
+        with self._cond:
+            self._playing = False
+            self._pending = 0
+            self._cond.notify_all()
+            if wait and self.isRunning():
+                return self._cond.wait_for(lambda: not self._busy, timeout)
+        return True
+
+    def stop(self, timeout_ms: int = 3000) -> bool:
+        """End the thread (called when the window closes); True if it finished in time."""
+        with self._cond:
+            self._quit = True
+            self._playing = False
+            self._pending = 0
+            self._cond.notify_all()
+        return self.wait(timeout_ms) if self.isRunning() else True
+
+    def take_frame(self) -> Frame | None:
+        """The newest unpublished frame (None if none); lets the thread publish the next."""
+        with self._cond:
+            frame, self._frame = self._frame, None
+            self._frame_taken = True
+            self._cond.notify_all()
+            return frame
+
+    # ------------------------------------------------------------------ the loop (worker thread)
+    def _should_break(self) -> bool:
+        return self._quit or not (self._playing or self._pending > 0) or self.session.someone_waiting
+
+    def run(self) -> None:  # noqa: C901 - one loop, read top to bottom
+        session = self.session
+        while True:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+                self._cond.wait_for(lambda: self._quit or self._playing or self._pending > 0)
+                if self._quit:
+                    return
+                self._busy = True
+                self._rate_t0, self._rate_steps = time.perf_counter(), 0
+            reason = self._burst(session)
+            if reason and not self._quit:
+                self.runStopped.emit(reason)
+
+    def _burst(self, session: Session) -> str:
+        """Train until asked to stop; returns why it stopped by itself ('' when asked)."""
+        frame_steps = 0  # updates since the last frame (paced mode)
+        while not self._quit:
+            with self._cond:
+                playing, pending, speed, horizon = self._playing, self._pending, self._speed, self._horizon
+            if not (playing or pending):
+                self._publish(session, force=True)
+                return ""
+            paced = playing and speed > 0
+            if paced and frame_steps >= speed:
+                # one frame per `speed` updates: wait until the window drew the last one
+                with self._cond:
+                    self._cond.wait_for(lambda: self._quit or not self._playing or self._frame_taken
+                                        and time.perf_counter() - self._last_publish >= FRAME_INTERVAL * 0.9,
+                                        timeout=FRAME_INTERVAL)
+                    ready = self._frame_taken and time.perf_counter() - self._last_publish >= FRAME_INTERVAL * 0.9
+                if ready:
+                    self._publish(session, force=True)
+                    frame_steps = 0
+                continue
+            n = self._chunk
+            if paced:
+                n = min(n, speed - frame_steps)
+            if not playing:
+                n = min(n, pending)
+            reason = ""
+            with session.lock:
+                if horizon is not None:
+                    n = min(n, max(horizon - session.head_step, 0))
+                t0 = time.perf_counter()
+                done = session.advance(n, should_stop=self._should_break) if n > 0 else 0
+                dt = time.perf_counter() - t0
+                if session.stopped:
+                    reason = "diverged"
+                elif playing and horizon is not None and session.head_step >= horizon:
+                    reason = "horizon"
+            self.steps_trained += done
+            frame_steps += done
+            self._account(done, dt)
+            if not playing:
+                with self._cond:
+                    self._pending = max(self._pending - done, 0)
+                    if self._pending == 0 and not reason:
+                        reason = "steps"
+            if reason:
+                with self._cond:
+                    self._playing = False
+                    self._pending = 0
+                self._publish(session, force=True)
+                return reason
+            if not paced:
+                self._publish(session, force=False)
+            if session.someone_waiting:
+                self._yield_to_gui(session)
+
+    def _account(self, done: int, dt: float) -> None:
+        if done and dt > 0:
+            per_step = dt / done
+            self._chunk = int(min(max(CHUNK_SECONDS / per_step, 1), 20000))
+        self._rate_steps += done
+        elapsed = time.perf_counter() - self._rate_t0
+        if elapsed >= 0.5:
+            self.session.steps_per_second = self._rate_steps / elapsed
+            self._rate_t0, self._rate_steps = time.perf_counter(), 0
+
+    @staticmethod
+    def _yield_to_gui(session: Session) -> None:
+        deadline = time.perf_counter() + 0.05
+        while session.someone_waiting and time.perf_counter() < deadline:
+            time.sleep(0.0005)
+
+    def _publish(self, session: Session, force: bool) -> None:
+        now = time.perf_counter()
+        if not force:
+            with self._cond:
+                if not self._frame_taken or now < self._next_due:
+                    return
+            # a steady cadence: the next frame is due one interval after this one was due
+            late = now - self._next_due
+            self._next_due = (self._next_due if late < MAX_SPEED_INTERVAL else now) + MAX_SPEED_INTERVAL
+        with session.lock:
+            frame = session.head_frame()
+        with self._cond:
+            self._frame = frame
+            self._frame_taken = False
+            self._last_publish = time.perf_counter()
+        self.frames_published += 1
+        self.frameReady.emit()
