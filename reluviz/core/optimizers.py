@@ -47,6 +47,10 @@ class Updater:
         self.tmp = np.empty((runs, size))
         self.tmp2 = np.empty((runs, size))
         self.both = np.empty((runs, 2 * size)) if self.kind == "adam" else None
+        #: Where a caller should write the gradient: ``bind(old, new, grad_buffer)`` then uses it
+        #: without a copy (for Adam it is the first half of the [g, g * g] buffer, so a step
+        #: overwrites it; a gradient passed in any other array is left as it is).
+        self.grad_buffer = self.both[:, :size] if self.kind == "adam" else np.empty((runs, size))
 
     def apply(self, t: int, lr: np.ndarray, old: np.ndarray, new: np.ndarray, grad: np.ndarray) -> None:
         """State at t (``old``) and gradient at t -> state at t + 1 (``new``); lr is (R, 1)."""
@@ -64,17 +68,28 @@ class Updater:
         p, p_new = old[..., :size], new[..., :size]
         multiply, subtract, add = np.multiply, np.subtract, np.add
         wd, mask = self.wd, self.mask
+        adam = self.kind == "adam"
+        if adam:  # the effective gradient goes into the first half of [g, g * g]
+            both = self.both[0] if self.runs == 1 else self.both
+            g = both[..., :size]
+        else:
+            g = self.g[0] if self.runs == 1 else self.g
         if wd or mask is not None:
-            g = self.g[0] if self.runs == 1 else self.g  # the gradient the optimizer sees: grad (+ wd p), frozen entries zeroed
+            # The gradient the optimizer sees: grad (+ wd p), frozen entries zeroed ("g" may be
+            # "grad" itself: grad_buffer for Adam).
 
             def effective() -> None:
                 if wd:
-                    multiply(p, wd, out=g)
-                    add(g, grad, out=g)
+                    multiply(p, wd, out=tmp)
+                    add(grad, tmp, out=g)
                     if mask is not None:
                         multiply(g, mask, out=g)
                 else:
                     multiply(grad, mask, out=g)
+        elif adam and not _same_view(g, grad):
+
+            def effective() -> None:
+                np.copyto(g, grad)
         else:
             g = grad
             effective = None
@@ -105,34 +120,44 @@ class Updater:
                 subtract(p, tmp, out=p_new)
 
         else:  # adam
-            b1, b2, eps = self.b1, self.b2, self.eps
+            b1, b2 = self.b1, self.b2
             # The state holds [p, m, s] side by side, so both moments update with one op each:
             # [m', s'] = [b1, b2] * [m, s] + [1 - b1, 1 - b2] * [g, g * g].
             ms, ms_new = old[..., size:], new[..., size:]
             m_new, s_new = new[..., size : 2 * size], new[..., 2 * size :]
             decay = np.repeat([b1, b2], size)
             weight = np.repeat([1.0 - b1, 1.0 - b2], size)
-            both = self.both[0] if self.runs == 1 else self.both  # [g, g * g]
-            both_g, both_gg = both[..., :size], both[..., size:]
-            step_size = tmp2[0, ...] if self.runs == 1 else tmp2[:, :1]
-            sqrt, divide, copyto = np.sqrt, np.divide, np.copyto
-            eps0 = np.array(eps)
+            gg = both[..., size:]
+            one_run = self.runs == 1
+            step_size = np.empty(()) if one_run else tmp2[:, :1]
+            bc2 = np.empty(())  # 0-d operands broadcast faster than Python floats
+            eps = np.array(self.eps)
+            sqrt, divide = np.sqrt, np.divide
 
             def step(t: int, lr: np.ndarray) -> None:
                 if effective is not None:
                     effective()
                 k = t + 1
                 multiply(ms, decay, out=ms_new)
-                copyto(both_g, g)
-                multiply(g, g, out=both_gg)
+                multiply(g, g, out=gg)
                 multiply(both, weight, out=both)
                 add(ms_new, both, out=ms_new)
                 sqrt(s_new, out=tmp)
-                divide(tmp, math.sqrt(1.0 - b2**k), out=tmp)
-                add(tmp, eps0, out=tmp)
+                bc2[()] = math.sqrt(1.0 - b2**k)
+                divide(tmp, bc2, out=tmp)
+                add(tmp, eps, out=tmp)
                 divide(m_new, tmp, out=tmp)
-                divide(lr, 1.0 - b1**k, out=step_size)  # lr / (1 - b1^k), as torch computes it
+                if one_run:  # lr / (1 - b1^k), as torch computes it
+                    step_size[()] = float(lr) / (1.0 - b1**k)
+                else:
+                    divide(lr, 1.0 - b1**k, out=step_size)
                 multiply(tmp, step_size, out=tmp)
                 subtract(p, tmp, out=p_new)
 
         return step
+
+
+def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are the same elements of memory (same start, shape and strides)."""
+    return (a.shape == b.shape and a.strides == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])

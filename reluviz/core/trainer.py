@@ -110,8 +110,8 @@ class Trainer:
         self.full_batch = batch == n
         self._ws = GradientWorkspace(self.layout, self.runs, batch)
         self._stream = None if self.full_batch else BatchStream(config.sampling, self.sample_seeds, n, batch)
-        self._grad = np.empty((self.runs, size))
         self._updater = Updater(config, self.runs, size, self.layout.mask(config.train))
+        self._grad = self._updater.grad_buffer  # the kernels write the gradient where the updater reads it
         # Minibatch data of a stretch of steps, gathered at once (see _chunk_for) into buffers
         # that the bound gradient kernels read.
         self._chunk_steps = (0, 0)
@@ -123,8 +123,10 @@ class Trainer:
                           np.broadcast_to(np.arange(n), (BLOCK, self.runs, n)))
         else:
             k = max(1, min(BLOCK, CHUNK_ELEMENTS // (self.runs * batch)))
-            self._data = (np.ones((k, self.runs, 2, batch)), np.empty((k, self.runs, 2, batch)),
+            x1t = np.ones((k, self.runs, 2, batch))
+            self._data = (x1t, x1t * self._ws.scale,  # (the rows of ones stay as they are)
                           np.empty((k, self.runs, batch)), np.empty((k, self.runs, batch), dtype=np.int64))
+            self._xk = np.empty((k, self.runs, batch))  # gathered x, contiguous (np.take is fastest so)
         # Bound hot-loop functions, indexed by the buffer holding the current state (0 or 1).
         self._kernels = [self._ws.kernel(buf[:, :size], self._grad, self._data[:3]) for buf in self._bufs]
         self._updates = [self._updater.bind(self._bufs[i], self._bufs[1 - i], self._grad) for i in (0, 1)]
@@ -196,9 +198,11 @@ class Trainer:
             k = min(len(x1t), (block + 1) * BLOCK - step)
             start, stop = step, step + k
             idx[:k] = self._stream.block(block)[step - block * BLOCK : stop - block * BLOCK]
-            np.take(self.dataset.x_train, idx[:k], out=x1t[:k, :, 0, :])
-            np.multiply(x1t[:k], self._ws.scale, out=x1ts[:k])
-            np.take(self.dataset.y_train, idx[:k], out=yb[:k])
+            xk = self._xk[:k]
+            np.take(self.dataset.x_train, idx[:k], out=xk, mode="clip")  # (indices are valid: no checks)
+            np.copyto(x1t[:k, :, 0, :], xk)
+            np.multiply(xk, self._ws.scale, out=x1ts[:k, :, 0, :])
+            np.take(self.dataset.y_train, idx[:k], out=yb[:k], mode="clip")
         self._chunk_steps = (start, stop)
         return start, stop
 
@@ -254,7 +258,28 @@ class Trainer:
             while step < end:
                 c_start, c_stop = self._chunk_for(step)
                 l_start = self._lr_for(step)
-                for t in range(step, min(end, c_stop)):
+                stop = min(end, c_stop)
+                if on_step is None and not any_dead:
+                    # Fast path (nothing to report, no stopped run): kernel, check, update.
+                    if should_stop is not None:  # poll at the same steps as below
+                        stop = min(stop, step + 64 - (step - start) % 64)
+                    for t in range(step, stop):
+                        loss = kernel(t - c_start)
+                        if not (loss[0] if one_run else loss.max()) < limit:
+                            break  # step t diverges: handled by the general loop below
+                        update(t, lr_rows[t - l_start])
+                        kernel, kernel_next, update, update_next = kernel_next, kernel, update_next, update
+                    else:
+                        t = stop
+                    par ^= (t - step) & 1
+                    step = t
+                    if should_stop is not None and step > start and (step - start) % 64 == 0:
+                        self._cur_i, self.step = par, step
+                        if should_stop():
+                            return step - start
+                    if step == stop:
+                        continue
+                for t in range(step, stop):
                     loss = kernel(t - c_start)
                     if any_dead:
                         loss = np.where(self.diverged, 0.0, loss)
