@@ -40,6 +40,7 @@ from reluviz.plots.training_view import TrainingView
 
 DEFAULT_PRESET = "notebook"
 REPLAY_INTERVAL_MS = 16
+PANEL_WIDTH = 370
 
 NOTICE_STYLES = {
     "info": "background: #e8f1fb; color: #13406b; border: 1px solid #a9c8ea;",
@@ -168,8 +169,9 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(340)
-        scroll.setMaximumWidth(520)
+        self.panel.setMinimumWidth(PANEL_WIDTH)
+        scroll.setMinimumWidth(PANEL_WIDTH + scroll.verticalScrollBar().sizeHint().width() + 4)
+        scroll.setMaximumWidth(PANEL_WIDTH + 200)
         self.view = TrainingView()
         self.view.setObjectName("trainingView")
         self.view.fit.unitClicked.connect(self._on_unit_clicked)
@@ -373,7 +375,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _update_status(self, frame: Frame) -> None:
         parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}",
                  f"minibatch {frame.batch_loss:.3g}", f"train {frame.train_loss:.3g}", f"test {frame.test_loss:.3g}",
-                 f"lr {frame.lr:.3g}"]
+                 f"lr {frame.lr:.3g}" if not frame.snapshot.diverged.all() else "stopped"]
         if frame.snapshot.layout.model == "relu":
             parts.append(f"dead units {frame.dead_units}/{frame.width}")
         if self.worker.playing:

@@ -91,6 +91,13 @@ class FitPlot(QtCore.QObject):
         self.legend.addItem(self.units_pos, "unit, v > 0")
         self.legend.addItem(self.units_neg, "unit, v &lt; 0")
         self.legend.addItem(self.units_dead, "dead unit")
+        # says so when the network's curve leaves the plot (a diverging run): otherwise it just vanishes
+        self.offscale = pg.TextItem("", color=theme.NEGATIVE, anchor=(1, 0))
+        self.offscale.setZValue(50)
+        font = self.offscale.textItem.font()
+        font.setPointSize(theme.FONT_POINT_SIZE + 1)
+        self.offscale.setFont(font)
+        plot.addItem(self.offscale, ignoreBounds=True)
         # static items are cached as pixmaps, so a training frame does not redraw them
         for item in (self.truth, self.test, self.train, self.legend):
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -174,7 +181,9 @@ class FitPlot(QtCore.QObject):
         """Draw ``snap`` (run ``run``); ``ghost`` is a second run drawn faintly."""
         ds = self.dataset
         grid = self.grid
-        self.prediction.setData(*self._curve(snap, run))
+        xs, ys = self._curve(snap, run)
+        self.prediction.setData(xs, ys)
+        self._note_offscale(ys)
         if ghost is not None:
             self.ghost.setData(*self._curve(ghost, 0))
         elif self.ghost.xData is not None and len(self.ghost.xData):
@@ -201,6 +210,22 @@ class FitPlot(QtCore.QObject):
             j = self.selected_unit
             self.unit_selected.setData(*_kink_polylines(x0, x1, ends[j : j + 1], elbows[j : j + 1]), connect="finite")
         self._draw_elbows(snap, run, v, dead)
+
+    def _note_offscale(self, ys: np.ndarray) -> None:
+        (x0, x1), (y0, y1) = self._range
+        finite = ys[np.isfinite(ys)]
+        worst = float(np.max(np.abs(finite))) if len(finite) else np.inf
+        if len(finite) == len(ys) and finite.min() >= y0 and finite.max() <= y1:
+            if self.offscale.toPlainText():
+                self.offscale.setText("")
+            return
+        inside = np.count_nonzero((finite >= y0) & (finite <= y1))
+        if inside > len(ys) // 2:
+            text = ""
+        else:
+            text = f"network f(x) is off the chart: |f(x)| up to {worst:.3g}"
+        self.offscale.setText(text)
+        self.offscale.setPos(x1, y1)
 
     def _curve(self, snap: Snapshot, run: int) -> tuple[np.ndarray, np.ndarray]:
         """The network's output as a polyline: at the ends of the view and at every elbow inside

@@ -121,7 +121,11 @@ class LossPlot:
         self._fit_y_range([by, train_loss, test_loss])
         finite = ly[np.isfinite(ly)]
         if len(finite):
-            lr_range = (float(np.floor(finite.min() * 2) / 2) - 0.25, float(np.ceil(finite.max() * 2) / 2) + 0.25)
+            lo, hi = float(np.floor(finite.min())), float(np.ceil(finite.max()))
+            if hi - lo < 3:  # at least three decades, so the axis labels powers of ten, not crowded minor ticks
+                mid = np.floor((lo + hi) / 2)
+                lo, hi = mid - 1.5, mid + 1.5
+            lr_range = (lo, hi)
             if lr_range != self._lr_range:
                 self._lr_range = lr_range
                 self.lr_view.setYRange(*lr_range, padding=0)
@@ -136,8 +140,8 @@ class LossPlot:
             return
         lo = float(np.floor(min(v.min() for v in logs)))
         hi = float(np.ceil(max(v.max() for v in logs)))
-        if hi <= lo:
-            hi = lo + 1
+        if hi - lo < 3:  # (fewer decades and pyqtgraph labels crowded minor ticks)
+            lo = hi - 3
         if (lo, hi) != self._y_range:
             self._y_range = (lo, hi)
             self.plot.setYRange(lo, hi, padding=0.02)
