@@ -195,28 +195,29 @@ class GradientWorkspace:
             p, g = params[0], grad[0]
             wb = p[: 2 * h].reshape(h, 2)  # rows [w_j, b_j]
             vc = p[2 * h : 3 * h + 1]  # [v, c]
-            v_col = p[2 * h : 3 * h].reshape(h, 1)
-            gwb = g[: 2 * h].reshape(h, 2)
+            v = p[2 * h : 3 * h]
+            gwb_t = g[: 2 * h].reshape(h, 2).T  # rows dL/dw, dL/db (strided views into g)
             gvc = g[2 * h : 3 * h + 1]
-            pre, act, mask, g2, n, r0 = self.pre[0], self.act[0], self.mask[0], self.g2[0], self.n[0], res[0]
-            act_h, g2t, gres, active = act[:h], g2.T, g2[1], self.active[0]
-            assert np.shares_memory(wb, params) and np.shares_memory(gwb, grad)
+            pre, act, mask, g2, r0 = self.pre[0], self.act[0], self.mask[0], self.g2[0], res[0]
+            act_h, gres, active, n_t = act[:h], g2[1], self.active[0], self.n[0].T.copy()
+            assert np.shares_memory(wb, params) and np.shares_memory(gwb_t, grad)
 
-            # Bound ndarray.dot methods skip np.dot's dispatch (~0.1 us a call, a lot at this size).
-            wb_dot, vc_dot, r_dot, mask_dot, act_dot = wb.dot, vc.dot, r0.dot, mask.dot, act.dot
-            set_mask = mask.__setitem__
+            # Bound ndarray.dot methods skip np.dot's dispatch (~0.1 us a call, a lot at this
+            # size); ufuncs take ``out`` positionally (np.maximum excepted) for the same reason.
+            wb_dot, vc_dot, r_dot, g2_dot, act_dot = wb.dot, vc.dot, r0.dot, g2.dot, act.dot
+            set_mask, mask_t = mask.__setitem__, mask.T
 
             def relu_one(i: int) -> np.ndarray:
                 wb_dot(xs[i], out=pre)
                 maximum(pre, zero, out=act_h)
-                greater(pre, zero, out=active)
+                greater(pre, zero, active)
                 set_mask(Ellipsis, active)
                 vc_dot(act, out=r0)
-                subtract(r0, ys[i], out=r0)
+                subtract(r0, ys[i], r0)
                 loss[0] = r_dot(r0) * inv_b
-                multiply(xss[i], r0, out=g2)
-                mask_dot(g2t, out=n)
-                multiply(n, v_col, out=gwb)
+                multiply(xss[i], r0, g2)
+                g2_dot(mask_t, out=n_t)  # (2, H): sum_b g2_kb mask_jb
+                multiply(n_t, v, gwb_t)
                 act_dot(gres, out=gvc)
                 return loss
 
