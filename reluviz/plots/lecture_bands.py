@@ -1,0 +1,81 @@
+"""Plots of the seed-band view: median and interquartile band of a loss over many seeds, per optimizer.
+
+``BandsPlot`` draws, for each optimizer, the median over seeds as a thick line and the band
+between the 25th and 75th percentiles (``reluviz.core.bands.band``) filled in the same colour,
+against step on a log-y axis. Items per optimizer are created once and updated with ``setData``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from reluviz.plots import theme
+from reluviz.plots.lecture_common import OPTIMIZER_COLORS, LogRange, add_legend, positive, set_log_y, style_plot
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+
+
+class BandsPlot:
+    def __init__(self, plot: pg.PlotItem, title: str, left: str = "MSE (log scale)", legend: bool = True):
+        self.plot = plot
+        style_plot(plot, bottom="step", left=left, title=title)
+        plot.setLogMode(x=False, y=True)
+        self.legend = add_legend(plot, offset=(-10, 10)) if legend else None
+        self.items: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem, pg.FillBetweenItem, pg.PlotDataItem]] = {}
+        for opt in OPTIMIZERS:
+            color = OPTIMIZER_COLORS[opt]
+            lo = pg.PlotDataItem(pen=theme.pen(color, 1.0, alpha=110))
+            hi = pg.PlotDataItem(pen=theme.pen(color, 1.0, alpha=110))
+            fill = pg.FillBetweenItem(lo, hi, brush=theme.brush(color, 60))
+            med = pg.PlotDataItem(pen=theme.pen(color, 3.5))
+            for item in (fill, lo, hi, med):
+                plot.addItem(item)
+            self.items[opt] = (lo, hi, fill, med)
+        self.yr = LogRange(margin_decades=0.15, shrink_decades=1.5)
+        self._in_legend: set[str] = set()
+        plot.vb.disableAutoRange()
+
+    def clear(self) -> None:
+        for opt in OPTIMIZERS:
+            self.hide(opt)
+        self.yr.reset()
+
+    def hide(self, opt: str) -> None:
+        lo, hi, fill, med = self.items[opt]
+        for item in (lo, hi, med):
+            item.setData([], [])
+        fill.setVisible(False)
+        if self.legend is not None and opt in self._in_legend:
+            self.legend.removeItem(med)
+            self._in_legend.discard(opt)
+
+    def set_band(self, opt: str, steps: np.ndarray, q25: np.ndarray, median: np.ndarray, q75: np.ndarray,
+                 label: str | None = None) -> None:
+        lo, hi, fill, med = self.items[opt]
+        lo.setData(steps, positive(q25))
+        hi.setData(steps, positive(q75))
+        med.setData(steps, positive(median))
+        fill.setVisible(True)
+        if self.legend is not None and opt not in self._in_legend:
+            self.legend.addItem(med, label or opt)
+            self._in_legend.add(opt)
+
+    def fit_view(self) -> None:
+        """Range over everything drawn (x: all steps; y: the bands, in decades)."""
+        xs, ys = [], []
+        for lo, hi, _fill, med in self.items.values():
+            for item in (lo, hi, med):
+                x, y = item.getData()  # y is log10 in log mode
+                if x is not None and len(x):
+                    xs.append(np.asarray(x, dtype=float))
+                    ys.append(np.asarray(y, dtype=float))
+        if not xs:
+            return
+        x = np.concatenate(xs)
+        y = np.concatenate(ys)
+        y = y[np.isfinite(y)]
+        self.plot.setXRange(float(np.nanmin(x)), max(float(np.nanmax(x)), 1.0), padding=0.02)
+        if len(y):
+            set_log_y(self.plot, *self.yr.update(float(y.min()), float(y.max())))
+

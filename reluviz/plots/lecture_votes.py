@@ -1,0 +1,121 @@
+"""Plots of the votes view: each training point's term of the gradient, and the two sums.
+
+* ``VotesPlot``: one bar per training point at its x, height = its vote (its term of the
+  full-batch gradient dL/dparam); bars of the current minibatch's points in the minibatch colour.
+* ``SumsPlot``: two bars with their values written on them: the sum of all votes (the full-batch
+  gradient, about zero at the optimum) and the minibatch gradient (N/B times the sum of the
+  minibatch's votes, which does not vanish there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from reluviz.plots import theme
+from reluviz.plots.lecture_common import SteadyRange, add_legend, note_item, style_plot
+
+VOTE = (110, 110, 110)
+FULL = (20, 20, 20)
+
+
+class VotesPlot:
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        style_plot(plot, bottom="x of the training point", left="vote")
+        self.zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=theme.pen((0, 0, 0), 1.5))
+        plot.addItem(self.zero, ignoreBounds=True)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.01, brush=theme.brush(VOTE, 170), pen=None)
+        self.batch_bars = pg.BarGraphItem(x=[], height=[], width=0.01, brush=theme.brush(theme.BATCH), pen=None)
+        plot.addItem(self.bars)
+        plot.addItem(self.batch_bars)
+        self.legend = add_legend(plot)
+        self.legend.addItem(self.bars, "each training point's vote")
+        self.legend.addItem(self.batch_bars, "points in this minibatch")
+        self.note = note_item(plot, anchor=(1, 0))
+        self.yr = SteadyRange(margin=0.1, shrink_below=0.3)
+        self._x_range = (0.0, 1.0)
+        plot.vb.disableAutoRange()
+
+    def reset(self) -> None:
+        self.yr.reset()
+
+    def set_points(self, x: np.ndarray) -> None:
+        """The training x (fixes the bar width and the x range)."""
+        x = np.asarray(x, dtype=float)
+        lo, hi = float(x.min()), float(x.max())
+        span = max(hi - lo, 1e-9)
+        self._width = 0.6 * span / max(len(x), 1) * 2.0
+        self._x_range = (lo - 0.04 * span, hi + 0.04 * span)
+        self.yr.reset()
+
+    def show(self, x: np.ndarray, votes: np.ndarray, in_batch: np.ndarray, ylabel: str, note: str = "") -> None:
+        w = self._width
+        self.bars.setOpts(x=x, height=votes, width=w)
+        self.batch_bars.setOpts(x=x[in_batch], height=votes[in_batch], width=w * 1.6)
+        lo, hi = self.yr.update(min(float(np.min(votes, initial=0.0)), 0.0), max(float(np.max(votes, initial=0.0)), 0.0))
+        self.plot.setRange(xRange=self._x_range, yRange=(lo, hi), padding=0)
+        self.plot.setLabel("left", ylabel)
+        self.note.setText(note)
+        self.note.setPos(self._x_range[1], hi)
+
+
+class SumsPlot:
+    """Full-batch gradient against minibatch gradient, as two labelled bars."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        style_plot(plot, left="gradient", grid=False)
+        from pyqtgraph.Qt import QtGui as _g
+
+        tf = _g.QFont()
+        tf.setPointSize(13)
+        plot.getAxis("bottom").setStyle(tickFont=tf, tickLength=0)
+        plot.showGrid(x=False, y=True, alpha=0.18)
+        self.zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=theme.pen((0, 0, 0), 1.5))
+        plot.addItem(self.zero, ignoreBounds=True)
+        self.bars = pg.BarGraphItem(x=[0.0, 1.0], height=[0.0, 0.0], width=0.6,
+                                    brushes=[theme.brush(FULL), theme.brush(theme.BATCH)], pen=None)
+        plot.addItem(self.bars)
+        self.labels = [pg.TextItem("", color=FULL, anchor=(0.5, 1.0)), pg.TextItem("", color=theme.BATCH, anchor=(0.5, 1.0))]
+        from pyqtgraph.Qt import QtGui
+
+        f = QtGui.QFont()
+        f.setPointSize(15)
+        f.setBold(True)
+        for item in self.labels:
+            item.setFont(f)
+            plot.addItem(item, ignoreBounds=True)
+        plot.getAxis("bottom").setTicks([[(0.0, "full batch"), (1.0, "minibatch")]])
+        self.yr = SteadyRange(margin=0.25, shrink_below=0.3)
+        plot.vb.disableAutoRange()
+        plot.setXRange(-0.75, 1.75, padding=0)
+        self.values = (0.0, 0.0)
+        self.scale = 0.0  # typical size of one point's term, to tell rounding noise from a value
+
+
+    def reset(self) -> None:
+        self.yr.reset()
+
+    def show(self, full: float, batch: float | None, ylabel: str) -> None:
+        b = 0.0 if batch is None else float(batch)
+        self.values = (float(full), b)
+        self.bars.setOpts(height=[float(full), b])
+        lo, hi = self.yr.update(min(full, b, 0.0), max(full, b, 0.0))
+        self.plot.setYRange(lo, hi, padding=0)
+        for k, (item, v) in enumerate(zip(self.labels, (full, batch))):
+            if v is None:
+                item.setText("")
+                continue
+            item.setText(fmt_gradient(v, max(abs(full), abs(b), self.scale)))
+            # write the value just outside the bar's end (above positive bars, below negative ones)
+            item.setAnchor((0.5, 1.0) if v >= 0 else (0.5, 0.0))
+            item.setPos(float(k), float(v))
+        self.plot.setLabel("left", ylabel)
+
+
+def fmt_gradient(value: float, scale: float) -> str:
+    """``+0.135``; values at rounding level next to ``scale`` read "≈ 0"."""
+    if abs(value) <= 1e-9 * max(scale, 1e-300):
+        return "≈ 0"
+    return f"{value:+.3g}"
