@@ -1,0 +1,44 @@
+"""Lecture views: self-contained widgets shown as tabs beside the fit plot.
+
+``create_views(parent)`` builds them in the lecture's order (after the main window's own "Fit"
+tab): dance, votes, elbows, bands. Every view follows the protocol of
+``reluviz.gui.views.base.LectureView``: ``view_name`` (a preset's ``"view"`` key), ``title``,
+``explanation``, ``show_state(snapshot, history, dataset, config=None)``, ``set_compare(overrides)``,
+``select_unit(j)`` and ``shutdown()``. The elbow view also has the signal ``unitSelected(int)``.
+
+``VIEW_KEYS`` maps a preset's ``"view"`` value to the view class (``"fit"`` maps to None: the main
+window's own fit tab); ``view_for_key(views, key)`` finds the widget among created views.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtWidgets
+
+from reluviz.gui.views.bands_view import BandsView
+from reluviz.gui.views.base import LectureView
+from reluviz.gui.views.dance_view import DanceView
+from reluviz.gui.views.elbows_view import ElbowsView
+from reluviz.gui.views.votes_view import VotesView
+
+#: In tab order (the main window's "Fit" tab comes first).
+VIEW_CLASSES: tuple[type[LectureView], ...] = (DanceView, VotesView, ElbowsView, BandsView)
+
+#: A preset's "view" key -> the view class showing it (None: the fit tab).
+VIEW_KEYS: dict[str, type[LectureView] | None] = {"fit": None, **{cls.view_name: cls for cls in VIEW_CLASSES}}
+
+
+def create_views(parent: QtWidgets.QWidget | None = None) -> list[LectureView]:
+    """One instance of every lecture view, children of ``parent``, in tab order."""
+    return [cls(parent) for cls in VIEW_CLASSES]
+
+
+def view_for_key(views: list[QtWidgets.QWidget], key: str) -> QtWidgets.QWidget | None:
+    """The view among ``views`` that a preset's ``"view"`` value names (None for "fit" or unknown)."""
+    for view in views:
+        if getattr(view, "view_name", None) == key:
+            return view
+    return None
+
+
+__all__ = ["BandsView", "DanceView", "ElbowsView", "LectureView", "VIEW_CLASSES", "VIEW_KEYS", "VotesView",
+           "create_views", "view_for_key"]

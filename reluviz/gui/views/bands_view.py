@@ -1,0 +1,316 @@
+"""Seed bands: many seeds of the current settings per optimizer, median and interquartile band.
+
+"Run bands" trains R seeds (default 30) of the current config for each checked optimizer in a
+worker thread (``reluviz.core.bands.seed_bands``: all seeds of one optimizer train at once as one
+vectorised trainer, with the same data, initialisations and minibatch order for every optimizer),
+with a progress bar and Cancel, and draws the median and the 25-75% band of train and test loss
+against step on log axes. "Notebook sweep" runs the course notebook's whole experiment
+(``reluviz.core.bands.sweep``: widths 10/20/40 x sgd/momentum/adam x 30 seeds x 30,000 steps on
+the ``notebook`` preset, over both cores in worker processes) and shows one column per width and
+the wall time it took.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6 import QtCore, QtWidgets
+import pyqtgraph as pg
+
+from reluviz.core.bands import SeedRuns, seed_bands, sweep
+from reluviz.core.config import TrainConfig
+from reluviz.gui.views.base import LectureView, big_font
+from reluviz.gui.views.workers import TaskWorker
+from reluviz.plots import theme
+from reluviz.plots.lecture_bands import BandsPlot
+
+BAND_OPTIMIZERS = ("sgd", "momentum", "adam")
+SWEEP_WIDTHS = (10, 20, 40)
+SWEEP_SEEDS = 30
+SWEEP_STEPS = 30000
+SWEEP_EVERY = 300
+NOTEBOOK_MINUTES = 35.2
+BAND_POINTS = 300  # loss recordings per run
+
+
+@dataclass(frozen=True)
+class BandsResult:
+    runs: dict            # optimizer -> SeedRuns
+    complete: bool
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    runs: dict            # (width, optimizer) -> SeedRuns
+    complete: bool
+    seeds: int
+    steps: int
+
+
+def bands_task(config: TrainConfig, optimizers: list[str], seeds: int, steps: int):
+    """Worker function: ``seed_bands`` one optimizer at a time (same seeds), partial results between."""
+    every = max(1, steps // BAND_POINTS)
+
+    def task(progress, should_stop, partial):
+        out: dict[str, SeedRuns] = {}
+        n = len(optimizers)
+        for i, opt in enumerate(optimizers):
+            res = seed_bands(config, [opt], seeds, steps=steps, every=every, should_stop=should_stop,
+                             progress=lambda d, t, i=i: progress(i * steps + d, n * steps))
+            out.update(res)
+            complete = all(r.complete for r in out.values()) and len(out) == i + 1
+            if not complete or should_stop():
+                return BandsResult(dict(out), False)
+            partial(BandsResult(dict(out), i == n - 1))
+        return BandsResult(out, True)
+
+    return task
+
+
+def sweep_task(seeds: int = SWEEP_SEEDS, steps: int = SWEEP_STEPS, processes: int = 2,
+               widths=SWEEP_WIDTHS, optimizers=BAND_OPTIMIZERS, every: int = SWEEP_EVERY):
+    def task(progress, should_stop, partial):
+        res = sweep(widths, optimizers, seeds=seeds, steps=steps, every=min(every, max(1, steps // 10)),
+                    processes=processes, progress=progress, should_stop=should_stop)
+        complete = len(res) == len(widths) * len(optimizers) and all(r.complete for r in res.values())
+        return SweepResult(res, complete, seeds, steps)
+
+    return task
+
+
+class BandsView(LectureView):
+    view_name = "bands"
+    title = "Seed bands"
+    explanation = (
+        "<b>One run is one draw of the dice.</b> The initialisation and the order of the minibatches are "
+        "random, so a single loss curve can make one optimizer look better than it is. Train many seeds with "
+        "the same data and show, at every step, the median and the middle half of the runs (25th to 75th "
+        "percentile). Every optimizer gets the same seeds: same initialisations, same minibatches. The course "
+        "notebook did this for widths 10, 20 and 40 with SGD, momentum and Adam over 30 seeds and waited "
+        "35 minutes; here all seeds of a setting train at once as one vectorised run.")
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.worker: TaskWorker | None = None
+        self.result: BandsResult | SweepResult | None = None
+        self.last_seconds = 0.0
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("seeds:"))
+        self.seeds_spin = QtWidgets.QSpinBox()
+        self.seeds_spin.setObjectName("bandSeeds")
+        self.seeds_spin.setRange(1, 500)
+        self.seeds_spin.setValue(30)
+        row.addWidget(self.seeds_spin)
+        row.addWidget(QtWidgets.QLabel("steps:"))
+        self.steps_spin = QtWidgets.QSpinBox()
+        self.steps_spin.setObjectName("bandSteps")
+        self.steps_spin.setRange(10, 1_000_000)
+        self.steps_spin.setSingleStep(1000)
+        self.steps_spin.setValue(30000)
+        row.addWidget(self.steps_spin)
+        self.opt_boxes: dict[str, QtWidgets.QCheckBox] = {}
+        for opt in BAND_OPTIMIZERS:
+            box = QtWidgets.QCheckBox(opt)
+            box.setObjectName(f"band_{opt}")
+            box.setChecked(True)
+            self.opt_boxes[opt] = box
+            row.addWidget(box)
+        self.run_button = QtWidgets.QPushButton("Run bands")
+        self.run_button.setObjectName("runBands")
+        self.run_button.clicked.connect(lambda: self.run_bands())
+        self.sweep_button = QtWidgets.QPushButton("Notebook sweep")
+        self.sweep_button.setObjectName("runSweep")
+        self.sweep_button.setToolTip(f"The course notebook's experiment: widths 10/20/40 × sgd/momentum/adam × "
+                                     f"{SWEEP_SEEDS} seeds × {SWEEP_STEPS:,} steps on the notebook preset, "
+                                     "on both cores (the notebook took 35.2 minutes).")
+        self.sweep_button.clicked.connect(lambda: self.run_sweep())
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelBands")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setObjectName("bandProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        for w in (self.run_button, self.sweep_button, self.cancel_button):
+            row.addWidget(w)
+        row.addWidget(self.progress, 1)
+        self.body.addLayout(row)
+        self.status = QtWidgets.QLabel("")
+        self.status.setObjectName("bandStatus")
+        self.status.setWordWrap(True)
+        big_font(self.status, 2)
+        self.body.addWidget(self.status)
+        self.stack = QtWidgets.QStackedWidget()
+        self.bands_page = pg.GraphicsLayoutWidget()
+        self.bands_page.setBackground(theme.BACKGROUND)
+        self.train_plot = BandsPlot(self.bands_page.addPlot(row=0, col=0), "train loss (full training set)")
+        self.test_plot = BandsPlot(self.bands_page.addPlot(row=0, col=1), "test loss", legend=False)
+        self.test_plot.plot.setXLink(self.train_plot.plot)
+        self.sweep_page = pg.GraphicsLayoutWidget()
+        self.sweep_page.setBackground(theme.BACKGROUND)
+        self.sweep_plots: dict[tuple[int, str], BandsPlot] = {}
+        # one legend for the grid, in a row above it (inside a plot it would cover a band)
+        self.sweep_legend = pg.LegendItem(colCount=len(BAND_OPTIMIZERS), labelTextSize="13pt")
+        self.sweep_page.addItem(self.sweep_legend, row=0, col=0, colspan=len(SWEEP_WIDTHS))
+        for c, width in enumerate(SWEEP_WIDTHS):
+            for r, which in enumerate(("train", "test")):
+                p = self.sweep_page.addPlot(row=r + 1, col=c)
+                self.sweep_plots[(width, which)] = BandsPlot(p, f"width {width}: {which} loss",
+                                                             left="MSE (log)", legend=False)
+        first = self.sweep_plots[(SWEEP_WIDTHS[0], "train")]
+        for opt in BAND_OPTIMIZERS:
+            self.sweep_legend.addItem(first.items[opt][3], f"{opt}: median over seeds, band 25–75%")
+        self.stack.addWidget(self.bands_page)
+        self.stack.addWidget(self.sweep_page)
+        self.body.addWidget(self.stack, 1)
+        self._describe()
+
+    # ------------------------------------------------------------------ protocol
+    def show_state(self, snapshot, history, dataset, config: TrainConfig | None = None) -> None:
+        old = self.config
+        cfg = self.resolve_config(snapshot, history, config)
+        if cfg is not None and cfg is not old and (old is None or cfg.to_dict() != old.to_dict()):
+            if old is None or old.steps != cfg.steps:
+                self.steps_spin.setValue(max(10, min(cfg.steps or 30000, 1_000_000)))
+            if self.worker is None or not self.worker.isRunning():
+                self._describe()
+
+    def _describe(self) -> None:
+        cfg = self.config
+        if cfg is None:
+            self.status.setText("Run bands trains many seeds of the current settings per optimizer.")
+            return
+        model = f"relu width {cfg.width}, train {cfg.train}" if cfg.model == "relu" else f"{cfg.model} model"
+        batch = "full batch" if cfg.batch_size == 0 else f"batch {cfg.batch_size}"
+        self.status.setText(f"Current settings: {cfg.target} data (n = {cfg.n_train}), {model}, lr {cfg.lr:g}, "
+                            f"{batch}, {cfg.schedule} schedule. Each checked optimizer replaces the run's optimizer.")
+
+    # ------------------------------------------------------------------ running
+    def optimizers(self) -> list[str]:
+        return [o for o, box in self.opt_boxes.items() if box.isChecked()]
+
+    def busy(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
+    def _start(self, task, on_done, on_partial=None) -> TaskWorker:
+        self.cancel(wait=True)
+        w = TaskWorker(task, self)
+        w.progress.connect(self._on_progress)
+        w.finished_ok.connect(on_done)
+        w.failed.connect(self._on_failed)
+        if on_partial is not None:
+            w.partial.connect(on_partial)
+        self.worker = w
+        for b in (self.run_button, self.sweep_button):
+            b.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        w.start()
+        return w
+
+    def run_bands(self, seeds: int | None = None, steps: int | None = None,
+                  optimizers: list[str] | None = None) -> TaskWorker | None:
+        """Start the seed bands (arguments default to the controls); returns the worker."""
+        cfg = self.config
+        if cfg is None:
+            self.status.setText("No run to take the settings from yet.")
+            return None
+        opts = optimizers if optimizers is not None else self.optimizers()
+        if not opts:
+            self.status.setText("Check at least one optimizer.")
+            return None
+        seeds = int(seeds or self.seeds_spin.value())
+        steps = int(steps or self.steps_spin.value())
+        self.stack.setCurrentWidget(self.bands_page)
+        self.train_plot.clear()
+        self.test_plot.clear()
+        self.status.setText(f"Training {seeds} seeds × {steps:,} steps for {', '.join(opts)} …")
+        self._job = (seeds, steps, opts)
+        return self._start(bands_task(cfg, opts, seeds, steps), self._on_bands_done, self._on_bands_partial)
+
+    def run_sweep(self, seeds: int = SWEEP_SEEDS, steps: int = SWEEP_STEPS, processes: int = 2) -> TaskWorker:
+        """Start the notebook sweep (widths 10/20/40 x sgd/momentum/adam); returns the worker."""
+        self.stack.setCurrentWidget(self.sweep_page)
+        for p in self.sweep_plots.values():
+            p.clear()
+        self.status.setText(f"Notebook sweep: 3 widths × 3 optimizers × {seeds} seeds × {steps:,} steps on "
+                            f"{processes} processes …")
+        return self._start(sweep_task(seeds, steps, processes), self._on_sweep_done)
+
+    def cancel(self, wait: bool = False) -> None:
+        if self.worker is not None and self.worker.isRunning():
+            self.worker.cancel()
+            if wait:
+                self.worker.wait(60000)
+
+    def shutdown(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel_and_wait(60000)
+
+    # ------------------------------------------------------------------ results (GUI thread)
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setValue(int(1000 * done / max(total, 1)))
+
+    def _finish_buttons(self) -> None:
+        for b in (self.run_button, self.sweep_button):
+            b.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _on_failed(self, msg: str) -> None:
+        self._finish_buttons()
+        self.status.setText(f"Stopped by an error: {msg}")
+
+    def _draw_bands(self, res: BandsResult) -> None:
+        for opt, runs in res.runs.items():
+            div = int(runs.diverged.sum())
+            label = f"{opt}" + (f" ({div} of {runs.runs} diverged)" if div else "")
+            for plot, which in ((self.train_plot, "train"), (self.test_plot, "test")):
+                b = runs.band(which)
+                plot.set_band(opt, b.steps, b.q25, b.median, b.q75, label)
+        for plot in (self.train_plot, self.test_plot):
+            plot.fit_view()
+
+    def _on_bands_partial(self, res: BandsResult) -> None:
+        if self.sender() is self.worker:
+            self._draw_bands(res)
+
+    def _on_bands_done(self, res: BandsResult) -> None:
+        if self.sender() is not self.worker:
+            return
+        self.result = res
+        self.last_seconds = self.worker.seconds
+        self._draw_bands(res)
+        self._finish_buttons()
+        seeds, steps, opts = self._job
+        finals = "; ".join(f"{o}: median test MSE {r.band('test').median[-1]:.3g}" for o, r in res.runs.items())
+        if res.complete:
+            self.progress.setValue(1000)
+            self.status.setText(f"{seeds} seeds × {steps:,} steps × {len(opts)} optimizers in "
+                                f"{self.last_seconds:.1f} s. Lines: median; bands: 25th–75th percentile. {finals}")
+        else:
+            self.status.setText(f"Cancelled after {self.last_seconds:.1f} s; showing what was done. {finals}")
+
+    def _on_sweep_done(self, res: SweepResult) -> None:
+        if self.sender() is not self.worker:
+            return
+        self.result = res
+        self.last_seconds = secs = self.worker.seconds
+        self._finish_buttons()
+        for (width, opt), runs in res.runs.items():
+            for which in ("train", "test"):
+                plot = self.sweep_plots.get((width, which))
+                if plot is None:
+                    continue
+                b = runs.band(which)
+                plot.set_band(opt, b.steps, b.q25, b.median, b.q75, opt)
+        for p in self.sweep_plots.values():
+            p.fit_view()
+        what = f"{len(res.runs)} settings × {res.seeds} seeds × {res.steps:,} steps"
+        if res.complete:
+            self.progress.setValue(1000)
+            self.status.setText(f"Notebook sweep ({what}) took {secs:.0f} s = {secs / 60:.1f} min "
+                                f"(the course notebook: {NOTEBOOK_MINUTES} min). Lines: median over seeds; "
+                                "bands: 25th–75th percentile.")
+        else:
+            self.status.setText(f"Sweep cancelled after {secs:.0f} s ({what} started); finished parts shown.")

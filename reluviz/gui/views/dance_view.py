@@ -1,0 +1,608 @@
+"""Parameter space: the loss around theta*, the iterate dancing on it, and the side-by-side dance.
+
+Top left, the landscape: for the constant and linear models the loss parabola L(theta) with the
+current iterate on it and the current minibatch's own parabola; for a relu net training only its
+output layer, the exact full-batch loss over two output weights (chosen in the combo boxes)
+around theta*, with the recent iterates' shadow. Top right: ||theta_t - theta*|| and
+L(theta_t) - L(theta*) of the live run against step (log scale). For a relu net training its
+hidden layer too there is no closed-form theta*: "Find local optimum" runs a full-batch descent
+from the displayed point in a worker thread and measures against that, labelled as such.
+
+Bottom, "Run dance": the run's config and a ghost with the preset's ``compare`` settings (default
+a decaying rate 1/(1 + 0.002 t)) trained side by side on the same data, start and minibatches in a
+worker thread (``reluviz.core.compare.DanceRun``), both distances and excess losses drawn live.
+Starting at theta* isolates what the minibatch noise does near the optimum (lecture note 2,
+Figures 2-3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from reluviz.core.compare import DanceRun, DanceTrace, ghost_config
+from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.landscape import OutputQuadratic, default_output_axes, loss_curve, output_loss_grid, project_trail
+from reluviz.core.optimum import Optimum, distance_to_optimum, excess_objective, objective, optimum
+from reluviz.core.trainer import RESET_FIELDS
+from reluviz.gui.views.base import LectureView, StepCache, big_font, history_rows
+from reluviz.gui.views.workers import TaskWorker
+from reluviz.plots import theme
+from reluviz.plots.lecture_common import GHOST_RUN, MAIN_RUN
+from reluviz.plots.lecture_dance import ContourPlot, DanceComparePlot, DistancePlot, LossCurvePlot
+
+TRAIL_ROWS = 40          # recent iterates drawn on the landscape
+CONTOUR_POINTS = 81      # grid of the 2-D landscape (per axis)
+DANCE_RECORD_POINTS = 2000
+
+
+def legend_html(entries) -> str:
+    """A legend as rich text for a QLabel: a coloured bar and a name per entry."""
+    return "&nbsp;&nbsp;&nbsp;".join(
+        f"<span style='color: rgb{tuple(c[:3])}; font-weight: bold'>&#9644;&#9644;</span>&nbsp;{name}"
+        for c, name in entries)
+
+
+def describe_lr(cfg: TrainConfig) -> str:
+    """The learning rate of ``cfg`` in words fit for a legend."""
+    s = cfg.schedule
+    if s == "constant":
+        return f"constant lr {cfg.lr:g}"
+    if s == "inverse":
+        return f"decaying lr {cfg.lr:g}/(1 + {cfg.decay:g} t)"
+    if s == "step":
+        return f"lr {cfg.lr:g} × {cfg.gamma:g} every {cfg.step_size} steps"
+    if s == "exponential":
+        return f"lr {cfg.lr:g} × {cfg.exp_gamma:g}^t"
+    return f"cosine lr {cfg.lr:g} → {cfg.lr_min:g}"
+
+
+def run_labels(cfg: TrainConfig, overrides: dict) -> tuple[str, str]:
+    ghost = cfg.updated(dict(overrides))
+    extra = [f"{k}={v}" for k, v in overrides.items()
+             if k not in ("schedule", "lr", "decay", "gamma", "step_size", "exp_gamma", "lr_min", "t_max")]
+    g = describe_lr(ghost) + (f" ({', '.join(extra)})" if extra else "")
+    return f"as set: {describe_lr(cfg)}", f"ghost: {g}"
+
+
+@dataclass(frozen=True)
+class DanceResult:
+    """What the dance worker hands to the GUI thread (arrays are not shared with the worker after)."""
+
+    trace: DanceTrace
+    main_label: str
+    ghost_label: str
+    optimum_label: str
+    start: str
+    steps_total: int
+    complete: bool
+    floor: float          # RMS distance of the run as set over the second half of the record
+    final_ghost: float    # the ghost's RMS distance over the last window
+    smooth_distance: np.ndarray   # (T, 2) RMS of the distance over a trailing window
+    smooth_excess: np.ndarray     # (T, 2) mean excess loss over the same window
+    window: int                   # recorded points per window
+
+
+def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean over the last ``window`` rows at each row (fewer at the start): (T, k) -> (T, k)."""
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return v.copy()
+    c = np.cumsum(np.vstack([np.zeros((1,) + v.shape[1:]), v]), axis=0)
+    i = np.arange(1, len(v) + 1)
+    lo = np.maximum(i - window, 0)
+    return (c[i] - c[lo]) / (i - lo).reshape((-1,) + (1,) * (v.ndim - 1))
+
+
+def dance_task(config: TrainConfig, overrides: dict, dataset, start: str, steps: int):
+    """The worker function (``TaskWorker`` protocol) of the side-by-side dance."""
+    main_label, ghost_label = run_labels(config, overrides)
+    every = max(1, steps // DANCE_RECORD_POINTS)
+    chunk = max(every, (steps // 40) // every * every)
+
+    def result(d: DanceRun, complete: bool) -> DanceResult:
+        tr = d.trace()
+        n = len(tr.steps)
+        window = max(1, (steps // every) // 40)
+        sd = np.sqrt(trailing_mean(tr.distance**2, window))
+        se = trailing_mean(tr.excess, window)
+        floor = float(np.sqrt(np.mean(tr.distance[n // 2 :, 0] ** 2))) if n else float("nan")
+        last = float(sd[-1, 1]) if n else float("nan")
+        return DanceResult(tr, main_label, ghost_label, d.optimum_main.label, start, steps, complete, floor, last,
+                           sd, se, window)
+
+    def task(progress, should_stop, partial):
+        d = DanceRun(config, overrides, dataset=dataset, start=start)
+        while d.step < steps and not should_stop():
+            before = d.step
+            d.advance(min(chunk, steps - d.step), every=every)
+            progress(d.step, steps)
+            partial(result(d, False))
+            if d.step == before or d.main.stopped:
+                break
+        return result(d, d.step >= steps)
+
+    return task
+
+
+class DanceView(LectureView):
+    view_name = "dance"
+    title = "Dance around θ*"
+    explanation = (
+        "<b>SGD dances around the optimum.</b> At the full-batch optimum θ* the pulls of all training points "
+        "cancel, so full-batch descent would stop there. A minibatch hears only a few points, whose pulls do "
+        "not cancel: even standing on θ* SGD steps away. With a constant learning rate the iterate keeps "
+        "wandering in a cloud around θ* whose size grows with the rate; a decaying rate shrinks the cloud. "
+        "<i>Top:</i> the loss around θ* with the iterate; its distance to θ* and excess loss (log scale). "
+        "<i>Bottom:</i> the same data, start and minibatches, run twice: constant against decaying rate.")
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self._dataset = None
+        self._ctx_key = None
+        self._opt: Optimum | None = None
+        self._quad: OutputQuadratic | None = None
+        self._local: tuple[Optimum, int, tuple] | None = None
+        self._cache = StepCache()
+        self._mode = ""
+        self._recent: tuple[np.ndarray, np.ndarray] | None = None
+        self._snapshot = None
+        self._hw_held: tuple[float, float] | None = None
+        self._axes_width = -1
+        self.dance_worker: TaskWorker | None = None
+        self.optimum_worker: TaskWorker | None = None
+        self.dance_result: DanceResult | None = None
+        self._build()
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        bar = QtWidgets.QHBoxLayout()
+        self.landscape_caption = QtWidgets.QLabel("")
+        self.landscape_caption.setObjectName("landscapeCaption")
+        big_font(self.landscape_caption, 3)
+        bar.addWidget(self.landscape_caption, 1)
+        self.axis_a = QtWidgets.QComboBox()
+        self.axis_b = QtWidgets.QComboBox()
+        self.axis_a.setObjectName("axisA")
+        self.axis_b.setObjectName("axisB")
+        self.axes_label = QtWidgets.QLabel("plane of output weights:")
+        for w in (self.axes_label, self.axis_a, self.axis_b):
+            bar.addWidget(w)
+        self.axis_a.currentIndexChanged.connect(self._on_axes)
+        self.axis_b.currentIndexChanged.connect(self._on_axes)
+        self.local_button = QtWidgets.QPushButton("Find local optimum from here")
+        self.local_button.setObjectName("findLocalOptimum")
+        self.local_button.setToolTip("Full-batch descent from the displayed parameters (a few seconds at most, "
+                                     "in the background); distances are then measured to that local optimum.")
+        self.local_button.clicked.connect(self.find_local_optimum)
+        bar.addWidget(self.local_button)
+        top_box = QtWidgets.QWidget()
+        tl = QtWidgets.QVBoxLayout(top_box)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addLayout(bar)
+
+        self.top = pg.GraphicsLayoutWidget()
+        self.top.setBackground(theme.BACKGROUND)
+        self.land_item = self.top.addPlot(row=0, col=0)
+        self.contour_item = pg.PlotItem()
+        self.dist_item = self.top.addPlot(row=0, col=1)
+        self.curve_plot = LossCurvePlot(self.land_item)
+        self.contour_plot = ContourPlot(self.contour_item)
+        self.distance_plot = DistancePlot(self.dist_item)
+        self.placeholder = pg.TextItem("", color=theme.FOREGROUND, anchor=(0.5, 0.5))
+        self.placeholder.setFont(_qfont(14))
+        self.top.ci.layout.setColumnStretchFactor(0, 3)
+        self.top.ci.layout.setColumnStretchFactor(1, 2)
+        self._land_shown = self.land_item
+        self.top.setMinimumHeight(260)
+        tl.addWidget(self.top, 1)
+
+        box = QtWidgets.QGroupBox("Side by side: the run as set against a ghost with a decaying learning rate")
+        big_font(box, 1)
+        bl = QtWidgets.QVBoxLayout(box)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("start:"))
+        self.start_combo = QtWidgets.QComboBox()
+        self.start_combo.setObjectName("danceStart")
+        self.start_combo.addItem("at θ* (only the minibatch noise acts)", "optimum")
+        self.start_combo.addItem("at the initialisation", "init")
+        row.addWidget(self.start_combo)
+        row.addWidget(QtWidgets.QLabel("steps:"))
+        self.steps_spin = QtWidgets.QSpinBox()
+        self.steps_spin.setObjectName("danceSteps")
+        self.steps_spin.setRange(10, 1_000_000)
+        self.steps_spin.setSingleStep(1000)
+        self.steps_spin.setValue(20000)
+        row.addWidget(self.steps_spin)
+        self.run_button = QtWidgets.QPushButton("Run dance")
+        self.run_button.setObjectName("runDance")
+        self.run_button.clicked.connect(self.run_dance)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelDance")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_dance)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setObjectName("danceProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setMaximumWidth(220)
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.progress)
+        self.compare_label = QtWidgets.QLabel("")
+        row.addWidget(self.compare_label, 1)
+        bl.addLayout(row)
+        row2 = QtWidgets.QHBoxLayout()
+        self.cmp_legend = QtWidgets.QLabel("")
+        self.cmp_legend.setObjectName("danceLegend")
+        self.cmp_legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        big_font(self.cmp_legend, 2)
+        self.dance_status = QtWidgets.QLabel("Press “Run dance” to train the run and its ghost side by side.")
+        self.dance_status.setObjectName("danceStatus")
+        self.dance_status.setWordWrap(True)
+        big_font(self.dance_status, 1)
+        row2.addWidget(self.cmp_legend)
+        row2.addSpacing(16)
+        row2.addWidget(self.dance_status, 1)
+        bl.addLayout(row2)
+        self.bottom = pg.GraphicsLayoutWidget()
+        self.bottom.setBackground(theme.BACKGROUND)
+        self.cmp_dist = DanceComparePlot(self.bottom.addPlot(row=0, col=0), "log scale",
+                                         "distance to θ*:  ‖θ_t − θ*‖")
+        self.cmp_excess = DanceComparePlot(self.bottom.addPlot(row=0, col=1), "log scale",
+                                           "excess loss:  L(θ_t) − L(θ*)  (MSE)")
+        self.cmp_excess.plot.setXLink(self.cmp_dist.plot)
+        self.bottom.setMinimumHeight(200)
+        bl.addWidget(self.bottom, 1)
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.splitter.setObjectName("danceSplitter")
+        self.splitter.addWidget(top_box)
+        self.splitter.addWidget(box)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([520, 480])
+        self.body.addWidget(self.splitter, 1)
+        self._update_compare_label()
+
+    # ------------------------------------------------------------------ protocol
+    def set_compare(self, overrides: dict | None) -> None:
+        super().set_compare(overrides)
+        self._update_compare_label()
+
+    def overrides(self) -> dict:
+        """The ghost's settings: the preset's ``compare``, else an inverse decay scaled to the run
+        (lr falls 40-fold over ``config.steps``: decay 0.002 for 20,000 steps)."""
+        if self.compare:
+            return dict(self.compare)
+        steps = self.config.steps if self.config is not None and self.config.steps > 0 else 20000
+        return {"schedule": "inverse", "decay": float(f"{40.0 / steps:.3g}")}
+
+    def _update_compare_label(self) -> None:
+        ov = self.overrides()
+        self.compare_label.setText("ghost: " + ", ".join(f"{k}={v}" for k, v in ov.items()))
+
+    def show_state(self, snapshot, history, dataset, config: TrainConfig | None = None) -> None:
+        cfg = self.resolve_config(snapshot, history, config)
+        if cfg is None:
+            return
+        self._snapshot = snapshot
+        self._context(cfg, dataset, snapshot)
+        mode = self._mode
+        if mode == "full" and self._local is None:
+            rows = history_rows(history, snapshot.step, dense=TRAIL_ROWS, sparse=0)
+        else:
+            dense, sparse = (300, 300) if mode != "full" else (60, 150)
+            rows = history_rows(history, snapshot.step, dense=dense, sparse=sparse)
+        self._rows = rows
+        self._draw(snapshot)
+
+    # ------------------------------------------------------------------ context (cached per data/config)
+    def _context(self, cfg: TrainConfig, dataset, snapshot) -> None:
+        layout = snapshot.layout
+        mode = "1d" if layout.model in ("constant", "linear") else ("output" if cfg.train == "output" else "full")
+        params = np.asarray(snapshot.params[0])
+        hidden = params[: 2 * layout.width].tobytes() if mode == "output" else b""
+        key = (id(dataset), mode, layout, cfg.weight_decay, hidden,
+               tuple(getattr(cfg, f) for f in RESET_FIELDS))
+        if key == self._ctx_key:
+            return
+        new_run = self._ctx_key is None or self._ctx_key[:4] != key[:4] or self._ctx_key[5] != key[5]
+        self._ctx_key = key
+        self._dataset = dataset
+        self._mode = mode
+        self._cache.clear()
+        self._hw_held = None
+        self.curve_plot.reset()
+        self.distance_plot.reset()
+        if new_run:
+            self._local = None
+            self.steps_spin.setValue(max(10, min(cfg.steps or 20000, 1_000_000)))
+            self._update_compare_label()
+        if mode == "full":
+            self._opt = self._local[0] if self._local else None
+            self._quad = None
+        else:
+            self._opt = optimum(cfg, dataset, params)
+            self._quad = (OutputQuadratic(layout, params, dataset.x_train, dataset.y_train, cfg.weight_decay)
+                          if mode == "output" else None)
+        self._set_landscape(mode)
+        if mode == "output" and self._axes_width != layout.width:
+            self._fill_axes(layout)
+
+    def _set_landscape(self, mode: str) -> None:
+        want = self.contour_item if mode == "output" else self.land_item
+        if want is not self._land_shown:
+            self.top.removeItem(self._land_shown)
+            self.top.addItem(want, row=0, col=0)
+            self._land_shown = want
+        for w in (self.axes_label, self.axis_a, self.axis_b):
+            w.setVisible(mode == "output")
+        self.local_button.setVisible(mode == "full")
+        if mode == "full":
+            if self.placeholder.scene() is None:
+                self.land_item.addItem(self.placeholder, ignoreBounds=True)
+            self.placeholder.setText(
+                "No closed-form θ* when the hidden layer trains:\nthe loss over all weights is not a bowl.\n"
+                "“Find local optimum from here” descends the full-batch\nloss from the displayed point; "
+                "distances at right\nare then measured to that local optimum.")
+            for item in (self.curve_plot.full_curve, self.curve_plot.batch_curve, self.curve_plot.iterate,
+                         self.curve_plot.trail, self.curve_plot.batch_min):
+                item.setData([], [])
+            self.curve_plot.star_line.hide()
+            self.curve_plot.star_label.hide()
+            self.curve_plot.legend.hide()
+            self.land_item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self.placeholder.setPos(0.5, 0.5)
+        else:
+            if self.placeholder.scene() is not None:
+                self.land_item.removeItem(self.placeholder)
+            self.curve_plot.star_line.show()
+            self.curve_plot.star_label.show()
+            self.curve_plot.legend.show()
+
+    def _fill_axes(self, layout) -> None:
+        names = [f"v[{j}]" for j in range(layout.width)] + ["c"]
+        a0, b0 = default_output_axes(self._quad)
+        off = 2 * layout.width
+        for combo, sel in ((self.axis_a, a0 - off), (self.axis_b, b0 - off)):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(names)
+            combo.setCurrentIndex(sel)
+            combo.blockSignals(False)
+        self._axes_width = layout.width
+
+    def _on_axes(self, _i: int) -> None:
+        self._hw_held = None
+        self.contour_plot._key = None
+        if self._snapshot is not None and self._mode == "output":
+            self._draw(self._snapshot)
+
+    def output_axes(self) -> tuple[int, int] | None:
+        """Flat indices of the two output weights on the contour plot (None if not shown)."""
+        if self._mode != "output" or self._quad is None:
+            return None
+        off = 2 * self._quad.layout.width
+        a, b = self.axis_a.currentIndex(), self.axis_b.currentIndex()
+        if a == b:
+            b = (a + 1) % (self._quad.layout.width + 1)
+        return off + a, off + b
+
+    # ------------------------------------------------------------------ drawing
+    def _values(self, rows: np.ndarray) -> np.ndarray:
+        """(K, 2): distance to theta* and excess loss of parameter rows (through the core)."""
+        opt, cfg, ds = self._opt, self.config, self._dataset
+        dist = distance_to_optimum(rows, opt)
+        if self._quad is not None:
+            try:
+                exc = self._quad.value(rows) - opt.objective
+            except ValueError:  # rows with other hidden weights (train setting changed mid-run)
+                exc = excess_objective(cfg, ds, rows, opt)
+        else:
+            exc = excess_objective(cfg, ds, rows, opt)
+        return np.stack([dist, exc], axis=1)
+
+    def _draw(self, snap) -> None:
+        steps, rows = self._rows
+        mode = self._mode
+        step = snap.step
+        cur = np.asarray(snap.params[0])
+        if self._opt is not None and len(steps):
+            vals = self._cache.get(steps, rows, self._values)
+            local = mode == "full"
+            label = self._opt.label.replace("theta*", "θ*") + (f", from step {self._local[1]}" if local and self._local else "")
+            self.distance_plot.show(steps, vals[:, 0], vals[:, 1], step,
+                                    note=f"θ*: {label}")
+            d_now = float(distance_to_optimum(cur, self._opt))
+            e_now = float(self._values(cur[None, :])[0, 1])
+            caption = f"step {step}:  ‖θ − θ*‖ = {d_now:.3g},  L(θ) − L(θ*) = {e_now:.3g}"
+        else:
+            self.distance_plot.reset()
+            self.distance_plot.cursor.setValue(step)
+            self.distance_plot.note.setText("θ* not known yet: press “Find local optimum from here”")
+            caption = f"step {step}: full network (hidden layer trains)"
+        self.landscape_caption.setText(caption)
+        recent = rows[-TRAIL_ROWS:] if len(rows) else rows
+        if mode == "1d":
+            self._draw_curve(snap, recent)
+        elif mode == "output":
+            self._draw_contour(snap, recent)
+
+    def _draw_curve(self, snap, recent: np.ndarray) -> None:
+        cfg, ds, layout = self.config, self._dataset, snap.layout
+        x, y, wd = ds.x_train, ds.y_train, cfg.weight_decay
+        theta = float(snap.params[0, 0])
+        batch = np.asarray(snap.batch[0])
+        if len(batch) >= ds.n and cfg.batch_size == 0:
+            batch = None
+        around = [theta] + [float(t) for t in recent[:, 0]]
+        probe = loss_curve(layout, x, y, batch=batch, around=around, points=3, weight_decay=wd)
+        x0, x1 = self.curve_plot.xr.update(probe.theta[0], probe.theta[-1])
+        curve = loss_curve(layout, x, y, batch=batch, theta_range=(x0, x1), points=301, weight_decay=wd)
+        f_now = float(objective(layout, snap.params[0], x, y, wd))
+        trail_f = np.asarray(objective(layout, recent, x, y, wd)) if len(recent) else np.empty(0)
+        name = "θ (the constant prediction)" if layout.model == "constant" else "θ (the slope of y = θx)"
+        self.curve_plot.set_param_label(name)
+        b = ""
+        if batch is not None and curve.batch_theta_star is not None:
+            b = f"\nminibatch pulls toward {curve.batch_theta_star:.3g}"
+        self.curve_plot.show(curve.theta, curve.loss, curve.theta_star, curve.loss_star, curve.batch_loss,
+                             curve.batch_theta_star, (theta, f_now), recent[:, 0] if len(recent) else np.empty(0),
+                             trail_f, (probe.theta[0], probe.theta[-1]),
+                             note=f"θ = {theta:.4g}\nθ* = {curve.theta_star:.4g}{b}")
+
+    def _draw_contour(self, snap, recent: np.ndarray) -> None:
+        axes = self.output_axes()
+        quad, opt = self._quad, self._opt
+        if axes is None or quad is None or opt is None:
+            return
+        pts = np.vstack([recent, np.asarray(snap.params[0])[None, :]]) if len(recent) else np.asarray(snap.params)
+        probe = output_loss_grid(quad, opt.params, axes, points=2, trail=pts)
+        need = (0.5 * (probe.a[-1] - probe.a[0]), 0.5 * (probe.b[-1] - probe.b[0]))
+        held = self._hw_held
+        if held is None or any(n > h or n < 0.3 * h for n, h in zip(need, held)):
+            held = (need[0] * 1.15, need[1] * 1.15)
+            self._hw_held = held
+        key = (axes, held, id(opt))
+        if self.contour_plot.grid_key() != key:
+            grid = output_loss_grid(quad, opt.params, axes, points=CONTOUR_POINTS, half_width=held)
+            self.contour_plot.set_grid(key, grid.a, grid.b, grid.loss - opt.objective,
+                                       (opt.params[axes[0]], opt.params[axes[1]]), grid.names)
+        trail = project_trail(pts, axes)
+        cur = trail[-1]
+        self.contour_plot.set_iterates(trail, (float(cur[0]), float(cur[1])),
+                                       note="plane through θ*;\nother weights at θ*")
+
+    # ------------------------------------------------------------------ local optimum (full network)
+    def find_local_optimum(self) -> None:
+        snap, cfg, ds = self._snapshot, self.config, self._dataset
+        if snap is None or cfg is None or ds is None or self._mode != "full":
+            return
+        if self.optimum_worker is not None and self.optimum_worker.isRunning():
+            return
+        params = np.array(snap.params[0])
+        step = snap.step
+        key = self._ctx_key
+
+        def task(progress, should_stop, partial):
+            return optimum(cfg, ds, params, max_iter=5000, time_budget=3.0), step, key
+
+        self.local_button.setEnabled(False)
+        self.local_button.setText("Descending …")
+        w = TaskWorker(task, self)
+        w.finished_ok.connect(self._on_local)
+        w.failed.connect(lambda msg: self._on_local_failed(msg))
+        self.optimum_worker = w
+        w.start()
+
+    def _on_local(self, result) -> None:
+        self.local_button.setEnabled(True)
+        self.local_button.setText("Find local optimum from here")
+        opt, step, key = result
+        if key != self._ctx_key:
+            return
+        self._local = (opt, step, key)
+        self._opt = opt
+        self._cache.clear()
+        self.distance_plot.reset()
+        if self._snapshot is not None:
+            self._draw(self._snapshot)
+
+    def _on_local_failed(self, msg: str) -> None:
+        self.local_button.setEnabled(True)
+        self.local_button.setText("Find local optimum from here")
+        self.landscape_caption.setText(f"Local optimum failed: {msg}")
+
+    # ------------------------------------------------------------------ the side-by-side dance
+    def run_dance(self, start: str | None = None, steps: int | None = None) -> TaskWorker | None:
+        """Start the dance worker (returns it, e.g. for tests); None if there is nothing to run."""
+        cfg, ds = self.config, self._dataset
+        if cfg is None or ds is None:
+            self.dance_status.setText("No run to compare yet.")
+            return None
+        self.cancel_dance(wait=True)
+        start = start or self.start_combo.currentData()
+        steps = int(steps or self.steps_spin.value())
+        overrides = self.overrides()
+        try:
+            ghost_config(cfg, overrides)
+        except ConfigError as exc:
+            self.dance_status.setText(f"Cannot run the ghost: {exc}")
+            return None
+        main_label, ghost_label = run_labels(cfg, overrides)
+        self.cmp_legend.setText(legend_html([(MAIN_RUN, main_label), (GHOST_RUN, ghost_label)]))
+        for p in (self.cmp_dist, self.cmp_excess):
+            p.show(np.empty(0), np.empty((0, 2)), np.empty((0, 2)))
+        where = "θ*" if start == "optimum" else "the initialisation"
+        self.dance_status.setText(f"Training both runs from {where} for {steps:,} steps …")
+        w = TaskWorker(dance_task(cfg, overrides, ds, start, steps), self)
+        w.progress.connect(self._on_dance_progress)
+        w.partial.connect(self._on_dance_partial)
+        w.finished_ok.connect(self._on_dance_done)
+        w.failed.connect(self._on_dance_failed)
+        self.dance_worker = w
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        w.start()
+        return w
+
+    def cancel_dance(self, wait: bool = False) -> None:
+        w = self.dance_worker
+        if w is not None and w.isRunning():
+            w.cancel()
+            if wait:
+                w.wait(30000)
+
+    def _on_dance_progress(self, done: int, total: int) -> None:
+        self.progress.setValue(int(1000 * done / max(total, 1)))
+
+    def _on_dance_partial(self, res: DanceResult) -> None:
+        if self.sender() is not self.dance_worker:
+            return
+        self._show_dance(res)
+
+    def _show_dance(self, res: DanceResult) -> None:
+        tr = res.trace
+        self.cmp_dist.show(tr.steps, tr.distance, res.smooth_distance, floor=res.floor if res.complete else None)
+        self.cmp_excess.show(tr.steps, tr.excess, res.smooth_excess)
+
+    def _on_dance_done(self, res: DanceResult) -> None:
+        if self.sender() is not self.dance_worker:
+            return
+        self.dance_result = res
+        self._show_dance(res)
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        secs = self.dance_worker.seconds if self.dance_worker is not None else 0.0
+        if res.complete:
+            self.progress.setValue(1000)
+            self.dance_status.setText(
+                f"{res.steps_total:,} steps in {secs:.1f} s. RMS distance to θ* over the second half (dashed): "
+                f"{res.floor:.3g} at a constant rate; the ghost ends at {res.final_ghost:.3g}. "
+                f"Thick: RMS over {res.window} recorded points; thin: each point.")
+        else:
+            n = int(res.trace.steps[-1]) if len(res.trace.steps) else 0
+            self.dance_status.setText(f"Stopped at step {n:,} of {res.steps_total:,}.")
+
+    def _on_dance_failed(self, msg: str) -> None:
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.dance_status.setText(f"The dance failed: {msg}")
+
+    def shutdown(self) -> None:
+        for w in (self.dance_worker, self.optimum_worker):
+            if w is not None:
+                w.cancel_and_wait()
+
+
+def _qfont(points: int):
+    from PySide6 import QtGui
+
+    f = QtGui.QFont()
+    f.setPointSize(points)
+    return f
