@@ -287,6 +287,7 @@ class ControlPanel(QtWidgets.QWidget):
             b.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
             b.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
             b.setMinimumHeight(28)
+            b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keep Space / arrows for the playback shortcuts
             self.buttons.addWidget(b, i // 2, i % 2)
 
     def _connect(self) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import html
 import importlib
 import json
+import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -39,8 +40,10 @@ from reluviz.gui.worker import TrainingWorker
 from reluviz.plots.training_view import TrainingView
 
 DEFAULT_PRESET = "notebook"
+DEFAULT_SPEED = 10  # updates per frame on first launch: a 30,000-step run takes under a minute
 REPLAY_INTERVAL_MS = 16
 PANEL_WIDTH = 370
+LOSS_PANEL_INTERVAL = 0.12  # seconds between loss-curve redraws while playing
 
 NOTICE_STYLES = {
     "info": "background: #e8f1fb; color: #13406b; border: 1px solid #a9c8ea;",
@@ -57,6 +60,7 @@ SHORTCUTS_HTML = """
 <tr><td><b>Ctrl+Return</b></td><td>resume training from the displayed step (the later history is discarded)</td></tr>
 <tr><td><b>Ctrl+R</b></td><td>reset: a new run with the current settings</td></tr>
 <tr><td><b>Ctrl+0</b></td><td>reset the plot's zoom</td></tr>
+<tr><td><b>Esc</b></td><td>leave a text field, so Space and the arrows drive playback again</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>export frames, GIF or MP4</td></tr>
 <tr><td><b>Ctrl+O</b></td><td>load a CSV of x,y rows</td></tr>
 </table>
@@ -77,6 +81,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._views: list[QtWidgets.QWidget] = []
         self._preset_view = "fit"
         self._closed = False
+        self._loss_drawn_at = 0.0
         config, preset, compare = self._starting_point(config, preset)
         self.preset_name = preset
         self.session = Session(config, compare)
@@ -174,6 +179,7 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll.setMaximumWidth(PANEL_WIDTH + 200)
         self.view = TrainingView()
         self.view.setObjectName("trainingView")
+        self.view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.view.fit.unitClicked.connect(self._on_unit_clicked)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setObjectName("views")
@@ -271,6 +277,9 @@ class MainWindow(QtWidgets.QMainWindow):
                                             "Draw each unit's contribution v_j relu(w_j x + b_j) and its elbow", checkable=True)
         self.actionResetView = self._action("actionResetView", "Reset view", QtGui.QKeySequence(M.ControlModifier | K.Key_0),
                                             lambda: self.view.fit.reset_view(), "Undo zoom and pan (Ctrl+0)")
+        self.actionFocusPlot = self._action("actionFocusPlot", "Keys to the plot", K.Key_Escape,
+                                            lambda: self.view.setFocus(),
+                                            "Leave a control so Space and the arrow keys drive playback again (Esc)")
         self.actionAbout = self._action("actionAbout", "About reluviz", None, lambda: self._about())
         self.actionShortcuts = self._action("actionShortcuts", "Keyboard shortcuts", K.Key_F1, lambda: self._shortcuts())
         self.actionShowTest.setChecked(True)
@@ -295,7 +304,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _restore_view_settings(self) -> None:
         s = self.settings
-        self.panel.set_speed(int(s.value("view/speed", 1, int)))
+        self.panel.set_speed(int(s.value("view/speed", DEFAULT_SPEED, int)))
         self.actionShowTest.setChecked(s.value("view/show_test", True, bool))
         self.actionShowUnits.setChecked(s.value("view/show_units", True, bool))
         geometry = s.value("window/geometry")
@@ -351,9 +360,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.displayed_frame = frame
         view = self.view
         view.show_snapshot(frame.snapshot, ghost=frame.ghost)
-        c = frame.curves
-        view.loss.set_data(c.batch_steps, c.batch_loss, c.eval_steps, c.train, c.test, c.lr)
-        view.loss.set_step_range(frame.last_step)
+        now = time.perf_counter()
+        if not self.worker.playing or now - self._loss_drawn_at >= LOSS_PANEL_INTERVAL:
+            # while playing, the loss curves are redrawn about 8 times a second (the cursor every frame)
+            c = frame.curves
+            view.loss.set_data(c.batch_steps, c.batch_loss, c.eval_steps, c.train, c.test, c.lr)
+            view.loss.set_step_range(frame.last_step)
+            self._loss_drawn_at = now
         self._refresh_views()
         self._update_timeline(frame)
         self._update_status(frame)

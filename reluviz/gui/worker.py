@@ -21,7 +21,7 @@ from PySide6 import QtCore
 from reluviz.gui.session import Frame, Session
 
 FRAME_INTERVAL = 1.0 / 60.0   # paced playback (speed N): at most 60 frames a second
-MAX_SPEED_INTERVAL = 1.0 / 31.0  # speed "max": about 30 frames a second, so drawing (which needs
+MAX_SPEED_INTERVAL = 1.0 / 34.0  # speed "max": about 30 frames a second, so drawing (which needs
                                  # the GIL for pyqtgraph's Python) leaves most of it to training
 CHUNK_SECONDS = 0.004         # training time per lock hold
 

@@ -62,7 +62,8 @@ class LossPlot:
         plot.setLabel("left", "MSE")
         plot.setLogMode(x=False, y=True)
         plot.getAxis("left").enableAutoSIPrefix(False)
-        self.legend = plot.addLegend(offset=(-10, 10), labelTextSize="10pt")
+        self.legend = plot.addLegend(offset=(-10, 10), labelTextSize="10pt",
+                                     brush=theme.brush((255, 255, 255), 210))  # readable over the data
         self.batch = plot.plot(pen=theme.pen(theme.BATCH_LOSS, 1.0), name="minibatch loss")
         self.train = plot.plot(pen=theme.pen(theme.TRAIN_LOSS, 2.5), name="train loss")
         self.test = plot.plot(pen=theme.pen(theme.TEST_LOSS, 2.0), name="test loss")
