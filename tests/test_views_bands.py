@@ -1,0 +1,75 @@
+"""The seed-band view: the worker thread reports progress, delivers bands, and can be cancelled."""
+
+import numpy as np
+import pytest
+
+from reluviz.core import Trainer
+from reluviz.core.bands import band
+from reluviz.core.presets import load_preset
+from reluviz.gui.views.bands_view import BandsView
+
+
+@pytest.fixture
+def view(qtbot):
+    v = BandsView()
+    qtbot.addWidget(v)
+    yield v
+    v.shutdown()
+
+
+def give_state(view, config):
+    tr = Trainer(config)
+    view.show_state(tr.snapshot(), None, tr.dataset, config)
+
+
+def test_bands_worker_delivers_bands_with_progress(view, qtbot):
+    cfg = load_preset("notebook").config.updated({"width": 10})
+    give_state(view, cfg)
+    progress = []
+    worker = view.run_bands(seeds=5, steps=600, optimizers=["sgd", "adam"])
+    worker.progress.connect(lambda d, t: progress.append((d, t)))
+    with qtbot.waitSignal(worker.finished_ok, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: view.result is not None, timeout=2000)
+    res = view.result
+    assert res.complete and set(res.runs) == {"sgd", "adam"}
+    assert progress and progress[-1] == (1200, 1200)
+    assert all(b >= a for (a, _), (b, _) in zip(progress, progress[1:]))
+    for opt in ("sgd", "adam"):
+        runs = res.runs[opt]
+        assert runs.train.shape[1] == 5
+        b = band(runs.test, runs.steps)
+        med = view.test_plot.items[opt][3]
+        x, y = med.getData()  # log mode: y is log10
+        np.testing.assert_array_equal(x, b.steps)
+        np.testing.assert_allclose(10 ** np.asarray(y), b.median, rtol=1e-9)
+        assert view.train_plot.items[opt][2].isVisible()  # the filled band
+    assert view.run_button.isEnabled() and not view.cancel_button.isEnabled()
+    assert "5 seeds" in view.status.text()
+
+
+def test_bands_worker_can_be_cancelled(view, qtbot):
+    cfg = load_preset("notebook").config.updated({"width": 10})
+    give_state(view, cfg)
+    worker = view.run_bands(seeds=4, steps=1_000_000, optimizers=["sgd", "momentum"])
+    with qtbot.waitSignal(worker.progress, timeout=10000):
+        pass
+    with qtbot.waitSignal(worker.finished_ok, timeout=10000):
+        view.cancel_button.click()
+    qtbot.waitUntil(lambda: view.result is not None, timeout=2000)
+    assert not view.result.complete
+    assert "Cancelled" in view.status.text()
+
+
+def test_sweep_grid_small_in_process(view, qtbot):
+    worker = view.run_sweep(seeds=2, steps=60, processes=1)
+    with qtbot.waitSignal(worker.finished_ok, timeout=30000):
+        pass
+    qtbot.waitUntil(lambda: view.result is not None, timeout=2000)
+    res = view.result
+    assert res.complete and len(res.runs) == 9
+    for (width, which), plot in view.sweep_plots.items():
+        for opt in ("sgd", "momentum", "adam"):
+            x, y = plot.items[opt][3].getData()
+            assert len(x) and np.isfinite(y).all()
+    assert "took" in view.status.text() and "35.2 min" in view.status.text()

@@ -1,0 +1,92 @@
+"""Lecture views: creation order, protocol, preset keys, drawing real states cheaply."""
+
+import time
+
+import numpy as np
+import pytest
+
+from reluviz.core import History, TrainConfig, Trainer
+from reluviz.core.presets import load_preset, preset_names
+from reluviz.gui.views import VIEW_KEYS, create_views, view_for_key
+from reluviz.gui.views.base import StepCache, history_rows
+
+
+def short_run(config: TrainConfig, steps: int):
+    tr = Trainer(config)
+    hist = History.for_trainer(tr, budget_bytes=8 * 2**20)
+    tr.run(steps, on_step=hist.record)
+    snap = tr.snapshot()
+    hist.record_snapshot(snap)
+    return tr, hist, snap
+
+
+@pytest.fixture
+def views(qtbot):
+    made = create_views(None)
+    for v in made:
+        qtbot.addWidget(v)
+    yield made
+    for v in made:
+        v.shutdown()
+
+
+def test_create_views_order_and_protocol(views):
+    assert [v.view_name for v in views] == ["dance", "votes", "elbows", "bands"]
+    for v in views:
+        assert v.title and len(v.explanation) > 200
+        assert v.explanation_label.text() == v.explanation
+        for name in ("show_state", "set_compare", "select_unit", "shutdown"):
+            assert callable(getattr(v, name))
+    assert VIEW_KEYS["fit"] is None
+    assert view_for_key(views, "votes") is views[1] and view_for_key(views, "fit") is None
+
+
+def test_every_preset_view_key_has_a_view():
+    for name in preset_names():
+        assert load_preset(name).view in VIEW_KEYS, name
+
+
+@pytest.mark.parametrize("preset", ["notebook", "constant-model", "dance"])
+def test_all_views_draw_a_real_state(views, preset):
+    cfg = load_preset(preset).config
+    tr, hist, snap = short_run(cfg, 120)
+    for v in views:
+        v.show_state(snap, hist, tr.dataset, cfg)
+        v.show_state(snap, hist, tr.dataset)  # config kept from the previous call
+        assert v.config is cfg
+
+
+def test_show_state_is_cheap_at_width_100(views):
+    cfg = load_preset("notebook").config.updated({"width": 100})
+    tr, hist, snap = short_run(cfg, 3000)
+    views[2].select_unit(5)
+    for v in views:
+        v.show_state(snap, hist, tr.dataset, cfg)  # first call builds caches
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            v.show_state(snap, hist, tr.dataset, cfg)
+            times.append(time.perf_counter() - t0)
+        # target < 10 ms; the bound is loose because the test machine is shared
+        assert np.median(times) < 0.05, (v.view_name, times)
+
+
+def test_history_rows_thin_stably_and_cache_reuses_rows():
+    cfg = load_preset("constant-model").config
+    tr, hist, snap = short_run(cfg, 2000)
+    steps, params = history_rows(hist, snap.step, dense=50, sparse=40)
+    assert steps[0] == 0 and steps[-1] == snap.step
+    assert np.all(np.diff(steps) > 0) and len(steps) <= 50 + 2 * 40 + 1
+    assert np.array_equal(params, hist.params[np.searchsorted(hist.steps, steps), 0])
+    steps2, _ = history_rows(hist, snap.step - 10, dense=50, sparse=40)
+    assert set(steps2[:-50]).issubset(set(steps))  # the thinned part stays on the same grid
+    cache = StepCache()
+    calls = []
+    f = lambda rows: (calls.append(len(rows)), rows[:, :1] * 2)[1]  # noqa: E731
+    a = cache.get(steps, params, f)
+    b = cache.get(steps, params, f)
+    assert np.array_equal(a, b) and calls == [len(steps)]
+    changed = params.copy()
+    changed[-1] += 1.0  # a resumed run: same step, new parameters -> recomputed
+    c = cache.get(steps, changed, f)
+    assert calls[-1] == 1 and c[-1, 0] == 2 * changed[-1, 0]

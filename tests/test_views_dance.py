@@ -1,0 +1,146 @@
+"""The parameter-space view: loss curve / contour with the iterate, distances, the side-by-side dance."""
+
+import numpy as np
+import pytest
+
+from reluviz.core import History, Trainer
+from reluviz.core.landscape import loss_curve
+from reluviz.core.optimum import distance_to_optimum, optimum
+from reluviz.core.presets import load_preset
+from reluviz.gui.views.dance_view import DanceView, trailing_mean
+
+
+def short_run(config, steps):
+    tr = Trainer(config)
+    hist = History.for_trainer(tr, budget_bytes=8 * 2**20)
+    tr.run(steps, on_step=hist.record)
+    snap = tr.snapshot()
+    hist.record_snapshot(snap)
+    return tr, hist, snap
+
+
+@pytest.fixture
+def view(qtbot):
+    v = DanceView()
+    qtbot.addWidget(v)
+    yield v
+    v.shutdown()
+
+
+def finite_xy(item):
+    x, y = item.getData()
+    assert x is not None and len(x) > 0
+    return np.asarray(x, float), np.asarray(y, float)
+
+
+def test_constant_model_parabola_iterate_and_distance(view):
+    p = load_preset("constant-model")
+    tr, hist, snap = short_run(p.config, 150)
+    view.set_compare(p.compare)
+    view.show_state(snap, hist, tr.dataset, p.config)
+    x, y = finite_xy(view.curve_plot.full_curve)
+    assert np.all(np.isfinite(x)) and np.all(np.isfinite(y))
+    bx, by = finite_xy(view.curve_plot.batch_curve)  # the minibatch's own parabola
+    assert np.all(np.isfinite(by))
+    theta = float(snap.params[0, 0])
+    ix, iy = view.curve_plot.iterate.getData()
+    assert ix[0] == pytest.approx(theta)
+    ref = loss_curve(snap.layout, tr.dataset.x_train, tr.dataset.y_train, theta_range=(theta, theta), points=1)
+    assert iy[0] == pytest.approx(ref.loss[0])
+    assert view.curve_plot.star_line.value() == pytest.approx(np.mean(tr.dataset.y_train))
+    steps, dist = finite_xy(view.distance_plot.distance)  # log mode: y is log10
+    opt = optimum(p.config, tr.dataset, snap.params[0])
+    i = int(np.searchsorted(hist.steps, steps[-1]))
+    assert 10 ** dist[-1] == pytest.approx(float(distance_to_optimum(hist.params[i, 0], opt)), rel=1e-9)
+    assert view.local_button.isHidden() and view.axis_a.isHidden()
+
+
+def test_output_layer_contour_and_axis_choice(view, qtbot):
+    cfg = load_preset("dance").config
+    tr, hist, snap = short_run(cfg, 300)
+    view.show_state(snap, hist, tr.dataset, cfg)
+    img = view.contour_plot.image.image
+    assert img is not None and img.shape == (81, 81) and np.isfinite(img).all()
+    tx, ty = finite_xy(view.contour_plot.trail)
+    assert np.isfinite(tx).all() and np.isfinite(ty).all()
+    sx, sy = view.contour_plot.star.getData()
+    a, b = view.output_axes()
+    opt = optimum(cfg, tr.dataset, snap.params[0])
+    assert (sx[0], sy[0]) == pytest.approx((opt.params[a], opt.params[b]))
+    view.axis_a.setCurrentIndex(0)
+    view.axis_b.setCurrentIndex(cfg.width)  # c
+    assert view.output_axes() == (2 * cfg.width, 3 * cfg.width)
+    assert view.contour_item.getAxis("left").labelText == "c"
+    _, ex = finite_xy(view.distance_plot.excess)
+    assert np.isfinite(ex).all()
+
+
+def test_full_network_local_optimum_on_demand(view, qtbot):
+    cfg = load_preset("notebook").config.updated({"width": 10})
+    tr, hist, snap = short_run(cfg, 200)
+    view.show_state(snap, hist, tr.dataset, cfg)
+    assert not view.local_button.isHidden()
+    assert view.distance_plot.distance.getData()[0] is None or len(view.distance_plot.distance.getData()[0]) == 0
+    view.find_local_optimum()
+    with qtbot.waitSignal(view.optimum_worker.finished_ok, timeout=10000):
+        pass
+    qtbot.waitUntil(lambda: view._local is not None, timeout=2000)
+    x, d = finite_xy(view.distance_plot.distance)
+    assert np.isfinite(d).all()
+    assert "local optimum" in view.distance_plot.note.toPlainText()
+
+
+def _run_dance(view, qtbot, start, steps):
+    partials = []
+    worker = view.run_dance(start=start, steps=steps)
+    worker.partial.connect(partials.append)
+    with qtbot.waitSignal(worker.finished_ok, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: view.dance_result is not None, timeout=2000)
+    return view.dance_result, partials
+
+
+def test_dance_worker_constant_rate_floor_above_decaying_rate(view, qtbot):
+    p = load_preset("dance")
+    tr, hist, snap = short_run(p.config, 10)
+    view.set_compare(p.compare)
+    view.show_state(snap, hist, tr.dataset, p.config)
+    res, partials = _run_dance(view, qtbot, "optimum", 4000)
+    assert res.complete and partials
+    tr_ = res.trace
+    assert tr_.distance.shape == (len(tr_.steps), 2) and np.isfinite(tr_.distance).all()
+    assert tr_.distance[0, 0] == pytest.approx(0.0, abs=1e-9)  # both start at theta*
+    assert res.floor > tr_.distance[-1, 1]  # constant lr keeps dancing; decaying lr settles closer
+    x, y = finite_xy(view.cmp_dist.main)
+    x2, y2 = finite_xy(view.cmp_dist.ghost)
+    assert len(x) == len(x2) == len(tr_.steps)
+    assert "constant lr" in view.cmp_legend.text() and "decaying lr" in view.cmp_legend.text()
+
+
+def test_dance_constant_model_default_ghost_scales_with_the_run(view, qtbot):
+    p = load_preset("constant-model")
+    assert not p.compare
+    tr, hist, snap = short_run(p.config, 10)
+    view.set_compare(p.compare)
+    view.show_state(snap, hist, tr.dataset, p.config)
+    assert view.overrides() == {"schedule": "inverse", "decay": 40.0 / p.config.steps}
+    res, _ = _run_dance(view, qtbot, "optimum", p.config.steps)
+    assert res.floor > 3 * res.final_ghost
+
+
+def test_dance_can_be_cancelled(view, qtbot):
+    p = load_preset("dance")
+    tr, hist, snap = short_run(p.config, 10)
+    view.show_state(snap, hist, tr.dataset, p.config)
+    worker = view.run_dance(start="init", steps=1_000_000)
+    with qtbot.waitSignal(worker.progress, timeout=10000):
+        pass
+    with qtbot.waitSignal(worker.finished_ok, timeout=10000) as blocker:
+        view.cancel_dance()
+    assert not blocker.args[0].complete
+    assert view.run_button.isEnabled()
+
+
+def test_trailing_mean():
+    v = np.arange(1.0, 7.0)[:, None]
+    np.testing.assert_allclose(trailing_mean(v, 3)[:, 0], [1, 1.5, 2, 3, 4, 5])

@@ -1,0 +1,108 @@
+"""The elbow view: counts equal the core's activity counts; unit selection and the elbow trail."""
+
+import numpy as np
+import pytest
+
+from reluviz.core import History, Trainer
+from reluviz.core.config import TrainConfig
+from reluviz.core.data import make_dataset
+from reluviz.core.elbow_stats import activity, elbow_histogram, elbows
+from reluviz.core.history import History as CoreHistory
+from reluviz.core.model import Layout
+from reluviz.core.presets import load_preset
+from reluviz.core.snapshot import Snapshot
+from reluviz.gui.views.elbows_view import ElbowsView
+
+
+@pytest.fixture
+def view(qtbot):
+    v = ElbowsView()
+    qtbot.addWidget(v)
+    return v
+
+
+def constructed():
+    """Five units on x in [0, 1]: dead (elbow 5, w > 0), always active (elbow -5), two bending
+    (w > 0 and w < 0), and one with w < 0 whose active side x < -2 misses the data (dead)."""
+    cfg = TrainConfig(width=5, init="gaussian", n_train=100)
+    ds = make_dataset(cfg)
+    layout = Layout("relu", 5)
+    w = np.array([1.0, 1.0, 2.0, -1.0, -0.5])
+    b = np.array([-5.0, 5.0, -0.6, 0.5, -1.0])
+    params = np.zeros(layout.size)
+    params[layout.index("w")] = w
+    params[layout.index("b")] = b
+    params[layout.index("v")] = [0.5, -0.5, 1.0, -1.0, 0.2]
+    hist = CoreHistory(layout, 1, layout.size, 4)
+    snaps = []
+    for step in range(3):  # the second unit's elbow drifts over three recorded steps
+        p = params.copy()
+        p[layout.index("b")][1] += step
+        snap = Snapshot.create(step, layout, p[None, :], np.zeros((1, 4), np.int64), np.zeros(1), np.full(1, 0.1),
+                               np.zeros(1, bool))
+        hist.record_snapshot(snap)
+        snaps.append(snap)
+    return cfg, ds, hist, snaps[-1], w, b
+
+
+def test_counts_equal_core_activity_on_a_constructed_example(view):
+    cfg, ds, hist, snap, w, b = constructed()
+    view.show_state(snap, hist, ds, cfg)
+    act = activity(snap.w, snap.b, ds.x_train)
+    assert view.counts["dead"] == int(act.n_dead) == 2
+    assert view.counts["always"] == int(act.n_always_active) == 1
+    assert view.counts["bending"] == 2
+    assert "2 of 5 units dead" in view.summary.text()
+    e = elbows(snap.w, snap.b)
+    edges = view.hist.edges
+    for kind, mask in (("dead", act.dead), ("always", act.always_active),
+                       ("bending", ~act.dead & ~act.always_active)):
+        expect = elbow_histogram(e[mask], bins=edges).counts
+        np.testing.assert_array_equal(view.bin_counts[kind], expect)
+        np.testing.assert_array_equal(view.hist.bars[kind].opts["height"], expect)
+    # stacked: each kind's bars start on top of the previous kinds
+    np.testing.assert_array_equal(view.hist.bars["dead"].opts["y0"],
+                                  view.bin_counts["bending"] + view.bin_counts["always"])
+    # gaussian init: the dashed curve is the Cauchy density in counts per bin
+    x, y = view.hist.expected.getData()
+    i = int(np.argmin(np.abs(x)))
+    assert y[i] == pytest.approx(5 * (edges[1] - edges[0]) / np.pi, rel=1e-2)
+    assert view.unit_list.count() == 5 and "dead" in view.unit_list.item(0).text()
+
+
+def test_clicking_a_unit_emits_unit_selected_and_draws_its_trail(view, qtbot):
+    cfg, ds, hist, snap, w, b = constructed()
+    view.show_state(snap, hist, ds, cfg)
+    with qtbot.waitSignal(view.unitSelected, timeout=1000) as blocker:
+        view.unit_list.itemClicked.emit(view.unit_list.item(1))
+    assert blocker.args == [1] and view.selected_unit == 1
+    x, y = view.trail_plot.curve.getData()
+    np.testing.assert_array_equal(x, [0, 1, 2])
+    np.testing.assert_allclose(y, [-5.0, -6.0, -7.0])
+    np.testing.assert_allclose(view.trail_elbows(), [-5.0, -6.0, -7.0])
+    with qtbot.waitSignal(view.unitSelected, timeout=1000) as blocker:
+        view.hist.unitClicked.emit(1)  # clicking the selected unit's marker again clears
+    assert blocker.args == [-1] and view.selected_unit is None
+    # select_unit from the window does not echo the signal
+    with qtbot.assertNotEmitted(view.unitSelected):
+        view.select_unit(3)
+    assert view.unit_list.currentRow() == 3
+
+
+def test_real_run_and_non_relu_model(view):
+    cfg = load_preset("dead-relus").config
+    tr = Trainer(cfg)
+    hist = History.for_trainer(tr, budget_bytes=8 * 2**20)
+    tr.run(100, on_step=hist.record)
+    snap = tr.snapshot()
+    hist.record_snapshot(snap)
+    view.select_unit(4)
+    view.show_state(snap, hist, tr.dataset, cfg)
+    x, y = view.trail_plot.curve.getData()
+    assert len(x) == len(hist) and np.isfinite(y).all()
+    total = sum(int(v.sum()) for v in view.bin_counts.values()) + view.counts["below"] + view.counts["above"]
+    assert total == cfg.width
+    lin = load_preset("linear-model").config
+    tr2 = Trainer(lin)
+    view.show_state(tr2.snapshot(), None, tr2.dataset, lin)
+    assert "ReLU network" in view.summary.text()

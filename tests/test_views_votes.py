@@ -1,0 +1,84 @@
+"""The votes view draws the core's per-point votes and both sums."""
+
+import numpy as np
+import pytest
+
+from reluviz.core import History, Trainer
+from reluviz.core.optimum import optimum
+from reluviz.core.presets import load_preset
+from reluviz.core.votes import compute_votes, votes_at
+from reluviz.gui.views.votes_view import VotesView
+
+
+def short_run(config, steps):
+    tr = Trainer(config)
+    hist = History.for_trainer(tr, budget_bytes=8 * 2**20)
+    tr.run(steps, on_step=hist.record)
+    snap = tr.snapshot()
+    hist.record_snapshot(snap)
+    return tr, hist, snap
+
+
+@pytest.fixture
+def view(qtbot):
+    v = VotesView()
+    qtbot.addWidget(v)
+    return v
+
+
+def bars(item):
+    return np.asarray(item.opts["x"], float), np.asarray(item.opts["height"], float)
+
+
+def test_constant_model_bar_heights_are_2_over_n_theta_minus_y(view):
+    cfg = load_preset("constant-model").config
+    tr, hist, snap = short_run(cfg, 37)
+    view.show_state(snap, hist, tr.dataset, cfg)
+    ds = tr.dataset
+    theta, n = float(snap.params[0, 0]), ds.n
+    x, h = bars(view.votes_plot.bars)
+    np.testing.assert_array_equal(x, ds.x_train)
+    np.testing.assert_allclose(h, 2.0 / n * (theta - ds.y_train), rtol=1e-14, atol=0)
+    # the minibatch's points are highlighted, with their own votes
+    bx, bh = bars(view.votes_plot.batch_bars)
+    in_batch = np.unique(snap.batch[0])
+    np.testing.assert_array_equal(np.sort(bx), np.sort(ds.x_train[in_batch]))
+    core = votes_at(snap, ds.x_train, ds.y_train)
+    full, batch = view.sums_plot.values
+    assert full == pytest.approx(core.full_sum[0], rel=1e-12)
+    assert batch == pytest.approx(core.batch_sum[0], rel=1e-12)
+    assert view.parameter() == "theta" and view.kind_combo.isHidden()
+    assert "Minibatch gradient" in view.summary.text()
+
+
+def test_at_the_optimum_the_votes_balance_but_the_minibatch_does_not(view):
+    cfg = load_preset("linear-model").config
+    tr, hist, snap = short_run(cfg, 20)
+    view.show_state(snap, hist, tr.dataset, cfg)
+    view.at_optimum.setChecked(True)
+    full, batch = view.sums_plot.values
+    assert abs(full) < 1e-12
+    assert abs(batch) > 1e-3
+    star = optimum(cfg, tr.dataset, snap.params[0]).params
+    ds = tr.dataset
+    _, h = bars(view.votes_plot.bars)
+    np.testing.assert_allclose(h, 2.0 / ds.n * (star[0] * ds.x_train - ds.y_train) * ds.x_train, rtol=1e-12)
+    assert view.sums_plot.labels[0].toPlainText() == "≈ 0"
+
+
+def test_relu_parameter_choice_and_unit_selection(view):
+    cfg = load_preset("notebook").config.updated({"width": 12})
+    tr, hist, snap = short_run(cfg, 50)
+    view.show_state(snap, hist, tr.dataset, cfg)
+    assert not view.kind_combo.isHidden()
+    ds = tr.dataset
+    for name in ("v[3]", "w[7]", "b[0]", "c"):
+        view.set_parameter(name)
+        assert view.parameter() == name
+        core = compute_votes(snap.layout, snap.params[0], ds.x_train, ds.y_train, batch=snap.batch[0], select=[name])
+        _, h = bars(view.votes_plot.bars)
+        np.testing.assert_allclose(h, core.votes[:, 0], rtol=1e-12, atol=1e-300)
+        assert view.sums_plot.values[1] == pytest.approx(core.batch_sum[0], rel=1e-12, abs=1e-300)
+    view.select_unit(5)
+    assert view.parameter() == "v[5]"
+    assert not view.at_optimum.isEnabled()  # no closed-form theta* when the hidden layer trains
