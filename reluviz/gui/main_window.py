@@ -99,6 +99,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._notice_timer = QtCore.QTimer(self)
         self._notice_timer.setSingleShot(True)
         self._notice_timer.timeout.connect(self._hide_notice)
+        self._install_lecture_views()
         self.panel.set_config(config)
         self._show_preset(preset)
         self.view.set_dataset(self.session.dataset)
@@ -337,18 +338,44 @@ class MainWindow(QtWidgets.QMainWindow):
         widget.setParent(self.tabs)
         index = self.tabs.addTab(widget, title)
         self._views.append(widget)
+        if hasattr(widget, "set_compare"):
+            widget.set_compare(dict(self.session.compare))
+        if hasattr(widget, "unitSelected"):
+            widget.unitSelected.connect(self._on_view_unit)
         key = getattr(widget, "view_name", "") or title
         if self._preset_view and self._preset_view != "fit" and key.lower().startswith(self._preset_view.lower()):
             self.tabs.setCurrentIndex(index)
         self._refresh_views()
         return index
 
+    def _install_lecture_views(self) -> None:
+        """The lecture views of ``reluviz.gui.views`` (dance, votes, elbows, bands), when present."""
+        try:
+            from reluviz.gui.views import create_views
+        except ImportError:
+            return
+        for view in create_views(self.tabs):
+            self.add_view(getattr(view, "title", "") or view.view_name, view)
+
     def _refresh_views(self) -> None:
         widget = self.tabs.currentWidget()
         if widget is self.view or self.displayed_frame is None or not hasattr(widget, "show_state"):
             return
         with self.session.locked():
-            widget.show_state(self.displayed_frame.snapshot, self.session.history, self.session.dataset)
+            if getattr(widget, "view_name", ""):  # the lecture views' protocol also takes the config
+                widget.show_state(self.displayed_frame.snapshot, self.session.history, self.session.dataset,
+                                  config=self.session.config)
+            else:
+                widget.show_state(self.displayed_frame.snapshot, self.session.history, self.session.dataset)
+
+    def _sync_views(self) -> None:
+        """Tell the lecture views the ghost settings (``set_compare``)."""
+        for view in self._views:
+            if hasattr(view, "set_compare"):
+                view.set_compare(dict(self.session.compare))
+
+    def _on_view_unit(self, unit: int) -> None:
+        self._on_unit_clicked(unit, from_view=True)
 
     # ------------------------------------------------------------------ drawing
     def _on_frame_ready(self) -> None:
@@ -626,6 +653,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view.set_dataset(self.session.dataset)
         self.view.fit.select_unit(None)
         self._update_ghost_label()
+        self._sync_views()
         self._hide_notice()
         self._show_frame(frame)
         return True
@@ -701,8 +729,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.displayed_frame is not None:
             self.view.show_snapshot(self.displayed_frame.snapshot, ghost=self.displayed_frame.ghost)
 
-    def _on_unit_clicked(self, unit: int) -> None:
+    def _on_unit_clicked(self, unit: int, from_view: bool = False) -> None:
         self.view.fit.select_unit(None if unit < 0 else unit)
+        for view in self._views:
+            if hasattr(view, "select_unit"):
+                view.select_unit(None if unit < 0 else unit)
         if self.displayed_frame is not None:
             self.view.show_snapshot(self.displayed_frame.snapshot, ghost=self.displayed_frame.ghost)
 
@@ -749,6 +780,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._closed = True
         self._replay_timer.stop()
         self.worker.stop()
+        for view in self._views:
+            if hasattr(view, "shutdown"):
+                view.shutdown()
         try:
             self.save_settings()
         except Exception:  # settings are a convenience; never block closing

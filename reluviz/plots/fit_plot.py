@@ -67,8 +67,9 @@ class FitPlot(QtCore.QObject):
         theme.style_axes(plot)
         plot.setMenuEnabled(False)
         plot.hideButtons()
-        self.legend = plot.addLegend(offset=(10, 10), labelTextSize="10pt",
+        self.legend = plot.addLegend(offset=(10, 4), labelTextSize="10pt",
                                      brush=theme.brush((255, 255, 255), 210))  # readable over the data
+        self.legend.setColumnCount(4)  # a wide, short legend in the headroom above the data
         self.truth = plot.plot(pen=theme.pen(theme.TRUTH, 2.5, "dash"), name="true function")
         self.test = pg.ScatterPlotItem(size=3, pen=None, brush=theme.brush(theme.TEST_POINTS, 160))
         self.train = pg.ScatterPlotItem(size=6, pen=None, brush=theme.brush(theme.TRAIN_POINTS, 170))

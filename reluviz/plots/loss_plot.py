@@ -62,8 +62,9 @@ class LossPlot:
         plot.setLabel("left", "MSE")
         plot.setLogMode(x=False, y=True)
         plot.getAxis("left").enableAutoSIPrefix(False)
-        self.legend = plot.addLegend(offset=(-10, 10), labelTextSize="10pt",
+        self.legend = plot.addLegend(offset=(10, 4), labelTextSize="10pt",
                                      brush=theme.brush((255, 255, 255), 210))  # readable over the data
+        self.legend.setColumnCount(4)  # a wide, short legend in the headroom above the data
         self.batch = plot.plot(pen=theme.pen(theme.BATCH_LOSS, 1.0), name="minibatch loss")
         self.train = plot.plot(pen=theme.pen(theme.TRAIN_LOSS, 2.5), name="train loss")
         self.test = plot.plot(pen=theme.pen(theme.TEST_LOSS, 2.0), name="test loss")
@@ -145,7 +146,7 @@ class LossPlot:
             lo = hi - 3
         if (lo, hi) != self._y_range:
             self._y_range = (lo, hi)
-            self.plot.setYRange(lo, hi, padding=0.02)
+            self.plot.setYRange(lo, hi + 0.5, padding=0.02)  # half a decade of headroom for the legend
 
     def set_step_range(self, last_step: float) -> None:
         """Show steps 0 .. a round number at or above ``last_step`` (the axis moves only now and then)."""
