@@ -127,10 +127,10 @@ class GradientWorkspace:
 
     * ``loss_and_grad(params, grad)``: the caller fills ``xb1`` (R, B, 2) with [x, 1] per
       minibatch point and ``yb`` (R, B) with the labels (``np.take`` with ``out=``), then calls it.
-    * ``kernel(params, grad)``: for a hot loop. Binds the parameter and gradient buffers once and
-      returns ``k(x1t, x1ts, yb) -> loss`` that takes the minibatch as ``x1t`` (R, 2, B) rows
-      [x; 1], ``x1ts = (2 / B) * x1t`` and ``yb`` (R, B). ``loss_and_grad`` runs the same kernel,
-      so both give the same numbers bit for bit.
+    * ``kernel(params, grad, data)``: for a hot loop. Binds the parameter and gradient buffers and
+      a block of K minibatches once and returns ``k(i) -> loss`` for minibatch i; the minibatch
+      comes as rows [x; 1] (``x1t``), the same times 2/B (``x1ts``) and the labels (``yb``).
+      ``loss_and_grad`` runs the same kernel code, so both give the same numbers.
 
     The returned losses (R,) are a live buffer (copy to keep).
     """
@@ -155,7 +155,7 @@ class GradientWorkspace:
             self.active = np.empty((r, h, b), dtype=bool)  # pre > 0
             self.mask = np.empty((r, h, b))  # the same as 1.0 / 0.0
             self.g2 = np.empty((r, 2, b))  # rows (2/B) r_b x_b and (2/B) r_b
-            self.n = np.empty((r, h, 2))  # sum_b mask_jb (2/B) r_b [x_b, 1]
+            self.n = np.empty((r, h, 2))  # sum_b mask_jb (2/B) r_b [x_b, 1] (R > 1)
 
     def loss_and_grad(self, params: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """Write d(loss)/d(params) into ``grad`` (R, P); return the minibatch losses (R,).
@@ -184,13 +184,13 @@ class GradientWorkspace:
         lay, runs = self.layout, self.runs
         inv_b = 1.0 / self.batch
         loss, res = self.loss, self.res
-        dot, matmul, multiply, subtract = np.dot, np.matmul, np.multiply, np.subtract
+        matmul, multiply, subtract = np.matmul, np.multiply, np.subtract
         maximum, greater, copyto = np.maximum, np.greater, np.copyto
         zero = np.zeros(())  # a 0-d operand broadcasts faster than a Python float
         if lay.model == "relu":
             xs, xss, ys = (_rows(a, runs == 1) for a in data)
         if lay.model == "relu" and runs == 1:
-            # One run: plain 2-D BLAS calls (np.dot) on views made once, no stacking overhead.
+            # One run: plain 2-D BLAS calls (ndarray.dot) on views made once, no stacking overhead.
             h = lay.width
             p, g = params[0], grad[0]
             wb = p[: 2 * h].reshape(h, 2)  # rows [w_j, b_j]
@@ -199,7 +199,7 @@ class GradientWorkspace:
             gwb_t = g[: 2 * h].reshape(h, 2).T  # rows dL/dw, dL/db (strided views into g)
             gvc = g[2 * h : 3 * h + 1]
             pre, act, mask, g2, r0 = self.pre[0], self.act[0], self.mask[0], self.g2[0], res[0]
-            act_h, gres, active, n_t = act[:h], g2[1], self.active[0], self.n[0].T.copy()
+            act_h, gres, active, n_t = act[:h], g2[1], self.active[0], np.empty((2, h))
             assert np.shares_memory(wb, params) and np.shares_memory(gwb_t, grad)
 
             # Bound ndarray.dot methods skip np.dot's dispatch (~0.1 us a call, a lot at this
