@@ -61,9 +61,18 @@ def add_legend(plot: pg.PlotItem, offset=(10, 10)) -> pg.LegendItem:
     return legend
 
 
+class NoteItem(pg.TextItem):
+    """A text note on a light backing; hidden while its text is empty (the backing would show)."""
+
+    def setText(self, text, color=None):
+        super().setText(text, color) if color is not None else super().setText(text)
+        self.setVisible(bool(text))
+
+
 def note_item(plot: pg.PlotItem, anchor=(0, 0), size: str = "13pt") -> pg.TextItem:
-    """A text item pinned to a corner of the plot's view (parented to the view box, not the data)."""
-    item = pg.TextItem("", color=theme.FOREGROUND, anchor=anchor)
+    """A text note for a corner of the plot (the caller places it with ``setPos``)."""
+    item = NoteItem("", color=theme.FOREGROUND, anchor=anchor, fill=pg.mkBrush(255, 255, 255, 210))
+    item.setVisible(False)
     item.setFont(_font(size))
     item.setZValue(50)
     plot.addItem(item, ignoreBounds=True)

@@ -160,7 +160,7 @@ class BandsView(LectureView):
                                                              left="MSE (log)", legend=False)
         first = self.sweep_plots[(SWEEP_WIDTHS[0], "train")]
         for opt in BAND_OPTIMIZERS:
-            self.sweep_legend.addItem(first.items[opt][3], f"{opt}: median over seeds, band 25–75%")
+            self.sweep_legend.addItem(first.items[opt][3], opt)
         self.stack.addWidget(self.bands_page)
         self.stack.addWidget(self.sweep_page)
         self.body.addWidget(self.stack, 1)

@@ -295,7 +295,7 @@ class DanceView(LectureView):
         if mode == "full" and self._local is None:
             rows = history_rows(history, snapshot.step, dense=TRAIL_ROWS, sparse=0)
         else:
-            dense, sparse = (300, 300) if mode != "full" else (60, 150)
+            dense, sparse = (200, 200) if mode != "full" else (60, 150)
             rows = history_rows(history, snapshot.step, dense=dense, sparse=sparse)
         self._rows = rows
         self._draw(snapshot)
@@ -415,8 +415,14 @@ class DanceView(LectureView):
             vals = self._cache.get(steps, rows, self._values)
             local = mode == "full"
             label = self._opt.label.replace("theta*", "θ*") + (f", from step {self._local[1]}" if local and self._local else "")
-            self.distance_plot.show(steps, vals[:, 0], vals[:, 1], step,
-                                    note=f"θ*: {label}")
+            note, at = f"θ*: {label}", 0.0
+            d = vals[:, 0]
+            if mode == "output" and len(d) > 20 and d[0] > 0 and d[-1] > 0.9 * d[0] and vals[-1, 1] < 0.9 * vals[0, 1]:
+                # the bad-conditioning case: theta* sits far along directions the loss barely sees
+                note = (note + "\nThe distance hardly moves: θ* lies far out along\ndirections the loss barely "
+                        "sees, while the loss falls.\n“Run dance” from θ* (below) shows the dance.")
+                at = 0.3
+            self.distance_plot.show(steps, vals[:, 0], vals[:, 1], step, note=note, note_at=at)
             d_now = float(distance_to_optimum(cur, self._opt))
             e_now = float(self._values(cur[None, :])[0, 1])
             caption = f"step {step}:  ‖θ − θ*‖ = {d_now:.3g},  L(θ) − L(θ*) = {e_now:.3g}"
@@ -425,14 +431,15 @@ class DanceView(LectureView):
             self.distance_plot.cursor.setValue(step)
             self.distance_plot.note.setText("θ* not known yet: press “Find local optimum from here”")
             caption = f"step {step}: full network (hidden layer trains)"
-        self.landscape_caption.setText(caption)
         recent = rows[-TRAIL_ROWS:] if len(rows) else rows
         if mode == "1d":
-            self._draw_curve(snap, recent)
-        elif mode == "output":
+            caption += self._draw_curve(snap, recent)
+        self.landscape_caption.setText(caption)
+        if mode == "output":
             self._draw_contour(snap, recent)
 
-    def _draw_curve(self, snap, recent: np.ndarray) -> None:
+    def _draw_curve(self, snap, recent: np.ndarray) -> str:
+        """Draw the parabola; returns words for the caption (theta, theta*, the minibatch's pull)."""
         cfg, ds, layout = self.config, self._dataset, snap.layout
         x, y, wd = ds.x_train, ds.y_train, cfg.weight_decay
         theta = float(snap.params[0, 0])
@@ -449,11 +456,11 @@ class DanceView(LectureView):
         self.curve_plot.set_param_label(name)
         b = ""
         if batch is not None and curve.batch_theta_star is not None:
-            b = f"\nminibatch pulls toward {curve.batch_theta_star:.3g}"
+            b = f";  this minibatch pulls toward {curve.batch_theta_star:.3g}"
         self.curve_plot.show(curve.theta, curve.loss, curve.theta_star, curve.loss_star, curve.batch_loss,
                              curve.batch_theta_star, (theta, f_now), recent[:, 0] if len(recent) else np.empty(0),
-                             trail_f, (probe.theta[0], probe.theta[-1]),
-                             note=f"θ = {theta:.4g}\nθ* = {curve.theta_star:.4g}{b}")
+                             trail_f, (probe.theta[0], probe.theta[-1]))
+        return f"   ·   θ = {theta:.4g},  θ* = {curve.theta_star:.4g}{b}"
 
     def _draw_contour(self, snap, recent: np.ndarray) -> None:
         axes = self.output_axes()

@@ -193,7 +193,8 @@ class VotesView(LectureView):
         self.theta_label.setText(f"step {snap.step}:  {sym} = {value:.4g}" + (" (θ*, the optimum)" if star is not None else ""))
         lr = float(snap.lr[0])
         decay = f" + weight decay {float(v.decay_term[0]):+.3g}" if wd else ""
-        text = (f"<b>Sum of all {n} votes{where}</b> = full-batch gradient ∂L/∂{sym}{decay} = <b>{fmt_gradient(full, scale)}</b>"
+        text = (f"<b>Sum of all {n} votes{where}</b> = full-batch gradient ∂L/∂{sym}{decay} {'' if fmt_gradient(full, scale) == '≈ 0' else '= '}"
+                f"<b>{fmt_gradient(full, scale)}</b>"
                 + (f" ({full:.2g}: rounding error)" if fmt_gradient(full, scale) == "≈ 0" else ""))
         if batch_grad is not None:
             text += (f" &nbsp;&nbsp;·&nbsp;&nbsp; <b><span style='color: rgb{theme.BATCH}'>Minibatch gradient</span></b>"
