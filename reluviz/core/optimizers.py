@@ -97,27 +97,30 @@ class Updater:
         if self.kind == "sgd":
 
             def step(t: int, lr: np.ndarray) -> None:
-                if effective is not None:
-                    effective()
-                multiply(g, lr, out=tmp)
-                subtract(p, tmp, out=p_new)
+                multiply(g, lr, tmp)
+                subtract(p, tmp, p_new)
 
-        elif self.kind in ("momentum", "nesterov"):
-            mu, nesterov = self.mu, self.kind == "nesterov"
+        elif self.kind == "momentum":
+            mu = self.mu
             buf, buf_new = old[..., size:], new[..., size:]
 
             def step(t: int, lr: np.ndarray) -> None:
-                if effective is not None:
-                    effective()
-                multiply(buf, mu, out=buf_new)
-                add(buf_new, g, out=buf_new)
-                if nesterov:
-                    multiply(buf_new, mu, out=tmp)
-                    add(tmp, g, out=tmp)
-                    multiply(tmp, lr, out=tmp)
-                else:
-                    multiply(buf_new, lr, out=tmp)
-                subtract(p, tmp, out=p_new)
+                multiply(buf, mu, buf_new)
+                add(buf_new, g, buf_new)
+                multiply(buf_new, lr, tmp)
+                subtract(p, tmp, p_new)
+
+        elif self.kind == "nesterov":
+            mu = self.mu
+            buf, buf_new = old[..., size:], new[..., size:]
+
+            def step(t: int, lr: np.ndarray) -> None:
+                multiply(buf, mu, buf_new)
+                add(buf_new, g, buf_new)
+                multiply(buf_new, mu, tmp)
+                add(tmp, g, tmp)
+                multiply(tmp, lr, tmp)
+                subtract(p, tmp, p_new)
 
         else:  # adam
             b1, b2 = self.b1, self.b2
@@ -135,24 +138,30 @@ class Updater:
             sqrt, divide = np.sqrt, np.divide
 
             def step(t: int, lr: np.ndarray) -> None:
-                if effective is not None:
-                    effective()
                 k = t + 1
-                multiply(ms, decay, out=ms_new)
-                multiply(g, g, out=gg)
-                multiply(both, weight, out=both)
-                add(ms_new, both, out=ms_new)
-                sqrt(s_new, out=tmp)
+                multiply(ms, decay, ms_new)
+                multiply(g, g, gg)
+                multiply(both, weight, both)
+                add(ms_new, both, ms_new)
+                sqrt(s_new, tmp)
                 bc2[()] = math.sqrt(1.0 - b2**k)
-                divide(tmp, bc2, out=tmp)
-                add(tmp, eps, out=tmp)
-                divide(m_new, tmp, out=tmp)
+                divide(tmp, bc2, tmp)
+                add(tmp, eps, tmp)
+                divide(m_new, tmp, tmp)
                 if one_run:  # lr / (1 - b1^k), as torch computes it
                     step_size[()] = float(lr) / (1.0 - b1**k)
                 else:
-                    divide(lr, 1.0 - b1**k, out=step_size)
-                multiply(tmp, step_size, out=tmp)
-                subtract(p, tmp, out=p_new)
+                    divide(lr, 1.0 - b1**k, step_size)
+                multiply(tmp, step_size, tmp)
+                subtract(p, tmp, p_new)
+
+        if effective is None:
+            return step
+        core = step
+
+        def step(t: int, lr: np.ndarray) -> None:  # noqa: F811 (the effective gradient first)
+            effective()
+            core(t, lr)
 
         return step
 
