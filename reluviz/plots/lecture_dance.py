@@ -238,6 +238,16 @@ class DanceComparePlot:
             plot.addItem(item)
         plot.addItem(self.floor, ignoreBounds=True)
         self._labels = ("", "")
+        self.empty_note = note_item(plot, anchor=(0.5, 0.5))
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        """Before a run: a tidy frame (log ticks over three decades) and a hint instead of curves."""
+        self.plot.setXRange(0, 1, padding=0)
+        set_log_y(self.plot, -3.0, 0.0)
+        self.plot.getAxis("bottom").setTicks(None)
+        self.empty_note.setText("press “Run dance”")
+        self.empty_note.setPos(0.5, -1.5)
 
     def set_labels(self, main: str, ghost: str) -> None:
         if (main, ghost) == self._labels or self.legend is None:
@@ -254,7 +264,9 @@ class DanceComparePlot:
             for item in items:
                 item.setData([], [])
             self.floor.setVisible(False)
+            self._show_empty()
             return
+        self.empty_note.setText("")
         for item, data in zip(items, (values[:, 0], values[:, 1], smooth[:, 0], smooth[:, 1])):
             item.setData(steps, positive(data))
         if floor is not None and np.isfinite(floor) and floor > 0:

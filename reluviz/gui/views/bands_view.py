@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtWidgets
 import pyqtgraph as pg
 
 from reluviz.core.bands import SeedRuns, seed_bands, sweep
