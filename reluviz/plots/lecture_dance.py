@@ -192,6 +192,15 @@ class DistancePlot:
         self.yr.reset()
         self.distance.setData([], [])
         self.excess.setData([], [])
+        set_log_y(self.plot, -3.0, 0.0)
+
+    def message(self, text: str, step: int) -> None:
+        """No curves, only ``text`` (e.g. why there is no theta* yet)."""
+        self.reset()
+        self.cursor.setValue(step)
+        self.plot.setXRange(0, max(step, 1), padding=0.02)
+        self.note.setText(text)
+        self.note.setPos(self.plot.vb.viewRange()[0][0], -1.5)
 
     def set_labels(self, distance: str, excess: str) -> None:
         """The legend, as a coloured title (a legend box would cover the curves)."""

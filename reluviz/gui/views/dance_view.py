@@ -128,6 +128,11 @@ def dance_task(config: TrainConfig, overrides: dict, dataset, start: str, steps:
     return task
 
 
+PLACEHOLDER = ("No closed-form θ* when the hidden layer trains: the loss over all the weights is not a single "
+               "bowl. “Find local optimum from here” runs a full-batch descent from the displayed point; the "
+               "distances at right are then measured to that local optimum.")
+
+
 class DanceView(LectureView):
     view_name = "dance"
     title = "Dance around θ*"
@@ -192,8 +197,11 @@ class DanceView(LectureView):
         self.curve_plot = LossCurvePlot(self.land_item)
         self.contour_plot = ContourPlot(self.contour_item)
         self.distance_plot = DistancePlot(self.dist_item)
-        self.placeholder = pg.TextItem("", color=theme.FOREGROUND, anchor=(0.5, 0.5))
+        self.placeholder = pg.TextItem(PLACEHOLDER, color=theme.FOREGROUND, anchor=(0.5, 0.5))
         self.placeholder.setFont(_qfont(14))
+        self.placeholder.setTextWidth(430)
+        self.land_item.addItem(self.placeholder, ignoreBounds=True)  # shown for the full network only
+        self.placeholder.hide()
         self.top.ci.layout.setColumnStretchFactor(0, 3)
         self.top.ci.layout.setColumnStretchFactor(1, 2)
         self._land_shown = self.land_item
@@ -342,27 +350,19 @@ class DanceView(LectureView):
         for w in (self.axes_label, self.axis_a, self.axis_b):
             w.setVisible(mode == "output")
         self.local_button.setVisible(mode == "full")
-        if mode == "full":
-            if self.placeholder.scene() is None:
-                self.land_item.addItem(self.placeholder, ignoreBounds=True)
-            self.placeholder.setText(
-                "No closed-form θ* when the hidden layer trains:\nthe loss over all weights is not a bowl.\n"
-                "“Find local optimum from here” descends the full-batch\nloss from the displayed point; "
-                "distances at right\nare then measured to that local optimum.")
+        full = mode == "full"
+        if full:
             for item in (self.curve_plot.full_curve, self.curve_plot.batch_curve, self.curve_plot.iterate,
                          self.curve_plot.trail, self.curve_plot.batch_min):
                 item.setData([], [])
-            self.curve_plot.star_line.hide()
-            self.curve_plot.star_label.hide()
-            self.curve_plot.legend.hide()
             self.land_item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             self.placeholder.setPos(0.5, 0.5)
-        else:
-            if self.placeholder.scene() is not None:
-                self.land_item.removeItem(self.placeholder)
-            self.curve_plot.star_line.show()
-            self.curve_plot.star_label.show()
-            self.curve_plot.legend.show()
+        self.placeholder.setVisible(full)
+        for item in (self.curve_plot.star_line, self.curve_plot.star_label, self.curve_plot.legend):
+            item.setVisible(not full)
+        for axis in ("left", "bottom"):
+            self.land_item.showAxis(axis, not full)
+        self.land_item.showGrid(x=not full, y=not full, alpha=0.18)
 
     def _fill_axes(self, layout) -> None:
         names = [f"v[{j}]" for j in range(layout.width)] + ["c"]
@@ -427,9 +427,7 @@ class DanceView(LectureView):
             e_now = float(self._values(cur[None, :])[0, 1])
             caption = f"step {step}:  ‖θ − θ*‖ = {d_now:.3g},  L(θ) − L(θ*) = {e_now:.3g}"
         else:
-            self.distance_plot.reset()
-            self.distance_plot.cursor.setValue(step)
-            self.distance_plot.note.setText("θ* not known yet: press “Find local optimum from here”")
+            self.distance_plot.message("θ* not known yet:\npress “Find local optimum from here”", step)
             caption = f"step {step}: full network (hidden layer trains)"
         recent = rows[-TRAIL_ROWS:] if len(rows) else rows
         if mode == "1d":
