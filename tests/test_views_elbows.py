@@ -11,7 +11,7 @@ from reluviz.core.history import History as CoreHistory
 from reluviz.core.model import Layout
 from reluviz.core.presets import load_preset
 from reluviz.core.snapshot import Snapshot
-from reluviz.gui.views.elbows_view import ElbowsView
+from reluviz.gui.views.elbows_view import ElbowsView, unit_elbow_trail
 
 
 @pytest.fixture
@@ -106,3 +106,12 @@ def test_real_run_and_non_relu_model(view):
     tr2 = Trainer(lin)
     view.show_state(tr2.snapshot(), None, tr2.dataset, lin)
     assert "ReLU network" in view.summary.text()
+
+
+def test_unit_elbow_trail_for_the_fit_plot():
+    cfg, ds, hist, snap, w, b = constructed()
+    t = unit_elbow_trail(hist, 1, upto=2, x=ds.x_train)
+    np.testing.assert_allclose(t.elbow, [-5.0, -6.0, -7.0])
+    assert t.dead is not None and not t.dead.any()
+    np.testing.assert_allclose(unit_elbow_trail(hist, 1, upto=1).elbow, [-5.0, -6.0])
+    assert unit_elbow_trail(hist, 9, upto=2) is None

@@ -27,6 +27,21 @@ OTHER_BINS = 40
 TRAIL_DENSE, TRAIL_SPARSE = 300, 900
 
 
+def unit_elbow_trail(history, unit: int, upto: int, x=None, dense: int = TRAIL_DENSE,
+                     sparse: int = TRAIL_SPARSE) -> ElbowTrail | None:
+    """Hidden unit ``unit``'s elbow over the recorded steps up to ``upto``, thinned to about
+    ``dense + sparse`` rows (every recent step, evenly spaced older ones): a core ``ElbowTrail``.
+
+    Cheap (a few ms at width 100) and safe to call with the session lock held: it copies the
+    rows it reads. With training ``x`` it also marks the steps where the unit was dead. For the
+    main window: ``FitPlot.set_elbow_trail(unit_elbow_trail(history, j, step).elbow)``.
+    """
+    steps, params = history_rows(history, upto, dense=dense, sparse=sparse)
+    if len(steps) == 0 or not 0 <= unit < history.layout.width:
+        return None
+    return elbow_trail(history.layout, params, steps, unit, x=x)
+
+
 class ElbowsView(LectureView):
     view_name = "elbows"
     title = "Elbows"
@@ -216,7 +231,7 @@ class ElbowsView(LectureView):
             self.trail_plot.clear("Select a unit (marker, list or fit plot) to follow its elbow over training")
             return
         steps, params = self._rows
-        self.trail = elbow_trail(snap.layout, params, steps, j, x=ds.x_train)
+        self.trail = elbow_trail(snap.layout, params, steps, j, x=ds.x_train)  # = unit_elbow_trail on the rows
         t = self.trail
         state = "dead now" if t.dead is not None and len(t.dead) and t.dead[-1] else "alive"
         self.trail_plot.show(t.steps, t.elbow, t.dead, snap.step,
