@@ -355,3 +355,16 @@ def test_csv_data(qtbot, make_window, tmp_path):
     w.load_csv(str(bad))
     assert w.config.csv_path == str(path)  # the run goes on with the good data
     assert "bad.csv" in w.notice.text()
+
+
+def test_selected_unit_shows_its_elbow_trail_on_the_fit_plot(qtbot, make_window):
+    w = make_window()
+    train_to(qtbot, w, 40)
+    w.view.fit.unitClicked.emit(2)
+    xs, _ = w.view.fit.elbow_trail.getData()
+    snap = w.displayed_snapshot
+    assert xs is not None and len(xs) > 1
+    assert xs[-1] == pytest.approx(snap.elbows()[2])  # the trail ends at the unit's current elbow
+    w.view.fit.unitClicked.emit(-1)
+    xs, _ = w.view.fit.elbow_trail.getData()
+    assert xs is None or len(xs) == 0

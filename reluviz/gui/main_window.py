@@ -36,6 +36,7 @@ from reluviz.core.presets import load_preset
 from reluviz.gui.controls import ControlPanel
 from reluviz.gui.session import Frame, Session, needs_reset
 from reluviz.gui.settings import open_settings
+from reluviz.gui.views.elbows_view import unit_elbow_trail
 from reluviz.gui.worker import TrainingWorker
 from reluviz.plots.training_view import TrainingView
 
@@ -387,6 +388,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.displayed_frame = frame
         view = self.view
         view.show_snapshot(frame.snapshot, ghost=frame.ghost)
+        self._update_elbow_trail(frame.snapshot.step)
         now = time.perf_counter()
         if not self.worker.playing or now - self._loss_drawn_at >= LOSS_PANEL_INTERVAL:
             # while playing, the loss curves are redrawn about 8 times a second (the cursor every frame)
@@ -736,6 +738,16 @@ class MainWindow(QtWidgets.QMainWindow):
                 view.select_unit(None if unit < 0 else unit)
         if self.displayed_frame is not None:
             self.view.show_snapshot(self.displayed_frame.snapshot, ghost=self.displayed_frame.ghost)
+            self._update_elbow_trail(self.displayed_frame.snapshot.step)
+
+    def _update_elbow_trail(self, step: int) -> None:
+        """The selected unit's elbow over the recorded steps up to ``step``, on the fit plot."""
+        unit = self.view.fit.selected_unit
+        if unit is None or self.session.trainer.layout.model != "relu":
+            return
+        with self.session.locked():  # reads the history; a few ms at width 100
+            trail = unit_elbow_trail(self.session.history, unit, step, x=self.session.dataset.x_train)
+        self.view.fit.set_elbow_trail(trail.elbow if trail is not None else [])
 
     # ------------------------------------------------------------------ dialogs
     def open_export_dialog(self) -> None:
