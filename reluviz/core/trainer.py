@@ -89,6 +89,7 @@ class Trainer:
         self.config = config
         self._configure(config, keep_slots=False)
         self._cur[:, :size] = init
+        self._bufs[1 - self._cur_i][...] = self._cur  # the "previous state" a divergence falls back to
 
     # ------------------------------------------------------------------ configuration
     def _configure(self, config: TrainConfig, keep_slots: bool) -> None:
@@ -104,6 +105,7 @@ class Trainer:
             self._bufs[0][:, :size] = old[:, :size]
             if keep_slots and old.shape[1] == width:
                 self._bufs[0][:, size:] = old[:, size:]
+            self._bufs[1][...] = self._bufs[0]  # the "previous state" a divergence falls back to
         self._cur_i = 0
         self.config = config
         self.batch_size = batch
@@ -228,6 +230,7 @@ class Trainer:
         if snap.state.shape != self._cur.shape:
             raise ConfigError("that snapshot belongs to a different model or optimizer")
         self._cur[...] = snap.state
+        self._bufs[1 - self._cur_i][...] = snap.state  # the "previous state" a divergence falls back to
         self.step = snap.step
         self.diverged = np.array(snap.diverged, dtype=bool)
         self.divergence = None
