@@ -119,13 +119,21 @@ def test_dance_worker_constant_rate_floor_above_decaying_rate(view, qtbot):
 
 def test_dance_constant_model_default_ghost_scales_with_the_run(view, qtbot):
     p = load_preset("constant-model")
-    assert not p.compare
     tr, hist, snap = short_run(p.config, 10)
-    view.set_compare(p.compare)
+    view.set_compare({})  # no compare settings: the view picks a decay that fits the run's length
     view.show_state(snap, hist, tr.dataset, p.config)
     assert view.overrides() == {"schedule": "inverse", "decay": 40.0 / p.config.steps}
     res, _ = _run_dance(view, qtbot, "optimum", p.config.steps)
     assert res.floor > 3 * res.final_ghost
+
+
+def test_dance_uses_the_presets_compare_settings(view, qtbot):
+    p = load_preset("constant-model")
+    assert p.compare == {"schedule": "inverse", "decay": 0.1}
+    tr, hist, snap = short_run(p.config, 10)
+    view.set_compare(p.compare)
+    view.show_state(snap, hist, tr.dataset, p.config)
+    assert view.overrides() == p.compare
 
 
 def test_dance_can_be_cancelled(view, qtbot):
