@@ -75,8 +75,8 @@ class ElbowHistogramPlot(QtCore.QObject):
         self.region.setRegion(data_range)
         if step_mode:
             self.expected.setData(expected_x, expected_y, stepMode="center")
-        else:
-            self.expected.setData(expected_x, expected_y)
+        else:  # (stepMode must be cleared explicitly: PlotDataItem keeps the last one given)
+            self.expected.setData(expected_x, expected_y, stepMode=None)
         self.legend.removeItem(self.expected)
         self.legend.addItem(self.expected, label)
         self._exp_max = float(np.max(expected_y)) if len(expected_y) else 0.0
