@@ -32,12 +32,11 @@ from reluviz.core import History, TrainConfig, Trainer  # noqa: E402
 
 def headless_rate(config: TrainConfig, seconds: float, record: bool) -> float:
     trainer = Trainer(config)
-    history = History.for_trainer(trainer) if record else None
-    sink = history.record if history is not None else None
-    trainer.run(500, on_step=sink)  # warm up
+    history = History.for_trainer(trainer) if record else None  # as the app records: every step, in blocks
+    trainer.run(500, record=history)  # warm up
     done, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        done += trainer.run(2000, on_step=sink)
+        done += trainer.run(2000, record=history)
     return done / (time.perf_counter() - t0)
 
 

@@ -66,6 +66,38 @@ class History:
         self._diverged[n] = diverged
         self._n = n + 1
 
+    # Block recording (``Trainer.run(record=history)``): the trainer writes each step's state and
+    # loss straight into reserved rows, then commits the block's steps, batches and rates at once.
+    def check_shape(self, state_size: int, batch: int) -> None:
+        if state_size != self.state_size or batch != self.batch_size:
+            raise ValueError("history rows must keep one shape; start a new History after reconfiguring")
+
+    def reserve(self, step: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Writable views of up to ``k`` next rows (for steps ``step``..): state (k', R, S), loss (k', R).
+
+        Rows at or after ``step`` are forgotten first. The store is thinned only when it is full,
+        exactly as ``record`` does, so k' may be less than k (the rows left before it is full):
+        the kept rows never depend on how the steps were grouped.
+        """
+        if k < 1:
+            raise ValueError(f"reserve at least one row, not {k}")
+        if self._n and step <= self._step[self._n - 1]:
+            self.truncate_after(step - 1)
+        if self._n == self.capacity:
+            self._thin()
+        n = self._n
+        k = min(k, self.capacity - n)
+        return self._state[n : n + k], self._loss[n : n + k]
+
+    def commit(self, step: int, k: int, batch: np.ndarray, lr: np.ndarray, diverged: np.ndarray) -> None:
+        """Close ``k`` reserved rows as steps ``step``.. with their batches (k, R, B) and rates (k, R)."""
+        n = self._n
+        self._step[n : n + k] = np.arange(step, step + k)
+        self._batch[n : n + k] = batch
+        self._lr[n : n + k] = lr
+        self._diverged[n : n + k] = diverged
+        self._n = n + k
+
     def record_snapshot(self, snap: Snapshot) -> None:
         self.record(snap.step, snap.state, snap.batch, snap.batch_loss, snap.lr, snap.diverged)
 

@@ -18,7 +18,7 @@ optimizer slots no longer change and its learning rate reads 0. When every run h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from reluviz.core.optimizers import Updater, slots
 from reluviz.core.sampling import BLOCK, BatchStream
 from reluviz.core.schedules import lr_at
 from reluviz.core.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from reluviz.core.history import History
 
 #: Minibatch values gathered at once (R * B * steps); bounds the memory of a gathered stretch.
 CHUNK_ELEMENTS = 1 << 17
@@ -238,15 +241,22 @@ class Trainer:
 
     # ------------------------------------------------------------------ training
     def run(self, n_steps: int, on_step: StepSink | None = None, every: int = 1,
-            should_stop: Callable[[], bool] | None = None) -> int:
-        """Do up to ``n_steps`` updates; return how many were done.
+            should_stop: Callable[[], bool] | None = None, record: "History | None" = None) -> int:
+        """Do up to ``n_steps`` updates; return how far the run moved (steps).
 
         ``on_step(step, state, batch, batch_loss, lr, diverged)`` is called before the update of
         every step divisible by ``every``, with live buffers (copy what you keep).
+        ``record``: a History that gets every step, written in blocks (several times cheaper than
+        ``on_step=history.record``; the rows are the same).
         ``should_stop()`` is polled every 64 steps (for a worker thread that wants to pause).
         """
         if self.stopped or n_steps <= 0:
             return 0
+        if record is not None:
+            if on_step is not None:
+                raise ValueError("use either on_step or record")
+            record.check_shape(self._bufs[0].shape[1], self.batch_size)
+            on_step = record.record  # the step-by-step path, used once a run has stopped
         limit = self.explode_limit
         one_run = self.runs == 1
         bufs, lr_rows, lr_values, batches = self._bufs, self._lr_rows, self._lr_values, self._data[3]
@@ -262,6 +272,38 @@ class Trainer:
                 c_start, c_stop = self._chunk_for(step)
                 l_start = self._lr_for(step)
                 stop = min(end, c_stop)
+                if record is not None and not any_dead:
+                    # Recording path: each step's state and loss go straight into reserved rows.
+                    k = stop - step
+                    if should_stop is not None:  # poll at the same steps as below
+                        k = min(k, 64 - (step - start) % 64)
+                    rec_state, rec_loss = record.reserve(step, k)
+                    k = len(rec_loss)
+                    cur, nxt = bufs[par], bufs[1 - par]
+                    t = step
+                    for i in range(k):
+                        loss = kernel(t - c_start)
+                        if not (loss[0] if one_run else loss.max()) < limit:
+                            break  # step t diverges: handled by the general loop below
+                        np.copyto(rec_state[i], cur)
+                        rec_loss[i] = loss
+                        update(t, lr_rows[t - l_start])
+                        kernel, kernel_next, update, update_next = kernel_next, kernel, update_next, update
+                        cur, nxt = nxt, cur
+                        t += 1
+                    done = t - step
+                    if done:
+                        record.commit(step, done, batches[step - c_start : t - c_start],
+                                      lr_values[step - l_start : t - l_start, :, 0], self.diverged)
+                    par ^= done & 1
+                    step = t
+                    if should_stop is not None and step > start and (step - start) % 64 == 0:
+                        self._cur_i, self.step = par, step
+                        if should_stop():
+                            return step - start
+                    if done == k:
+                        continue
+                    stop = step + 1  # let the general loop handle the diverging step
                 if on_step is None and not any_dead:
                     # Fast path (nothing to report, no stopped run): kernel, check, update.
                     if should_stop is not None:  # poll at the same steps as below
@@ -291,7 +333,7 @@ class Trainer:
                         self._handle_divergence(t, loss)
                         if self.stopped:
                             step = self.step
-                            return t - start
+                            return max(step - start, 0)
                         any_dead = True
                         loss = np.where(self.diverged, 0.0, loss)
                         lr_values[:, self.diverged] = 0.0

@@ -292,9 +292,9 @@ class Session:
             return 0
         # (the head row, recorded for the last frame, is simply recorded again: History.record
         # replaces rows at or after the step it is given)
-        done = self.trainer.run(n, on_step=self.history.current.record, should_stop=should_stop)
+        done = self.trainer.run(n, record=self.history.current, should_stop=should_stop)
         if self.ghost is not None and done:
-            self.ghost.run(done, on_step=self.ghost_history.current.record)
+            self.ghost.run(done, record=self.ghost_history.current)
         return done
 
     def resume_from(self, step: int) -> int:
