@@ -150,3 +150,12 @@ def test_batch_larger_than_csv_data_is_a_clear_error(tmp_path):
     cfg = TrainConfig(target="csv", csv_path=str(f), batch_size=40)
     with pytest.raises(ConfigError, match="larger than the data"):
         Trainer(cfg)
+
+
+def test_reconfigure_follows_a_new_batch_seed_from_the_next_step():
+    from reluviz.core.sampling import batch_at
+
+    tr = Trainer(SMALL)
+    tr.run(5)
+    tr.reconfigure(SMALL.updated({"sample_seed": 7}))
+    assert np.array_equal(tr.snapshot().batch[0], batch_at("replacement", 7, 50, 10, 5))

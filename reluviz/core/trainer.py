@@ -154,6 +154,10 @@ class Trainer:
         if changed:
             raise ConfigError(f"changing {', '.join(changed)} needs a new run (reset)")
         keep = config.optimizer == self.config.optimizer
+        if config.sample_seed != self.config.sample_seed:
+            # runs that followed the config's batch seed follow the new one (per-run seeds stay)
+            same = self.sample_seeds == self.config.sample_seed
+            self.sample_seeds = np.where(same, config.sample_seed, self.sample_seeds)
         self._configure(config, keep_slots=keep)
 
     # ------------------------------------------------------------------ state

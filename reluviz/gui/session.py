@@ -25,8 +25,9 @@ from reluviz.core.loss_trace import LossTrace
 from reluviz.core.snapshot import Snapshot
 from reluviz.core.trainer import RESET_FIELDS, Trainer
 
-#: Settings whose change starts a new run. ``sample_seed`` is fixed when a Trainer is built
-#: (``Trainer.reconfigure`` keeps the old batch seeds), so the app resets for it too.
+#: Settings whose change starts a new run. ``Trainer.reconfigure`` could switch the batch seed
+#: mid-run, but the app starts a new run for it: one run, one minibatch order (what the ghost
+#: run and "resume from here" rely on when they promise the same batches).
 APP_RESET_FIELDS = RESET_FIELDS + ("sample_seed",)
 
 LOSS_CURVE_POINTS = 3000  # the loss panel's curves are thinned to about this many points
