@@ -14,6 +14,74 @@ import numpy as np
 from reluviz.core.model import Layout, mse, predict, unit_outputs
 
 
+_DIRECT_CHUNK = 1 << 20  # elements of x * w evaluated at once by the direct count
+_sorted_cache: tuple[np.ndarray, np.ndarray | None] | None = None
+
+
+def _sorted_data(x: np.ndarray) -> np.ndarray | None:
+    """``x`` sorted (None if it holds a non-finite value); the last array asked about is cached.
+
+    The cache holds ``x`` itself, so a later array cannot take over its identity. Data arrays are
+    never modified in place (a new dataset is a new array).
+    """
+    global _sorted_cache
+    cached = _sorted_cache
+    if cached is not None and cached[0] is x:
+        return cached[1]
+    xs = np.sort(np.asarray(x, dtype=float).ravel())
+    result = xs if np.all(np.isfinite(xs)) else None
+    _sorted_cache = (x, result)  # one tuple: a reader in another thread sees the old or the new pair
+    return result
+
+
+def _direct_counts(w: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    counts = np.zeros(len(w), dtype=np.int64)
+    step = max(1, _DIRECT_CHUNK // max(1, len(w)))
+    x = np.asarray(x, dtype=float).ravel()
+    with np.errstate(invalid="ignore", over="ignore"):
+        for s in range(0, len(x), step):
+            counts += np.count_nonzero(x[s : s + step, None] * w[None, :] + b[None, :] > 0, axis=0)
+    return counts
+
+
+def active_counts(w: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """How many points of ``x`` (N,) each unit is active on, w_j x + b_j > 0 evaluated as NumPy does
+    (round(round(w x) + b) > 0): (H,) int. Exactly the brute-force count, in O((N + H) log N).
+
+    For w_j > 0 the rounded pre-activation never decreases as x grows (rounding is monotone), for
+    w_j < 0 it never increases, so the active points of a unit are a prefix or a suffix of the
+    sorted data, found by a binary search that evaluates the same expression. Units with a
+    non-finite w or b, and data with non-finite values, are counted directly (in chunks).
+    """
+    w = np.asarray(w, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    xs = _sorted_data(x)
+    n, h = (len(xs) if xs is not None else np.size(x)), len(w)
+    if xs is None or n == 0 or h == 0:
+        return _direct_counts(w, b, x) if h and np.size(x) else np.zeros(h, dtype=np.int64)
+    counts = np.empty(h, dtype=np.int64)
+    odd = ~(np.isfinite(w) & np.isfinite(b))
+    rising = w > 0
+    # first index k where q(k) holds, q = "active" for w > 0 and "inactive" for w <= 0 (both
+    # monotone: False...False True...True); for w = 0 the pre-activation is b at every point.
+    lo = np.zeros(h, dtype=np.int64)
+    hi = np.full(h, n, dtype=np.int64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        while True:
+            open_ = lo < hi
+            if not open_.any():
+                break
+            mid = (lo + hi) // 2
+            active = xs[np.minimum(mid, n - 1)] * w + b > 0
+            q = active == rising
+            hi = np.where(open_ & q, mid, hi)
+            lo = np.where(open_ & ~q, mid + 1, lo)
+    np.copyto(counts, np.where(rising, n - lo, lo))
+    if odd.any():
+        counts[odd] = _direct_counts(w[odd], b[odd], xs)
+    return counts
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.array(a, copy=True)
     a.setflags(write=False)
@@ -95,8 +163,7 @@ class Snapshot:
 
     def active_counts(self, x: np.ndarray, run: int = 0) -> np.ndarray:
         """How many points of ``x`` each hidden unit is active on (w_j x + b_j > 0): (H,) int."""
-        w, b = self.get("w", run), self.get("b", run)
-        return np.count_nonzero(np.asarray(x)[:, None] * w[None, :] + b[None, :] > 0, axis=0)
+        return active_counts(self.get("w", run), self.get("b", run), x)
 
     def dead_units(self, x: np.ndarray, run: int = 0) -> np.ndarray:
         """Boolean (H,): units active on no point of ``x`` (their gradient is zero: they are stuck)."""
