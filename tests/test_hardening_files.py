@@ -114,3 +114,89 @@ def test_a_million_rows_load_in_a_few_seconds(tmp_path):
     print(f"10^6-row CSV ({path.stat().st_size / 2**20:.0f} MB) loaded in {seconds:.2f} s")
     assert ds.n == 800_000 and len(ds.x_test) == 200_000
     assert seconds < 4.0
+
+
+# ---------------------------------------------------------------------- config and preset files
+from reluviz.cli import main as cli_main  # noqa: E402
+from reluviz.core import TrainConfig  # noqa: E402
+from reluviz.core.presets import load_preset_file  # noqa: E402
+
+#: Settings files that are not settings: (name, content, what the message must say).
+BAD_SETTINGS_FILES = [
+    ("truncated.json", '{"lr": 0.1, "width": ', "not valid JSON"),
+    ("empty.json", "", "not valid JSON"),
+    ("list.json", "[1, 2, 3]", "JSON object"),
+    ("number.json", "42", "JSON object"),
+    ("string.json", '"notebook"', "JSON object"),
+    ("null.json", "null", "JSON object"),
+    ("config_list.json", '{"config": [1, 2]}', "'config' must be a JSON object"),
+    ("nested_junk.json", '{"lr": {"a": [1, {"b": null}]}}', "lr expects a float"),
+    ("unknown_key.json", '{"learning_rate": 0.1}', "unknown setting 'learning_rate'"),
+    ("wrong_type.json", '{"width": "wide"}', "width expects a int"),
+    ("bool_width.json", '{"width": true}', "width expects a int"),
+    ("null_lr.json", '{"lr": null}', "lr expects a float"),
+    ("inf_width.json", '{"width": 1e400}', "width expects a int"),
+    ("nan_lr.json", '{"lr": NaN}', "lr must be a positive number"),
+    ("negative_seed.json", '{"data_seed": -1}', "data_seed must be a whole number from 0"),
+    ("huge_seed.json", '{"init_seed": 1e20}', "init_seed must be a whole number from 0"),
+    ("huge_steps.json", '{"steps": 1e30}', "steps must be at most"),
+    ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ("binary.json", bytes(range(256)), "not a text file"),
+]
+
+
+@pytest.mark.parametrize("name, content, needle", BAD_SETTINGS_FILES, ids=[c[0] for c in BAD_SETTINGS_FILES])
+def test_bad_config_file_gives_a_clear_message(tmp_path, name, content, needle):
+    path = write(tmp_path / name, content)
+    with pytest.raises(ConfigError) as info:
+        TrainConfig.from_json_file(path)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("name, content, needle", BAD_SETTINGS_FILES, ids=[c[0] for c in BAD_SETTINGS_FILES])
+def test_bad_preset_file_gives_a_clear_message(tmp_path, name, content, needle):
+    path = write(tmp_path / name, content)
+    try:
+        settings = json.loads(content)
+    except (ValueError, RecursionError):
+        settings = None
+    if isinstance(settings, dict) and "config" not in settings:  # a preset holds its settings under "config"
+        path.write_text(json.dumps({"title": "t", "config": settings}))
+    with pytest.raises(ConfigError) as info:
+        load_preset_file(path)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 400
+    if needle not in ("JSON object", "'config' must be a JSON object"):
+        assert needle in message, message
+
+
+@pytest.mark.parametrize("values", [[1, 2], 5, "lr=1", None, {"lr": [[]]}, {"width": 2**70}])
+def test_settings_of_the_wrong_type_are_a_config_error(values):
+    with pytest.raises(ConfigError):
+        TrainConfig.from_dict(values)
+
+
+@pytest.mark.parametrize("name, content, needle", BAD_SETTINGS_FILES[:8] + BAD_SETTINGS_FILES[-2:],
+                         ids=[c[0] for c in BAD_SETTINGS_FILES[:8] + BAD_SETTINGS_FILES[-2:]])
+def test_cli_prints_one_line_and_exits_2_on_a_bad_config_file(tmp_path, capsys, name, content, needle):
+    path = write(tmp_path / name, content)
+    code = cli_main(["train", "--config", str(path), "--steps", "3", "--out", str(tmp_path / "out.npz")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("reluviz: error: ") and err.count("\n") == 1 and needle in err
+    assert not (tmp_path / "out.npz").exists()
+
+
+@pytest.mark.parametrize("assignment", ["data_seed=-1", "init_seed=-3", "sample_seed=5e9", "steps=1e13",
+                                        "csv_path=/nonexistent.csv", "target=csv"])
+def test_cli_refuses_bad_assignments_without_a_traceback(tmp_path, capsys, assignment):
+    extra = ["--set", "target=csv"] if assignment.startswith("csv_path") else []
+    code = cli_main(["train", *extra, "--set", assignment, "--steps", "3", "--out", str(tmp_path / "o.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("reluviz: error: ") and "Traceback" not in err
+
+
+def test_cli_refuses_a_recording_that_cannot_fit_in_memory(tmp_path, capsys):
+    code = cli_main(["train", "--steps", "100000000000", "--out", str(tmp_path / "o.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and "GB" in err and "--every" in err and "Traceback" not in err

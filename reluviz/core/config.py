@@ -20,6 +20,8 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 SCHEDULES = ("constant", "step", "exponential", "inverse", "cosine")
 SAMPLINGS = ("replacement", "shuffle", "sequential")
 TRAIN_LAYERS = ("all", "output", "hidden")
+MAX_SEED = 2**31 - 1     # the app's seed boxes hold 32-bit numbers; NumPy refuses negative seeds
+MAX_STEPS = 10**12       # step counts stay far from int64 overflow (10^12 steps: weeks of training)
 
 
 class ConfigError(ValueError):
@@ -89,10 +91,9 @@ class TrainConfig:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {path} is not a text file") from None
+        data = parse_json(text, f"config file {path}")
         if not isinstance(data, dict):
             raise ConfigError(f"config file {path} must hold a JSON object of settings")
         data = data.get("config", data)
@@ -108,6 +109,8 @@ class TrainConfig:
 
     def updated(self, values: dict[str, Any]) -> "TrainConfig":
         """A copy with ``values`` applied (strings are parsed to the field's type), validated."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"settings must be a mapping of names to values, got {type(values).__name__}")
         known = {f.name: f for f in fields(self)}
         changes: dict[str, Any] = {}
         for key, raw in values.items():
@@ -178,6 +181,13 @@ class TrainConfig:
             )
         if self.steps < 0:
             raise ConfigError(f"steps must be >= 0, got {self.steps}")
+        for name in ("data_seed", "init_seed", "sample_seed"):
+            value = getattr(self, name)
+            if not 0 <= value <= MAX_SEED:
+                raise ConfigError(f"{name} must be a whole number from 0 to {MAX_SEED:,}, got {value}")
+        for name in ("steps", "step_size", "t_max", "batch_size"):
+            if getattr(self, name) > MAX_STEPS:
+                raise ConfigError(f"{name} must be at most {MAX_STEPS:,}, got {getattr(self, name):,}")
         if self.model != "relu" and self.train == "hidden":
             raise ConfigError(f"train=hidden needs model=relu (the {self.model} model has no hidden layer)")
 
@@ -185,6 +195,16 @@ class TrainConfig:
     def effective_batch(self, n: int) -> int:
         """Minibatch size for ``n`` training points (0 = full batch = n)."""
         return n if self.batch_size == 0 else self.batch_size
+
+
+def parse_json(text: str, what: str) -> Any:
+    """``json.loads`` with a ``ConfigError`` naming ``what`` for text that is not (sane) JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{what} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise ConfigError(f"{what} is nested too deeply to be a settings file") from None
 
 
 def _finite(value: float) -> bool:
@@ -231,4 +251,5 @@ def _coerce(key: str, raw: Any, kind: type) -> Any:
             return raw
     except (TypeError, ValueError, OverflowError):
         pass
-    raise ConfigError(f"{key} expects a {kind.__name__}, got {raw!r}")
+    shown = repr(raw) if len(repr(raw)) <= 60 else repr(raw)[:57] + "..."  # (one line, even for junk)
+    raise ConfigError(f"{key} expects a {kind.__name__}, got {shown}")

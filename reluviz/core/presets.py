@@ -7,12 +7,11 @@ and an optional ``compare`` (settings of a ghost run drawn beside the main one).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.config import ConfigError, TrainConfig, parse_json
 
 PRESET_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
 
@@ -44,11 +43,12 @@ def load_preset(name: str, directory: Path = PRESET_DIR) -> Preset:
 def load_preset_file(path: str | Path) -> Preset:
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read preset {path.name}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"preset {path.name} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read preset {path.name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"preset {path.name} is not a text file") from None
+    data = parse_json(text, f"preset {path.name}")
     if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
         raise ConfigError(f"preset {path.name} must be a JSON object with a 'config' object")
     compare = data.get("compare", {})

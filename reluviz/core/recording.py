@@ -27,6 +27,9 @@ from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.model import mse
 from reluviz.core.trainer import Trainer
 
+#: The arrays of one recording are kept in memory (and in the .npz); this bounds them.
+RECORD_MAX_BYTES = 4 * 2**30
+
 
 @dataclass
 class Recording:
@@ -49,6 +52,11 @@ def record_run(config: TrainConfig, steps: int | None = None, every: int = 1, re
     trainer = trainer or Trainer(config)
     rows = steps // every + 1
     size = trainer.layout.size
+    need = rows * 8 * (size + 3 + (trainer.batch_size if record_batches else 0))
+    if need > RECORD_MAX_BYTES:
+        raise ConfigError(f"recording {rows:,} rows of {size:,} parameters needs {need / 2**30:,.1f} GB "
+                          f"(at most {RECORD_MAX_BYTES / 2**30:g} GB): record every K-th step with --every K, "
+                          "or train fewer --steps")
     rec_step = np.zeros(rows, dtype=np.int64)
     rec_params = np.zeros((rows, size))
     rec_lr = np.zeros(rows)
