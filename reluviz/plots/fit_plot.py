@@ -16,6 +16,13 @@ from reluviz.core.snapshot import Snapshot
 from reluviz.plots import theme
 
 CURVE_POINTS = 400
+MAX_DRAWN_POINTS = 20_000   # data points drawn at most (an even subset of bigger data sets)
+MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
+
+
+def _subset(n: int, limit: int) -> slice:
+    """An even subset of ``n`` items, at most ``limit`` of them."""
+    return slice(None) if n <= limit else slice(None, None, -(-n // limit))
 
 
 def _kink_polylines(x0: float, x1: float, ends: np.ndarray, elbows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +76,6 @@ class FitPlot(QtCore.QObject):
         plot.hideButtons()
         self.legend = plot.addLegend(offset=(10, 4), labelTextSize="10pt",
                                      brush=theme.brush((255, 255, 255), 210))  # readable over the data
-        self.legend.setColumnCount(4)  # a wide, short legend in the headroom above the data
         self.truth = plot.plot(pen=theme.pen(theme.TRUTH, 2.5, "dash"), name="true function")
         self.test = pg.ScatterPlotItem(size=3, pen=None, brush=theme.brush(theme.TEST_POINTS, 160))
         self.train = pg.ScatterPlotItem(size=6, pen=None, brush=theme.brush(theme.TRAIN_POINTS, 170))
@@ -93,6 +99,7 @@ class FitPlot(QtCore.QObject):
         self.legend.addItem(self.units_pos, "unit, v > 0")
         self.legend.addItem(self.units_neg, "unit, v &lt; 0")
         self.legend.addItem(self.units_dead, "dead unit")
+        self._layout_legend()
         # says so when the network's curve leaves the plot (a diverging run): otherwise it just vanishes
         self.offscale = pg.TextItem("", color=theme.NEGATIVE, anchor=(1, 0))
         self.offscale.setZValue(50)
@@ -126,13 +133,28 @@ class FitPlot(QtCore.QObject):
         else:
             self.ghost.setData([], [])
         self._ghost_label = label
+        self._layout_legend()
+
+    def _layout_legend(self) -> None:
+        """A wide, short legend (4 columns) in the headroom above the data. pyqtgraph places items
+        added to a multi-column legend on top of each other, so lay it out again from one column."""
+        self.legend.setColumnCount(1)
+        self.legend.setColumnCount(4)
 
     # ------------------------------------------------------------------ data
     def set_dataset(self, ds: Dataset) -> None:
         """New data: points, true function and the fixed view range."""
         self.dataset = ds
-        self.train.setData(ds.x_train, ds.y_train)
-        self.test.setData(ds.x_test, ds.y_test)
+        # Big data sets draw an even subset (their order is random, so it is a random sample):
+        # 800,000 dots cost seconds in pyqtgraph and show nothing more than 20,000 do.
+        keep = _subset(ds.n, MAX_DRAWN_POINTS)
+        self.train.setData(ds.x_train[keep], ds.y_train[keep])
+        label = self.legend.getLabel(self.train)
+        if label is not None:
+            label.setText("training data" if ds.n <= MAX_DRAWN_POINTS else
+                          f"training data ({len(range(ds.n)[keep]):,} of {ds.n:,} drawn)")
+        keep_test = _subset(len(ds.x_test), MAX_DRAWN_POINTS)
+        self.test.setData(ds.x_test[keep_test], ds.y_test[keep_test])
         if ds.true_x is not None:
             self.truth.setData(ds.true_x, ds.true_y)
             self.truth.show()
@@ -191,7 +213,7 @@ class FitPlot(QtCore.QObject):
         elif self.ghost.xData is not None and len(self.ghost.xData):
             self.ghost.setData([], [])
         if ds is not None and self.show_batch and snap.batch.shape[1] < ds.n:
-            idx = snap.batch[run]
+            idx = snap.batch[run][:MAX_DRAWN_BATCH]
             self.batch.setData(ds.x_train[idx], ds.y_train[idx])
         else:
             self.batch.setData([], [])

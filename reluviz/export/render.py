@@ -1,0 +1,94 @@
+"""Draw a snapshot offscreen through the app's own ``TrainingView`` and grab it as an image.
+
+``FrameRenderer`` owns one hidden ``TrainingView`` of a fixed pixel size. Each ``render`` call
+updates its items with ``setData`` (as the app does) and returns an (H, W, 3) uint8 RGB array.
+A QApplication is needed; ``ensure_qt_app`` makes one, offscreen when there is no display.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from reluviz.core.data import Dataset
+from reluviz.core.history import History
+from reluviz.core.loss_trace import LossTrace
+from reluviz.core.snapshot import Snapshot
+
+
+def ensure_qt_app():
+    """The running QApplication, or a new one (offscreen without a display, so it never aborts)."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform == "win32":
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6 import QtWidgets
+
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication(["reluviz-export"])
+    return app
+
+
+def caption_text(snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None) -> str:
+    """One caption line: step, learning rate and losses (HTML for the caption label)."""
+    parts = [f"<b>step {snap.step:,}</b>", f"lr {float(snap.lr[0]):.3g}", f"minibatch MSE {float(snap.batch_loss[0]):.3g}"]
+    if train_loss is not None:
+        parts.append(f"train MSE {train_loss:.3g}")
+    if test_loss is not None:
+        parts.append(f"test MSE {test_loss:.3g}")
+    return " &nbsp;·&nbsp; ".join(parts)
+
+
+class FrameRenderer:
+    """Renders frames of ``size`` (width, height) pixels with the chosen ``panels``."""
+
+    def __init__(self, dataset: Dataset, size: tuple[int, int], panels: tuple[str, ...] = ("main", "loss"),
+                 caption: bool = True, final_step: int | None = None):
+        ensure_qt_app()
+        from PySide6 import QtCore
+
+        from reluviz.plots.training_view import TrainingView
+
+        self._qt_core = QtCore
+        self.size = size
+        self.view = TrainingView(panels=panels, caption=caption)
+        self.view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        self.view.resize(*size)
+        self.view.set_dataset(dataset)
+        self.final_step = final_step
+        self.caption = caption
+        self.view.show()  # laid out but never on screen (WA_DontShowOnScreen)
+
+    def render(self, snap: Snapshot, history: History | None = None, trace: LossTrace | None = None,
+               ghost: Snapshot | None = None, caption: str | None = None) -> np.ndarray:
+        """Draw ``snap`` (and the loss curves up to its step) and return RGB pixels (H, W, 3) uint8."""
+        view = self.view
+        view.show_snapshot(snap, ghost=ghost)
+        if history is not None and trace is not None and "loss" in view.panels:
+            view.show_losses(history, trace, upto=snap.step)
+            if self.final_step is not None:
+                view.loss.set_step_range(self.final_step)  # a still x axis through the animation
+        if self.caption:
+            view.set_caption(caption if caption is not None else caption_text(snap))
+        return self.grab()
+
+    def grab(self) -> np.ndarray:
+        from PySide6 import QtGui
+
+        image = self.view.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
+        w, h = image.width(), image.height()
+        buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
+        rows = buf.reshape(h, image.bytesPerLine())[:, : 3 * w]
+        return rows.reshape(h, w, 3).copy()
+
+    def save_svg(self, path: str) -> None:
+        """The current drawing as SVG (vector) with pyqtgraph's exporter."""
+        import pyqtgraph.exporters as pe
+
+        pe.SVGExporter(self.view.scene()).export(path)
+
+    def close(self) -> None:
+        self.view.close()
+        self.view.deleteLater()
+        self._qt_core.QCoreApplication.sendPostedEvents(None, self._qt_core.QEvent.Type.DeferredDelete)
