@@ -28,7 +28,8 @@ from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.landscape import OutputQuadratic, default_output_axes, loss_curve, output_loss_grid, project_trail
 from reluviz.core.optimum import Optimum, distance_to_optimum, excess_objective, objective, optimum
 from reluviz.core.trainer import RESET_FIELDS
-from reluviz.gui.views.base import LectureView, StepCache, big_font, history_rows
+from reluviz.core.model import Layout
+from reluviz.gui.views.base import LectureView, StepCache, big_font, history_rows, optimum_too_big
 from reluviz.gui.views.workers import TaskWorker
 from reluviz.plots import theme
 from reluviz.plots.lecture_common import GHOST_RUN, MAIN_RUN
@@ -37,6 +38,10 @@ from reluviz.plots.lecture_dance import ContourPlot, DanceComparePlot, DistanceP
 TRAIL_ROWS = 40          # recent iterates drawn on the landscape
 CONTOUR_POINTS = 81      # grid of the 2-D landscape (per axis)
 DANCE_RECORD_POINTS = 2000
+
+
+def ds_layout(cfg: TrainConfig) -> Layout:
+    return Layout(cfg.model, cfg.width if cfg.model == "relu" else 0)
 
 
 def legend_html(entries) -> str:
@@ -157,6 +162,7 @@ class DanceView(LectureView):
         self._snapshot = None
         self._hw_held: tuple[float, float] | None = None
         self._axes_width = -1
+        self._too_big = ""
         self.dance_worker: TaskWorker | None = None
         self.optimum_worker: TaskWorker | None = None
         self.dance_result: DanceResult | None = None
@@ -183,6 +189,7 @@ class DanceView(LectureView):
         self.local_button.setToolTip("Full-batch descent from the displayed parameters (a few seconds at most, "
                                      "in the background); distances are then measured to that local optimum.")
         self.local_button.clicked.connect(self.find_local_optimum)
+        self._local_tip = self.local_button.toolTip()
         bar.addWidget(self.local_button)
         top_box = QtWidgets.QWidget()
         tl = QtWidgets.QVBoxLayout(top_box)
@@ -300,7 +307,7 @@ class DanceView(LectureView):
         self._snapshot = snapshot
         self._context(cfg, dataset, snapshot)
         mode = self._mode
-        if mode == "full" and self._local is None:
+        if mode in ("full", "big") and (self._local is None or mode == "big"):
             rows = history_rows(history, snapshot.step, dense=TRAIL_ROWS, sparse=0)
         else:
             dense, sparse = (200, 200) if mode != "full" else (60, 150)
@@ -312,6 +319,9 @@ class DanceView(LectureView):
     def _context(self, cfg: TrainConfig, dataset, snapshot) -> None:
         layout = snapshot.layout
         mode = "1d" if layout.model in ("constant", "linear") else ("output" if cfg.train == "output" else "full")
+        too_big = optimum_too_big(layout, dataset.n, cfg.train)
+        if mode == "output" and too_big:
+            mode = "big"  # drawn like the full network: no theta*, a sentence instead of the landscape
         params = np.asarray(snapshot.params[0])
         hidden = params[: 2 * layout.width].tobytes() if mode == "output" else b""
         key = (id(dataset), mode, layout, cfg.weight_decay, hidden,
@@ -330,8 +340,9 @@ class DanceView(LectureView):
             self._local = None
             self.steps_spin.setValue(max(10, min(cfg.steps or 20000, 1_000_000)))
             self._update_compare_label()
-        if mode == "full":
-            self._opt = self._local[0] if self._local else None
+        self._too_big = too_big
+        if mode in ("full", "big"):
+            self._opt = self._local[0] if self._local and mode == "full" else None
             self._quad = None
         else:
             self._opt = optimum(cfg, dataset, params)
@@ -350,7 +361,10 @@ class DanceView(LectureView):
         for w in (self.axes_label, self.axis_a, self.axis_b):
             w.setVisible(mode == "output")
         self.local_button.setVisible(mode == "full")
-        full = mode == "full"
+        self.local_button.setEnabled(not (mode == "full" and self._too_big))
+        self.local_button.setToolTip(self._too_big if mode == "full" and self._too_big else self._local_tip)
+        full = mode in ("full", "big")
+        self.placeholder.setText(self._too_big if mode == "big" else PLACEHOLDER)
         if full:
             for item in (self.curve_plot.full_curve, self.curve_plot.batch_curve, self.curve_plot.iterate,
                          self.curve_plot.trail, self.curve_plot.batch_min):
@@ -426,6 +440,10 @@ class DanceView(LectureView):
             d_now = float(distance_to_optimum(cur, self._opt))
             e_now = float(self._values(cur[None, :])[0, 1])
             caption = f"step {step}:  ‖θ − θ*‖ = {d_now:.3g},  L(θ) − L(θ*) = {e_now:.3g}"
+        elif mode == "big" or (mode == "full" and self._too_big):
+            self.distance_plot.message("θ* is too costly to find\nfor a network this size", step)
+            caption = f"step {step}: " + ("output layer of a wide network" if mode == "big" else
+                                          "full network (hidden layer trains)")
         else:
             self.distance_plot.message("θ* not known yet:\npress “Find local optimum from here”", step)
             caption = f"step {step}: full network (hidden layer trains)"
@@ -487,6 +505,9 @@ class DanceView(LectureView):
         snap, cfg, ds = self._snapshot, self.config, self._dataset
         if snap is None or cfg is None or ds is None or self._mode != "full":
             return
+        if self._too_big:
+            self.landscape_caption.setText(self._too_big)
+            return
         if self.optimum_worker is not None and self.optimum_worker.isRunning():
             return
         params = np.array(snap.params[0])
@@ -537,6 +558,11 @@ class DanceView(LectureView):
             ghost_config(cfg, overrides)
         except ConfigError as exc:
             self.dance_status.setText(f"Cannot run the ghost: {exc}")
+            return None
+        too_big = optimum_too_big(ds_layout(cfg), ds.n, cfg.train) or \
+            optimum_too_big(ds_layout(cfg), ds.n, ghost_config(cfg, overrides).train)
+        if too_big:  # the dance measures both runs against theta*, found before it starts
+            self.dance_status.setText(f"Cannot run the dance: {too_big}")
             return None
         main_label, ghost_label = run_labels(cfg, overrides)
         self.cmp_legend.setText(legend_html([(MAIN_RUN, main_label), (GHOST_RUN, ghost_label)]))

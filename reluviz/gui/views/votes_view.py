@@ -17,9 +17,13 @@ from PySide6 import QtCore, QtWidgets
 from reluviz.core.config import TrainConfig
 from reluviz.core.optimum import optimum
 from reluviz.core.votes import compute_votes
-from reluviz.gui.views.base import LectureView, big_font
+from reluviz.gui.views.base import LectureView, big_font, optimum_too_big
 from reluviz.plots import theme
 from reluviz.plots.lecture_votes import SumsPlot, VotesPlot, fmt_gradient
+
+#: Votes are one number per training point and parameter (the core computes them all, N x P): above
+#: this many the view says so instead of spending seconds and hundreds of MB on every frame.
+VOTES_LIMIT = 4_000_000
 
 KINDS = (("v", "v[j]: output weight of unit j"), ("w", "w[j]: slope of unit j"),
          ("b", "b[j]: bias of unit j"), ("c", "c: output bias"))
@@ -132,6 +136,14 @@ class VotesView(LectureView):
             self._opt_key = key
         return self._opt
 
+    def _too_many(self, n: int, p: int) -> None:
+        self.last_votes = None
+        self.votes_plot.bars.setOpts(x=[], height=[])
+        self.votes_plot.batch_bars.setOpts(x=[], height=[])
+        self.theta_label.setText("")
+        self.summary.setText(f"<b>Too many votes to draw live:</b> {n:,} training points × {p:,} parameters "
+                             f"(at most {VOTES_LIMIT:,}). Use fewer points or a narrower network to see them.")
+
     # ------------------------------------------------------------------ protocol
     def show_state(self, snapshot, history, dataset, config: TrainConfig | None = None) -> None:
         self.resolve_config(snapshot, history, config)
@@ -162,7 +174,8 @@ class VotesView(LectureView):
         full_batch = (cfg is not None and cfg.batch_size == 0) or len(batch) >= ds.n and len(np.unique(batch)) == ds.n
         params = np.asarray(snap.params[0])
         where = ""
-        exact = cfg is not None and (layout.model != "relu" or cfg.train == "output")
+        exact = cfg is not None and (layout.model != "relu" or cfg.train == "output") and \
+            not optimum_too_big(layout, ds.n, cfg.train)
         if self.at_optimum.isEnabled() != exact:
             self.at_optimum.setEnabled(exact)
             self.at_optimum.setToolTip(self.at_optimum.toolTip() if exact else
@@ -171,6 +184,9 @@ class VotesView(LectureView):
         if star is not None:
             params = star
             where = " at θ*"
+        if ds.n * layout.size > VOTES_LIMIT:
+            self._too_many(ds.n, layout.size)
+            return
         v = compute_votes(layout, params, ds.x_train, ds.y_train, batch=None if full_batch else batch,
                           select=[name], weight_decay=wd)
         self.last_votes = v
