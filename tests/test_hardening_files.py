@@ -153,15 +153,20 @@ def test_bad_config_file_gives_a_clear_message(tmp_path, name, content, needle):
     assert needle in str(info.value) and "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("name, content, needle", BAD_SETTINGS_FILES, ids=[c[0] for c in BAD_SETTINGS_FILES])
-def test_bad_preset_file_gives_a_clear_message(tmp_path, name, content, needle):
-    path = write(tmp_path / name, content)
+def as_preset(content):
+    """A bad settings file's content as a preset file: a preset holds its settings under "config"."""
     try:
         settings = json.loads(content)
     except (ValueError, RecursionError):
-        settings = None
-    if isinstance(settings, dict) and "config" not in settings:  # a preset holds its settings under "config"
-        path.write_text(json.dumps({"title": "t", "config": settings}))
+        return content
+    if isinstance(settings, dict) and "config" not in settings:
+        return json.dumps({"title": "t", "config": settings})
+    return content
+
+
+@pytest.mark.parametrize("name, content, needle", BAD_SETTINGS_FILES, ids=[c[0] for c in BAD_SETTINGS_FILES])
+def test_bad_preset_file_gives_a_clear_message(tmp_path, name, content, needle):
+    path = write(tmp_path / name, as_preset(content))
     with pytest.raises(ConfigError) as info:
         load_preset_file(path)
     message = str(info.value)

@@ -54,9 +54,12 @@ def load_preset_file(path: str | Path) -> Preset:
     compare = data.get("compare", {})
     if not isinstance(compare, dict):
         raise ConfigError(f"preset {path.name}: 'compare' must be an object of settings")
-    config = TrainConfig.from_dict(data.get("config", {}))
-    if compare:
-        config.updated(compare)  # validate the ghost run's settings now
+    try:
+        config = TrainConfig.from_dict(data.get("config", {}))
+        if compare:
+            config.updated(compare)  # validate the ghost run's settings now
+    except ConfigError as exc:
+        raise ConfigError(f"preset {path.name}: {exc}") from None
     return Preset(
         name=path.stem,
         title=str(data.get("title", path.stem)),

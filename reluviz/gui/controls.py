@@ -370,8 +370,8 @@ class ControlPanel(QtWidgets.QWidget):
                     value = min(40, cfg.n_train) if cfg.target != "csv" else w.value()
                 if isinstance(w, QtWidgets.QComboBox):
                     w.setCurrentIndex(max(w.findData(value), 0))
-                else:
-                    w.setValue(value)
+                else:  # (clamped: a value beyond a 32-bit spin box's range raises OverflowError)
+                    w.setValue(min(max(value, w.minimum()), w.maximum()))
             self.set_csv_path(cfg.csv_path)
             self._sync_lr_slider()
         finally:

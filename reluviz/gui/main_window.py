@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import html
 import importlib
-import json
 import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.config import ConfigError, TrainConfig, parse_json
 from reluviz.core.presets import load_preset
 from reluviz.gui.controls import ControlPanel
 from reluviz.gui.session import Frame, Session, needs_reset
@@ -84,8 +83,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self._closed = False
         self._loss_drawn_at = 0.0
         config, preset, compare = self._starting_point(config, preset)
+        startup_problem = ""
+        try:
+            self.session = Session(config, compare)
+        except ConfigError as exc:  # e.g. the last run's CSV file is gone: start from the default preset
+            startup_problem = f"Could not start the last run ({exc}); started the {DEFAULT_PRESET} preset instead."
+            self._preset_view = "fit"
+            config, preset, compare = self._starting_point(None, DEFAULT_PRESET)
+            self.session = Session(config, compare)
         self.preset_name = preset
-        self.session = Session(config, compare)
         self._build_ui()
         self._build_actions()
         self.worker = TrainingWorker(self.session, self)
@@ -108,6 +114,8 @@ class MainWindow(QtWidgets.QMainWindow):
         with self.session.locked():
             frame = self.session.head_frame()
         self._show_frame(frame)
+        if startup_problem:
+            self.show_notice(startup_problem, "warn", sticky=True)
         QtWidgets.QApplication.instance().aboutToQuit.connect(self.shutdown)
 
     # ------------------------------------------------------------------ public properties
@@ -141,7 +149,7 @@ class MainWindow(QtWidgets.QMainWindow):
             saved = self.settings.value("run/config", "", str)
             preset = self.settings.value("run/preset", "", str) or None
             try:
-                config = TrainConfig.from_dict(json.loads(saved)) if saved else None
+                config = TrainConfig.from_dict(parse_json(saved, "the saved settings")) if saved else None
             except (ConfigError, ValueError, TypeError):
                 config = None
             if config is None:
@@ -591,6 +599,7 @@ class MainWindow(QtWidgets.QMainWindow):
             config = self.panel.config(self.session.config)
         except ConfigError as exc:
             self.show_notice(f"Not applied: {exc}", "warn")
+            self.panel.set_config(self.session.config)  # the controls show the settings in force
             return
         self.apply_config(config, field)
 

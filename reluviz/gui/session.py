@@ -31,6 +31,18 @@ from reluviz.core.trainer import RESET_FIELDS, Trainer
 APP_RESET_FIELDS = RESET_FIELDS + ("sample_seed",)
 
 LOSS_CURVE_POINTS = 3000  # the loss panel's curves are thinned to about this many points
+LIVE_LIMIT = 20_000_000  # training points x hidden units of a run the app draws live (see check_live_size)
+
+
+def check_live_size(n_points: int, config: TrainConfig) -> None:
+    """``ConfigError`` when a run is too big to draw live: every frame evaluates the network on all
+    training points (the train loss, the dead units), N x H multiply-adds, so N x H is bounded by
+    ``LIVE_LIMIT`` (a frame then costs well under 0.1 s). ``reluviz train`` has no such limit."""
+    width = config.width if config.model == "relu" else 1
+    if n_points * width > LIVE_LIMIT:
+        raise ConfigError(
+            f"{n_points:,} training points x {width:,} units is too big to draw live (points x units at most "
+            f"{LIVE_LIMIT:,}): use fewer points or fewer units (`reluviz train` has no such limit)")
 
 
 def needs_reset(old: TrainConfig, new: TrainConfig) -> list[str]:
@@ -231,7 +243,10 @@ class Session:
     def reset(self, config: TrainConfig, compare: dict | None = None) -> None:
         """A new run (new data, model and init) with ``config``; ``compare`` None keeps the ghost settings."""
         compare = self.compare if compare is None else dict(compare)
+        if config.target != "csv":
+            check_live_size(config.n_train, config)
         trainer = Trainer(config)  # may raise ConfigError (e.g. an unreadable CSV): nothing changed then
+        check_live_size(trainer.dataset.n, config)
         ghost = Trainer(config.updated(compare), dataset=trainer.dataset) if compare else None
         self.compare = compare
         self.config = config
@@ -369,4 +384,4 @@ class Session:
         )
 
 
-__all__ = ["APP_RESET_FIELDS", "ConfigError", "Frame", "HistoryChain", "LossCurves", "Session", "needs_reset"]
+__all__ = ["APP_RESET_FIELDS", "ConfigError", "LIVE_LIMIT", "check_live_size", "Frame", "HistoryChain", "LossCurves", "Session", "needs_reset"]

@@ -1,0 +1,197 @@
+"""Hardening of the window: bad files, bad saved settings and oversized runs give a notice (or a
+message box) and leave the run on screen untouched: same history, same displayed step, same config.
+
+Modal dialogs never wait for a human here: QFileDialog and QMessageBox are patched per test.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from reluviz.core import TrainConfig
+from reluviz.gui import MainWindow
+from reluviz.gui import main_window as main_window_module
+from reluviz.gui.session import LIVE_LIMIT
+from reluviz.gui.settings import open_settings
+from reluviz.plots import fit_plot
+
+from test_hardening_files import BAD_CSVS, BAD_SETTINGS_FILES, as_preset, million_row_csv, write
+
+SMALL = TrainConfig.from_preset("notebook").updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 100_000})
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELUVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+@pytest.fixture
+def make_window(qtbot):
+    def make(config: TrainConfig | None = SMALL, preset: str | None = None) -> MainWindow:
+        window = MainWindow(config, preset=preset)
+        qtbot.addWidget(window)
+        window.resize(1200, 800)
+        window.show()
+        return window
+
+    return make
+
+
+def train_to(qtbot, window, step):
+    window.step(step - window.displayed_snapshot.step)
+    qtbot.waitUntil(lambda: window.displayed_snapshot.step == step and not window.worker.busy, timeout=10_000)
+
+
+def run_state(window):
+    """What must not change when a bad input is refused."""
+    with window.session.locked():
+        return (len(window.history), window.history.last_step(), window.displayed_snapshot.step, window.config,
+                window.displayed_snapshot.params.tobytes(), window.dataset.n)
+
+
+def panel_matches(window):
+    values = window.panel.values()
+    cfg = window.config
+    return all(values[k] == getattr(cfg, k) for k in ("n_train", "width", "model", "target", "lr"))
+
+
+# ---------------------------------------------------------------------- CSV files
+@pytest.mark.parametrize("name, content, needle", BAD_CSVS, ids=[c[0] for c in BAD_CSVS])
+def test_bad_csv_in_the_window_is_a_notice_and_the_run_stays(qtbot, make_window, tmp_path, monkeypatch,
+                                                             name, content, needle):
+    path = write(tmp_path / name, content)
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    w = make_window()
+    train_to(qtbot, w, 30)
+    w.scrub_to(12)
+    before = run_state(w)
+    w.findChild(QtWidgets.QWidget, "loadCsv").click()  # the side panel's button -> the (patched) file dialog
+    assert run_state(w) == before
+    assert w.notice.isVisible() and needle in w.notice.text() and name in w.notice.text()
+    assert panel_matches(w)
+    w.go_end()
+    train_to(qtbot, w, 40)  # and the run goes on (from its head)
+
+
+def test_a_million_row_csv_loads_in_the_window_in_a_few_seconds(qtbot, make_window, tmp_path):
+    path = million_row_csv(tmp_path / "big.csv")
+    w = make_window()
+    t0 = time.perf_counter()
+    w.load_csv(str(path))
+    seconds = time.perf_counter() - t0
+    print(f"10^6-row CSV into the window: {seconds:.2f} s")
+    assert w.dataset.n == 800_000 and w.config.target == "csv"
+    assert seconds < 8.0
+    xs, _ = w.view.fit.train.getData()
+    assert len(xs) <= fit_plot.MAX_DRAWN_POINTS  # an even subset is drawn
+    assert "of 800,000 drawn" in w.view.fit.legend.getLabel(w.view.fit.train).text
+    t0 = time.perf_counter()
+    train_to(qtbot, w, 2)
+    w.step_back(1)
+    assert time.perf_counter() - t0 < 8.0
+
+
+def test_a_csv_too_big_to_draw_live_is_refused_with_the_numbers(qtbot, make_window, tmp_path):
+    w = make_window(SMALL.updated({"width": 2000, "n_train": 100}))
+    rows = LIVE_LIMIT // 2000 * 5 // 4 + 100  # 80% of the rows train: just over the limit
+    path = tmp_path / "wide.csv"
+    x = np.linspace(0, 1, rows)
+    np.savetxt(path, np.c_[x, x * x], delimiter=",", fmt="%.6g")
+    before = run_state(w)
+    w.load_csv(str(path))
+    assert run_state(w) == before
+    assert "too big to draw live" in w.notice.text() and "2,000 units" in w.notice.text()
+
+
+def test_the_file_dialog_cancelled_changes_nothing(qtbot, make_window, monkeypatch):
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: ("", "")))
+    w = make_window()
+    before = run_state(w)
+    w.findChild(QtWidgets.QWidget, "loadCsv").click()
+    assert run_state(w) == before
+
+
+# ---------------------------------------------------------------------- sizes the app cannot draw live
+def test_points_times_units_beyond_the_live_limit_is_refused_and_the_controls_snap_back(qtbot, make_window):
+    """100,000 points x 5,000 units: each frame evaluated the net on every point (seconds a frame,
+    gigabytes of temporaries). Now the notice gives the numbers and the controls show the run in force."""
+    w = make_window()
+    train_to(qtbot, w, 20)
+    w.panel.widgets["width"].setValue(5000)  # 100 x 5000: fine, a new run
+    assert w.config.width == 5000 and w.displayed_snapshot.step == 0
+    train_to(qtbot, w, 5)
+    before = run_state(w)
+    t0 = time.perf_counter()
+    w.panel.widgets["n_train"].setValue(100_000)
+    assert time.perf_counter() - t0 < 2.0
+    assert run_state(w) == before
+    assert "too big to draw live" in w.notice.text() and "100,000 training points" in w.notice.text()
+    assert w.panel.widgets["n_train"].value() == 100 and panel_matches(w)
+    w.reset_run()  # a reset with the (restored) controls works
+    assert w.displayed_snapshot.step == 0 and w.config.n_train == 100
+
+
+def test_config_values_beyond_the_spin_boxes_do_not_break_the_panel(qtbot, make_window):
+    big = SMALL.updated({"steps": 10**11, "data_seed": 2**31 - 1, "step_size": 10**11, "t_max": 10**11,
+                         "batch_size": 100})
+    w = make_window(big)
+    assert w.config.steps == 10**11 and w.panel.widgets["steps"].value() == w.panel.widgets["steps"].maximum()
+    assert w.panel.widgets["data_seed"].value() == 2**31 - 1
+    train_to(qtbot, w, 3)
+
+
+# ---------------------------------------------------------------------- saved settings ("the session")
+@pytest.mark.parametrize("saved", [
+    "[1, 2, 3]", "42", '"notebook"', "null", '{"lr": 0.1, "width": ', "[" * 50_000 + "]" * 50_000,
+    '{"lr": "fast"}', '{"width": 1e400}', '{"data_seed": -1}', '{"config": {"lr": 0.1}}', "\x00\x01garbage",
+    '{"target": "csv", "csv_path": ""}',
+])
+def test_corrupt_saved_settings_start_the_default_preset(qtbot, make_window, saved):
+    s = open_settings()
+    s.setValue("run/config", saved)
+    s.setValue("run/preset", "no-such-preset")
+    s.setValue("view/speed", "fast")
+    s.setValue("view/show_test", "perhaps")
+    s.setValue("window/geometry", 12345)
+    s.setValue("window/splitter", "junk")
+    s.sync()
+    w = make_window(None)
+    assert w.config == TrainConfig.from_preset("notebook")
+    train_to(qtbot, w, 3)
+
+
+def test_a_saved_run_whose_csv_is_gone_starts_the_default_preset_with_a_notice(qtbot, make_window, tmp_path):
+    path = tmp_path / "gone.csv"
+    path.write_text("".join(f"{i / 10},{i}\n" for i in range(10)))
+    w = make_window()
+    w.load_csv(str(path))
+    assert w.config.target == "csv"
+    w.close()
+    path.unlink()
+    again = make_window(None)
+    assert again.config == TrainConfig.from_preset("notebook")
+    assert "Could not start the last run" in again.notice.text() and "gone.csv" in again.notice.text()
+
+
+# ---------------------------------------------------------------------- preset files
+@pytest.mark.parametrize("name, content, needle", BAD_SETTINGS_FILES, ids=[c[0] for c in BAD_SETTINGS_FILES])
+def test_broken_preset_file_is_a_notice_and_the_run_stays(qtbot, make_window, tmp_path, monkeypatch,
+                                                          name, content, needle):
+    from reluviz.core.presets import load_preset
+
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    write(presets / "broken.json", as_preset(content))
+    monkeypatch.setattr(main_window_module, "load_preset", lambda n: load_preset(n, directory=presets))
+    w = make_window()
+    train_to(qtbot, w, 15)
+    before = run_state(w)
+    w.load_preset("broken")
+    assert run_state(w) == before
+    assert w.notice.isVisible() and "broken.json" in w.notice.text()
+    w.load_preset("missing")
+    assert run_state(w) == before and "unknown preset 'missing'" in w.notice.text()
