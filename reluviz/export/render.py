@@ -83,10 +83,24 @@ class FrameRenderer:
         return rows.reshape(h, w, 3).copy()
 
     def save_svg(self, path: str) -> None:
-        """The current drawing as SVG (vector) with pyqtgraph's exporter."""
-        import pyqtgraph.exporters as pe
+        """The current drawing as SVG (vector), painted by Qt's SVG generator.
 
-        pe.SVGExporter(self.view.scene()).export(path)
+        (pyqtgraph's SVGExporter fails on the paths PySide6 6.11 writes: "not enough values to
+        unpack" in its coordinate rewriting.)
+        """
+        from PySide6 import QtCore, QtGui, QtSvg
+
+        w, h = self.size
+        gen = QtSvg.QSvgGenerator()
+        gen.setFileName(str(path))
+        gen.setSize(QtCore.QSize(w, h))
+        gen.setViewBox(QtCore.QRect(0, 0, w, h))
+        gen.setTitle("reluviz frame")
+        painter = QtGui.QPainter(gen)
+        try:
+            self.view.render(painter)
+        finally:
+            painter.end()
 
     def close(self) -> None:
         self.view.close()

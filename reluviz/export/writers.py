@@ -62,7 +62,7 @@ def check_target(path: str | Path, force: bool) -> Path:
         raise ExportError(f"no permission to write in {parent}")
     if path.exists() and not force:
         raise ExportError(f"{path} already exists (use --force to overwrite it)")
-    if path.exists() and path.is_dir() != (format_for(path) == "png"):
+    if path.exists() and path.is_dir() != (path.suffix == ""):  # (PNG frames go in a folder)
         raise ExportError(f"{path} exists and is a {'folder' if path.is_dir() else 'file'}; choose another name")
     return path
 
@@ -246,3 +246,30 @@ class Mp4Writer(_AtomicWriter):
 def open_writer(path: str | Path, fps: float = 20.0, force: bool = False) -> _AtomicWriter:
     kind = format_for(path)
     return {"png": PngSequenceWriter, "gif": GifWriter, "mp4": Mp4Writer}[kind](path, fps, force)
+
+
+def save_image_atomic(path: str | Path, rgb: np.ndarray, force: bool = False, svg_source=None) -> Path:
+    """One picture: PNG from ``rgb``, or SVG (by the ending) from ``svg_source.save_svg(path)``."""
+    path = check_target(path, force) if Path(path).suffix.lower() in (".png", ".svg") else Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise ExportError(f"a single frame is saved as .png or .svg, not '{path.name}'")
+    if suffix == ".svg" and svg_source is None:
+        raise ExportError("SVG needs the drawing itself")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.part-", suffix=suffix, dir=path.parent)
+        os.close(fd)
+        if suffix == ".png":
+            from PIL import Image
+
+            Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(tmp, format="PNG")
+        else:
+            svg_source.save_svg(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise ExportError(os_error_message(exc, path)) from None
+    return path

@@ -1,0 +1,375 @@
+"""File > Export... (Ctrl+E): the current frame as PNG/SVG, or an animation of recorded steps.
+
+The dialog only collects choices; drawing goes through ``reluviz.export`` (the same
+``TrainingView`` the window shows, offscreen) and files through its atomic writers. Qt must draw on
+the GUI thread, so ``AppExportJob`` renders a few frames per timer tick: the window stays usable and
+the progress dialog's Cancel is honoured between frames. Frames come from the run's recorded
+history (only recorded steps exist: where the history was thinned, a frame shows the nearest
+earlier kept step, and ``frames.csv`` says which).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from reluviz.core.loss_trace import LossTrace
+from reluviz.export.command import CSV_HEADER, sidecar_path, write_csv_atomic  # noqa: F401 (CSV_HEADER: docs)
+from reluviz.export.frames import ExportError, select_steps
+from reluviz.export.render import FrameRenderer, caption_text
+from reluviz.export.writers import PngSequenceWriter, check_target, format_for, open_writer, save_image_atomic
+
+SIZES = ("1280x720", "1920x1080", "960x540", "800x450", "640x360")
+FRAMES_PER_TICK = 2
+
+
+@dataclass
+class _Curves:
+    """The loss-panel columns of the history up to one step (copied under the session lock)."""
+
+    steps: np.ndarray
+    batch_losses: np.ndarray
+    lrs: np.ndarray
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export. ``steps`` empty means: the frame on screen only."""
+
+    path: Path
+    size: tuple[int, int]
+    panels: tuple[str, ...]
+    caption: bool
+    fps: float
+    steps: np.ndarray
+    force: bool = False
+
+
+class AppExportJob(QtCore.QObject):
+    """Renders ``request.steps`` from the window's session, a few per timer tick, into a writer."""
+
+    progress = QtCore.Signal(int, int)
+    finished = QtCore.Signal(str)   # the path written
+    failed = QtCore.Signal(str)     # a sentence for the user
+
+    def __init__(self, window, request: ExportRequest, parent=None):
+        super().__init__(parent or window)
+        self.window = window
+        self.request = request
+        self.session = window.session
+        self._cancelled = False
+        self._k = 0
+        self._rows: list[tuple] = []
+        self._trace = LossTrace()
+        self._renderer = None
+        self._writer = None
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        try:
+            self._writer = open_writer(self.request.path, fps=self.request.fps, force=self.request.force)
+            self._renderer = FrameRenderer(self.session.dataset, self.request.size, self.request.panels,
+                                           self.request.caption, final_step=int(self.request.steps[-1]))
+        except ExportError as exc:
+            self._fail(str(exc))
+            return
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def _frame(self, step: int):
+        session = self.session
+        with session.locked():  # copies only: drawing happens without the lock
+            snap = session.history.at(step)
+            ghost = session.ghost_history.at(snap.step) if session.ghost is not None else None
+            hist = session.history
+            k = int(np.searchsorted(hist.steps, snap.step, side="right"))
+            curves = _Curves(hist.steps[:k].copy(), hist.batch_losses[:k].copy(), hist.lrs[:k].copy())
+        ds = session.dataset
+        with np.errstate(all="ignore"):
+            train, test = float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
+        return snap, ghost, curves, train, test
+
+    def _tick(self) -> None:
+        steps = self.request.steps
+        try:
+            for _ in range(FRAMES_PER_TICK):
+                if self._cancelled:
+                    self._writer.abort()
+                    self._fail("export cancelled; nothing was written")
+                    return
+                if self._k >= len(steps):
+                    self._finish()
+                    return
+                snap, ghost, curves, train, test = self._frame(int(steps[self._k]))
+                self._trace.add(snap.step, train, test)
+                rgb = self._renderer.render(snap, curves, self._trace, ghost=ghost,
+                                            caption=caption_text(snap, train, test))
+                self._writer.add(rgb)
+                self._rows.append((self._k, snap.step, float(snap.lr[0]), float(snap.batch_loss[0]), train, test))
+                self._k += 1
+                self.progress.emit(self._k, len(steps))
+        except ExportError as exc:
+            self._writer.abort()
+            self._fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 (never a traceback in the GUI; nothing half-written)
+            self._writer.abort()
+            self._fail(f"export failed: {exc}")
+
+    def _finish(self) -> None:
+        self._timer.stop()
+        writer = self._writer
+        if isinstance(writer, PngSequenceWriter):
+            write_csv_atomic(writer.sidecar("frames.csv"), self._rows)
+        final = writer.close()
+        if not isinstance(writer, PngSequenceWriter):
+            write_csv_atomic(sidecar_path(final), self._rows)
+        self._close_renderer()
+        self.finished.emit(str(final))
+
+    def _fail(self, message: str) -> None:
+        self._timer.stop()
+        self._close_renderer()
+        self.failed.emit(message)
+
+    def _close_renderer(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+
+def export_current_frame(window, path: Path, size, panels, caption: bool, force: bool) -> Path:
+    """The frame on screen as PNG or SVG (by the path's ending), written atomically."""
+    snap = window.displayed_snapshot
+    session = window.session
+    with session.locked():
+        hist = session.history
+        k = int(np.searchsorted(hist.steps, snap.step, side="right"))
+        curves = _Curves(hist.steps[:k].copy(), hist.batch_losses[:k].copy(), hist.lrs[:k].copy())
+        ghost = session.ghost_history.at(snap.step) if session.ghost is not None else None
+        trace = LossTrace()
+        for s, a, b in zip(session.trace.steps, session.trace.train, session.trace.test):
+            if s <= snap.step:
+                trace.add(int(s), float(a), float(b))
+    ds = session.dataset
+    with np.errstate(all="ignore"):
+        train, test = float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
+    renderer = FrameRenderer(ds, size, panels, caption)
+    try:
+        rgb = renderer.render(snap, curves, trace, ghost=ghost, caption=caption_text(snap, train, test))
+        return save_image_atomic(path, rgb, force=force, svg_source=renderer)
+    finally:
+        renderer.close()
+
+
+class ExportDialog(QtWidgets.QDialog):
+    """Choices for an export of ``window``'s run; runs it with a progress dialog."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.setWindowTitle("Export")
+        self.setModal(False)
+        self.job: AppExportJob | None = None
+        self.progress_dialog: QtWidgets.QProgressDialog | None = None
+        self.last_message = ""
+        form = QtWidgets.QFormLayout(self)
+
+        self.what = QtWidgets.QComboBox()
+        self.what.addItem("Animation of recorded steps", "animation")
+        self.what.addItem("The frame on screen", "frame")
+        self.what.setToolTip("A whole stretch of training as GIF/MP4/PNG frames, or just the picture now on screen.")
+        form.addRow("export", self.what)
+
+        self.format = QtWidgets.QComboBox()
+        form.addRow("format", self.format)
+
+        path_row = QtWidgets.QHBoxLayout()
+        self.path = QtWidgets.QLineEdit()
+        self.path.setToolTip("Where to write. An animation as PNG frames goes into a new folder of that name.")
+        browse = QtWidgets.QPushButton("Browse...")
+        browse.clicked.connect(self._browse)
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(browse)
+        form.addRow("file", path_row)
+
+        hist = window.session.history
+        first, last = hist.first_step(), hist.last_step()
+        self.first = QtWidgets.QSpinBox()
+        self.last = QtWidgets.QSpinBox()
+        for box, value in ((self.first, first), (self.last, last)):
+            box.setRange(first, max(last, first))
+            box.setValue(value)
+            box.setGroupSeparatorShown(True)
+        range_row = QtWidgets.QHBoxLayout()
+        range_row.addWidget(self.first)
+        range_row.addWidget(QtWidgets.QLabel("to"))
+        range_row.addWidget(self.last)
+        form.addRow("steps", range_row)
+
+        self.spacing = QtWidgets.QComboBox()
+        self.spacing.addItem("log-spaced (early change and late dance alike)", "log")
+        self.spacing.addItem("evenly spaced", "linear")
+        self.spacing.addItem("every K-th step", "every")
+        self.spacing.setToolTip("Log spacing gives the fast first steps as many frames as the slow end of training.")
+        form.addRow("frames", self.spacing)
+        self.count = QtWidgets.QSpinBox()
+        self.count.setRange(1, 100_000)
+        self.count.setValue(100)
+        self.count.setToolTip("Number of frames (log or even spacing), or K (every K-th step).")
+        form.addRow("frames / K", self.count)
+
+        self.size = QtWidgets.QComboBox()
+        self.size.addItems(SIZES)
+        self.size.setEditable(True)
+        self.size.setToolTip("Pixel size WxH of each frame (even numbers; video encoders need them).")
+        form.addRow("size", self.size)
+        self.fps = QtWidgets.QDoubleSpinBox()
+        self.fps.setRange(1, 60)
+        self.fps.setValue(20)
+        self.fps.setToolTip("Frames per second of the GIF or MP4.")
+        form.addRow("frames/second", self.fps)
+        panels_row = QtWidgets.QHBoxLayout()
+        self.main_panel = QtWidgets.QCheckBox("fit")
+        self.loss_panel = QtWidgets.QCheckBox("loss")
+        self.main_panel.setChecked(True)
+        self.loss_panel.setChecked(True)
+        panels_row.addWidget(self.main_panel)
+        panels_row.addWidget(self.loss_panel)
+        form.addRow("panels", panels_row)
+        self.caption = QtWidgets.QCheckBox("step, learning rate and losses on each frame")
+        self.caption.setChecked(True)
+        form.addRow("caption", self.caption)
+        self.note = QtWidgets.QLabel("")
+        self.note.setWordWrap(True)
+        form.addRow(self.note)
+        buttons = QtWidgets.QDialogButtonBox()
+        self.export_button = buttons.addButton("Export", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        self.export_button.clicked.connect(self.start_export)
+        buttons.rejected.connect(self.close)
+        form.addRow(buttons)
+
+        self.what.currentIndexChanged.connect(self._update_choices)
+        self.format.currentIndexChanged.connect(self._update_path)
+        self.spacing.currentIndexChanged.connect(self._update_choices)
+        self._update_choices()
+        stride = getattr(getattr(hist, "current", None), "stride", 1)
+        if stride > 1:
+            self.note.setText(f"The history keeps older steps every {stride} steps (to bound memory): frames "
+                              "there show the nearest kept step at or before the one asked for.")
+
+    # ------------------------------------------------------------------ choices
+    def _update_choices(self) -> None:
+        animation = self.what.currentData() == "animation"
+        current = self.format.currentData()
+        self.format.blockSignals(True)
+        self.format.clear()
+        options = (("GIF", "gif"), ("MP4 video", "mp4"), ("PNG frames (folder)", "png")) if animation else \
+            (("PNG image", "png1"), ("SVG drawing", "svg"))
+        for label, key in options:
+            self.format.addItem(label, key)
+        i = self.format.findData(current)
+        self.format.setCurrentIndex(max(i, 0))
+        self.format.blockSignals(False)
+        for w in (self.first, self.last, self.spacing, self.count, self.fps):
+            w.setEnabled(animation)
+        self.count.setPrefix("K = " if self.spacing.currentData() == "every" else "")
+        self._update_path()
+
+    def _update_path(self) -> None:
+        """Match the file name's ending to the format; a name the user chose keeps its stem."""
+        ext = {"gif": ".gif", "mp4": ".mp4", "png": "", "png1": ".png", "svg": ".svg"}[self.format.currentData()]
+        current = self.path.text().strip()
+        if current:
+            path = Path(current)
+            stem = path.name[: -len(path.suffix)] if path.suffix.lower() in (".gif", ".mp4", ".png", ".svg") else path.name
+            self.path.setText(str(path.with_name(stem + ext)))
+            return
+        name = self.window.preset_name or "reluviz"
+        step = self.window.displayed_snapshot.step if self.window.displayed_snapshot is not None else 0
+        stem = f"{name}-step{step}" if self.what.currentData() == "frame" else f"{name}-animation"
+        self.path.setText(str(Path.home() / (stem + ext)))
+
+    def _browse(self) -> None:
+        if self.format.currentData() == "png":
+            chosen = QtWidgets.QFileDialog.getSaveFileName(self, "Folder for PNG frames", self.path.text())[0]
+        else:
+            chosen = QtWidgets.QFileDialog.getSaveFileName(self, "Export to", self.path.text())[0]
+        if chosen:
+            self.path.setText(chosen)
+
+    def request(self, force: bool = False) -> ExportRequest:
+        """The choices as an ``ExportRequest`` (``ExportError`` for bad ones)."""
+        from reluviz.export.frames import parse_size
+
+        size = parse_size(self.size.currentText())
+        panels = tuple(p for p, box in (("main", self.main_panel), ("loss", self.loss_panel)) if box.isChecked())
+        if not panels:
+            raise ExportError("choose at least one panel (fit or loss)")
+        path = Path(self.path.text().strip()).expanduser()
+        if not path.name:
+            raise ExportError("choose a file name")
+        steps = np.empty(0, dtype=np.int64)
+        if self.what.currentData() == "animation":
+            first, last = self.first.value(), self.last.value()
+            kind = self.spacing.currentData()
+            if kind == "every":
+                steps = select_steps(last, every=self.count.value(), first_step=first)
+            else:
+                steps = select_steps(last, frames=self.count.value(), spacing=kind, first_step=first)
+        return ExportRequest(path, size, panels, self.caption.isChecked(), self.fps.value(), steps, force)
+
+    # ------------------------------------------------------------------ running
+    def start_export(self) -> None:
+        try:
+            req = self.request()
+            if self.what.currentData() == "animation":
+                format_for(req.path)
+            if req.path.exists():
+                answer = QtWidgets.QMessageBox.question(self, "Overwrite?", f"{req.path} exists. Replace it?")
+                if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+                    return
+                req = ExportRequest(**{**req.__dict__, "force": True})
+            check_target(req.path, req.force) if self.what.currentData() == "animation" else None
+        except ExportError as exc:
+            self._report(str(exc), error=True)
+            return
+        if self.what.currentData() == "frame":
+            try:
+                path = export_current_frame(self.window, req.path, req.size, req.panels, req.caption, req.force)
+            except ExportError as exc:
+                self._report(str(exc), error=True)
+                return
+            self._report(f"wrote {path}")
+            return
+        self.job = AppExportJob(self.window, req, self)
+        dialog = QtWidgets.QProgressDialog("Rendering frames...", "Cancel", 0, len(req.steps), self)
+        dialog.setWindowTitle("Exporting")
+        dialog.setMinimumDuration(300)
+        dialog.canceled.connect(self.job.cancel)
+        self.job.progress.connect(lambda k, n: dialog.setValue(k))
+        self.job.finished.connect(lambda p: (dialog.reset(), self._report(f"wrote {p} ({len(req.steps)} frames)")))
+        self.job.failed.connect(lambda m: (dialog.reset(), self._report(m, error=True)))
+        self.progress_dialog = dialog
+        self.export_button.setEnabled(False)
+        self.job.finished.connect(lambda _p: self.export_button.setEnabled(True))
+        self.job.failed.connect(lambda _m: self.export_button.setEnabled(True))
+        self.job.start()
+
+    def _report(self, message: str, error: bool = False) -> None:
+        self.last_message = message
+        self.note.setText(message)
+        if hasattr(self.window, "show_notice"):
+            self.window.show_notice(("Export: " if error else "Export: ") + message, "error" if error else "info")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if self.job is not None:
+            self.job.cancel()
+        super().closeEvent(event)

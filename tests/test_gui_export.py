@@ -1,0 +1,122 @@
+"""File > Export... in the app: current frame and animations from the recorded history, offscreen."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PySide6 import QtGui, QtWidgets
+
+from reluviz.core import TrainConfig
+from reluviz.gui import MainWindow
+
+SMALL = TrainConfig.from_preset("notebook").updated({"width": 6, "n_train": 60, "batch_size": 10, "steps": 10_000})
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELUVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(SMALL)
+    qtbot.addWidget(w)
+    w.show()
+    w.step(120)
+    qtbot.waitUntil(lambda: w.displayed_snapshot.step == 120 and not w.worker.busy, timeout=10_000)
+    return w
+
+
+def open_dialog(window):
+    window.findChild(QtGui.QAction, "actionExport").trigger()
+    return window._export_dialog
+
+
+def test_export_action_opens_dialog_with_the_history_range(window):
+    d = open_dialog(window)
+    assert d.first.value() == 0 and d.last.value() == 120
+
+
+def test_animation_gif_from_history(window, qtbot, tmp_path):
+    from PIL import Image
+
+    d = open_dialog(window)
+    d.path.setText(str(tmp_path / "run.gif"))
+    d.spacing.setCurrentIndex(d.spacing.findData("every"))
+    d.count.setValue(20)
+    d.size.setCurrentText("320x180")
+    d.start_export()
+    with qtbot.waitSignal(d.job.finished, timeout=20_000):
+        pass
+    with Image.open(tmp_path / "run.gif") as im:
+        assert im.n_frames == 7 and im.size == (320, 180)  # steps 0, 20, ..., 120
+    with open(tmp_path / "run.gif.frames.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["step"]) for r in rows] == list(range(0, 121, 20))
+    with window.session.locked():
+        snap = window.session.history.at(60)
+    assert float(rows[3]["batch_loss"]) == pytest.approx(float(snap.batch_loss[0]))
+    assert window.isVisible()
+
+
+def test_cancel_leaves_nothing(window, qtbot, tmp_path):
+    d = open_dialog(window)
+    d.path.setText(str(tmp_path / "run.mp4"))
+    d.what.setCurrentIndex(d.what.findData("animation"))
+    d.format.setCurrentIndex(d.format.findData("mp4"))
+    d.path.setText(str(tmp_path / "run.mp4"))
+    d.spacing.setCurrentIndex(d.spacing.findData("every"))
+    d.count.setValue(1)
+    d.size.setCurrentText("320x180")
+    d.start_export()
+    with qtbot.waitSignal(d.job.progress, timeout=10_000):
+        pass
+    with qtbot.waitSignal(d.job.failed, timeout=10_000) as blocker:
+        d.job.cancel()
+    assert "cancelled" in blocker.args[0]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("settings")) == []
+
+
+def test_current_frame_png_and_svg(window, tmp_path):
+    from PIL import Image
+
+    d = open_dialog(window)
+    d.what.setCurrentIndex(d.what.findData("frame"))
+    d.size.setCurrentText("640x360")
+    d.path.setText(str(tmp_path / "now.png"))
+    d.start_export()
+    img = np.asarray(Image.open(tmp_path / "now.png").convert("RGB"))
+    assert img.shape == (360, 640, 3) and len(np.unique(img.reshape(-1, 3), axis=0)) > 20
+    d.format.setCurrentIndex(d.format.findData("svg"))
+    d.path.setText(str(tmp_path / "now.svg"))
+    d.start_export()
+    text = (tmp_path / "now.svg").read_text()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text
+
+
+def test_existing_file_asks_before_overwriting(window, tmp_path, monkeypatch):
+    target = tmp_path / "now.png"
+    target.write_bytes(b"keep")
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: QtWidgets.QMessageBox.StandardButton.No)
+    d = open_dialog(window)
+    d.what.setCurrentIndex(d.what.findData("frame"))
+    d.path.setText(str(target))
+    d.start_export()
+    assert target.read_bytes() == b"keep"
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Yes)
+    d.start_export()
+    assert target.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bad_choices_are_reported_not_raised(window, tmp_path):
+    d = open_dialog(window)
+    d.size.setCurrentText("huge")
+    d.path.setText(str(tmp_path / "x.gif"))
+    d.start_export()
+    assert "--size" in d.last_message or "size" in d.last_message
+    d.size.setCurrentText("320x180")
+    d.path.setText(str(tmp_path / "missing" / "x.gif"))
+    d.start_export()
+    assert "does not exist" in d.last_message
