@@ -195,3 +195,21 @@ def test_broken_preset_file_is_a_notice_and_the_run_stays(qtbot, make_window, tm
     assert w.notice.isVisible() and "broken.json" in w.notice.text()
     w.load_preset("missing")
     assert run_state(w) == before and "unknown preset 'missing'" in w.notice.text()
+
+
+def test_minibatches_beyond_the_app_limit_are_refused(qtbot, make_window):
+    """The sampler draws the batches of 1,024 steps at once in the thread the window waits on: at
+    B = 47,194 that was 386 MB and 2 s per draw (80 s with sampling=shuffle, see core/sampling.py)."""
+    from reluviz.gui.session import MAX_LIVE_BATCH
+
+    w = make_window(SMALL.updated({"n_train": 5000}))
+    spin = w.panel.widgets["batch_size"]
+    assert spin.maximum() == MAX_LIVE_BATCH
+    spin.setValue(10**6)
+    assert w.config.batch_size == MAX_LIVE_BATCH
+    before = run_state(w)
+    w.apply_config(w.config.updated({"batch_size": 4000}))
+    assert run_state(w) == before and "tick 'full batch'" in w.notice.text()
+    w.panel.widgets["full_batch"].setChecked(True)
+    assert w.config.batch_size == 0
+    train_to(qtbot, w, 2)

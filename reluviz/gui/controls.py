@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from reluviz.core.config import INITS, MODELS, OPTIMIZERS, SAMPLINGS, SCHEDULES, TRAIN_LAYERS, TrainConfig
 from reluviz.core.data import TARGET_FUNCTIONS
 from reluviz.core.presets import load_preset, preset_names
+from reluviz.gui.session import MAX_LIVE_BATCH
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)  # updates per frame; 0 = as fast as possible
 LR_LOG_MIN, LR_LOG_MAX, LR_TICKS = -5.0, 1.0, 600
@@ -262,7 +263,7 @@ class ControlPanel(QtWidgets.QWidget):
         self._add(form, "lr_min", "  lr_min", self._float(0.0, 10.0, 0.0001, 6))
         full = QtWidgets.QCheckBox("full batch (gradient descent)")
         self._add(form, "full_batch", "", full)
-        self._add(form, "batch_size", "batch size B", self._int(1, 100_000))
+        self._add(form, "batch_size", "batch size B", self._int(1, MAX_LIVE_BATCH))
         self._add(form, "sampling", "sampling", self._combo(SAMPLINGS, ["with replacement", "shuffle each epoch", "sequential"]))
         self._add(form, "sample_seed", "batch seed", self._int(0, 2**31 - 1))
         return box
@@ -360,7 +361,7 @@ class ControlPanel(QtWidgets.QWidget):
         """Show ``cfg`` in the controls (emits nothing)."""
         self._updating = True
         try:
-            self.widgets["batch_size"].setMaximum(100_000)  # (update_enabled sets the real bound)
+            self.widgets["batch_size"].setMaximum(MAX_LIVE_BATCH)  # (update_enabled sets the real bound)
             for field, w in self.widgets.items():
                 if field == "full_batch":
                     w.setChecked(cfg.batch_size == 0)
@@ -421,9 +422,9 @@ class ControlPanel(QtWidgets.QWidget):
             self._labels[field].setEnabled(on)
         if not csv and w["target"].count():
             n = w["n_train"].value()
-            w["batch_size"].setMaximum(max(1, n))
+            w["batch_size"].setMaximum(max(1, min(n, MAX_LIVE_BATCH)))
         else:
-            w["batch_size"].setMaximum(100_000)
+            w["batch_size"].setMaximum(MAX_LIVE_BATCH)
         model = w["target"].model()
         i = w["target"].findData("csv")
         item = model.item(i) if hasattr(model, "item") else None

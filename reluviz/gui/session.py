@@ -32,13 +32,20 @@ APP_RESET_FIELDS = RESET_FIELDS + ("sample_seed",)
 
 LOSS_CURVE_POINTS = 3000  # the loss panel's curves are thinned to about this many points
 LIVE_LIMIT = 20_000_000  # training points x hidden units of a run the app draws live (see check_live_size)
+MAX_LIVE_BATCH = 1024    # minibatch size in the app (full batch is always there); see check_live_size
 
 
 def check_live_size(n_points: int, config: TrainConfig) -> None:
     """``ConfigError`` when a run is too big to draw live: every frame evaluates the network on all
     training points (the train loss, the dead units), N x H multiply-adds, so N x H is bounded by
-    ``LIVE_LIMIT`` (a frame then costs well under 0.1 s). ``reluviz train`` has no such limit."""
+    ``LIVE_LIMIT`` (a frame then costs well under 0.1 s); minibatches are at most ``MAX_LIVE_BATCH``.
+    ``reluviz train`` has no such limits."""
     width = config.width if config.model == "relu" else 1
+    if config.batch_size > MAX_LIVE_BATCH:
+        # the sampler draws the batches of 1,024 steps at once, in the thread the GUI waits on:
+        # 1,024 x B indices (386 MB and 2 s at B = 47,194), and for 'shuffle' time growing as B^2
+        raise ConfigError(f"batch size {config.batch_size:,} is more than the app's {MAX_LIVE_BATCH:,}: tick "
+                          "'full batch' for gradient descent on all points (`reluviz train` has no such limit)")
     if n_points * width > LIVE_LIMIT:
         raise ConfigError(
             f"{n_points:,} training points x {width:,} units is too big to draw live (points x units at most "
@@ -278,6 +285,7 @@ class Session:
         if changed:
             self.reset(config)
             return changed
+        check_live_size(self.dataset.n, config)
         ghost_cfg = self.ghost_config(config) if self.ghost is not None else None  # may raise ConfigError
         self.trainer.reconfigure(config)
         self.config = config
@@ -384,4 +392,4 @@ class Session:
         )
 
 
-__all__ = ["APP_RESET_FIELDS", "ConfigError", "LIVE_LIMIT", "check_live_size", "Frame", "HistoryChain", "LossCurves", "Session", "needs_reset"]
+__all__ = ["APP_RESET_FIELDS", "ConfigError", "LIVE_LIMIT", "MAX_LIVE_BATCH", "check_live_size", "Frame", "HistoryChain", "LossCurves", "Session", "needs_reset"]
