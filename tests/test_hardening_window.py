@@ -213,3 +213,22 @@ def test_minibatches_beyond_the_app_limit_are_refused(qtbot, make_window):
     w.panel.widgets["full_batch"].setChecked(True)
     assert w.config.batch_size == 0
     train_to(qtbot, w, 2)
+
+
+def test_pause_and_reset_stay_quick_when_a_step_is_expensive(qtbot, make_window):
+    """Full batch over 100,000 points x 200 units (the live limit) is ~0.15 s a step. The worker
+    started every burst with 64-step chunks under the session lock (and the trainer looks at
+    should_stop every 64 steps): a reset while playing waited 10.9 s. Chunks now start at one step
+    and at most double, and start over when the run or its settings change."""
+    w = make_window(SMALL.updated({"n_train": 100_000, "width": 200, "batch_size": 0}))
+    w.panel.set_speed(0)
+    w.play()
+    qtbot.waitUntil(lambda: w.worker.steps_trained >= 2, timeout=20_000)
+    t0 = time.perf_counter()
+    w.panel.widgets["noise"].setValue(0.5)  # a new run while playing: pause, reset, play again
+    assert time.perf_counter() - t0 < 2.0
+    assert w.config.noise == 0.5 and w.playing
+    qtbot.waitUntil(lambda: w.worker.steps_trained >= 4, timeout=20_000)
+    t0 = time.perf_counter()
+    w.pause()
+    assert time.perf_counter() - t0 < 1.0 and not w.worker.busy

@@ -227,6 +227,8 @@ class Session:
         self.budget = budget_bytes
         self.compare: dict = {}
         self.steps_per_second = 0.0
+        #: Bumped whenever the run or its settings change (the cost of a step may have changed).
+        self.generation = 0
         self.reset(config, compare or {})
 
     # ------------------------------------------------------------------ locking
@@ -254,6 +256,7 @@ class Session:
             check_live_size(config.n_train, config)
         trainer = Trainer(config)  # may raise ConfigError (e.g. an unreadable CSV): nothing changed then
         check_live_size(trainer.dataset.n, config)
+        self.generation += 1
         ghost = Trainer(config.updated(compare), dataset=trainer.dataset) if compare else None
         self.compare = compare
         self.config = config
@@ -286,6 +289,7 @@ class Session:
             self.reset(config)
             return changed
         check_live_size(self.dataset.n, config)
+        self.generation += 1
         ghost_cfg = self.ghost_config(config) if self.ghost is not None else None  # may raise ConfigError
         self.trainer.reconfigure(config)
         self.config = config

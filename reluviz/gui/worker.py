@@ -52,7 +52,8 @@ class TrainingWorker(QtCore.QThread):
         self._frame_taken = True
         self._last_publish = 0.0
         self._next_due = 0.0
-        self._chunk = 64
+        self._chunk = 1             # steps per lock hold (grows to CHUNK_SECONDS of work, see _account)
+        self._generation = -1
         self._rate_t0 = time.perf_counter()
         self._rate_steps = 0
         self.frames_published = 0
@@ -131,6 +132,7 @@ class TrainingWorker(QtCore.QThread):
                     return
                 self._busy = True
                 self._rate_t0, self._rate_steps = time.perf_counter(), 0
+                self._chunk = 1  # the settings may have changed since the last burst: measure again
             reason = self._burst(session)
             if reason and not self._quit:
                 self.runStopped.emit(reason)
@@ -156,6 +158,9 @@ class TrainingWorker(QtCore.QThread):
                     self._publish(session, force=True)
                     frame_steps = 0
                 continue
+            if session.generation != self._generation:  # a new run or new settings: measure again
+                self._generation = session.generation
+                self._chunk = 1
             n = self._chunk
             if paced:
                 n = min(n, speed - frame_steps)
@@ -193,8 +198,10 @@ class TrainingWorker(QtCore.QThread):
 
     def _account(self, done: int, dt: float) -> None:
         if done and dt > 0:
+            # at most double per chunk: a step may cost far more than the last estimate said (a
+            # bigger batch, a new run), and the trainer checks should_stop only every 64 steps
             per_step = dt / done
-            self._chunk = int(min(max(CHUNK_SECONDS / per_step, 1), 20000))
+            self._chunk = int(min(max(CHUNK_SECONDS / per_step, 1), 2 * self._chunk, 20000))
         self._rate_steps += done
         elapsed = time.perf_counter() - self._rate_t0
         if elapsed >= 0.5:
