@@ -502,8 +502,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self._show_step(frame.step + n, forward=True)
             return
         if self.session.stopped:
-            self.show_notice("Training stopped: " + self.session.divergence_reason, "error", sticky=True)
-            return
+            # as play does: go on from the displayed (last finite) state with the current settings;
+            # with the same rate it stops again at once and says why
+            self._resume(frame.step if frame is not None else self.session.head_step, quiet=True)
         self.worker.step(n)
 
     def step_back(self, n: int | None = None) -> None:

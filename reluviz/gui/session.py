@@ -275,6 +275,13 @@ class Session:
 
     def _record_head(self) -> Snapshot:
         snap = self.trainer.snapshot()
+        if not self.trainer.stopped and not np.all(snap.batch_loss < self.trainer.explode_limit):
+            # The last update blew the loss up: the trainer would find out on its next step. Let it
+            # now (a step that stops before updating), so the frame shows the last finite state and
+            # says why, instead of the blown-up one the history is about to drop.
+            self.trainer.run(1, on_step=self.history.current.record)
+            snap = self.trainer.snapshot()
+            self.history.truncate_after(snap.step - 1)
         self.history.record_snapshot(snap)
         if self.ghost is not None:
             self.ghost_history.record_snapshot(self.ghost.snapshot())
@@ -346,6 +353,9 @@ class Session:
             trainer.reconfigure(config)
         else:
             trainer.restore(snap)
+        # Resuming is asked for to go on: the row where a run stopped (its last finite state) is
+        # recorded as stopped, and restoring it faithfully would leave the run stopped for good.
+        trainer.diverged = np.zeros_like(trainer.diverged)
         history.follow(trainer)
         return snap
 
