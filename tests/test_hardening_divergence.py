@@ -211,3 +211,24 @@ def test_play_after_a_divergence_goes_on_from_the_last_finite_step_with_the_lowe
     assert not w.session.stopped
     qtbot.waitUntil(lambda: w.displayed_snapshot.step == last_finite + 3 and not w.worker.busy, timeout=10_000)
     np.testing.assert_array_equal(w.displayed_snapshot.lr, [0.02])
+
+
+@pytest.mark.parametrize("change", [{"batch_size": 65}, {"optimizer": "adam"}, {"batch_size": 0}, {}],
+                         ids=["batch", "optimizer", "full-batch", "rate-only"])
+def test_a_blow_up_right_after_a_settings_change_keeps_the_history_whole(change):
+    """Found by the UI fuzzer: a new batch size (a new history segment) and an absurd rate; the first
+    update blew up, the head frame stepped the trainer back into the previous segment's shape and
+    the worker thread died on 'history rows must keep one shape'."""
+    cfg = TrainConfig(lr=0.02, batch_size=40)
+    s = Session(cfg)
+    s.advance(10)
+    s.head_frame()
+    s.apply_config(cfg.updated({**change, "lr": 1e6}))
+    assert s.advance(1) == 1
+    frame = s.head_frame()
+    assert s.stopped and frame.step == 10 and frame.divergence
+    assert list(s.history.steps) == list(range(11)) and s.history.at(10).params.tobytes() == frame.snapshot.params.tobytes()
+    s.apply_config(s.config.updated({"lr": 0.01}))
+    assert s.resume_from(10) == 10 and s.advance(5) == 5
+    assert list(s.history.steps) == list(range(15))
+    assert not s.stopped and np.all(np.isfinite(s.head_frame().snapshot.params))

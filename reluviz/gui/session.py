@@ -281,7 +281,9 @@ class Session:
             # says why, instead of the blown-up one the history is about to drop.
             self.trainer.run(1, on_step=self.history.current.record)
             snap = self.trainer.snapshot()
+            # (the trainer went back a step, maybe to before the segment of its present shape began)
             self.history.truncate_after(snap.step - 1)
+            self.history.follow(self.trainer)
         self.history.record_snapshot(snap)
         if self.ghost is not None:
             self.ghost_history.record_snapshot(self.ghost.snapshot())
