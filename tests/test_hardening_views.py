@@ -86,3 +86,34 @@ def test_dance_view_on_a_network_too_wide_for_theta_star(qtbot, monkeypatch):
     snap, history, ds = _state(small)
     view.show_state(snap, history, ds, small)
     assert view._mode == "output" and view._opt is not None
+
+
+# ---------------------------------------------------------------------- the fit plot of a wide network
+from reluviz.core.model import Layout, predict  # noqa: E402
+from reluviz.plots.fit_plot import relu_polyline  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_relu_polyline_equals_the_network_at_every_elbow(seed):
+    """The fit plot drew f(x) by evaluating the net at each of its H elbows, H^2 work: 0.2 s a frame
+    at width 5,000 (a quarter of the 2 s the UI fuzzer allows an action). The O(H log H) polyline
+    must be the same curve: same points, same values to rounding."""
+    rng = np.random.default_rng(seed)
+    h = [1, 7, 600, 3000, 5000, 40][seed]
+    w = rng.normal(size=h) * rng.choice([1.0, 0.0, 1e-3], size=h, p=[0.8, 0.1, 0.1])
+    b = rng.normal(size=h)
+    if seed == 5:
+        b[::2] = -w[::2] * 0.25  # many elbows exactly at the same place
+    v, c = rng.normal(size=h), float(rng.normal())
+    layout = Layout("relu", h)
+    params = np.zeros(layout.size)
+    for name, value in (("w", w), ("b", b), ("v", v), ("c", c)):
+        params[layout.index(name)] = value
+    xs, ys = relu_polyline(w, b, v, c, -0.05, 1.05)
+    with np.errstate(all="ignore"):
+        e = -b / w
+    inside = np.sort(e[np.isfinite(e) & (e > -0.05) & (e < 1.05)])
+    np.testing.assert_array_equal(xs, np.r_[-0.05, inside, 1.05])
+    exact = predict(layout, params, xs)
+    scale = np.abs(v).sum() * (np.abs(w).max() + np.abs(b).max()) + abs(c)
+    np.testing.assert_allclose(ys, exact, rtol=0, atol=1e-12 * scale)
