@@ -57,8 +57,6 @@ def test_active_counts_on_big_data_are_fast_and_small():
     np.testing.assert_array_equal(counts[sample], _brute_counts(w[sample], b[sample], x))
 
 
-@pytest.mark.xfail(strict=False, reason="core/sampling.py (not ours): the shuffle block selects each epoch "
-                   "with a mask over the whole block, O(BLOCK^2 B^2 / n); reported to the performance engineer")
 def test_a_shuffled_block_of_big_batches_is_drawn_quickly():
     from reluviz.core.sampling import BatchStream
 

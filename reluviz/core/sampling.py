@@ -27,12 +27,15 @@ def block_indices(sampling: str, seed: int, n: int, batch: int, block: int) -> n
     if sampling == "sequential":
         return (pos % n).reshape(BLOCK, batch)
     if sampling == "shuffle":
-        epochs = pos // n
+        # positions are consecutive, so each epoch is one contiguous stretch of the block
         out = np.empty_like(pos)
-        for e in range(int(epochs[0]), int(epochs[-1]) + 1):
-            sel = epochs == e
+        end = start + len(pos)
+        e = start // n
+        while e * n < end:
+            lo, hi = max(e * n, start), min((e + 1) * n, end)
             perm = np.random.default_rng([seed, 4, e]).permutation(n)
-            out[sel] = perm[pos[sel] - e * n]
+            out[lo - start : hi - start] = perm[lo - e * n : hi - e * n]
+            e += 1
         return out.reshape(BLOCK, batch)
     raise ValueError(f"unknown sampling {sampling!r}")
 
