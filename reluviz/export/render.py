@@ -1,7 +1,8 @@
-"""Draw a snapshot offscreen through the app's own ``TrainingView`` and grab it as an image.
+"""Draw a snapshot offscreen through the app's own ``TrainingView`` and read it as an image.
 
 ``FrameRenderer`` owns one hidden ``TrainingView`` of a fixed pixel size. Each ``render`` call
-updates its items with ``setData`` (as the app does) and returns an (H, W, 3) uint8 RGB array.
+updates its items with ``setData`` (as the app does) and returns an (H, W, 3) uint8 RGB array of
+exactly that size, whatever the screen's device pixel ratio.
 A QApplication is needed; ``ensure_qt_app`` makes one, offscreen when there is no display.
 """
 
@@ -28,6 +29,33 @@ def ensure_qt_app():
     if app is None:
         app = QtWidgets.QApplication(["reluviz-export"])
     return app
+
+
+def palette_anchors() -> list[tuple[int, int, int]]:
+    """The theme's colours (pens, brushes, text): exact entries of a GIF palette."""
+    from PySide6 import QtGui
+
+    from reluviz.plots import theme
+
+    colours = []
+    for name in dir(theme):
+        value = getattr(theme, name)
+        if name.isupper() and name not in ("BACKGROUND",):
+            if isinstance(value, tuple) and len(value) in (3, 4) and all(isinstance(c, int) for c in value):
+                colours.append(tuple(value[:3]))
+            elif isinstance(value, str) and QtGui.QColor.isValidColorName(value):
+                c = QtGui.QColor(value)
+                colours.append((c.red(), c.green(), c.blue()))
+    return sorted(set(colours))
+
+
+def background_colour() -> tuple[int, int, int]:
+    from PySide6 import QtGui
+
+    from reluviz.plots import theme
+
+    c = QtGui.QColor(theme.BACKGROUND) if theme.BACKGROUND != "w" else QtGui.QColor(255, 255, 255)
+    return (c.red(), c.green(), c.blue())
 
 
 def caption_text(snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None) -> str:
@@ -74,13 +102,25 @@ class FrameRenderer:
         return self.grab()
 
     def grab(self) -> np.ndarray:
-        from PySide6 import QtGui
+        """The view's pixels at exactly ``size`` (H, W, 3) uint8.
 
-        image = self.view.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
-        w, h = image.width(), image.height()
-        buf = np.frombuffer(image.constBits(), dtype=np.uint8, count=image.sizeInBytes())
-        rows = buf.reshape(h, image.bytesPerLine())[:, : 3 * w]
-        return rows.reshape(h, w, 3).copy()
+        Painted into an image of device pixel ratio 1 rather than ``QWidget.grab()``, which on a
+        HiDPI screen (ratio 2) would hand back twice the asked-for width and height.
+        """
+        from PySide6 import QtCore, QtGui, QtWidgets
+
+        w, h = self.size
+        image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
+        image.setDevicePixelRatio(1.0)
+        image.fill(QtGui.QColor(*background_colour()))
+        painter = QtGui.QPainter(image)
+        try:
+            QtWidgets.QWidget.render(self.view, painter, QtCore.QPoint(0, 0))
+        finally:
+            painter.end()
+        rgb = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
+        buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=rgb.sizeInBytes())
+        return buf.reshape(h, rgb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
 
     def save_svg(self, path: str) -> None:
         """The current drawing as SVG (vector), painted by Qt's SVG generator.
