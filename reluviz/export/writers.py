@@ -1,29 +1,45 @@
-"""Frame writers that make their output appear whole or not at all.
+"""Frame writers that make their output appear whole or not at all, encoding on a worker thread.
 
 Each writer renders into a temporary name beside the target (``.NAME.part-XXXX``) and renames it
 into place in ``close()``; ``abort()`` (or any exception inside a ``with`` block) removes it.
-An existing target is refused unless ``force`` is given. OS errors (no permission, disk full)
-become ``ExportError`` with a plain sentence.
+An existing target is refused unless ``force`` is given, and even then a folder is replaced only
+when it holds nothing but exported frames (``frame_*.png``, ``frames.csv``). OS errors (no
+permission, disk full) become ``ExportError`` with a plain sentence.
 
-* ``PngSequenceWriter``: a directory of ``frame_00000.png``, ...
-* ``GifWriter``: Pillow; one adaptive palette taken from the first frame (plus the theme's pure
-  colours), every frame mapped to it without dithering: fast, small, no flicker between frames.
-* ``Mp4Writer``: imageio-ffmpeg (its wheel carries ffmpeg), H.264, yuv420p.
+``add(rgb)`` hands the frame to the writer's own thread (a queue of a few frames), so drawing the
+next frame on the GUI thread and encoding this one overlap; an encoder error comes back from the
+next ``add`` or from ``close``. Encoders (Pillow, Qt's PNG writer, ffmpeg) release the GIL.
+
+* ``PngSequenceWriter``: a directory of ``frame_00000.png``, ... (Qt's PNG writer, fast zlib level).
+* ``GifWriter``: streamed frame by frame (memory stays one frame, however long the animation).
+  One global palette: the theme's exact colours and their blends with the white background, the
+  first frame's most frequent exact colours, then an adaptive (median cut) remainder; every frame
+  is mapped to it without dithering (no flicker, crisp lines). Later frames store only the
+  rectangle that changed, unchanged pixels transparent (an unchanged frame is still a frame, so
+  frame k of the GIF is row k of ``frames.csv``). Delays are whole centiseconds whose
+  running sum stays on k / fps.
+* ``Mp4Writer``: imageio-ffmpeg (its wheel carries ffmpeg), H.264, yuv420p, even sides.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import queue
+import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from reluviz.export.frames import ExportError
 
 FORMATS = ("png", "gif", "mp4")
+FRAME_NAME = re.compile(r"frame_\d+\.png$")
+QUEUE_FRAMES = 3  # frames waiting for the encoder thread (bounded memory, some overlap)
 
 
 def format_for(path: str | Path) -> str:
@@ -52,6 +68,14 @@ def _umask() -> int:
     return mask
 
 
+def is_frames_folder(path: Path) -> bool:
+    """True for a folder holding only what an export writes there (or nothing)."""
+    try:
+        return all(FRAME_NAME.match(name) or name == "frames.csv" for name in os.listdir(path))
+    except OSError:
+        return False
+
+
 def check_target(path: str | Path, force: bool) -> Path:
     """The output path, checked: its folder exists and is writable, it exists only with ``force``."""
     path = Path(path).expanduser()
@@ -64,13 +88,33 @@ def check_target(path: str | Path, force: bool) -> Path:
         raise ExportError(f"{path} already exists (use --force to overwrite it)")
     if path.exists() and path.is_dir() != (path.suffix == ""):  # (PNG frames go in a folder)
         raise ExportError(f"{path} exists and is a {'folder' if path.is_dir() else 'file'}; choose another name")
+    if path.is_dir() and not is_frames_folder(path):
+        raise ExportError(f"{path} is a folder with other files in it; --force replaces only a folder of "
+                          "exported frames (frame_*.png, frames.csv): choose a new folder name")
     return path
 
 
+def replace_path(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` onto ``path``; an old folder there is set aside first and removed after."""
+    if path.is_dir() and not path.is_symlink():
+        trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+        os.replace(path, trash / path.name)
+        try:
+            os.replace(tmp, path)
+        except OSError:
+            os.replace(trash / path.name, path)  # put the old one back
+            shutil.rmtree(trash, ignore_errors=True)
+            raise
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, path)  # atomic over an old file
+
+
 class _AtomicWriter:
-    """Shared life cycle: temp name, write frames, rename on close, clean up on abort."""
+    """Shared life cycle: temp name, frames encoded on a thread, rename on close, clean up on abort."""
 
     is_dir = False
+    threaded = True
 
     def __init__(self, path: str | Path, fps: float = 20.0, force: bool = False):
         self.path = check_target(path, force)
@@ -89,6 +133,9 @@ class _AtomicWriter:
         except OSError as exc:
             raise ExportError(os_error_message(exc, self.path)) from None
         self._open = True
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def __enter__(self):
         return self
@@ -100,27 +147,64 @@ class _AtomicWriter:
             self.abort()
         return False
 
+    # ------------------------------------------------------------------ frames
     def add(self, rgb: np.ndarray) -> None:
-        """Append one frame, (H, W, 3) uint8."""
-        try:
-            self._add(np.ascontiguousarray(rgb, dtype=np.uint8))
-        except OSError as exc:
-            self.abort()
-            raise ExportError(os_error_message(exc, self.path)) from None
+        """Append one frame, (H, W, 3) uint8 (the writer keeps its own reference: do not modify it)."""
+        if not self._open:
+            raise ExportError("the export was already closed or cancelled")
+        self._raise_error()
+        frame = np.ascontiguousarray(rgb, dtype=np.uint8)
+        if not self.threaded:
+            self._encode(frame)
+            self._raise_error()
+        else:
+            if self._thread is None:
+                self._queue = queue.Queue(maxsize=QUEUE_FRAMES)
+                self._thread = threading.Thread(target=self._work, name="reluviz-export-encoder", daemon=True)
+                self._thread.start()
+            self._queue.put(frame)
         self.count += 1
 
+    def _encode(self, frame: np.ndarray) -> None:
+        if self._error is None:
+            try:
+                self._add(frame)
+            except BaseException as exc:  # noqa: BLE001 (handed to the caller's thread)
+                self._error = exc
+
+    def _work(self) -> None:
+        while True:
+            frame = self._queue.get()
+            if frame is None:
+                return
+            self._encode(frame)  # after an error, frames are drained unencoded so add() never blocks
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise_error(self) -> None:
+        """Re-raise an encoder error here (after removing everything written)."""
+        exc = self._error
+        if exc is None:
+            return
+        self.abort()
+        if isinstance(exc, OSError):
+            raise ExportError(os_error_message(exc, self.path)) from None
+        raise exc
+
+    # ------------------------------------------------------------------ end
     def close(self) -> Path:
         """Finish the file and move it into place; returns the final path."""
         if not self._open:
             return self.path
         try:
+            self._join()
+            self._raise_error()
             self._finish()
-            if self.path.exists():  # (force) replace what was there
-                if self.path.is_dir():
-                    shutil.rmtree(self.path)
-                else:
-                    self.path.unlink()
-            os.replace(self.tmp, self.path)
+            replace_path(self.tmp, self.path)
         except OSError as exc:
             self.abort()
             raise ExportError(os_error_message(exc, self.path)) from None
@@ -131,11 +215,14 @@ class _AtomicWriter:
         return self.path
 
     def abort(self) -> None:
-        """Drop everything written so far."""
+        """Drop everything written so far (stops the encoder thread first)."""
         if not self._open:
             return
         self._open = False
+        if self._error is None:
+            self._error = ExportError("cancelled")  # the thread drains the rest without encoding
         try:
+            self._join()
             self._discard()
         finally:
             if self.tmp.is_dir():
@@ -158,47 +245,193 @@ class PngSequenceWriter(_AtomicWriter):
 
     is_dir = True
 
-    def _add(self, rgb: np.ndarray) -> None:
-        from PIL import Image
+    def __init__(self, path, fps: float = 20.0, force: bool = False):
+        super().__init__(path, fps, force)
+        self._index = 0
 
-        Image.fromarray(rgb).save(self.tmp / f"frame_{self.count:05d}.png", compress_level=1)
+    def _add(self, rgb: np.ndarray) -> None:
+        data = encode_png(rgb)
+        with open(self.tmp / f"frame_{self._index:05d}.png", "wb") as fh:
+            fh.write(data)
+        self._index += 1
 
     def sidecar(self, name: str) -> Path:
         """Where a file that travels with the frames goes (inside the directory)."""
         return self.tmp / name
 
 
-class GifWriter(_AtomicWriter):
-    """An animated GIF looping forever at ``fps`` frames per second."""
+def encode_png(rgb: np.ndarray) -> bytes:
+    """PNG bytes of an (H, W, 3) uint8 image: Qt's libpng writer at a fast zlib level (about twice
+    as fast as Pillow's fastest level at the same size); writing the bytes is left to the caller,
+    so a full disk is an ``OSError`` with its errno."""
+    from PySide6 import QtCore, QtGui
 
-    def __init__(self, path, fps: float = 20.0, force: bool = False):
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    h, w = rgb.shape[:2]
+    image = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888)
+    data = QtCore.QByteArray()
+    buffer = QtCore.QBuffer(data)
+    buffer.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG", 80):  # quality 80: zlib level 1-2
+        raise OSError(errno.EIO, "the PNG encoder failed")
+    buffer.close()
+    return data.data()
+
+
+# ---------------------------------------------------------------------------- GIF
+def _blend(color: Sequence[int], background: Sequence[int], alpha: float) -> tuple[int, int, int]:
+    return tuple(int(round(alpha * c + (1 - alpha) * b)) for c, b in zip(color, background))  # type: ignore[return-value]
+
+
+BLEND_LEVELS = (1.0, 0.75, 0.5, 0.3, 0.15, 0.07)
+FREQUENT_COLOURS = 64   # exact colours of the first frame kept as they are (flat fills, text)
+TRANSPARENT = 255       # palette index left free: "unchanged since the last frame"
+
+
+def build_palette(sample: np.ndarray, anchors: Iterable[Sequence[int]] = ((0, 0, 0),),
+                  background: Sequence[int] = (255, 255, 255)) -> list[tuple[int, int, int]]:
+    """255 colours for ``sample`` (H, W, 3): exact ``background`` and ``anchors``, each anchor
+    blended with the background at a few levels (antialiased lines) and half with black, the
+    sample's most frequent exact colours, a coarse 3x3x3 colour cube, then a median cut of the
+    sample for the rest."""
+    from PIL import Image
+
+    chosen: dict[tuple[int, int, int], None] = {tuple(int(c) for c in background): None}  # type: ignore[misc]
+    anchors = [tuple(int(c) for c in a[:3]) for a in anchors]
+    for anchor in anchors:
+        for alpha in BLEND_LEVELS:
+            chosen.setdefault(_blend(anchor, background, alpha), None)
+    for anchor in anchors:  # a coloured line or marker crossing the black network curve
+        chosen.setdefault(_blend(anchor, (0, 0, 0), 0.5), None)
+    pixels = np.ascontiguousarray(sample, dtype=np.uint8).reshape(-1, 3)
+    packed = (pixels[:, 0].astype(np.uint32) << 16) | (pixels[:, 1].astype(np.uint32) << 8) | pixels[:, 2]
+    values, counts = np.unique(packed, return_counts=True)
+    fixed = len(chosen)
+    for v in values[np.argsort(-counts, kind="stable")]:
+        if len(chosen) - fixed >= FREQUENT_COLOURS or len(chosen) >= 255:
+            break
+        chosen.setdefault((int(v >> 16), int((v >> 8) & 255), int(v & 255)), None)
+    for r in (0, 128, 255):  # a coarse colour cube: a colour missing from all of the above keeps its hue
+        for g in (0, 128, 255):
+            for b in (0, 128, 255):
+                chosen.setdefault((r, g, b), None)
+    room = 255 - len(chosen)
+    if room > 0:
+        image = Image.fromarray(np.ascontiguousarray(sample, dtype=np.uint8))
+        adaptive = image.quantize(colors=room, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        flat = adaptive.getpalette()[: 3 * room]
+        for i in range(0, len(flat), 3):
+            chosen.setdefault((flat[i], flat[i + 1], flat[i + 2]), None)
+    colours = list(chosen)[:255]
+    while len(colours) < 255:
+        colours.append(colours[0])  # (a duplicate is never preferred over its first copy)
+    return colours
+
+
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (H, W) uint32 ``R | G << 8 | B << 16`` (one copy, no arithmetic)."""
+    h, w = rgb.shape[:2]
+    quad = np.zeros((h, w, 4), dtype=np.uint8)
+    quad[..., :3] = rgb
+    return quad.view("<u4")[..., 0]
+
+
+class GifWriter(_AtomicWriter):
+    """An animated GIF looping forever at ``fps`` frames per second, written as frames arrive."""
+
+    def __init__(self, path, fps: float = 20.0, force: bool = False,
+                 anchors: Iterable[Sequence[int]] = ((0, 0, 0), (34, 34, 34)),
+                 background: Sequence[int] = (255, 255, 255)):
         super().__init__(path, fps, force)
-        self._frames = []
-        self._palette = None
+        self.anchors = [tuple(a[:3]) for a in anchors]
+        self.background = tuple(background[:3])
+        self._fh = None
+        self._previous: np.ndarray | None = None
+        self._frames_in = 0
+        self._shown_cs = 0
+
+    def _start(self, rgb: np.ndarray) -> None:
+        colours = build_palette(rgb, self.anchors, self.background)
+        flat = [c for colour in colours for c in colour]
+        self._palette = np.array(colours, dtype=np.int32)  # 255 entries: mapping never yields TRANSPARENT
+        self._lut = np.full(1 << 24, TRANSPARENT, dtype=np.uint8)  # packed RGB -> index, filled as colours appear
+        h, w = rgb.shape[:2]
+        table = bytes(flat) + bytes((255, 0, 255))  # index 255: transparent, its colour never shows
+        header = (b"GIF89a" + w.to_bytes(2, "little") + h.to_bytes(2, "little")
+                  + bytes((0xF7, 0, 0)) + table  # global colour table of 256 entries
+                  + b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00")  # loop forever
+        self._fh = open(self.tmp, "wb")
+        self._fh.write(header)
 
     def _add(self, rgb: np.ndarray) -> None:
-        from PIL import Image
+        if self._fh is None:
+            self._start(rgb)
+        self._frames_in += 1
+        ends = int(np.floor(100.0 * self._frames_in / self.fps + 0.5))
+        delay, self._shown_cs = max(ends - self._shown_cs, 1), max(ends, self._shown_cs + 1)
+        packed = _pack(rgb)
+        previous, self._previous = self._previous, packed
+        if previous is None:
+            self._push(self._map(packed), (0, 0), False, delay)
+            return
+        if packed.shape != previous.shape:
+            raise ExportError(f"frame size changed from {previous.shape[::-1]} to {packed.shape[::-1]}")
+        changed = packed != previous
+        rows = np.flatnonzero(changed.any(axis=1))
+        if len(rows) == 0:  # the same picture: a one-pixel transparent frame keeps frame k = row k of frames.csv
+            self._push(np.full((1, 1), TRANSPARENT, dtype=np.uint8), (0, 0), True, delay)
+            return
+        y0, y1 = rows[0], rows[-1] + 1
+        cols = np.flatnonzero(changed[y0:y1].any(axis=0))
+        x0, x1 = cols[0], cols[-1] + 1
+        patch = self._map(packed[y0:y1, x0:x1])  # only the rectangle that changed is mapped and stored
+        patch[~changed[y0:y1, x0:x1]] = TRANSPARENT
+        self._push(patch, (int(x0), int(y0)), True, delay)
 
-        image = Image.fromarray(rgb)
-        if self._palette is None:
-            self._palette = image.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
-        self._frames.append(image.quantize(palette=self._palette, dither=Image.Dither.NONE))
+    def _map(self, packed: np.ndarray) -> np.ndarray:
+        """Palette indices of the nearest palette colour to each packed pixel (exact: a colour in
+        the palette maps to itself; Pillow's own mapping rounds colours to a coarse grid first,
+        which turned the white background into (252, 252, 252))."""
+        index = self._lut[packed]
+        missing = index == TRANSPARENT
+        if missing.any():
+            new = np.unique(packed[missing])
+            for start in range(0, len(new), 4096):
+                chunk = new[start:start + 4096]
+                colours = np.stack([chunk & 255, (chunk >> 8) & 255, (chunk >> 16) & 255], axis=1).astype(np.int32)
+                dist = ((colours[:, None, :] - self._palette[None, :, :]) ** 2).sum(axis=2)
+                self._lut[chunk] = np.argmin(dist, axis=1).astype(np.uint8)
+            index = self._lut[packed]
+        return index
+
+    def _push(self, indices: np.ndarray, offset, transparent: bool, delay: int) -> None:
+        """Write one frame: palette indices at ``offset`` on the canvas, shown for ``delay`` cs."""
+        from PIL import GifImagePlugin, Image
+
+        h, w = indices.shape
+        image = Image.frombytes("P", (w, h), np.ascontiguousarray(indices).tobytes())
+        params = {"duration": 10 * min(delay, 65535), "disposal": 1}
+        if transparent:
+            params["transparency"] = TRANSPARENT
+        for chunk in GifImagePlugin.getdata(image, offset=offset, **params):
+            self._fh.write(chunk)
 
     def _finish(self) -> None:
-        if not self._frames:
+        if self._fh is None:
             raise ExportError("no frames to write")
-        duration = max(20, int(round(1000.0 / self.fps)))  # ms; GIF timing has 10 ms steps
-        first, rest = self._frames[0], self._frames[1:]
-        first.save(self.tmp, format="GIF", save_all=True, append_images=rest, duration=duration, loop=0,
-                   optimize=False, disposal=1)
-        self._frames = []
+        self._fh.write(b";")
+        self._fh.close()
+        self._fh = None
 
     def _discard(self) -> None:
-        self._frames = []
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
 
+# ---------------------------------------------------------------------------- MP4
 class Mp4Writer(_AtomicWriter):
-    """H.264 MP4 through imageio-ffmpeg's bundled ffmpeg."""
+    """H.264 MP4 through imageio-ffmpeg's bundled ffmpeg (yuv420p: plays in slides and browsers)."""
 
     def __init__(self, path, fps: float = 20.0, force: bool = False):
         try:
@@ -214,6 +447,8 @@ class Mp4Writer(_AtomicWriter):
 
         if self._gen is None:
             h, w = rgb.shape[:2]
+            if w % 2 or h % 2:
+                raise ExportError(f"MP4 needs even width and height, got {w}x{h}")
             try:
                 self._gen = imageio_ffmpeg.write_frames(
                     str(self.tmp), (w, h), fps=self.fps, codec="libx264", pix_fmt_in="rgb24",
@@ -231,8 +466,12 @@ class Mp4Writer(_AtomicWriter):
     def _finish(self) -> None:
         if self._gen is None:
             raise ExportError("no frames to write")
-        self._gen.close()
-        self._gen = None
+        try:
+            self._gen.close()
+        except RuntimeError as exc:  # ffmpeg failed at the end (e.g. the disk filled up)
+            raise OSError(errno.EIO, f"ffmpeg failed: {exc}") from None
+        finally:
+            self._gen = None
 
     def _discard(self) -> None:
         if self._gen is not None:
@@ -243,17 +482,21 @@ class Mp4Writer(_AtomicWriter):
             self._gen = None
 
 
-def open_writer(path: str | Path, fps: float = 20.0, force: bool = False) -> _AtomicWriter:
+def open_writer(path: str | Path, fps: float = 20.0, force: bool = False, **gif_options) -> _AtomicWriter:
+    """The writer for ``path``'s format; ``gif_options`` (``anchors``, ``background``) go to GIFs."""
     kind = format_for(path)
-    return {"png": PngSequenceWriter, "gif": GifWriter, "mp4": Mp4Writer}[kind](path, fps, force)
+    if kind == "gif":
+        return GifWriter(path, fps, force, **gif_options)
+    return {"png": PngSequenceWriter, "mp4": Mp4Writer}[kind](path, fps, force)
 
 
 def save_image_atomic(path: str | Path, rgb: np.ndarray, force: bool = False, svg_source=None) -> Path:
     """One picture: PNG from ``rgb``, or SVG (by the ending) from ``svg_source.save_svg(path)``."""
-    path = check_target(path, force) if Path(path).suffix.lower() in (".png", ".svg") else Path(path)
+    path = Path(path).expanduser()
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise ExportError(f"a single frame is saved as .png or .svg, not '{path.name}'")
+    path = check_target(path, force)
     if suffix == ".svg" and svg_source is None:
         raise ExportError("SVG needs the drawing itself")
     tmp = None
@@ -261,9 +504,8 @@ def save_image_atomic(path: str | Path, rgb: np.ndarray, force: bool = False, sv
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.part-", suffix=suffix, dir=path.parent)
         os.close(fd)
         if suffix == ".png":
-            from PIL import Image
-
-            Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(tmp, format="PNG")
+            with open(tmp, "wb") as fh:
+                fh.write(encode_png(rgb))
         else:
             svg_source.save_svg(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
