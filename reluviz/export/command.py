@@ -1,8 +1,9 @@
 """``reluviz export``: train headless, draw the chosen steps, write PNG frames, a GIF or an MP4.
 
 Frame k shows the state after step s_k (``frames.csv`` beside the output lists frame, step, lr,
-batch_loss, train_loss, test_loss). Training and drawing interleave: the trainer runs up to the
-next frame's step (recording every step, for the loss panel), then the frame is drawn.
+batch_loss, train_loss, test_loss). First the run is trained (``plan.plan_training`` keeps the
+exact state at each frame's step), then the frames are drawn through the app's ``TrainingView``
+offscreen and handed to a writer whose encoder runs on its own thread.
 """
 
 from __future__ import annotations
@@ -12,62 +13,15 @@ import io
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
 from reluviz.core.config import TrainConfig
-from reluviz.core.data import Dataset
-from reluviz.core.history import History
-from reluviz.core.loss_trace import LossTrace
-from reluviz.core.snapshot import Snapshot
-from reluviz.core.trainer import Trainer
 from reluviz.export.frames import ExportError, parse_fps, parse_panels, parse_size, select_steps
+from reluviz.export.plan import CSV_HEADER, ExportCancelled, ExportPlan, FrameState, plan_training  # noqa: F401
 from reluviz.export.writers import PngSequenceWriter, check_target, format_for, open_writer, os_error_message
-
-CSV_HEADER = ("frame", "step", "lr", "batch_loss", "train_loss", "test_loss")
-
-
-@dataclass(frozen=True)
-class FrameState:
-    """What one frame shows: the snapshot, its losses, and the run's history up to it."""
-
-    snapshot: Snapshot
-    train_loss: float
-    test_loss: float
-    history: History
-    trace: LossTrace
-    dataset: Dataset
-
-    def csv_row(self, frame: int) -> tuple:
-        s = self.snapshot
-        return (frame, s.step, float(s.lr[0]), float(s.batch_loss[0]), self.train_loss, self.test_loss)
-
-
-def train_frames(config: TrainConfig, steps: np.ndarray, should_stop: Callable[[], bool] | None = None
-                 ) -> Iterator[FrameState]:
-    """Train ``config`` and yield the state at each of ``steps`` (increasing). Stops early when the
-    run diverges (the last finite state is the last frame) or ``should_stop()`` says so."""
-    trainer = Trainer(config)
-    history = History.for_trainer(trainer)
-    trace = LossTrace()
-    ds = trainer.dataset
-    for step in steps:
-        while trainer.step < step and not trainer.stopped:
-            if trainer.run(int(step) - trainer.step, record=history, should_stop=should_stop) == 0:
-                break
-            if should_stop is not None and should_stop():
-                return
-        if trainer.step != step:
-            return  # diverged before this step
-        snap = trainer.snapshot()
-        history.record_snapshot(snap)
-        with np.errstate(all="ignore"):
-            train, test = float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
-        trace.add(snap.step, train, test)
-        yield FrameState(snap, train, test, history, trace, ds)
 
 
 def write_csv_atomic(path: Path, rows: list[tuple]) -> None:
@@ -94,58 +48,98 @@ def write_csv_atomic(path: Path, rows: list[tuple]) -> None:
 def sidecar_path(out: Path) -> Path:
     """Where ``frames.csv`` goes for a .gif/.mp4 output: ``NAME.gif.frames.csv`` beside it (the
     format stays in the name, so run.gif and run.mp4 do not share one)."""
+    out = Path(out)
     return out.with_name(out.name + ".frames.csv")
 
 
-def export_run(config: TrainConfig, out: str | Path, steps: np.ndarray, size=(1280, 720), fps: float = 20.0,
-               panels=("main", "loss"), caption: bool = True, force: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> tuple[Path, int, str]:
-    """Train, render and write; returns (output path, frames written, stop reason or "")."""
-    from reluviz.export.render import FrameRenderer, caption_text
+def check_outputs(out: Path, force: bool) -> str:
+    """The output's format, after checking it and its sidecar can be written (before any work)."""
+    kind = format_for(out)
+    check_target(out, force)
+    if kind != "png" and sidecar_path(out).exists() and not force:
+        raise ExportError(f"{sidecar_path(out)} already exists (use --force to overwrite it)")
+    return kind
+
+
+def open_frame_writer(out: Path, fps: float, force: bool):
+    """A writer for ``out``; GIFs get the theme's colours as exact palette entries."""
+    if format_for(out) == "gif":
+        from reluviz.export.render import background_colour, palette_anchors
+
+        return open_writer(out, fps=fps, force=force, anchors=palette_anchors(), background=background_colour())
+    return open_writer(out, fps=fps, force=force)
+
+
+def iter_render(plan: ExportPlan, renderer, writer) -> Iterator[int]:
+    """Draw each frame of ``plan`` with ``renderer`` into ``writer``; yields frames done so far.
+
+    Drawing happens on the calling (GUI) thread; the writer encodes on its own. The caller
+    finishes with ``finish(plan, writer)`` or, on error or cancel, ``writer.abort()``.
+    """
+    from reluviz.export.render import caption_text
+
+    for k, frame in enumerate(plan.frames):
+        text = caption_text(frame.snapshot, frame.train_loss, frame.test_loss)
+        writer.add(renderer.render(frame.snapshot, plan.curves, plan.trace, ghost=frame.ghost, caption=text))
+        yield k + 1
+
+
+def finish(plan: ExportPlan, writer) -> Path:
+    """Close ``writer`` (the output appears) and write ``frames.csv`` beside or inside it."""
+    rows = plan.csv_rows()
+    if isinstance(writer, PngSequenceWriter):
+        write_csv_atomic(writer.sidecar("frames.csv"), rows)
+        return writer.close()
+    final = writer.close()
+    write_csv_atomic(sidecar_path(final), rows)
+    return final
+
+
+def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float = 20.0, panels=("main", "loss"),
+                caption: bool = True, force: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> Path:
+    """Draw and write a ready plan; returns the output path. Nothing is left behind on failure."""
+    from reluviz.export.render import FrameRenderer
 
     out = Path(out)
-    kind = format_for(out)
-    if kind != "png":
-        side = sidecar_path(out)
-        if side.exists() and not force:
-            raise ExportError(f"{side} already exists (use --force to overwrite it)")
-    check_target(out, force)
-    renderer = None
-    rows: list[tuple] = []
-    stop_reason = ""
-    writer = open_writer(out, fps=fps, force=force)
+    check_outputs(out, force)
+    if not plan.frames:
+        raise ExportError("no frames to export")
+    renderer = FrameRenderer(plan.dataset, size, panels, caption, final_step=plan.last_step)
+    writer = None
     try:
-        for k, state in enumerate(train_frames(config, steps)):
-            if renderer is None:
-                renderer = FrameRenderer(state.dataset, size, panels, caption, final_step=int(steps[-1]))
-            text = caption_text(state.snapshot, state.train_loss, state.test_loss)
-            writer.add(renderer.render(state.snapshot, state.history, state.trace, caption=text))
-            rows.append(state.csv_row(k))
+        writer = open_frame_writer(out, fps, force)
+        for done in iter_render(plan, renderer, writer):
             if progress:
-                progress(k + 1, len(steps))
-        if len(rows) < len(steps):
-            stop_reason = _stop_reason(config, rows)
-        if isinstance(writer, PngSequenceWriter):
-            write_csv_atomic(writer.sidecar("frames.csv"), rows)
-        final = writer.close()
+                progress(done, len(plan.frames))
+        return finish(plan, writer)
     except BaseException:
-        writer.abort()
+        if writer is not None:
+            writer.abort()
         raise
     finally:
-        if renderer is not None:
-            renderer.close()
-    if kind != "png":
-        write_csv_atomic(sidecar_path(final), rows)
-    return final, len(rows), stop_reason
+        renderer.close()
 
 
-def _stop_reason(config: TrainConfig, rows: list[tuple]) -> str:
-    last = rows[-1][1] if rows else 0
-    return f"training stopped at step {last} (the loss diverged: lr {config.lr:g} is too large); frames end there"
+def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fps: float = 20.0,
+               panels=("main", "loss"), caption: bool = True, force: bool = False, train_steps: int | None = None,
+               progress: Callable[[int, int], None] | None = None,
+               train_progress: Callable[[int, int], None] | None = None) -> tuple[Path, int, str]:
+    """Train, render and write; returns (output path, frames written, stop note or "").
+
+    ``steps``: the frame steps, or ``choose(last_step) -> steps`` so they can be chosen again
+    over the steps that exist when the run stops early (``train_steps`` is then the run length).
+    """
+    out = Path(out)
+    check_outputs(out, force)
+    plan = plan_training(config, steps, steps=train_steps, progress=train_progress)
+    final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress)
+    return final, len(plan.frames), plan.note
 
 
 def export_command(config: TrainConfig, args) -> int:
     """The ``reluviz export`` subcommand (arguments from ``reluviz.cli``)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the CLI never shows a window: no display needed
     from reluviz.cli import TerminalProgress
 
     size = parse_size(args.size)
@@ -154,14 +148,22 @@ def export_command(config: TrainConfig, args) -> int:
     last = config.steps if args.steps is None else args.steps
     if last < 0:
         raise ExportError(f"--steps must be >= 0, got {last}")
-    steps = select_steps(last, every=args.every, frames=args.frames, spacing=args.spacing)
-    out = Path(args.out)
-    format_for(out)
-    check_target(out, args.force)
-    final, count, reason = export_run(config, out, steps, size=size, fps=fps, panels=panels,
-                                      caption=not args.no_caption, force=args.force,
-                                      progress=TerminalProgress("exporting", args.quiet))
-    if reason:
-        print(f"reluviz: {reason}", file=sys.stderr)
-    print(f"wrote {final} ({count} frames, {size[0]}x{size[1]}, steps {int(steps[0])}..{int(steps[min(count, len(steps)) - 1]) if count else 0})")
+
+    def choose(last_step: int) -> np.ndarray:
+        return select_steps(last_step, every=args.every, frames=args.frames, spacing=args.spacing)
+
+    choose(last)  # bad --every/--frames/--spacing fail here, before training
+    out = Path(args.out).expanduser()
+    kind = check_outputs(out, args.force)
+    if kind == "gif" and fps > 50:
+        print("reluviz: note: many GIF viewers slow frames shorter than 20 ms down to 100 ms; "
+              "use --fps 50 or less (or .mp4)", file=sys.stderr)
+    final, count, note = export_run(config, out, choose, size=size, fps=fps, panels=panels,
+                                    caption=not args.no_caption, force=args.force, train_steps=last,
+                                    train_progress=TerminalProgress("training ", args.quiet),
+                                    progress=TerminalProgress("rendering", args.quiet))
+    if note:
+        print(f"reluviz: {note}", file=sys.stderr)
+    side = final / "frames.csv" if kind == "png" else sidecar_path(final)
+    print(f"wrote {final} ({count} frames, {size[0]}x{size[1]}, {fps:g} frames/s) and {side}")
     return 0

@@ -1,15 +1,18 @@
 """File > Export... (Ctrl+E): the current frame as PNG/SVG, or an animation of recorded steps.
 
 The dialog only collects choices; drawing goes through ``reluviz.export`` (the same
-``TrainingView`` the window shows, offscreen) and files through its atomic writers. Qt must draw on
-the GUI thread, so ``AppExportJob`` renders a few frames per timer tick: the window stays usable and
-the progress dialog's Cancel is honoured between frames. Frames come from the run's recorded
-history (only recorded steps exist: where the history was thinned, a frame shows the nearest
-earlier kept step, and ``frames.csv`` says which).
+``TrainingView`` the window shows, offscreen) and files through its atomic writers. When an
+animation starts, ``AppExportJob`` copies what it needs from the run's recorded history under the
+session lock (``reluviz.export.plan.plan_history``), so training may go on meanwhile. Qt must draw
+on the GUI thread, so the job draws frames for a few tens of milliseconds per timer tick (the
+window stays usable, Cancel is honoured between frames); the writer encodes on its own thread.
+Only recorded steps exist: where the history was thinned, a frame shows the nearest recorded step
+(no frame twice), the dialog says so, and ``frames.csv`` lists the steps shown.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,22 +20,14 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from reluviz.core.loss_trace import LossTrace
-from reluviz.export.command import CSV_HEADER, sidecar_path, write_csv_atomic  # noqa: F401 (CSV_HEADER: docs)
+from reluviz.export.command import finish, iter_render, open_frame_writer
 from reluviz.export.frames import ExportError, select_steps
+from reluviz.export.plan import LossColumns, plan_history
 from reluviz.export.render import FrameRenderer, caption_text
-from reluviz.export.writers import PngSequenceWriter, check_target, format_for, open_writer, save_image_atomic
+from reluviz.export.writers import check_target, format_for, save_image_atomic
 
 SIZES = ("1280x720", "1920x1080", "960x540", "800x450", "640x360")
-FRAMES_PER_TICK = 2
-
-
-@dataclass
-class _Curves:
-    """The loss-panel columns of the history up to one step (copied under the session lock)."""
-
-    steps: np.ndarray
-    batch_losses: np.ndarray
-    lrs: np.ndarray
+TICK_SECONDS = 0.03  # drawing time per timer tick before the window gets its events again
 
 
 @dataclass(frozen=True)
@@ -60,10 +55,10 @@ class AppExportJob(QtCore.QObject):
         self.window = window
         self.request = request
         self.session = window.session
+        self.plan = None
+        self.note = ""
         self._cancelled = False
-        self._k = 0
-        self._rows: list[tuple] = []
-        self._trace = LossTrace()
+        self._frames = None
         self._renderer = None
         self._writer = None
         self._timer = QtCore.QTimer(self)
@@ -71,11 +66,18 @@ class AppExportJob(QtCore.QObject):
         self._timer.timeout.connect(self._tick)
 
     def start(self) -> None:
+        session = self.session
         try:
-            self._writer = open_writer(self.request.path, fps=self.request.fps, force=self.request.force)
-            self._renderer = FrameRenderer(self.session.dataset, self.request.size, self.request.panels,
-                                           self.request.caption, final_step=int(self.request.steps[-1]))
+            with session.locked():  # copies only: drawing happens without the lock
+                ghost = session.ghost_history if session.ghost is not None else None
+                self.plan = plan_history(session.history, session.dataset, self.request.steps, ghost_history=ghost)
+            self.note = self.plan.note
+            self._writer = open_frame_writer(self.request.path, self.request.fps, self.request.force)
+            self._renderer = FrameRenderer(self.plan.dataset, self.request.size, self.request.panels,
+                                           self.request.caption, final_step=self.plan.last_step)
+            self._frames = iter_render(self.plan, self._renderer, self._writer)
         except ExportError as exc:
+            self._abort_writer()
             self._fail(str(exc))
             return
         self._timer.start()
@@ -83,55 +85,38 @@ class AppExportJob(QtCore.QObject):
     def cancel(self) -> None:
         self._cancelled = True
 
-    def _frame(self, step: int):
-        session = self.session
-        with session.locked():  # copies only: drawing happens without the lock
-            snap = session.history.at(step)
-            ghost = session.ghost_history.at(snap.step) if session.ghost is not None else None
-            hist = session.history
-            k = int(np.searchsorted(hist.steps, snap.step, side="right"))
-            curves = _Curves(hist.steps[:k].copy(), hist.batch_losses[:k].copy(), hist.lrs[:k].copy())
-        ds = session.dataset
-        with np.errstate(all="ignore"):
-            train, test = float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
-        return snap, ghost, curves, train, test
-
     def _tick(self) -> None:
-        steps = self.request.steps
+        total = len(self.plan.frames)
+        deadline = time.perf_counter() + TICK_SECONDS
         try:
-            for _ in range(FRAMES_PER_TICK):
+            while True:
                 if self._cancelled:
-                    self._writer.abort()
+                    self._abort_writer()
                     self._fail("export cancelled; nothing was written")
                     return
-                if self._k >= len(steps):
+                done = next(self._frames, None)
+                if done is None:
                     self._finish()
                     return
-                snap, ghost, curves, train, test = self._frame(int(steps[self._k]))
-                self._trace.add(snap.step, train, test)
-                rgb = self._renderer.render(snap, curves, self._trace, ghost=ghost,
-                                            caption=caption_text(snap, train, test))
-                self._writer.add(rgb)
-                self._rows.append((self._k, snap.step, float(snap.lr[0]), float(snap.batch_loss[0]), train, test))
-                self._k += 1
-                self.progress.emit(self._k, len(steps))
+                self.progress.emit(done, total)
+                if time.perf_counter() >= deadline:
+                    return
         except ExportError as exc:
-            self._writer.abort()
+            self._abort_writer()
             self._fail(str(exc))
         except Exception as exc:  # noqa: BLE001 (never a traceback in the GUI; nothing half-written)
-            self._writer.abort()
+            self._abort_writer()
             self._fail(f"export failed: {exc}")
 
     def _finish(self) -> None:
         self._timer.stop()
-        writer = self._writer
-        if isinstance(writer, PngSequenceWriter):
-            write_csv_atomic(writer.sidecar("frames.csv"), self._rows)
-        final = writer.close()
-        if not isinstance(writer, PngSequenceWriter):
-            write_csv_atomic(sidecar_path(final), self._rows)
+        final = finish(self.plan, self._writer)
         self._close_renderer()
         self.finished.emit(str(final))
+
+    def _abort_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
 
     def _fail(self, message: str) -> None:
         self._timer.stop()
@@ -139,6 +124,7 @@ class AppExportJob(QtCore.QObject):
         self.failed.emit(message)
 
     def _close_renderer(self) -> None:
+        self._frames = None
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
@@ -151,7 +137,7 @@ def export_current_frame(window, path: Path, size, panels, caption: bool, force:
     with session.locked():
         hist = session.history
         k = int(np.searchsorted(hist.steps, snap.step, side="right"))
-        curves = _Curves(hist.steps[:k].copy(), hist.batch_losses[:k].copy(), hist.lrs[:k].copy())
+        curves = LossColumns(hist.steps[:k].copy(), hist.batch_losses[:k].copy(), hist.lrs[:k].copy())
         ghost = session.ghost_history.at(snap.step) if session.ghost is not None else None
         trace = LossTrace()
         for s, a, b in zip(session.trace.steps, session.trace.train, session.trace.test):
@@ -263,7 +249,7 @@ class ExportDialog(QtWidgets.QDialog):
         stride = getattr(getattr(hist, "current", None), "stride", 1)
         if stride > 1:
             self.note.setText(f"The history keeps older steps every {stride} steps (to bound memory): frames "
-                              "there show the nearest kept step at or before the one asked for.")
+                              "there show the nearest recorded step, and frames.csv lists the steps shown.")
 
     # ------------------------------------------------------------------ choices
     def _update_choices(self) -> None:
@@ -354,14 +340,19 @@ class ExportDialog(QtWidgets.QDialog):
         dialog.setWindowTitle("Exporting")
         dialog.setMinimumDuration(300)
         dialog.canceled.connect(self.job.cancel)
-        self.job.progress.connect(lambda k, n: dialog.setValue(k))
-        self.job.finished.connect(lambda p: (dialog.reset(), self._report(f"wrote {p} ({len(req.steps)} frames)")))
+        self.job.progress.connect(lambda k, n: (dialog.setMaximum(n), dialog.setValue(k)))
+        self.job.finished.connect(lambda p: (dialog.reset(), self._report(self._written(p))))
         self.job.failed.connect(lambda m: (dialog.reset(), self._report(m, error=True)))
         self.progress_dialog = dialog
         self.export_button.setEnabled(False)
         self.job.finished.connect(lambda _p: self.export_button.setEnabled(True))
         self.job.failed.connect(lambda _m: self.export_button.setEnabled(True))
         self.job.start()
+
+    def _written(self, path: str) -> str:
+        plan = self.job.plan
+        text = f"wrote {path} ({len(plan.frames)} frames)"
+        return f"{text}. Note: {plan.note}" if plan.note else text
 
     def _report(self, message: str, error: bool = False) -> None:
         self.last_message = message

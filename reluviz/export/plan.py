@@ -1,0 +1,217 @@
+"""What an export draws: the frames' snapshots and the loss panel's data (NumPy only, no Qt).
+
+An ``ExportPlan`` is made once, before drawing starts, and holds copies, so drawing can take its
+time while the app goes on training:
+
+* ``plan_training`` (``reluviz export``) trains the configuration, keeping the exact state at
+  every chosen step and every step's minibatch loss and learning rate. When the run stops early
+  (the loss diverged), the frames are chosen again over the steps that exist, and the plan says so.
+* ``plan_history`` (the app) takes the chosen steps from the recorded history; where the history
+  was thinned, each frame shows the nearest recorded step (no frame twice) and the plan says so.
+
+Train and test loss are evaluated at every frame's step and on an even grid of steps (a few
+hundred), so the loss panel's curves are as fine as the run whatever frames were chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from reluviz.core.config import TrainConfig
+from reluviz.core.data import Dataset
+from reluviz.core.history import History
+from reluviz.core.loss_trace import LossTrace
+from reluviz.core.snapshot import Snapshot
+from reluviz.core.trainer import Trainer
+from reluviz.export.frames import LOSS_POINTS, ExportError, loss_steps, snap_to_recorded
+
+CSV_HEADER = ("frame", "step", "lr", "batch_loss", "train_loss", "test_loss")
+TRAIN_CHUNK = 2000          # steps per trainer call (progress and cancel between calls)
+LOSS_WORK = 5e8             # about this many point x unit products for the loss curves in all
+
+
+class ExportCancelled(ExportError):
+    """The user cancelled; nothing was written."""
+
+
+@dataclass(frozen=True)
+class FrameState:
+    """One frame: the snapshot it shows (parameters after ``snapshot.step`` updates), its losses
+    on the whole training and test sets, and optionally the ghost run's snapshot."""
+
+    snapshot: Snapshot
+    train_loss: float
+    test_loss: float
+    ghost: Snapshot | None = None
+
+    @property
+    def step(self) -> int:
+        return self.snapshot.step
+
+    def csv_row(self, frame: int) -> tuple:
+        s = self.snapshot
+        return (frame, s.step, float(s.lr[0]), float(s.batch_loss[0]), self.train_loss, self.test_loss)
+
+
+@dataclass(frozen=True)
+class LossColumns:
+    """Copies of a history's loss-panel columns, read like a ``History`` by ``TrainingView.show_losses``:
+    ``steps`` (T,), ``batch_losses`` and ``lrs`` (T, R)."""
+
+    steps: np.ndarray
+    batch_losses: np.ndarray
+    lrs: np.ndarray
+
+    @classmethod
+    def of(cls, history) -> "LossColumns":
+        return cls(np.array(history.steps), np.array(history.batch_losses), np.array(history.lrs))
+
+
+@dataclass
+class ExportPlan:
+    """Frames to draw and what the loss panel shows. ``note`` is a sentence for the user, or ""."""
+
+    dataset: Dataset
+    frames: list[FrameState]
+    curves: LossColumns | History
+    trace: LossTrace
+    note: str = ""
+    wanted: int = 0  # frames asked for (fewer may exist: thinned history, early stop)
+    stop_reason: str = ""
+    csv_header: tuple = field(default=CSV_HEADER)
+
+    @property
+    def steps(self) -> np.ndarray:
+        return np.array([f.step for f in self.frames], dtype=np.int64)
+
+    @property
+    def last_step(self) -> int:
+        return self.frames[-1].step if self.frames else 0
+
+    def csv_rows(self) -> list[tuple]:
+        return [f.csv_row(k) for k, f in enumerate(self.frames)]
+
+
+def losses(snap: Snapshot, ds: Dataset) -> tuple[float, float]:
+    """Train and test MSE of run 0 (NaN-safe: a diverging run's last state can be huge)."""
+    with np.errstate(all="ignore"):
+        return float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
+
+
+def loss_points(ds: Dataset, layout_size: int) -> int:
+    """How many steps get a train/test loss: ``LOSS_POINTS``, fewer for big data or wide nets."""
+    per_eval = (ds.n + len(ds.x_test)) * max(layout_size, 1)
+    return int(np.clip(LOSS_WORK / per_eval, 50, LOSS_POINTS))
+
+
+def _trace(at: Callable[[int], Snapshot], ds: Dataset, steps: np.ndarray, known: dict[int, FrameState]) -> LossTrace:
+    trace = LossTrace(capacity=max(len(steps) + 1, 16))
+    last = -1
+    for step in steps:
+        frame = known.get(int(step))
+        if frame is not None:
+            s, train, test = frame.step, frame.train_loss, frame.test_loss
+        else:
+            snap = at(int(step))
+            s = snap.step
+            if s <= last:
+                continue
+            train, test = losses(snap, ds)
+        if s > last:
+            trace.add(s, train, test)
+            last = s
+    return trace
+
+
+def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.ndarray, steps: int | None = None,
+                  progress: Callable[[int, int], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None) -> ExportPlan:
+    """Train ``config`` for ``steps`` updates (default ``config.steps``) and keep the frames.
+
+    ``choose(last_step)`` gives the frame steps (so they can be chosen again when the run stops
+    early); a plain array of steps is also accepted (then an early stop keeps the steps before
+    it and adds the stop). ``progress(done, total)`` gets trained steps; ``should_stop()`` cancels.
+    """
+    last = config.steps if steps is None else int(steps)
+    if last < 0:
+        raise ExportError(f"--steps must be >= 0, got {last}")
+    if callable(choose):
+        chooser = choose
+    else:
+        fixed = np.asarray(choose, dtype=np.int64)
+        chooser = lambda stop: np.unique(np.r_[fixed[fixed <= stop], stop]) if stop < fixed[-1] else fixed  # noqa: E731
+        last = int(fixed[-1]) if len(fixed) else 0
+    wanted = np.asarray(chooser(last), dtype=np.int64)
+    if len(wanted) == 0:
+        raise ExportError("no frames chosen")
+    trainer = Trainer(config)
+    ds = trainer.dataset
+    history = History.for_trainer(trainer)
+    captured: dict[int, FrameState] = {}
+    end = int(wanted[-1])
+    for step in wanted:
+        step = int(step)
+        while trainer.step < step and not trainer.stopped:
+            moved = trainer.run(min(step - trainer.step, TRAIN_CHUNK), record=history, should_stop=should_stop)
+            if progress:
+                progress(trainer.step, end)
+            if should_stop is not None and should_stop():
+                raise ExportCancelled("export cancelled; nothing was written")
+            if moved == 0:
+                break
+        if trainer.step != step:
+            break  # the run stopped before this step
+        snap = trainer.snapshot()
+        captured[step] = FrameState(snap, *losses(snap, ds))
+    if trainer.stopped or trainer.step < end:
+        head = trainer.snapshot()
+    else:
+        head = captured[end].snapshot
+    history.record_snapshot(head)  # the last state is a row too (the loss panel ends there)
+    stop_reason = ""
+    if int(head.step) < end:
+        div = trainer.divergence
+        stop_reason = div.reason if div is not None else f"training stopped at step {head.step}"
+        wanted = snap_to_recorded(np.asarray(chooser(int(head.step)), dtype=np.int64), history.steps)
+    frames = [captured.get(int(s)) or _frame_from(history.at(int(s)), ds) for s in wanted]
+    if progress:
+        progress(end, end)
+    grid = loss_steps(0, frames[-1].step, [f.step for f in frames], loss_points(ds, trainer.layout.size))
+    trace = _trace(history.at, ds, grid, {f.step: f for f in frames})
+    note = ""
+    if stop_reason:
+        note = (f"training stopped at step {head.step:,} ({stop_reason}); the {len(frames)} frames "
+                f"are chosen over steps 0..{head.step:,}")
+    return ExportPlan(ds, frames, history, trace, note=note, wanted=len(wanted), stop_reason=stop_reason)
+
+
+def _frame_from(snap: Snapshot, ds: Dataset, ghost: Snapshot | None = None) -> FrameState:
+    return FrameState(snap, *losses(snap, ds), ghost=ghost)
+
+
+def plan_history(history, dataset: Dataset, wanted: np.ndarray, ghost_history=None,
+                 trace_points: int | None = None) -> ExportPlan:
+    """Frames at ``wanted`` steps from a recorded ``history`` (a ``History`` or anything that reads
+    like one: ``steps``, ``batch_losses``, ``lrs``, ``at``), copied. Call with the history's lock held."""
+    wanted = np.asarray(wanted, dtype=np.int64)
+    recorded = np.array(history.steps)
+    steps = snap_to_recorded(wanted, recorded)
+    frames = []
+    for s in steps:
+        snap = history.at(int(s))
+        ghost = ghost_history.at(snap.step) if ghost_history is not None else None
+        frames.append(_frame_from(snap, dataset, ghost))
+    note = ""
+    missing = np.setdiff1d(wanted, recorded)
+    if len(missing):
+        note = (f"{len(missing):,} of the {len(wanted):,} chosen steps are not in the recorded history "
+                f"(older steps are thinned to bound memory): those frames show the nearest recorded step"
+                + (f", {len(wanted) - len(frames):,} fewer frames" if len(frames) < len(wanted) else ""))
+    points = trace_points or loss_points(dataset, int(np.asarray(frames[0].snapshot.params).shape[1]))
+    inside = recorded[(recorded >= recorded[0]) & (recorded <= frames[-1].step)]
+    grid = snap_to_recorded(loss_steps(int(inside[0]), frames[-1].step, steps, points), inside)
+    trace = _trace(history.at, dataset, grid, {f.step: f for f in frames})
+    return ExportPlan(dataset, frames, LossColumns.of(history), trace, note=note, wanted=len(wanted))
