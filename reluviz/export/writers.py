@@ -283,7 +283,7 @@ def _blend(color: Sequence[int], background: Sequence[int], alpha: float) -> tup
     return tuple(int(round(alpha * c + (1 - alpha) * b)) for c, b in zip(color, background))  # type: ignore[return-value]
 
 
-BLEND_LEVELS = (1.0, 0.75, 0.5, 0.3, 0.15, 0.07)
+BLEND_LEVELS = (1.0, 0.85, 0.7, 0.55, 0.4, 0.27, 0.15, 0.07)
 FREQUENT_COLOURS = 64   # exact colours of the first frame kept as they are (flat fills, text)
 TRANSPARENT = 255       # palette index left free: "unchanged since the last frame"
 
