@@ -801,6 +801,9 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self._closed = True
         self._replay_timer.stop()
+        dialog = getattr(self, "_export_dialog", None)
+        if dialog is not None:
+            dialog.close()  # cancels a running export (nothing half-written is left behind)
         self.worker.stop()
         for view in self._views:
             if hasattr(view, "shutdown"):
