@@ -28,6 +28,7 @@ import html
 import importlib
 import time
 
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from reluviz.core.config import ConfigError, TrainConfig, parse_json
@@ -802,7 +803,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._closed = True
         self._replay_timer.stop()
         dialog = getattr(self, "_export_dialog", None)
-        if dialog is not None:
+        if dialog is not None and shiboken6.isValid(dialog):
             dialog.close()  # cancels a running export (nothing half-written is left behind)
         self.worker.stop()
         for view in self._views:
