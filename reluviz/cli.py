@@ -43,16 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(export)
     export.add_argument("--steps", type=int, help="number of updates (default: the config's steps)")
     spacing = export.add_mutually_exclusive_group()
-    spacing.add_argument("--every", type=int, help="one frame every K steps")
-    spacing.add_argument("--frames", type=int, help="number of frames (with --spacing)")
+    spacing.add_argument("--every", type=int, metavar="K", help="one frame every K steps (and the last step)")
+    spacing.add_argument("--frames", type=int, metavar="F",
+                         help="F frames from step 0 to the last, spaced by --spacing (default: 100 frames)")
     export.add_argument("--spacing", choices=("linear", "log"), default="linear",
                         help="with --frames: even steps, or log-spaced (early fast change and late dance alike)")
-    export.add_argument("--size", default="1280x720", help="frame size WxH in pixels (default 1280x720)")
+    export.add_argument("--size", default="1280x720", metavar="WxH",
+                        help="frame size in pixels, even sides (default 1280x720)")
     export.add_argument("--fps", type=float, default=20.0, help="frames per second for GIF/MP4 (default 20)")
     export.add_argument("--panels", default="main,loss", help="comma list of panels: main, loss (default both)")
     export.add_argument("--no-caption", action="store_true", help="leave out the step / lr / loss caption")
-    export.add_argument("--force", action="store_true", help="overwrite an existing output")
-    export.add_argument("--out", required=True, help="PATH.gif, PATH.mp4, or a directory for PNG frames")
+    export.add_argument("--force", action="store_true",
+                        help="overwrite an existing output (a folder only if it holds nothing but exported frames)")
+    export.add_argument("--out", required=True, metavar="PATH",
+                        help="PATH.gif, PATH.mp4, or a new directory for PNG frames (frame_00000.png, ...); "
+                             "frames.csv (frame, step, lr, losses) goes inside it, or beside as PATH.gif.frames.csv")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
