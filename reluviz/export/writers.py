@@ -165,6 +165,11 @@ class _AtomicWriter:
             self._queue.put(frame)
         self.count += 1
 
+    @property
+    def busy(self) -> bool:
+        """True while the encoder's queue is full (``add`` would wait): a GUI draws the next frame later."""
+        return self._queue is not None and self._queue.full() and self._error is None
+
     def _encode(self, frame: np.ndarray) -> None:
         if self._error is None:
             try:

@@ -12,6 +12,7 @@ Only recorded steps exist: where the history was thinned, a frame shows the near
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,8 @@ from reluviz.export.render import FrameRenderer, caption_text
 from reluviz.export.writers import check_target, format_for, save_image_atomic
 
 SIZES = ("1280x720", "1920x1080", "960x540", "800x450", "640x360")
-TICK_SECONDS = 0.03  # drawing time per timer tick before the window gets its events again
+TICK_SECONDS = 0.015  # drawing time per timer tick before the window gets its events again (about one frame)
+WAIT_MS = 5           # timer interval while the encoder's queue is full or the file is being finished
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ class AppExportJob(QtCore.QObject):
                     self._abort_writer()
                     self._fail("export cancelled; nothing was written")
                     return
+                if self._writer.busy:  # the encoder is behind: let the window breathe instead of waiting
+                    self._timer.setInterval(WAIT_MS)
+                    return
+                self._timer.setInterval(0)
                 done = next(self._frames, None)
                 if done is None:
                     self._finish()
@@ -109,10 +115,38 @@ class AppExportJob(QtCore.QObject):
             self._fail(f"export failed: {exc}")
 
     def _finish(self) -> None:
+        """Close the writer on a thread (the encoder may still hold frames, ffmpeg flushes its
+        look-ahead: up to a second at 720p) and report when it is done."""
         self._timer.stop()
-        final = finish(self.plan, self._writer)
         self._close_renderer()
-        self.finished.emit(str(final))
+        result: dict = {}
+
+        def close() -> None:
+            try:
+                result["path"] = str(finish(self.plan, self._writer))
+            except ExportError as exc:
+                result["error"] = str(exc)
+            except Exception as exc:  # noqa: BLE001 (reported, never a traceback)
+                self._abort_writer()
+                result["error"] = f"export failed: {exc}"
+
+        closer = threading.Thread(target=close, name="reluviz-export-close", daemon=True)
+        closer.start()
+        poll = QtCore.QTimer(self)
+        poll.setInterval(WAIT_MS * 4)
+
+        def check() -> None:
+            if closer.is_alive():
+                return
+            poll.stop()
+            poll.deleteLater()
+            if "path" in result:
+                self.finished.emit(result["path"])
+            else:
+                self.failed.emit(result.get("error", "export failed"))
+
+        poll.timeout.connect(check)
+        poll.start()
 
     def _abort_writer(self) -> None:
         if self._writer is not None:
