@@ -10,13 +10,16 @@ draws that unit's elbow over the recorded steps (bottom).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from reluviz.core.config import TrainConfig
-from reluviz.core.elbow_stats import (ElbowTrail, activity, cauchy_counts_curve, elbow_histogram, elbow_trail, elbows,
+from reluviz.core.elbow_stats import (Activity, ElbowTrail, cauchy_counts_curve, elbow_histogram, elbow_trail, elbows,
                                       expected_init_counts)
+from reluviz.core.snapshot import active_counts
 from reluviz.gui.views.base import LectureView, big_font, history_rows
 from reluviz.plots import theme
 from reluviz.plots.lecture_elbows import ElbowHistogramPlot, ElbowTrailPlot
@@ -39,7 +42,22 @@ def unit_elbow_trail(history, unit: int, upto: int, x=None, dense: int = TRAIL_D
     steps, params = history_rows(history, upto, dense=dense, sparse=sparse)
     if len(steps) == 0 or not 0 <= unit < history.layout.width:
         return None
-    return elbow_trail(history.layout, params, steps, unit, x=x)
+    return trail_with_dead(history.layout, params, steps, unit, x)
+
+
+def fast_activity(w, b, x) -> Activity:
+    """``elbow_stats.activity`` (the same counts of w x + b > 0) by binary search over the sorted
+    data: O((N + H) log N) instead of N x H, which cost 0.1 s a frame at 100,000 points x 200 units."""
+    return Activity(active_counts(w, b, x).reshape(np.shape(w)), len(x))
+
+
+def trail_with_dead(layout, params, steps, unit: int, x=None) -> ElbowTrail:
+    """``elbow_trail(..., x=x)`` with the dead steps counted by ``fast_activity``: over ~1,200 rows
+    of 100,000 points the direct count took 0.3 s, on every frame with a unit selected."""
+    trail = elbow_trail(layout, params, steps, unit)
+    if x is None:
+        return trail
+    return dataclasses.replace(trail, dead=fast_activity(trail.w, trail.b, x).dead)
 
 
 class ElbowsView(LectureView):
@@ -188,7 +206,7 @@ class ElbowsView(LectureView):
             return
         w, b, v = snap.get("w"), snap.get("b"), snap.get("v")
         e = elbows(w, b)
-        act = activity(w, b, ds.x_train)
+        act = fast_activity(w, b, ds.x_train)
         dead, always = act.dead, act.always_active
         bending = ~dead & ~always
         edges = self.hist.edges
@@ -231,7 +249,7 @@ class ElbowsView(LectureView):
             self.trail_plot.clear("Select a unit (marker, list or fit plot) to follow its elbow over training")
             return
         steps, params = self._rows
-        self.trail = elbow_trail(snap.layout, params, steps, j, x=ds.x_train)  # = unit_elbow_trail on the rows
+        self.trail = trail_with_dead(snap.layout, params, steps, j, x=ds.x_train)  # = unit_elbow_trail on the rows
         t = self.trail
         state = "dead now" if t.dead is not None and len(t.dead) and t.dead[-1] else "alive"
         self.trail_plot.show(t.steps, t.elbow, t.dead, snap.step,
