@@ -25,7 +25,7 @@ from reluviz.core import TrainConfig  # noqa: E402
 from reluviz.export.command import export_plan  # noqa: E402
 from reluviz.export.frames import parse_size, select_steps  # noqa: E402
 from reluviz.export.plan import plan_training  # noqa: E402
-from reluviz.export.render import FrameRenderer, caption_text, ensure_qt_app  # noqa: E402
+from reluviz.export.render import FrameRenderer, ensure_qt_app  # noqa: E402
 
 
 def _size_of(path: Path) -> int:
@@ -57,7 +57,7 @@ def main() -> int:
         renderer = FrameRenderer(plan.dataset, size, final_step=plan.last_step)
         t0 = time.perf_counter()
         for f in plan.frames:
-            renderer.render(f.snapshot, plan.curves, plan.trace, caption=caption_text(f.snapshot, f.train_loss, f.test_loss))
+            renderer.render(f.snapshot, plan.curves, plan.trace, caption=renderer.caption_for(f.snapshot, f.train_loss, f.test_loss))
         best = max(best, n / (time.perf_counter() - t0))
         renderer.close()
     print(f"  drawing only (draw + read pixels)     {best:6.1f} frames/s")

@@ -311,3 +311,20 @@ def test_cli_runs_headless_without_display_and_at_hidpi(tmp_path):
     assert "Traceback" not in proc.stderr
     for name in ("frame_00000.png", "frame_00001.png"):
         assert Image.open(out / name).size == (320, 180)
+
+
+def test_caption_shortens_to_fit_narrow_frames(qapp):
+    from reluviz.export.render import FrameRenderer
+
+    tr = Trainer(SMALL)
+    snap = tr.snapshot()
+    texts = {}
+    for width in (1280, 640, 330):
+        r = FrameRenderer(tr.dataset, (width, 200), caption=True)
+        try:
+            texts[width] = r.caption_for(snap, 0.123, 0.456)
+        finally:
+            r.close()
+    assert "minibatch MSE" in texts[1280] and "test MSE 0.456" in texts[1280]
+    assert "minibatch" not in texts[640] and "test MSE 0.456" in texts[640]
+    assert "MSE" not in texts[330] and "test 0.456" in texts[330]

@@ -76,10 +76,8 @@ def iter_render(plan: ExportPlan, renderer, writer) -> Iterator[int]:
     Drawing happens on the calling (GUI) thread; the writer encodes on its own. The caller
     finishes with ``finish(plan, writer)`` or, on error or cancel, ``writer.abort()``.
     """
-    from reluviz.export.render import caption_text
-
     for k, frame in enumerate(plan.frames):
-        text = caption_text(frame.snapshot, frame.train_loss, frame.test_loss)
+        text = renderer.caption_for(frame.snapshot, frame.train_loss, frame.test_loss)
         writer.add(renderer.render(frame.snapshot, plan.curves, plan.trace, ghost=frame.ghost, caption=text))
         yield k + 1
 
@@ -165,5 +163,5 @@ def export_command(config: TrainConfig, args) -> int:
     if note:
         print(f"reluviz: {note}", file=sys.stderr)
     side = final / "frames.csv" if kind == "png" else sidecar_path(final)
-    print(f"wrote {final} ({count} frames, {size[0]}x{size[1]}, {fps:g} frames/s) and {side}")
+    print(f"wrote {final} ({count} frame{'s' if count != 1 else ''}, {size[0]}x{size[1]}, {fps:g} frames/s) and {side}")
     return 0

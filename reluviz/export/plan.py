@@ -170,13 +170,18 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
         head = trainer.snapshot()
     else:
         head = captured[end].snapshot
-    history.record_snapshot(head)  # the last state is a row too (the loss panel ends there)
+    if len(history) == 0 or history.last_step() != head.step:
+        history.record_snapshot(head)  # the last state is a row too (the loss panel ends there)
+    # (after a divergence the history's own row of the last finite step is kept: it holds the rate
+    # and minibatch of the update that blew up, where the stopped trainer's snapshot says lr 0)
     stop_reason = ""
     if int(head.step) < end:
         div = trainer.divergence
         stop_reason = div.reason if div is not None else f"training stopped at step {head.step}"
         wanted = snap_to_recorded(np.asarray(chooser(int(head.step)), dtype=np.int64), history.steps)
     frames = [captured.get(int(s)) or _frame_from(history.at(int(s)), ds) for s in wanted]
+    if stop_reason and frames[-1].step in captured:  # (the same: prefer the recorded row, see above)
+        frames[-1] = _frame_from(history.at(frames[-1].step), ds)
     if progress:
         progress(end, end)
     grid = loss_steps(0, frames[-1].step, [f.step for f in frames], loss_points(ds, trainer.layout.size))

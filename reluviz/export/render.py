@@ -58,14 +58,25 @@ def background_colour() -> tuple[int, int, int]:
     return (c.red(), c.green(), c.blue())
 
 
-def caption_text(snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None) -> str:
-    """One caption line: step, learning rate and losses (HTML for the caption label)."""
-    parts = [f"<b>step {snap.step:,}</b>", f"lr {float(snap.lr[0]):.3g}", f"minibatch MSE {float(snap.batch_loss[0]):.3g}"]
+def caption_text(snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None,
+                 compact: int = 0) -> str:
+    """One caption line: step, learning rate and losses (HTML for the caption label).
+
+    ``compact`` 1 leaves out the minibatch loss, 2 also the word MSE (for narrow frames).
+    """
+    parts = [f"<b>step {snap.step:,}</b>", f"lr {float(snap.lr[0]):.3g}"]
+    if compact == 0:
+        parts.append(f"minibatch MSE {float(snap.batch_loss[0]):.3g}")
+    mse = " MSE" if compact < 2 else ""
     if train_loss is not None:
-        parts.append(f"train MSE {train_loss:.3g}")
+        parts.append(f"train{mse} {train_loss:.3g}")
     if test_loss is not None:
-        parts.append(f"test MSE {test_loss:.3g}")
+        parts.append(f"test{mse} {test_loss:.3g}")
     return " &nbsp;·&nbsp; ".join(parts)
+
+
+def _plain(html: str) -> str:
+    return html.replace("<b>", "").replace("</b>", "").replace("&nbsp;", " ")
 
 
 class FrameRenderer:
@@ -98,8 +109,23 @@ class FrameRenderer:
             if self.final_step is not None:
                 view.loss.set_step_range(self.final_step)  # a still x axis through the animation
         if self.caption:
-            view.set_caption(caption if caption is not None else caption_text(snap))
+            view.set_caption(caption if caption is not None else self.caption_for(snap))
         return self.grab()
+
+    def caption_for(self, snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None) -> str:
+        """The fullest caption that fits the frame's width (at 640 px the full line was cut off)."""
+        from PySide6 import QtGui
+
+        font = QtGui.QFont()
+        font.setPointSize(12)
+        font.setBold(True)  # (measuring all of it bold errs on the safe side)
+        metrics = QtGui.QFontMetrics(font)
+        room = self.size[0] - 24
+        for compact in (0, 1, 2):
+            text = caption_text(snap, train_loss, test_loss, compact)
+            if metrics.horizontalAdvance(_plain(text)) <= room:
+                return text
+        return text
 
     def grab(self) -> np.ndarray:
         """The view's pixels at exactly ``size`` (H, W, 3) uint8.

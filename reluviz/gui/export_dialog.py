@@ -24,7 +24,7 @@ from reluviz.core.loss_trace import LossTrace
 from reluviz.export.command import finish, iter_render, open_frame_writer
 from reluviz.export.frames import ExportError, select_steps
 from reluviz.export.plan import LossColumns, plan_history
-from reluviz.export.render import FrameRenderer, caption_text
+from reluviz.export.render import FrameRenderer
 from reluviz.export.writers import check_target, format_for, save_image_atomic
 
 SIZES = ("1280x720", "1920x1080", "960x540", "800x450", "640x360")
@@ -182,7 +182,7 @@ def export_current_frame(window, path: Path, size, panels, caption: bool, force:
         train, test = float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
     renderer = FrameRenderer(ds, size, panels, caption)
     try:
-        rgb = renderer.render(snap, curves, trace, ghost=ghost, caption=caption_text(snap, train, test))
+        rgb = renderer.render(snap, curves, trace, ghost=ghost, caption=renderer.caption_for(snap, train, test))
         return save_image_atomic(path, rgb, force=force, svg_source=renderer)
     finally:
         renderer.close()
