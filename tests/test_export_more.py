@@ -328,3 +328,20 @@ def test_caption_shortens_to_fit_narrow_frames(qapp):
     assert "minibatch MSE" in texts[1280] and "test MSE 0.456" in texts[1280]
     assert "minibatch" not in texts[640] and "test MSE 0.456" in texts[640]
     assert "MSE" not in texts[330] and "test 0.456" in texts[330]
+
+
+@pytest.mark.parametrize("module,out,needle", [("imageio_ffmpeg", "x.mp4", "imageio-ffmpeg"),
+                                               ("PIL.GifImagePlugin", "x.gif", "Pillow")])
+def test_a_missing_encoder_is_a_clear_one_line_error(tmp_path, monkeypatch, capsys, module, out, needle):
+    import reluviz.export.plan as plan_module
+
+    def no_training(*a, **k):
+        raise AssertionError("the missing encoder should be found before training")
+
+    monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
+    monkeypatch.setattr(plan_module.Trainer, "run", no_training)
+    assert main(["export", "--set", "width=4", "--steps", "5", "--frames", "2", "--size", "160x120",
+                 "--out", str(tmp_path / out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and "pip install" in err[0]
+    assert os.listdir(tmp_path) == []

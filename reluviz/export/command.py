@@ -21,7 +21,8 @@ import numpy as np
 from reluviz.core.config import TrainConfig
 from reluviz.export.frames import ExportError, parse_fps, parse_panels, parse_size, select_steps
 from reluviz.export.plan import CSV_HEADER, ExportCancelled, ExportPlan, FrameState, plan_training  # noqa: F401
-from reluviz.export.writers import PngSequenceWriter, check_target, format_for, open_writer, os_error_message
+from reluviz.export.writers import (PngSequenceWriter, check_encoder, check_target, format_for, open_writer,
+                                    os_error_message)
 
 
 def write_csv_atomic(path: Path, rows: list[tuple]) -> None:
@@ -55,6 +56,7 @@ def sidecar_path(out: Path) -> Path:
 def check_outputs(out: Path, force: bool) -> str:
     """The output's format, after checking it and its sidecar can be written (before any work)."""
     kind = format_for(out)
+    check_encoder(kind)
     check_target(out, force)
     if kind != "png" and sidecar_path(out).exists() and not force:
         raise ExportError(f"{sidecar_path(out)} already exists (use --force to overwrite it)")

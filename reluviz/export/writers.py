@@ -347,6 +347,11 @@ class GifWriter(_AtomicWriter):
     def __init__(self, path, fps: float = 20.0, force: bool = False,
                  anchors: Iterable[Sequence[int]] = ((0, 0, 0), (34, 34, 34)),
                  background: Sequence[int] = (255, 255, 255)):
+        try:
+            import PIL.GifImagePlugin  # noqa: F401
+        except ImportError:
+            raise ExportError("GIF export needs the Pillow package: pip install Pillow "
+                              "(or export an .mp4 or PNG frames)") from None
         super().__init__(path, fps, force)
         self.anchors = [tuple(a[:3]) for a in anchors]
         self.background = tuple(background[:3])
@@ -485,6 +490,23 @@ class Mp4Writer(_AtomicWriter):
             except Exception:  # noqa: BLE001 (ffmpeg already failed; the temp file goes anyway)
                 pass
             self._gen = None
+
+
+def check_encoder(kind: str) -> None:
+    """``ExportError`` with what to install when the encoder for ``kind`` (png, gif, mp4) is missing."""
+    try:
+        if kind == "gif":
+            import PIL.GifImagePlugin  # noqa: F401
+        elif kind == "mp4":
+            import imageio_ffmpeg
+
+            imageio_ffmpeg.get_ffmpeg_exe()
+    except ImportError:
+        package = {"gif": "Pillow", "mp4": "imageio-ffmpeg"}[kind]
+        raise ExportError(f"{kind.upper()} export needs the {package} package: pip install {package} "
+                          "(or export PNG frames)") from None
+    except RuntimeError as exc:  # imageio-ffmpeg without a usable ffmpeg binary
+        raise ExportError(f"MP4 encoder unavailable ({exc}); export a .gif or PNG frames instead") from None
 
 
 def open_writer(path: str | Path, fps: float = 20.0, force: bool = False, **gif_options) -> _AtomicWriter:

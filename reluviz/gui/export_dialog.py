@@ -25,7 +25,7 @@ from reluviz.export.command import finish, iter_render, open_frame_writer
 from reluviz.export.frames import ExportError, select_steps
 from reluviz.export.plan import LossColumns, plan_history
 from reluviz.export.render import FrameRenderer
-from reluviz.export.writers import check_target, format_for, save_image_atomic
+from reluviz.export.writers import check_encoder, check_target, format_for, save_image_atomic
 
 SIZES = ("1280x720", "1920x1080", "960x540", "800x450", "640x360")
 TICK_SECONDS = 0.015  # drawing time per timer tick before the window gets its events again (about one frame)
@@ -351,7 +351,7 @@ class ExportDialog(QtWidgets.QDialog):
         try:
             req = self.request()
             if self.what.currentData() == "animation":
-                format_for(req.path)
+                check_encoder(format_for(req.path))
             if req.path.exists():
                 answer = QtWidgets.QMessageBox.question(self, "Overwrite?", f"{req.path} exists. Replace it?")
                 if answer != QtWidgets.QMessageBox.StandardButton.Yes:
