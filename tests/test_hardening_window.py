@@ -216,11 +216,12 @@ def test_minibatches_beyond_the_app_limit_are_refused(qtbot, make_window):
 
 
 def test_pause_and_reset_stay_quick_when_a_step_is_expensive(qtbot, make_window):
-    """Full batch over 100,000 points x 200 units (the live limit) is ~0.15 s a step. The worker
-    started every burst with 64-step chunks under the session lock (and the trainer looks at
-    should_stop every 64 steps): a reset while playing waited 10.9 s. Chunks now start at one step
-    and at most double, and start over when the run or its settings change."""
-    w = make_window(SMALL.updated({"n_train": 100_000, "width": 200, "batch_size": 0}))
+    """Full batch over 100,000 points x 200 units was ~0.15 s a step. The worker started every
+    burst with 64-step chunks under the session lock (and the trainer looks at should_stop every 64
+    steps): a reset while playing waited 10.9 s. Chunks now start at one step and at most double,
+    and start over when the run or its settings change. (At the live limit now: 100,000 x 100.)"""
+    w = make_window(SMALL.updated({"n_train": 100_000, "width": 100, "batch_size": 0}))
+    assert w.config.n_train == 100_000 and w.config.width == 100  # (not refused at start)
     w.panel.set_speed(0)
     w.play()
     qtbot.waitUntil(lambda: w.worker.steps_trained >= 2, timeout=20_000)
@@ -232,3 +233,27 @@ def test_pause_and_reset_stay_quick_when_a_step_is_expensive(qtbot, make_window)
     t0 = time.perf_counter()
     w.pause()
     assert time.perf_counter() - t0 < 1.0 and not w.worker.busy
+
+
+def test_a_new_run_evaluates_its_first_minibatch_once(monkeypatch):
+    """Session.reset recorded the head (a pass over the minibatch: the whole data at full batch,
+    0.2-1.3 s at the live limit) and the window's first frame recorded it again."""
+    from reluviz.core.trainer import Trainer
+    from reluviz.gui.session import Session
+
+    calls = []
+    original = Trainer.snapshot
+    monkeypatch.setattr(Trainer, "snapshot", lambda self: calls.append(self.step) or original(self))
+    s = Session(SMALL)
+    s.head_frame()
+    assert calls == [0]
+    s.reset(SMALL.updated({"data_seed": 3}))
+    s.head_frame()
+    assert calls == [0, 0]
+    s.advance(5)
+    s.head_frame()
+    s.head_frame()
+    assert calls == [0, 0, 5]
+    s.apply_config(SMALL.updated({"data_seed": 3, "lr": 0.05}))
+    frame = s.head_frame()
+    assert calls == [0, 0, 5, 5] and frame.lr == 0.05

@@ -31,7 +31,7 @@ from reluviz.core.trainer import RESET_FIELDS, Trainer
 APP_RESET_FIELDS = RESET_FIELDS + ("sample_seed",)
 
 LOSS_CURVE_POINTS = 3000  # the loss panel's curves are thinned to about this many points
-LIVE_LIMIT = 20_000_000  # training points x hidden units of a run the app draws live (see check_live_size)
+LIVE_LIMIT = 10_000_000  # training points x hidden units of a run the app draws live (see check_live_size)
 MAX_LIVE_BATCH = 1024    # minibatch size in the app (full batch is always there); see check_live_size
 
 
@@ -229,6 +229,7 @@ class Session:
         self.steps_per_second = 0.0
         #: Bumped whenever the run or its settings change (the cost of a step may have changed).
         self.generation = 0
+        self._head: tuple[tuple, Snapshot] | None = None
         self.reset(config, compare or {})
 
     # ------------------------------------------------------------------ locking
@@ -273,7 +274,18 @@ class Session:
     def ghost_config(self, config: TrainConfig) -> TrainConfig:
         return config.updated(self.compare)
 
-    def _record_head(self) -> Snapshot:
+    def _record_head(self, reuse: bool = False) -> Snapshot:
+        """Record the trainer's newest state (its snapshot costs a pass over the minibatch, the whole
+        data at full batch); ``reuse``: the one recorded last, if the trainer has not moved since."""
+        cached = self._head
+        key = (self.generation, self.trainer.step, self.trainer.stopped)
+        if reuse and cached is not None and cached[0] == key and self.history.last_step() == cached[1].step:
+            return cached[1]
+        snap = self._take_head()
+        self._head = ((self.generation, self.trainer.step, self.trainer.stopped), snap)
+        return snap
+
+    def _take_head(self) -> Snapshot:
         snap = self.trainer.snapshot()
         if not self.trainer.stopped and not np.all(snap.batch_loss < self.trainer.explode_limit):
             # The last update blew the loss up: the trainer would find out on its next step. Let it
@@ -337,6 +349,7 @@ class Session:
     def resume_from(self, step: int) -> int:
         """Continue from the recorded state at (or just before) ``step``, with the current settings,
         forgetting everything recorded after it. Returns the step the run now stands at."""
+        self.generation += 1
         snap = self._restore(self.trainer, self.history, step, self.config)
         self.trace.truncate_after(snap.step)
         if self.ghost is not None:
@@ -364,7 +377,7 @@ class Session:
     # ------------------------------------------------------------------ frames
     def head_frame(self) -> Frame:
         """The run's newest state as a frame; its train/test losses join the loss trace."""
-        snap = self._record_head()
+        snap = self._record_head(reuse=True)
         train, test = self._losses(snap)
         self.trace.add(snap.step, train, test)
         ghost = self.ghost_history.latest() if self.ghost is not None else None

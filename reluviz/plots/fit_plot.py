@@ -16,7 +16,7 @@ from reluviz.core.snapshot import Snapshot
 from reluviz.plots import theme
 
 CURVE_POINTS = 400
-MAX_DRAWN_POINTS = 20_000   # data points drawn at most (an even subset of bigger data sets)
+MAX_DRAWN_POINTS = 10_000   # data points drawn at most (an even subset of bigger data sets)
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
 
@@ -260,7 +260,7 @@ class FitPlot(QtCore.QObject):
         """New data: points, true function and the fixed view range."""
         self.dataset = ds
         # Big data sets draw an even subset (their order is random, so it is a random sample):
-        # 800,000 dots cost seconds in pyqtgraph and show nothing more than 20,000 do.
+        # 800,000 dots cost seconds in pyqtgraph and show nothing more than 10,000 do.
         keep = _subset(ds.n, MAX_DRAWN_POINTS)
         self.train.setData(ds.x_train[keep], ds.y_train[keep])
         label = self.legend.getLabel(self.train)
