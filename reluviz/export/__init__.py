@@ -1,12 +1,23 @@
 """Export frames of a run as PNG/SVG images, a numbered PNG sequence, an animated GIF or an MP4.
 
 Offscreen and usable without a window: frames are drawn by ``reluviz.plots.TrainingView`` (the
-same drawing as the app) and grabbed as images. Never imports ``reluviz.gui``.
+same drawing as the app) and read as images. Never imports ``reluviz.gui``.
 
-* ``frames``: which steps become frames (pure NumPy, no Qt).
-* ``render``: a ``FrameRenderer`` that draws a snapshot to an RGB array.
-* ``writers``: PNG-directory, GIF and MP4 writers that appear whole or not at all.
-* ``command``: ``reluviz export`` (train headless, render, write, ``frames.csv`` sidecar).
+* ``frames``: which steps become frames, option parsing (pure NumPy, no Qt).
+* ``plan``: an ``ExportPlan`` (frames' snapshots and loss-panel data, copied) from a headless
+  training run or from the app's recorded history (no Qt).
+* ``render``: a ``FrameRenderer`` that draws a snapshot to an RGB array of an exact size.
+* ``writers``: PNG-directory, GIF and MP4 writers that appear whole or not at all, encoding on
+  their own thread.
+* ``command``: ``reluviz export`` (train headless, render, write, ``frames.csv`` sidecar) and the
+  drawing loop the app shares.
+
+Typical use without the CLI::
+
+    from reluviz.export.command import export_run
+    from reluviz.export.frames import select_steps
+    export_run(config, "run.gif", lambda last: select_steps(last, frames=60, spacing="log"),
+               size=(800, 450), fps=12, train_steps=30000)
 """
 
 from reluviz.export.frames import ExportError, parse_panels, parse_size, select_steps
