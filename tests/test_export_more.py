@@ -345,3 +345,11 @@ def test_a_missing_encoder_is_a_clear_one_line_error(tmp_path, monkeypatch, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and needle in err[0] and "pip install" in err[0]
     assert os.listdir(tmp_path) == []
+
+
+def test_frame_choice_and_plans_need_no_qt():
+    code = ("import sys, reluviz.export.frames, reluviz.export.plan; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')]; "
+            "assert not bad, bad")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
