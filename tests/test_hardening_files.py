@@ -205,3 +205,17 @@ def test_cli_refuses_a_recording_that_cannot_fit_in_memory(tmp_path, capsys):
     code = cli_main(["train", "--steps", "100000000000", "--out", str(tmp_path / "o.npz")])
     err = capsys.readouterr().err
     assert code == 2 and "GB" in err and "--every" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["--config", "CFG"], ["--preset", "no-such-preset"], ["--set", "width=0"],
+                                  ["--set", "lr"], ["--config", "CFG", "--set", "data_seed=-5"]])
+def test_launching_the_app_with_bad_settings_is_one_line_before_any_window(tmp_path, capsys, monkeypatch, args):
+    import reluviz.cli as cli
+
+    opened = []
+    monkeypatch.setattr(cli, "_launch_app", lambda *a: opened.append(a) or 0)
+    bad = write(tmp_path / "bad.json", "[1, 2]")
+    code = cli_main([str(bad) if a == "CFG" else a for a in args])
+    err = capsys.readouterr().err
+    assert code == 2 and not opened
+    assert err.startswith("reluviz: error: ") and err.count("\n") == 1
