@@ -95,8 +95,10 @@ class LossPlot:
         self._proxy = None
         # While training, the cursor moves every frame but the curves change a few times a second:
         # cached as pixmaps, the strips the cursor uncovers are blitted, not stroked again (the
-        # 4,000-point minibatch curve alone took about 1 ms a frame). Likewise the legend's parts.
-        cached = [self.batch.curve, self.train.curve, self.test.curve, self.lr, self.legend]
+        # 4,000-point minibatch curve alone took about 1 ms a frame). Likewise the legend's parts and
+        # the axes (their ticks reach into the plot area).
+        cached = [self.batch.curve, self.train.curve, self.test.curve, self.lr, self.legend,
+                  plot.getAxis("left"), plot.getAxis("bottom"), plot.getAxis("right")]
         for sample, label in self.legend.items:
             cached += [sample, label]
         for item in cached:
