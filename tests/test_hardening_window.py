@@ -227,12 +227,12 @@ def test_pause_and_reset_stay_quick_when_a_step_is_expensive(qtbot, make_window)
     qtbot.waitUntil(lambda: w.worker.steps_trained >= 2, timeout=20_000)
     t0 = time.perf_counter()
     w.panel.widgets["noise"].setValue(0.5)  # a new run while playing: pause, reset, play again
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 4.0  # (0.5 s here on a quiet machine; it was 10.9 s)
     assert w.config.noise == 0.5 and w.playing
     qtbot.waitUntil(lambda: w.worker.steps_trained >= 4, timeout=20_000)
     t0 = time.perf_counter()
     w.pause()
-    assert time.perf_counter() - t0 < 1.0 and not w.worker.busy
+    assert time.perf_counter() - t0 < 2.0 and not w.worker.busy
 
 
 def test_a_new_run_evaluates_its_first_minibatch_once(monkeypatch):
