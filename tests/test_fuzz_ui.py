@@ -291,11 +291,6 @@ def csv_files(tmp_path):
     return [str(good), str(few), str(bad), str(junk), str(tmp_path / "missing.csv"), ""]
 
 
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("RELUVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 def test_random_ui_walk_never_crashes_hangs_or_shows_an_unrecorded_state(qtbot, no_dialogs, excepthooks, csv_files,
                                                                         monkeypatch, capsys):
     total, t_start = 0, time.perf_counter()

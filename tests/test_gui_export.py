@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import csv
+import time
 
 import numpy as np
 import pytest
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from reluviz.core import TrainConfig
+from reluviz.export.writers import GifWriter
 from reluviz.gui import MainWindow
 
 SMALL = TrainConfig.from_preset("notebook").updated({"width": 6, "n_train": 60, "batch_size": 10, "steps": 10_000})
-
-
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("RELUVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
 
 
 @pytest.fixture
@@ -120,3 +117,38 @@ def test_bad_choices_are_reported_not_raised(window, tmp_path):
     d.path.setText(str(tmp_path / "missing" / "x.gif"))
     d.start_export()
     assert "does not exist" in d.last_message
+
+
+def test_a_slow_encoder_does_not_freeze_the_window(window, qtbot, tmp_path, monkeypatch):
+    real = GifWriter._add
+
+    def slow(self, rgb):
+        time.sleep(0.3)  # an encoder far slower than drawing
+        real(self, rgb)
+
+    monkeypatch.setattr(GifWriter, "_add", slow)
+    window.findChild(QtGui.QAction, "actionExport").trigger()
+    d = window._export_dialog
+    d.path.setText(str(tmp_path / "slow.gif"))
+    d.spacing.setCurrentIndex(d.spacing.findData("every"))
+    d.count.setValue(15)  # 9 frames: steps 0, 15, ..., 120
+    d.size.setCurrentText("320x180")
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QtCore.QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    timer.start()
+    d.start_export()
+    with qtbot.waitSignal(d.job.finished, timeout=30_000):
+        pass
+    timer.stop()
+    assert len(d.job.plan.frames) == 9 and (tmp_path / "slow.gif").exists()
+    assert len(gaps) > 100  # ~3 s of export: the window's timer kept running
+    assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps):.2f} s"
+    assert "wrote" in d.last_message and "9 frames" in d.last_message

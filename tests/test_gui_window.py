@@ -18,11 +18,6 @@ from reluviz.gui import MainWindow
 SMALL = TrainConfig.from_preset("notebook").updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 100_000})
 
 
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("RELUVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 @pytest.fixture
 def make_window(qtbot):
     def make(config: TrainConfig | None = SMALL, preset: str | None = None) -> MainWindow:
@@ -317,17 +312,6 @@ def test_add_view_gets_the_drawn_state(qtbot, make_window):
     assert view.calls and view.calls[-1][0] == 0
     train_to(qtbot, w, 4)
     assert view.calls[-1] == (4, 5, 100)
-
-
-def test_export_action_without_the_export_dialog(qtbot, make_window, monkeypatch):
-    import importlib.util
-
-    if importlib.util.find_spec("reluviz.gui.export_dialog") is not None:
-        pytest.skip("the export dialog is installed")
-    w = make_window()
-    action(w, "actionExport").trigger()
-    assert "export is not available yet" in w.last_message.text()
-    w.last_message.close()
 
 
 def test_view_actions(make_window):

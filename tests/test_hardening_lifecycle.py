@@ -35,11 +35,6 @@ def rss_mib() -> float:
     raise RuntimeError("VmRSS")
 
 
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("RELUVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 @pytest.fixture
 def make_window(qtbot):
     def make(config=SMALL, preset=None):

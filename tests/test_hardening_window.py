@@ -24,11 +24,6 @@ from test_hardening_files import BAD_CSVS, BAD_SETTINGS_FILES, as_preset, millio
 SMALL = TrainConfig.from_preset("notebook").updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 100_000})
 
 
-@pytest.fixture(autouse=True)
-def private_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("RELUVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
-
-
 @pytest.fixture
 def make_window(qtbot):
     def make(config: TrainConfig | None = SMALL, preset: str | None = None) -> MainWindow:

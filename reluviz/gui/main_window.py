@@ -25,7 +25,6 @@ quick and do not keep references to history arrays).
 from __future__ import annotations
 
 import html
-import importlib
 import time
 
 import shiboken6
@@ -762,17 +761,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ dialogs
     def open_export_dialog(self) -> None:
-        """Open ``reluviz.gui.export_dialog.ExportDialog(self)`` if it is installed."""
-        try:
-            export_dialog = importlib.import_module("reluviz.gui.export_dialog")  # built separately
-        except ModuleNotFoundError as exc:
-            if exc.name == "reluviz.gui.export_dialog":
-                self._message("Export", "export is not available yet.")
-                return
-            raise
+        """Open the export dialog (File > Export..., Ctrl+E); training pauses while it is open."""
+        from reluviz.gui.export_dialog import ExportDialog  # (imports Pillow and the exporter: not at start-up)
+
         if self.playing:
             self.pause()
-        self._export_dialog = export_dialog.ExportDialog(self)
+        self._export_dialog = ExportDialog(self)
         self._export_dialog.show()
 
     def _message(self, title: str, text: str, rich: bool = False) -> QtWidgets.QMessageBox:
