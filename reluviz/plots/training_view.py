@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.Qt import QtGui, QtWidgets
 
 from reluviz.core.data import Dataset
 from reluviz.core.history import History
@@ -48,6 +49,42 @@ class TrainingView(pg.GraphicsLayoutWidget):
             self.ci.layout.setRowStretchFactor(row - 1, 3)
             self.ci.layout.setRowStretchFactor(row, 2)
         self.loss.attach_hover()
+        if "main" in panels:
+            self.fit.draw_static_in_background()
+            self.fit.staticChanged.connect(self._static_changed)
+
+    def drawBackground(self, painter, rect):  # noqa: N802 (Qt API)
+        """The white ground and the fit plot's static items (``FitPlot.draw_static_in_background``):
+        the view caches this as one opaque pixmap (pyqtgraph sets ``CacheBackground``)."""
+        super().drawBackground(painter, rect)
+        if "main" in self.panels:
+            self.fit.paint_static(painter)
+
+    def render(self, painter, *args, **kwargs):
+        """QGraphicsView.render; onto a vector device (SVG, PDF) every item draws itself as vectors
+        (pyqtgraph's export mode, no cached pixmaps), as pyqtgraph's exporters do."""
+        engine = painter.paintEngine() if painter is not None else None
+        if engine is None or engine.type() == QtGui.QPaintEngine.Type.Raster:
+            return super().render(painter, *args, **kwargs)
+        items = self.scene().items()
+        modes = [(item, item.cacheMode()) for item in items
+                 if item.cacheMode() != QtWidgets.QGraphicsItem.CacheMode.NoCache]
+        exporting = [item for item in items if hasattr(item, "setExportMode")]
+        try:
+            for item, _ in modes:
+                item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
+            for item in exporting:
+                item.setExportMode(True, {"antialias": True, "painter": painter})
+            return super().render(painter, *args, **kwargs)
+        finally:
+            for item in exporting:
+                item.setExportMode(False)
+            for item, mode in modes:
+                item.setCacheMode(mode)
+
+    def _static_changed(self) -> None:
+        self.resetCachedContent()  # the whole background is drawn again at the next paint
+        self.viewport().update()
 
     def set_dataset(self, ds: Dataset) -> None:
         self.fit.set_dataset(ds)
