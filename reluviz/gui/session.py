@@ -64,6 +64,21 @@ def _thin_index(n: int, limit: int = LOSS_CURVE_POINTS) -> np.ndarray:
     return np.r_[np.arange(0, n - 1, stride), n - 1]
 
 
+def _mean_loss(snap: Snapshot, x: np.ndarray, y: np.ndarray) -> float:
+    """``snap.loss(x, y)[0]``, taken in pieces of at most ~50,000 point x unit values: each frame
+    evaluates the network on every test point, and the temporaries of the whole set at once (1,000
+    x 100 values, 800 KB each) came fresh from the OS every frame: 0.57 ms, against 0.25 ms in
+    pieces that stay in the heap and the cache. (Two thirds of the worker's cost of a frame.)"""
+    n = len(x)
+    chunk = max(64, 50_000 // max(snap.layout.width, 1))
+    if n <= chunk:
+        return float(snap.loss(x, y)[0])
+    total = 0.0
+    for start in range(0, n, chunk):
+        total += float(snap.loss(x[start : start + chunk], y[start : start + chunk])[0]) * len(x[start : start + chunk])
+    return total / n
+
+
 class HistoryChain:
     """The history of one run, as core ``History`` segments of constant row shape, oldest first.
 
@@ -393,7 +408,7 @@ class Session:
     def _losses(self, snap: Snapshot) -> tuple[float, float]:
         ds = self.dataset
         with np.errstate(all="ignore"):
-            return float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
+            return _mean_loss(snap, ds.x_train, ds.y_train), _mean_loss(snap, ds.x_test, ds.y_test)
 
     def _frame(self, snap: Snapshot, ghost: Snapshot | None, train: float, test: float, live: bool) -> Frame:
         ds = self.dataset
