@@ -18,6 +18,7 @@ from reluviz.plots import theme
 CURVE_POINTS = 400
 MAX_DRAWN_POINTS = 10_000   # data points drawn at most (an even subset of bigger data sets)
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
+DENSE_CURVE = 256           # FastCurve: more points than this, round joints only where the curve turns
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
 
 
@@ -169,6 +170,14 @@ class FastCurve(pg.PlotCurveItem):
                 dev = p.device()
                 pad = pen.widthF()
                 near = ok & (x > -pad) & (y > -pad) & (x < dev.width() + pad) & (y < dev.height() + pad)
+                if len(x) > DENSE_CURVE:
+                    # a dense curve (a loss curve): dots only where it turns visibly or a stretch
+                    # ends; elsewhere the segments meet without a gap to see
+                    angle = np.arctan2(np.diff(y), np.diff(x))
+                    turn = np.abs((angle[1:] - angle[:-1] + np.pi) % (2 * np.pi) - np.pi)
+                    marked = np.ones(len(x), dtype=bool)
+                    marked[1:-1] = (turn > 0.15) | ~(joined[:-1] & joined[1:])
+                    near &= marked
                 dots = self._dots
                 dots.resize(int(np.count_nonzero(near)))
                 d = dots.ndarray()
@@ -179,6 +188,20 @@ class FastCurve(pg.PlotCurveItem):
                 p.drawPoints(*dots.drawargs())
         finally:
             p.restore()
+
+
+class FastDataItem(pg.PlotDataItem):
+    """A ``PlotDataItem`` (log axes, legend entry, ``getData``) whose line is a ``FastCurve``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self.curve.sigClicked.disconnect(self.sigClicked)
+        self.curve.setParentItem(None)
+        self.curve = FastCurve()
+        self.curve.setParentItem(self)
+        self.curve.sigClicked.connect(self.sigClicked)
+        if args or kwargs:
+            self.setData(*args, **kwargs)
 
 
 class FitPlot(QtCore.QObject):

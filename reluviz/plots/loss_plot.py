@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtWidgets
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from reluviz.plots import theme
+from reluviz.plots.fit_plot import FastDataItem
 
 MAX_POINTS = 4000  # curves are decimated to about this many points before drawing
 
@@ -37,6 +38,17 @@ def _decimate(x: np.ndarray, y: np.ndarray, limit: int = MAX_POINTS) -> tuple[np
     return x[keep], y[keep]
 
 
+def _corners(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a polyline where y changes: inside a stretch of equal values (a constant
+    learning rate) only its two ends are kept, so a flat dashed line is one segment, not 4,000."""
+    if len(y) < 3:
+        return x, y
+    same = y[1:] == y[:-1]  # (NaN != NaN: gaps are kept)
+    keep = np.ones(len(y), dtype=bool)
+    keep[1:-1] = ~(same[:-1] & same[1:])
+    return x[keep], y[keep]
+
+
 def nice_ceiling(x: float) -> float:
     """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) >= ``x`` > 0."""
     power = 10.0 ** np.floor(np.log10(x))
@@ -46,10 +58,19 @@ def nice_ceiling(x: float) -> float:
     return float(10 * power)
 
 
-class LossPlot:
-    """Loss curves on ``plot`` (its y axis shows log10 of MSE as powers of ten)."""
+class LossPlot(QtCore.QObject):
+    """Loss curves on ``plot`` (its y axis shows log10 of MSE as powers of ten).
+
+    Signals (with ``draw_curves_in_background``): ``curvesChanged()`` when the curves' data
+    changed (draw the background under the plot again), ``backgroundChanged()`` when anything else
+    the curves' drawing depends on did (ranges, sizes, places, visibility).
+    """
+
+    curvesChanged = QtCore.Signal()
+    backgroundChanged = QtCore.Signal()
 
     def __init__(self, plot: pg.PlotItem):
+        super().__init__(plot)  # owned by the plot item, so Qt tears both down together
         self.plot = plot
         theme.style_axes(plot)
         plot.setMenuEnabled(False)
@@ -68,8 +89,11 @@ class LossPlot:
                                      brush=theme.brush((255, 255, 255), 210))  # readable over the data
         self.legend.setColumnCount(4)  # a wide, short legend in the headroom above the data
         self.batch = plot.plot(pen=theme.pen(theme.BATCH_LOSS, 1.0), name="minibatch loss")
-        self.train = plot.plot(pen=theme.pen(theme.TRAIN_LOSS, 2.5), name="train loss")
-        self.test = plot.plot(pen=theme.pen(theme.TEST_LOSS, 2.0), name="test loss")
+        # (wide antialiased lines: drawn as segments, see FastCurve)
+        self.train = FastDataItem(pen=theme.pen(theme.TRAIN_LOSS, 2.5), name="train loss")
+        self.test = FastDataItem(pen=theme.pen(theme.TEST_LOSS, 2.0), name="test loss")
+        plot.addItem(self.train)
+        plot.addItem(self.test)
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=theme.pen(theme.CURSOR, 1.0, "dash"))
         plot.addItem(self.cursor)
         # learning rate on its own view box with a right-hand log axis
@@ -93,16 +117,55 @@ class LossPlot:
         self._curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lr_data = (np.empty(0), np.empty(0))
         self._proxy = None
+        #: the curves under the cursor, legend and hover text, in drawing order (the learning rate's
+        #: view box is a scene item of its own at pyqtgraph's view box depth, under the whole plot)
+        self.background_items = (self.lr, self.batch.curve, self.train.curve, self.test.curve)
+        self._background = False
         # While training, the cursor moves every frame but the curves change a few times a second:
         # cached as pixmaps, the strips the cursor uncovers are blitted, not stroked again (the
         # 4,000-point minibatch curve alone took about 1 ms a frame). Likewise the legend's parts and
         # the axes (their ticks reach into the plot area).
-        cached = [self.batch.curve, self.train.curve, self.test.curve, self.lr, self.legend,
+        cached = [*self.background_items, self.legend,
                   plot.getAxis("left"), plot.getAxis("bottom"), plot.getAxis("right")]
         for sample, label in self.legend.items:
             cached += [sample, label]
         for item in cached:
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def draw_curves_in_background(self) -> None:
+        """Leave the curves to the view's background (``paint_background``), which the view
+        keeps as one opaque pixmap: a curve update draws them once into it, and each frame's
+        cursor move copies two strips of it (instead of blending four curve pixmaps there and
+        filling four pixmaps at every update). The items keep their data, visibility and legend
+        entries; they only stop painting themselves."""
+        self._background = True
+        for item in self.background_items:
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
+            item.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+        for item in (self.batch, self.train, self.test, self.lr):
+            item.visibleChanged.connect(self.backgroundChanged)  # (the legend's samples toggle them)
+        for vb in (self.plot.vb, self.lr_view):
+            vb.sigTransformChanged.connect(self.backgroundChanged)
+            vb.geometryChanged.connect(self.backgroundChanged)
+        self.plot.geometryChanged.connect(self.backgroundChanged)
+
+    def paint_background(self, painter: QtGui.QPainter) -> None:
+        """Draw the curves with ``painter`` in scene coordinates (a view's drawBackground)."""
+        if not self._background or self.plot.scene() is None or not self.plot.isVisible():
+            return
+        scene_to_device = painter.transform()
+        option = QtWidgets.QStyleOptionGraphicsItem()
+        for item in self.background_items:
+            vb = item.getViewBox()
+            if not item.isVisible() or vb is None:
+                continue
+            painter.save()
+            try:
+                painter.setClipRect(vb.sceneBoundingRect(), QtCore.Qt.ClipOperation.IntersectClip)  # as its view box clips
+                painter.setTransform(item.sceneTransform() * scene_to_device)
+                item.paint(painter, option, None)
+            finally:
+                painter.restore()
 
     def attach_hover(self) -> None:
         """Show values under the mouse (needs the plot to be in a scene)."""
@@ -127,7 +190,7 @@ class LossPlot:
         self.train.setData(eval_steps, _positive(train_loss), connect="finite")
         self.test.setData(eval_steps, _positive(test_loss), connect="finite")
         lx, ly = _decimate(np.asarray(batch_steps), _positive_log10(lr))
-        self.lr.setData(lx, ly, connect="finite")
+        self.lr.setData(*_corners(lx, ly), connect="finite")
         self._curves = {"minibatch": (bx, _positive_log10(by)),
                         "train": (np.asarray(eval_steps), _positive_log10(train_loss)),
                         "test": (np.asarray(eval_steps), _positive_log10(test_loss))}
@@ -144,6 +207,7 @@ class LossPlot:
                 self._lr_range = lr_range
                 self.lr_view.setYRange(*lr_range, padding=0)
         self._sync_views()
+        self.curvesChanged.emit()
 
     def _fit_y_range(self, curves) -> None:
         """Log-y range from whole decades around the data (changes only when a decade is crossed)."""

@@ -52,13 +52,20 @@ class TrainingView(pg.GraphicsLayoutWidget):
         if "main" in panels:
             self.fit.draw_static_in_background()
             self.fit.staticChanged.connect(self._static_changed)
+        if "loss" in panels:
+            self.loss.draw_curves_in_background()
+            self.loss.curvesChanged.connect(self._loss_curves_changed)
+            self.loss.backgroundChanged.connect(self._static_changed)
 
     def drawBackground(self, painter, rect):  # noqa: N802 (Qt API)
-        """The white ground and the fit plot's static items (``FitPlot.draw_static_in_background``):
-        the view caches this as one opaque pixmap (pyqtgraph sets ``CacheBackground``)."""
+        """The white ground, the fit plot's static items (``FitPlot.draw_static_in_background``)
+        and the loss curves (``LossPlot.draw_curves_in_background``): the view caches this as one
+        opaque pixmap (pyqtgraph sets ``CacheBackground``) and draws parts of it again when told."""
         super().drawBackground(painter, rect)
-        if "main" in self.panels:
+        if "main" in self.panels and rect.intersects(self.fit_item.vb.sceneBoundingRect()):
             self.fit.paint_static(painter)
+        if "loss" in self.panels and rect.intersects(self.loss_item.vb.sceneBoundingRect()):
+            self.loss.paint_background(painter)
 
     def render(self, painter, *args, **kwargs):
         """QGraphicsView.render; onto a vector device (SVG, PDF) every item draws itself as vectors
@@ -81,6 +88,11 @@ class TrainingView(pg.GraphicsLayoutWidget):
                 item.setExportMode(False)
             for item, mode in modes:
                 item.setCacheMode(mode)
+
+    def _loss_curves_changed(self) -> None:
+        """Only the loss panel's part of the background is drawn again."""
+        rect = self.loss_item.vb.sceneBoundingRect().adjusted(-2, -2, 2, 2)
+        self.invalidateScene(rect, QtWidgets.QGraphicsScene.SceneLayer.BackgroundLayer)
 
     def _static_changed(self) -> None:
         self.resetCachedContent()  # the whole background is drawn again at the next paint
