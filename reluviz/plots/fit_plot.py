@@ -32,6 +32,28 @@ def _cache(item: QtWidgets.QGraphicsItem) -> None:
     item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+def watch_view(vb: pg.ViewBox, owner: pg.GraphicsObject, ranged, placed=None) -> None:
+    """Emit ``ranged`` when ``vb``'s range really changed and ``placed`` (default ``ranged``) when
+    its place or size in the scene did (as its geometry, its transform or ``owner``'s geometry
+    change). pyqtgraph emits sigTransformChanged at every matrix update, changed or not: the loss
+    panel's learning-rate view box did at each curve update, redrawing the cached background."""
+    placed = ranged if placed is None else placed
+    last = [None, None]
+
+    def check(*_args) -> None:
+        rect, view = vb.sceneBoundingRect(), vb.viewRect()
+        if rect != last[0]:
+            last[0], last[1] = rect, view
+            placed.emit()
+        elif view != last[1]:
+            last[1] = view
+            ranged.emit()
+
+    vb.sigTransformChanged.connect(check)
+    vb.geometryChanged.connect(check)
+    owner.geometryChanged.connect(check)
+
+
 def _move_points(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> bool:
     """Move ``item``'s points to (x, y) in place, keeping each point's style and data; False (and
     nothing done) when the number of points differs. ``setData`` rebuilds every point's record and
@@ -299,10 +321,7 @@ class FitPlot(QtCore.QObject):
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
             item.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
             item.visibleChanged.connect(self.staticChanged)  # (the legend's samples toggle them)
-        vb = self.plot.vb
-        vb.sigTransformChanged.connect(self.staticChanged)
-        vb.geometryChanged.connect(self.staticChanged)
-        self.plot.geometryChanged.connect(self.staticChanged)
+        watch_view(self.plot.vb, self.plot, self.staticChanged)
 
     def paint_static(self, painter: QtGui.QPainter) -> None:
         """Draw the static items with ``painter`` in scene coordinates (a view's drawBackground)."""

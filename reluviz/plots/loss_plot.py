@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from reluviz.plots import theme
-from reluviz.plots.fit_plot import FastDataItem
+from reluviz.plots.fit_plot import FastDataItem, watch_view
 
 MAX_POINTS = 4000  # curves are decimated to about this many points before drawing
 
@@ -61,9 +61,9 @@ def nice_ceiling(x: float) -> float:
 class LossPlot(QtCore.QObject):
     """Loss curves on ``plot`` (its y axis shows log10 of MSE as powers of ten).
 
-    Signals (with ``draw_curves_in_background``): ``curvesChanged()`` when the curves' data
-    changed (draw the background under the plot again), ``backgroundChanged()`` when anything else
-    the curves' drawing depends on did (ranges, sizes, places, visibility).
+    Signals (with ``draw_curves_in_background``): ``curvesChanged()`` when the curves' data or the
+    ranges changed (draw the background under the plot again), ``backgroundChanged()`` when
+    anything else the curves' drawing depends on did (the plot's place or size, visibility).
     """
 
     curvesChanged = QtCore.Signal()
@@ -144,10 +144,8 @@ class LossPlot(QtCore.QObject):
             item.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         for item in (self.batch, self.train, self.test, self.lr):
             item.visibleChanged.connect(self.backgroundChanged)  # (the legend's samples toggle them)
-        for vb in (self.plot.vb, self.lr_view):
-            vb.sigTransformChanged.connect(self.backgroundChanged)
-            vb.geometryChanged.connect(self.backgroundChanged)
-        self.plot.geometryChanged.connect(self.backgroundChanged)
+        for vb in (self.plot.vb, self.lr_view):  # a new range redraws the loss panel's part only
+            watch_view(vb, self.plot, ranged=self.curvesChanged, placed=self.backgroundChanged)
 
     def paint_background(self, painter: QtGui.QPainter) -> None:
         """Draw the curves with ``painter`` in scene coordinates (a view's drawBackground)."""
