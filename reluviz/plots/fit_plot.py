@@ -18,7 +18,7 @@ from reluviz.plots import theme
 CURVE_POINTS = 400
 MAX_DRAWN_POINTS = 10_000   # data points drawn at most (an even subset of bigger data sets)
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
-DENSE_CURVE = 256           # FastCurve: more points than this, round joints only where the curve turns
+MAX_FLAT_TURN = 0.15        # FastCurve: joints turning more than this (radians) get a round dot
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
 
 
@@ -98,6 +98,12 @@ def relu_polyline(w: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, x0: flo
     return xs, ys
 
 
+def _set_curve(item: pg.PlotCurveItem, x, y, **kwargs) -> None:
+    """``item.setData``, and shown only when there is something to draw."""
+    item.setData(x, y, **kwargs)
+    item.setVisible(len(x) > 0)
+
+
 def _kink_polylines(x0: float, x1: float, ends: np.ndarray, elbows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact polylines of K ReLU units over [x0, x1] as one NaN-separated line (4 K,).
 
@@ -136,7 +142,7 @@ class FastCurve(pg.PlotCurveItem):
     about 1 ms a frame for the network's 3 px curve at width 100 (1600x1000 window), all of it
     holding the GIL the training thread needs. The same curve as separate line segments in device
     pixels goes through the raster engine's line rasterizer in about 0.1 ms; round dots at the
-    vertices close the joints (they look like round joins). A dashed pen keeps its pattern across
+    vertices where it turns close the joints (they look like round joins). A dashed pen keeps its pattern across
     the segments (no dots). Anything else (SVG and other export painters, transparent or thin
     pens, fills, rotated views) is painted by pyqtgraph as before.
     """
@@ -192,14 +198,14 @@ class FastCurve(pg.PlotCurveItem):
                 dev = p.device()
                 pad = pen.widthF()
                 near = ok & (x > -pad) & (y > -pad) & (x < dev.width() + pad) & (y < dev.height() + pad)
-                if len(x) > DENSE_CURVE:
-                    # a dense curve (a loss curve): dots only where it turns visibly or a stretch
-                    # ends; elsewhere the segments meet without a gap to see
+                # only where the curve turns visibly (the gap a flat joint leaves is about
+                # width/2 x the turn: under a quarter pixel below 0.15 rad) or a stretch ends
+                with np.errstate(all="ignore"):
                     angle = np.arctan2(np.diff(y), np.diff(x))
                     turn = np.abs((angle[1:] - angle[:-1] + np.pi) % (2 * np.pi) - np.pi)
-                    marked = np.ones(len(x), dtype=bool)
-                    marked[1:-1] = (turn > 0.15) | ~(joined[:-1] & joined[1:])
-                    near &= marked
+                marked = np.ones(len(x), dtype=bool)
+                marked[1:-1] = (turn > MAX_FLAT_TURN) | ~(joined[:-1] & joined[1:])
+                near &= marked
                 dots = self._dots
                 dots.resize(int(np.count_nonzero(near)))
                 d = dots.ndarray()
@@ -279,6 +285,10 @@ class FitPlot(QtCore.QObject):
         font.setPointSize(theme.FONT_POINT_SIZE + 1)
         self.offscale.setFont(font)
         plot.addItem(self.offscale, ignoreBounds=True)
+        # (items with nothing to draw are hidden: a frame repaints the whole plot, and each item
+        # in it costs Python calls even when empty)
+        for item in (self.offscale, self.unit_selected, self.elbow_trail):
+            item.hide()
         # Static items are cached as pixmaps, so a training frame, which repaints the whole plot
         # area under the network's curve, blits them instead of drawing them again. (The cache is
         # per item: the true function is the PlotDataItem's child curve, and the legend's samples
@@ -414,8 +424,8 @@ class FitPlot(QtCore.QObject):
     def select_unit(self, unit: int | None) -> None:
         self.selected_unit = unit
         if unit is None:
-            self.unit_selected.setData([], [])
-            self.elbow_trail.setData([], [])
+            _set_curve(self.unit_selected, [], [])
+            _set_curve(self.elbow_trail, [], [])
 
     def set_elbow_trail(self, xs: np.ndarray) -> None:
         """The selected unit's elbow positions over time (oldest first), drawn rising from the axis."""
@@ -423,7 +433,7 @@ class FitPlot(QtCore.QObject):
         xs = np.asarray(xs, dtype=float)
         finite = np.isfinite(xs)
         ys = y0 + 0.02 * (y1 - y0) + np.linspace(0.12, 0.0, len(xs)) * (y1 - y0)
-        self.elbow_trail.setData(xs[finite], ys[finite])
+        _set_curve(self.elbow_trail, xs[finite], ys[finite])
 
     # ------------------------------------------------------------------ drawing
     def show_snapshot(self, snap: Snapshot, run: int = 0, ghost: Snapshot | None = None) -> None:
@@ -444,8 +454,9 @@ class FitPlot(QtCore.QObject):
         else:
             self.batch.setData([], [])
         if snap.layout.model != "relu":
-            for item in (self.units_pos, self.units_neg, self.units_dead, self.elbows, self.unit_selected):
+            for item in (self.units_pos, self.units_neg, self.units_dead, self.elbows):
                 item.setData([], [])
+            _set_curve(self.unit_selected, [], [])
             return
         x0, x1 = float(grid[0]), float(grid[-1])
         ends = snap.units(np.array([x0, x1]), run)
@@ -458,7 +469,7 @@ class FitPlot(QtCore.QObject):
             item.setData(*_kink_polylines(x0, x1, ends[mask], elbows[mask]), connect="finite")
         if self.selected_unit is not None and self.selected_unit < len(v):
             j = self.selected_unit
-            self.unit_selected.setData(*_kink_polylines(x0, x1, ends[j : j + 1], elbows[j : j + 1]), connect="finite")
+            _set_curve(self.unit_selected, *_kink_polylines(x0, x1, ends[j : j + 1], elbows[j : j + 1]), connect="finite")
         self._draw_elbows(snap, run, v, dead)
 
     def _note_offscale(self, ys: np.ndarray) -> None:
@@ -468,6 +479,7 @@ class FitPlot(QtCore.QObject):
         if len(finite) == len(ys) and finite.min() >= y0 and finite.max() <= y1:
             if self.offscale.toPlainText():
                 self.offscale.setText("")
+                self.offscale.hide()
             return
         inside = np.count_nonzero((finite >= y0) & (finite <= y1))
         if inside > len(ys) // 2:
@@ -475,6 +487,7 @@ class FitPlot(QtCore.QObject):
         else:
             text = f"network f(x) is off the chart: |f(x)| up to {worst:.3g}"
         self.offscale.setText(text)
+        self.offscale.setVisible(bool(text))
         self.offscale.setPos(x1, y1)
 
     def _curve(self, snap: Snapshot, run: int) -> tuple[np.ndarray, np.ndarray]:
