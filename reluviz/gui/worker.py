@@ -8,7 +8,7 @@ a frame is waiting; the window collects it with ``take_frame()``.
 
 Speed: ``speed`` N > 0 means N updates per drawn frame (paced: the thread waits for the window
 to draw each one); ``speed`` 0 means as fast as the machine goes, drawing the newest state at the
-display rate.
+display rate (the thread steps aside while the window draws each frame, see ``_DrawnMarker``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,65 @@ import time
 from PySide6 import QtCore
 
 from reluviz.gui.session import Frame, Session
+from reluviz.plots.training_view import view_painted
 
 FRAME_INTERVAL = 1.0 / 60.0   # paced playback (speed N): at most 60 frames a second
 MAX_SPEED_INTERVAL = 1.0 / 34.0  # speed "max": about 30 frames a second, so drawing (which needs
                                  # the GIL for pyqtgraph's Python) leaves most of it to training
 CHUNK_SECONDS = 0.004         # training time per lock hold
+DRAW_WAIT = 0.05              # speed "max": the longest the thread waits for the window to draw a frame
+
+# take_frame() posts the first to the marker; the marker posts the second on receipt (see _DrawnMarker)
+_TAKEN = QtCore.QEvent.Type(QtCore.QEvent.registerEventType())
+_DRAWN = QtCore.QEvent.Type(QtCore.QEvent.registerEventType())
+
+
+class _DrawnMarker(QtCore.QObject):
+    """Lives in the GUI thread and sets ``drawn`` once the window has drawn the frame it took.
+
+    At speed "max" the training thread, which wants the GIL all the time, took it back whenever
+    the GUI thread let go of it for a moment (NumPy on more than 500 values, signal emissions)
+    while the window drew a frame: ~110 hand-overs of the GIL a frame, ~3,800 a second, each a
+    pair of context switches for both threads and cold caches after. So after publishing a frame
+    the thread waits (``DRAW_WAIT`` at most) until the training view has painted it
+    (``view_painted``; the rest of the window is drawn without Python) or, if the view did not
+    paint (another tab is shown), until a low-priority event posted after the frame's changes were
+    processed arrives (repaints come first). The wait costs it little: it could not have run
+    while the window held the GIL anyway.
+    """
+
+    def __init__(self, drawn: threading.Event, parent: QtCore.QObject):
+        super().__init__(parent)
+        self.drawn = drawn
+        self._awaiting_paint = False
+        # sooner still: when the training view has painted (the rest of the window is drawn
+        # without Python, so the training thread may run meanwhile)
+        view_painted.painted.connect(self._view_painted)
+
+    def taken(self) -> None:
+        self._awaiting_paint = True
+        QtCore.QCoreApplication.postEvent(self, QtCore.QEvent(_TAKEN), QtCore.Qt.EventPriority.LowEventPriority.value)
+
+    def _view_painted(self) -> None:
+        if self._awaiting_paint:
+            self._awaiting_paint = False
+            self.drawn.set()
+
+    def detach(self) -> None:
+        try:
+            view_painted.painted.disconnect(self._view_painted)
+        except (RuntimeError, TypeError):  # (already disconnected)
+            pass
+
+    def event(self, ev: QtCore.QEvent) -> bool:  # noqa: D102 (Qt API)
+        if ev.type() == _TAKEN:  # the frame's changes have been processed: the repaint is queued now
+            QtCore.QCoreApplication.postEvent(self, QtCore.QEvent(_DRAWN), QtCore.Qt.EventPriority.LowEventPriority.value)
+            return True
+        if ev.type() == _DRAWN:
+            self._awaiting_paint = False
+            self.drawn.set()
+            return True
+        return super().event(ev)
 
 
 class TrainingWorker(QtCore.QThread):
@@ -58,6 +112,9 @@ class TrainingWorker(QtCore.QThread):
         self._rate_steps = 0
         self.frames_published = 0
         self.steps_trained = 0
+        self._drawn = threading.Event()  # the window drew the last frame (speed "max")
+        self._drawn.set()
+        self._marker = _DrawnMarker(self._drawn, self)
 
     # ------------------------------------------------------------------ control (GUI thread)
     @property
@@ -96,6 +153,7 @@ class TrainingWorker(QtCore.QThread):
             self._playing = False
             self._pending = 0
             self._cond.notify_all()
+            self._drawn.set()
             if wait and self.isRunning():
                 return self._cond.wait_for(lambda: not self._busy, timeout)
         return True
@@ -107,6 +165,8 @@ class TrainingWorker(QtCore.QThread):
             self._playing = False
             self._pending = 0
             self._cond.notify_all()
+            self._drawn.set()
+        self._marker.detach()
         return self.wait(timeout_ms) if self.isRunning() else True
 
     def take_frame(self) -> Frame | None:
@@ -115,7 +175,9 @@ class TrainingWorker(QtCore.QThread):
             frame, self._frame = self._frame, None
             self._frame_taken = True
             self._cond.notify_all()
-            return frame
+        if frame is not None:
+            self._marker.taken()
+        return frame
 
     # ------------------------------------------------------------------ the loop (worker thread)
     def _should_break(self) -> bool:
@@ -191,8 +253,8 @@ class TrainingWorker(QtCore.QThread):
                     self._pending = 0
                 self._publish(session, force=True)
                 return reason
-            if not paced:
-                self._publish(session, force=False)
+            if not paced and self._publish(session, force=False):
+                self._drawn.wait(DRAW_WAIT)  # (see _DrawnMarker)
             if session.someone_waiting:
                 self._yield_to_gui(session)
 
@@ -214,12 +276,13 @@ class TrainingWorker(QtCore.QThread):
         while session.someone_waiting and time.perf_counter() < deadline:
             time.sleep(0.0005)
 
-    def _publish(self, session: Session, force: bool) -> None:
+    def _publish(self, session: Session, force: bool) -> bool:
+        """Publish the head frame (unless ``force`` is false and it is not due); True if it did."""
         now = time.perf_counter()
         if not force:
             with self._cond:
                 if not self._frame_taken or now < self._next_due:
-                    return
+                    return False
             # a steady cadence: the next frame is due one interval after this one was due
             late = now - self._next_due
             self._next_due = (self._next_due if late < MAX_SPEED_INTERVAL else now) + MAX_SPEED_INTERVAL
@@ -229,5 +292,8 @@ class TrainingWorker(QtCore.QThread):
             self._frame = frame
             self._frame_taken = False
             self._last_publish = time.perf_counter()
+            if self._playing and not self._quit:
+                self._drawn.clear()
         self.frames_published += 1
         self.frameReady.emit()
+        return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtGui, QtWidgets
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from reluviz.core.data import Dataset
 from reluviz.core.history import History
@@ -20,6 +20,16 @@ from reluviz.plots.fit_plot import FitPlot
 from reluviz.plots.loss_plot import LossPlot
 
 PANELS = ("main", "loss")
+
+
+class _PaintNotifier(QtCore.QObject):
+    painted = QtCore.Signal()
+
+
+#: ``painted()`` is emitted (in the GUI thread) after any TrainingView has painted itself: the app's
+#: training thread waits for the window to draw a frame before it takes the GIL back
+#: (``reluviz.gui.worker``); the window's other widgets are then drawn while it trains.
+view_painted = _PaintNotifier()
 
 
 class TrainingView(pg.GraphicsLayoutWidget):
@@ -56,6 +66,10 @@ class TrainingView(pg.GraphicsLayoutWidget):
             self.loss.draw_curves_in_background()
             self.loss.curvesChanged.connect(self._loss_curves_changed)
             self.loss.backgroundChanged.connect(self._static_changed)
+
+    def paintEvent(self, ev):  # noqa: N802 (Qt API)
+        super().paintEvent(ev)
+        view_painted.painted.emit()
 
     def drawBackground(self, painter, rect):  # noqa: N802 (Qt API)
         """The white ground, the fit plot's static items (``FitPlot.draw_static_in_background``)
