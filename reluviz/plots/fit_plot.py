@@ -440,7 +440,8 @@ class FitPlot(QtCore.QObject):
         """Draw ``snap`` (run ``run``); ``ghost`` is a second run drawn faintly."""
         ds = self.dataset
         grid = self.grid
-        xs, ys = self._curve(snap, run)
+        elbows = snap.elbows(run) if snap.layout.model == "relu" else None
+        xs, ys = self._curve(snap, run, elbows)
         self.prediction.setData(xs, ys)
         self._note_offscale(ys)
         if ghost is not None:
@@ -460,17 +461,18 @@ class FitPlot(QtCore.QObject):
             return
         x0, x1 = float(grid[0]), float(grid[-1])
         ends = snap.units(np.array([x0, x1]), run)
-        elbows = snap.elbows(run)
         v = snap.get("v", run)
         dead = snap.dead_units(ds.x_train, run) if ds is not None else np.zeros(len(v), bool)
         pos = (v >= 0) & ~dead
         neg = (v < 0) & ~dead
+        px, py = _kink_polylines(x0, x1, ends, elbows)  # every unit's 4 points, split by kind below
+        px, py = px.reshape(-1, 4), py.reshape(-1, 4)
         for item, mask in ((self.units_pos, pos), (self.units_neg, neg), (self.units_dead, dead)):
-            item.setData(*_kink_polylines(x0, x1, ends[mask], elbows[mask]), connect="finite")
+            item.setData(px[mask].ravel(), py[mask].ravel(), connect="finite")
         if self.selected_unit is not None and self.selected_unit < len(v):
             j = self.selected_unit
-            _set_curve(self.unit_selected, *_kink_polylines(x0, x1, ends[j : j + 1], elbows[j : j + 1]), connect="finite")
-        self._draw_elbows(snap, run, v, dead)
+            _set_curve(self.unit_selected, px[j], py[j], connect="finite")
+        self._draw_elbows(snap, run, v, dead, elbows)
 
     def _note_offscale(self, ys: np.ndarray) -> None:
         (x0, x1), (y0, y1) = self._range
@@ -490,22 +492,22 @@ class FitPlot(QtCore.QObject):
         self.offscale.setVisible(bool(text))
         self.offscale.setPos(x1, y1)
 
-    def _curve(self, snap: Snapshot, run: int) -> tuple[np.ndarray, np.ndarray]:
+    def _curve(self, snap: Snapshot, run: int, elbows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The network's output as a polyline: at the ends of the view and at every elbow inside
-        it for a relu net (exact, since f is linear between elbows), else on the grid."""
+        it for a relu net (exact, since f is linear between elbows), else on the grid.
+        ``elbows``: ``snap.elbows(run)`` if already at hand."""
         if snap.layout.model != "relu":
             return self.grid, snap.predict(self.grid, run)
         x0, x1 = float(self.grid[0]), float(self.grid[-1])
         if snap.layout.width > EXACT_CURVE_WIDTH:
             return relu_polyline(snap.get("w", run), snap.get("b", run), snap.get("v", run), snap.get("c", run), x0, x1)
-        e = snap.elbows(run)
+        e = snap.elbows(run) if elbows is None else elbows
         e = e[np.isfinite(e) & (e > x0) & (e < x1)]
         xs = np.concatenate([[x0], np.sort(e), [x1]])
         return xs, snap.predict(xs, run)
 
-    def _draw_elbows(self, snap: Snapshot, run: int, v: np.ndarray, dead: np.ndarray) -> None:
+    def _draw_elbows(self, snap: Snapshot, run: int, v: np.ndarray, dead: np.ndarray, elbows: np.ndarray) -> None:
         (x0, x1), (y0, y1) = self._range
-        elbows = snap.elbows(run)
         y = np.full(len(v), y0 + 0.02 * (y1 - y0))
         shown = np.where(np.isfinite(elbows), np.clip(elbows, x0, x1), x0)
         # a marker's look: its symbol (0 inside the view, 1 left of it, 2 right of it, 3 no elbow)
