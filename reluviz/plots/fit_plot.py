@@ -19,6 +19,7 @@ CURVE_POINTS = 400
 MAX_DRAWN_POINTS = 10_000   # data points drawn at most (an even subset of bigger data sets)
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
 MAX_FLAT_TURN = 0.15        # FastCurve: joints turning more than this (radians) get a round dot
+SEAM_OVERLAP = 0.5          # FastCurve: pixels each segment reaches past its ends (no seams at joints)
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
 
 
@@ -96,6 +97,27 @@ def relu_polyline(w: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, x0: flo
         ys = np.concatenate([[a0 * x0 + b0], slope * es + offset,
                              [(slope[-1] if len(es) else a0) * x1 + (offset[-1] if len(es) else b0)]])
     return xs, ys
+
+
+class CachedSubtreeEffect(QtWidgets.QGraphicsEffect):
+    """Draws an item *and its children* from one pixmap Qt keeps until one of them changes.
+
+    An item's own DeviceCoordinateCache covers only the item: a legend is a box plus a sample
+    and a label per entry, each a Python item that Qt asks for its bounding rectangle and
+    blits separately whenever the plot under the legend is repainted (every frame for the fit
+    plot): ~0.3 ms of the GUI thread a frame. Vector painters (SVG) get the items themselves."""
+
+    def draw(self, painter: QtGui.QPainter) -> None:  # noqa: D102 (Qt API)
+        engine = painter.paintEngine()
+        if engine is None or engine.type() != QtGui.QPaintEngine.Type.Raster:
+            self.drawSource(painter)
+            return
+        offset = QtCore.QPoint()
+        pixmap = self.sourcePixmap(QtCore.Qt.CoordinateSystem.DeviceCoordinates, offset)
+        painter.save()
+        painter.setWorldTransform(QtGui.QTransform())
+        painter.drawPixmap(offset, pixmap)
+        painter.restore()
 
 
 def _set_curve(item: pg.PlotCurveItem, x, y, **kwargs) -> None:
@@ -179,11 +201,21 @@ class FastCurve(pg.PlotCurveItem):
         if not ok.all() and self.opts["connect"] == "all":
             return super().paint(p, opt, widget)  # (pyqtgraph joins across non-finite points)
         joined = ok[:-1] & ok[1:]
-        seg = self._segments
-        seg.resize(int(np.count_nonzero(joined)))
-        m = seg.ndarray()
-        m[:, 0], m[:, 1], m[:, 2], m[:, 3] = x[:-1][joined], y[:-1][joined], x[1:][joined], y[1:][joined]
         solid = pen.style() == QtCore.Qt.PenStyle.SolidLine
+        ax, ay, bx, by = x[:-1][joined], y[:-1][joined], x[1:][joined], y[1:][joined]
+        if solid:
+            # Two flat ends meeting at a joint each cover its edge pixels partly, and blended over
+            # each other leave a lighter seam across the line: each segment reaches half a pixel
+            # past both ends (where the curve turns, a round dot covers the joint as well)
+            with np.errstate(all="ignore"):
+                dx, dy = bx - ax, by - ay
+                reach = SEAM_OVERLAP / np.hypot(dx, dy)
+                reach[~np.isfinite(reach)] = 0.0
+            ax, ay, bx, by = ax - dx * reach, ay - dy * reach, bx + dx * reach, by + dy * reach
+        seg = self._segments
+        seg.resize(len(ax))
+        m = seg.ndarray()
+        m[:, 0], m[:, 1], m[:, 2], m[:, 3] = ax, ay, bx, by
         p.save()
         try:
             p.resetTransform()
@@ -374,6 +406,8 @@ class FitPlot(QtCore.QObject):
         for sample, label in self.legend.items:
             _cache(sample)
             _cache(label)
+        if self.legend.graphicsEffect() is None:
+            self.legend.setGraphicsEffect(CachedSubtreeEffect(self.legend))
 
     # ------------------------------------------------------------------ data
     def set_dataset(self, ds: Dataset) -> None:

@@ -83,7 +83,7 @@ class TrainingView(pg.GraphicsLayoutWidget):
 
     def render(self, painter, *args, **kwargs):
         """QGraphicsView.render; onto a vector device (SVG, PDF) every item draws itself as vectors
-        (pyqtgraph's export mode, no cached pixmaps), as pyqtgraph's exporters do."""
+        (pyqtgraph's export mode, no cached pixmaps or caching effects), as pyqtgraph's exporters do."""
         engine = painter.paintEngine() if painter is not None else None
         if engine is None or engine.type() == QtGui.QPaintEngine.Type.Raster:
             return super().render(painter, *args, **kwargs)
@@ -91,7 +91,11 @@ class TrainingView(pg.GraphicsLayoutWidget):
         modes = [(item, item.cacheMode()) for item in items
                  if item.cacheMode() != QtWidgets.QGraphicsItem.CacheMode.NoCache]
         exporting = [item for item in items if hasattr(item, "setExportMode")]
+        effects = [item.graphicsEffect() for item in items
+                   if item.graphicsEffect() is not None and item.graphicsEffect().isEnabled()]
         try:
+            for effect in effects:  # (a CachedSubtreeEffect would draw its pixmap)
+                effect.setEnabled(False)
             for item, _ in modes:
                 item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
             for item in exporting:
@@ -102,6 +106,8 @@ class TrainingView(pg.GraphicsLayoutWidget):
                 item.setExportMode(False)
             for item, mode in modes:
                 item.setCacheMode(mode)
+            for effect in effects:
+                effect.setEnabled(True)
 
     def _loss_curves_changed(self) -> None:
         """Only the loss panel's part of the background is drawn again."""
