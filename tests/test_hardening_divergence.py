@@ -232,3 +232,20 @@ def test_a_blow_up_right_after_a_settings_change_keeps_the_history_whole(change)
     assert s.resume_from(10) == 10 and s.advance(5) == 5
     assert list(s.history.steps) == list(range(15))
     assert not s.stopped and np.all(np.isfinite(s.head_frame().snapshot.params))
+
+
+def test_a_late_stop_signal_draws_the_stopped_state_under_its_notice(qtbot, window):
+    """The stop signal can be queued behind other events (a run that stopped before a reset, or a
+    frame not collected yet): the window then draws the stopped state itself, and a signal for a run
+    that is no longer stopped says nothing."""
+    w = window
+    w.apply_config(absurd("relu", "sgd", "constant", 1e3, data_seed=7))
+    w.worker.runStopped.emit("diverged")  # from an earlier run: this one is fresh
+    assert not w.notice.isVisible() or "stopped" not in w.notice.text()
+    assert w.displayed_frame.divergence == ""
+    with w.session.locked():  # the run stops, as in the training thread, with no frame published
+        w.session.advance(STEPS)
+    assert w.session.stopped and w.displayed_frame.divergence == ""
+    w.worker.runStopped.emit("diverged")
+    assert w.displayed_frame.divergence.startswith("loss became")
+    assert w.displayed_frame.step == w.session.head_step and "loss became" in w.notice.text()

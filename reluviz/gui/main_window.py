@@ -576,7 +576,15 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_run_stopped(self, reason: str) -> None:
         self._draw_pending()
         self._update_play_action()
-        if reason == "diverged":
+        if self.session.stopped:
+            # The signal may be late (from a run before a reset, queued behind other events) or
+            # early (its frame not collected yet): either way the stopped state is what is drawn
+            # under the notice, unless the user is looking back at an earlier step.
+            frame = self.displayed_frame
+            if frame is None or (frame.live and not frame.divergence):
+                with self.session.locked():
+                    frame = self.session.head_frame()
+                self._show_frame(frame)
             self.show_notice("Training stopped: " + self.session.divergence_reason, "error", sticky=True)
         elif reason == "horizon":
             self.show_notice(f"Reached the run length ({self.session.config.steps:,} steps). "
