@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="PATH.gif, PATH.mp4, or a new directory for PNG frames (frame_00000.png, ...); "
                              "frames.csv (frame, step, lr, losses) goes inside it, or beside as PATH.gif.frames.csv")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
+    ghost = export.add_mutually_exclusive_group()
+    ghost.add_argument("--compare", dest="compare", action="append", default=[], metavar="KEY=VALUE",
+                       help="a ghost run drawn faintly beside the main one, with this setting changed (same "
+                            "data, init and batch order; repeatable; added to the preset's own ghost, if any)")
+    ghost.add_argument("--no-ghost", action="store_true", help="leave out the preset's ghost run")
     return parser
 
 

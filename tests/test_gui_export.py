@@ -152,3 +152,27 @@ def test_a_slow_encoder_does_not_freeze_the_window(window, qtbot, tmp_path, monk
     assert len(gaps) > 100  # ~3 s of export: the window's timer kept running
     assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps):.2f} s"
     assert "wrote" in d.last_message and "9 frames" in d.last_message
+
+
+def test_an_animation_of_a_run_with_a_ghost_draws_the_ghost_too(qtbot, tmp_path):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.load_preset("dance")
+    w.step(60)
+    qtbot.waitUntil(lambda: w.displayed_snapshot.step == 60 and not w.worker.busy, timeout=10_000)
+    d = open_dialog(w)
+    d.path.setText(str(tmp_path / "dance.gif"))
+    d.spacing.setCurrentIndex(d.spacing.findData("every"))
+    d.count.setValue(30)
+    d.size.setCurrentText("320x180")
+    d.start_export()
+    with qtbot.waitSignal(d.job.finished, timeout=20_000):
+        pass
+    plan = d.job.plan
+    assert plan.compare == w.session.compare == {"schedule": "inverse", "decay": 0.002}
+    with w.session.locked():
+        for f in plan.frames:
+            np.testing.assert_array_equal(f.ghost.params, w.session.ghost_history.at(f.step).params)
+    assert [f.step for f in plan.frames] == [0, 30, 60] and (tmp_path / "dance.gif").exists()
+    assert "ghost: schedule=inverse, decay=0.002" in [label.text for _, label in w.view.fit.legend.items]

@@ -28,6 +28,17 @@ class ConfigError(ValueError):
     """A setting is unknown or out of range; the message is one line, fit to show a user."""
 
 
+def parse_assignments(assignments: list[str], option: str = "--set") -> dict[str, str]:
+    """``["KEY=VALUE", ...]`` (as given to ``option``) as a dict of strings (parsed by ``updated``)."""
+    values: dict[str, str] = {}
+    for item in assignments:
+        if "=" not in item:
+            raise ConfigError(f"{option} expects KEY=VALUE, got '{item}'")
+        key, value = item.split("=", 1)
+        values[key.strip()] = value.strip()
+    return values
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Every setting of one training run.
@@ -123,13 +134,7 @@ class TrainConfig:
 
     def with_assignments(self, assignments: list[str]) -> "TrainConfig":
         """Apply ``KEY=VALUE`` strings as given to ``--set``."""
-        values: dict[str, Any] = {}
-        for item in assignments:
-            if "=" not in item:
-                raise ConfigError(f"--set expects KEY=VALUE, got '{item}'")
-            key, value = item.split("=", 1)
-            values[key.strip()] = value.strip()
-        return self.updated(values)
+        return self.updated(parse_assignments(assignments))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

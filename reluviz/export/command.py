@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from reluviz.core.config import TrainConfig
+from reluviz.core.config import TrainConfig, parse_assignments
 from reluviz.export.frames import ExportError, parse_fps, parse_panels, parse_size, select_steps
 from reluviz.export.plan import CSV_HEADER, ExportCancelled, ExportPlan, FrameState, plan_training  # noqa: F401
 from reluviz.export.writers import (PngSequenceWriter, check_encoder, check_target, format_for, open_writer,
@@ -105,7 +105,7 @@ def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float 
     check_outputs(out, force)
     if not plan.frames:
         raise ExportError("no frames to export")
-    renderer = FrameRenderer(plan.dataset, size, panels, caption, final_step=plan.last_step)
+    renderer = FrameRenderer(plan.dataset, size, panels, caption, final_step=plan.last_step, compare=plan.compare)
     writer = None
     try:
         writer = open_frame_writer(out, fps, force)
@@ -124,17 +124,35 @@ def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float 
 def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fps: float = 20.0,
                panels=("main", "loss"), caption: bool = True, force: bool = False, train_steps: int | None = None,
                progress: Callable[[int, int], None] | None = None,
-               train_progress: Callable[[int, int], None] | None = None) -> tuple[Path, int, str]:
+               train_progress: Callable[[int, int], None] | None = None,
+               compare: dict | None = None) -> tuple[Path, int, str]:
     """Train, render and write; returns (output path, frames written, stop note or "").
 
     ``steps``: the frame steps, or ``choose(last_step) -> steps`` so they can be chosen again
     over the steps that exist when the run stops early (``train_steps`` is then the run length).
+    ``compare``: the settings of a ghost run drawn beside the main one (as in the app).
     """
     out = Path(out)
     check_outputs(out, force)
-    plan = plan_training(config, steps, steps=train_steps, progress=train_progress)
+    plan = plan_training(config, steps, steps=train_steps, progress=train_progress, compare=compare)
     final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress)
     return final, len(plan.frames), plan.note
+
+
+def ghost_settings(config: TrainConfig, args) -> dict:
+    """The ghost run's settings: the preset's ``compare``, then ``--compare`` (none with ``--no-ghost``);
+    checked against ``config`` now (a ``ConfigError`` before any work)."""
+    if getattr(args, "no_ghost", False):
+        return {}
+    compare: dict = {}
+    if args.preset:
+        from reluviz.core.presets import load_preset
+
+        compare.update(load_preset(args.preset).compare)
+    compare.update(parse_assignments(getattr(args, "compare", []) or [], "--compare"))
+    if compare:
+        config.updated(compare)
+    return compare
 
 
 def export_command(config: TrainConfig, args) -> int:
@@ -153,6 +171,7 @@ def export_command(config: TrainConfig, args) -> int:
         return select_steps(last_step, every=args.every, frames=args.frames, spacing=args.spacing)
 
     choose(last)  # bad --every/--frames/--spacing fail here, before training
+    compare = ghost_settings(config, args)
     out = Path(args.out).expanduser()
     kind = check_outputs(out, args.force)
     if kind == "gif" and fps > 50:
@@ -161,7 +180,7 @@ def export_command(config: TrainConfig, args) -> int:
     final, count, note = export_run(config, out, choose, size=size, fps=fps, panels=panels,
                                     caption=not args.no_caption, force=args.force, train_steps=last,
                                     train_progress=TerminalProgress("training ", args.quiet),
-                                    progress=TerminalProgress("rendering", args.quiet))
+                                    progress=TerminalProgress("rendering", args.quiet), compare=compare)
     if note:
         print(f"reluviz: {note}", file=sys.stderr)
     side = final / "frames.csv" if kind == "png" else sidecar_path(final)

@@ -31,6 +31,7 @@ from reluviz.export.frames import LOSS_POINTS, ExportError, loss_steps, snap_to_
 CSV_HEADER = ("frame", "step", "lr", "batch_loss", "train_loss", "test_loss")
 TRAIN_CHUNK = 2000          # steps per trainer call (progress and cancel between calls)
 LOSS_WORK = 5e8             # about this many point x unit products for the loss curves in all
+GHOST_BUDGET = 32 << 20     # the ghost run's history (a quarter of the main run's, as in the app)
 
 
 class ExportCancelled(ExportError):
@@ -82,6 +83,7 @@ class ExportPlan:
     wanted: int = 0  # frames asked for (fewer may exist: thinned history, early stop)
     stop_reason: str = ""
     csv_header: tuple = field(default=CSV_HEADER)
+    compare: dict = field(default_factory=dict)  # the ghost run's settings (empty: no ghost)
 
     @property
     def steps(self) -> np.ndarray:
@@ -128,12 +130,15 @@ def _trace(at: Callable[[int], Snapshot], ds: Dataset, steps: np.ndarray, known:
 
 def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.ndarray, steps: int | None = None,
                   progress: Callable[[int, int], None] | None = None,
-                  should_stop: Callable[[], bool] | None = None) -> ExportPlan:
+                  should_stop: Callable[[], bool] | None = None, compare: dict | None = None) -> ExportPlan:
     """Train ``config`` for ``steps`` updates (default ``config.steps``) and keep the frames.
 
     ``choose(last_step)`` gives the frame steps (so they can be chosen again when the run stops
     early); a plain array of steps is also accepted (then an early stop keeps the steps before
     it and adds the stop). ``progress(done, total)`` gets trained steps; ``should_stop()`` cancels.
+    ``compare``: settings of a ghost run (``config.updated(compare)``, the same data, init and
+    batch order, as the app's ghost) trained step for step beside it; each frame carries its state
+    at the frame's step (its last finite state once it has stopped).
     """
     last = config.steps if steps is None else int(steps)
     if last < 0:
@@ -150,12 +155,15 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
     trainer = Trainer(config)
     ds = trainer.dataset
     history = History.for_trainer(trainer)
+    ghost = _Ghost(config, compare, ds) if compare else None
     captured: dict[int, FrameState] = {}
     end = int(wanted[-1])
     for step in wanted:
         step = int(step)
         while trainer.step < step and not trainer.stopped:
             moved = trainer.run(min(step - trainer.step, TRAIN_CHUNK), record=history, should_stop=should_stop)
+            if ghost is not None:
+                ghost.run(moved)
             if progress:
                 progress(trainer.step, end)
             if should_stop is not None and should_stop():
@@ -165,7 +173,7 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
         if trainer.step != step:
             break  # the run stopped before this step
         snap = trainer.snapshot()
-        captured[step] = FrameState(snap, *losses(snap, ds))
+        captured[step] = FrameState(snap, *losses(snap, ds), ghost=ghost.at(step) if ghost else None)
     if trainer.stopped or trainer.step < end:
         head = trainer.snapshot()
     else:
@@ -179,9 +187,10 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
         div = trainer.divergence
         stop_reason = div.reason if div is not None else f"training stopped at step {head.step}"
         wanted = snap_to_recorded(np.asarray(chooser(int(head.step)), dtype=np.int64), history.steps)
-    frames = [captured.get(int(s)) or _frame_from(history.at(int(s)), ds) for s in wanted]
+    frames = [captured.get(int(s)) or _frame_from(history.at(int(s)), ds, ghost.at(int(s)) if ghost else None)
+              for s in wanted]
     if stop_reason and frames[-1].step in captured:  # (the same: prefer the recorded row, see above)
-        frames[-1] = _frame_from(history.at(frames[-1].step), ds)
+        frames[-1] = _frame_from(history.at(frames[-1].step), ds, frames[-1].ghost)
     if progress:
         progress(end, end)
     grid = loss_steps(0, frames[-1].step, [f.step for f in frames], loss_points(ds, trainer.layout.size))
@@ -190,7 +199,27 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
     if stop_reason:
         note = (f"training stopped at step {head.step:,} ({stop_reason}); the {len(frames)} frames "
                 f"are chosen over steps 0..{head.step:,}")
-    return ExportPlan(ds, frames, history, trace, note=note, wanted=len(wanted), stop_reason=stop_reason)
+    return ExportPlan(ds, frames, history, trace, note=note, wanted=len(wanted), stop_reason=stop_reason,
+                      compare=dict(compare or {}))
+
+
+class _Ghost:
+    """The ghost run of an export: trained as far as the main run, recorded to look back at."""
+
+    def __init__(self, config: TrainConfig, compare: dict, dataset: Dataset):
+        self.trainer = Trainer(config.updated(compare), dataset=dataset)  # ConfigError for bad settings
+        self.history = History.for_trainer(self.trainer, budget_bytes=GHOST_BUDGET)
+
+    def run(self, n: int) -> None:
+        if n > 0:
+            self.trainer.run(n, record=self.history)
+
+    def at(self, step: int) -> Snapshot:
+        """Its state after ``step`` updates, or its last finite one if it stopped before."""
+        t = self.trainer
+        if (t.step == step and not t.stopped) or len(self.history) == 0:
+            return t.snapshot()
+        return self.history.at(step)
 
 
 def _frame_from(snap: Snapshot, ds: Dataset, ghost: Snapshot | None = None) -> FrameState:
@@ -198,9 +227,10 @@ def _frame_from(snap: Snapshot, ds: Dataset, ghost: Snapshot | None = None) -> F
 
 
 def plan_history(history, dataset: Dataset, wanted: np.ndarray, ghost_history=None,
-                 trace_points: int | None = None) -> ExportPlan:
+                 trace_points: int | None = None, compare: dict | None = None) -> ExportPlan:
     """Frames at ``wanted`` steps from a recorded ``history`` (a ``History`` or anything that reads
-    like one: ``steps``, ``batch_losses``, ``lrs``, ``at``), copied. Call with the history's lock held."""
+    like one: ``steps``, ``batch_losses``, ``lrs``, ``at``), copied. Call with the history's lock held.
+    ``ghost_history``: the ghost run's, recorded beside it with the settings ``compare``."""
     wanted = np.asarray(wanted, dtype=np.int64)
     recorded = np.array(history.steps)
     steps = snap_to_recorded(wanted, recorded)
@@ -219,4 +249,5 @@ def plan_history(history, dataset: Dataset, wanted: np.ndarray, ghost_history=No
     inside = recorded[(recorded >= recorded[0]) & (recorded <= frames[-1].step)]
     grid = snap_to_recorded(loss_steps(int(inside[0]), frames[-1].step, steps, points), inside)
     trace = _trace(history.at, dataset, grid, {f.step: f for f in frames})
-    return ExportPlan(dataset, frames, LossColumns.of(history), trace, note=note, wanted=len(wanted))
+    return ExportPlan(dataset, frames, LossColumns.of(history), trace, note=note, wanted=len(wanted),
+                      compare=dict(compare or {}) if ghost_history is not None else {})

@@ -83,10 +83,11 @@ class FrameRenderer:
     """Renders frames of ``size`` (width, height) pixels with the chosen ``panels``."""
 
     def __init__(self, dataset: Dataset, size: tuple[int, int], panels: tuple[str, ...] = ("main", "loss"),
-                 caption: bool = True, final_step: int | None = None):
+                 caption: bool = True, final_step: int | None = None, compare: dict | None = None):
         ensure_qt_app()
         from PySide6 import QtCore
 
+        from reluviz.plots.fit_plot import ghost_label
         from reluviz.plots.training_view import TrainingView
 
         self._qt_core = QtCore
@@ -95,6 +96,8 @@ class FrameRenderer:
         self.view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         self.view.resize(*size)
         self.view.set_dataset(dataset)
+        if compare:  # the ghost run's legend entry, as in the app
+            self.view.fit.set_ghost_label(ghost_label(compare))
         self.final_step = final_step
         self.caption = caption
         self.view.show()  # laid out but never on screen (WA_DontShowOnScreen)

@@ -72,11 +72,13 @@ class AppExportJob(QtCore.QObject):
         try:
             with session.locked():  # copies only: drawing happens without the lock
                 ghost = session.ghost_history if session.ghost is not None else None
-                self.plan = plan_history(session.history, session.dataset, self.request.steps, ghost_history=ghost)
+                self.plan = plan_history(session.history, session.dataset, self.request.steps, ghost_history=ghost,
+                                         compare=session.compare)
             self.note = self.plan.note
             self._writer = open_frame_writer(self.request.path, self.request.fps, self.request.force)
             self._renderer = FrameRenderer(self.plan.dataset, self.request.size, self.request.panels,
-                                           self.request.caption, final_step=self.plan.last_step)
+                                           self.request.caption, final_step=self.plan.last_step,
+                                           compare=self.plan.compare)
             self._frames = iter_render(self.plan, self._renderer, self._writer)
         except ExportError as exc:
             self._abort_writer()
@@ -180,7 +182,7 @@ def export_current_frame(window, path: Path, size, panels, caption: bool, force:
     ds = session.dataset
     with np.errstate(all="ignore"):
         train, test = float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
-    renderer = FrameRenderer(ds, size, panels, caption)
+    renderer = FrameRenderer(ds, size, panels, caption, compare=session.compare if session.ghost is not None else None)
     try:
         rgb = renderer.render(snap, curves, trace, ghost=ghost, caption=renderer.caption_for(snap, train, test))
         return save_image_atomic(path, rgb, force=force, svg_source=renderer)

@@ -24,7 +24,6 @@ quick and do not keep references to history arrays).
 
 from __future__ import annotations
 
-import html
 import time
 
 import shiboken6
@@ -37,6 +36,7 @@ from reluviz.gui.session import Frame, Session, needs_reset
 from reluviz.gui.settings import open_settings
 from reluviz.gui.views.elbows_view import unit_elbow_trail
 from reluviz.gui.worker import TrainingWorker
+from reluviz.plots.fit_plot import ghost_label
 from reluviz.plots.training_view import TrainingView
 
 DEFAULT_PRESET = "notebook"
@@ -713,8 +713,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_ghost_label(self) -> None:
         if self.session.ghost is not None:
-            label = "ghost: " + ", ".join(f"{k}={v}" for k, v in self.session.compare.items())
-            self.view.fit.set_ghost_label(html.escape(label))
+            self.view.fit.set_ghost_label(ghost_label(self.session.compare))
         else:
             self.view.fit.set_ghost_label(None)
 

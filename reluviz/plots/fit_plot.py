@@ -7,6 +7,8 @@ and ``reset_view`` puts the fixed range back.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, internals
@@ -155,6 +157,11 @@ def _concat_rows(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     ys[:, :g] = rows
     ys[:, g] = np.nan
     return xs.ravel(), ys.ravel()
+
+
+def ghost_label(compare: dict) -> str:
+    """The ghost run's legend entry: the settings it differs by (HTML-escaped)."""
+    return html.escape("ghost: " + ", ".join(f"{k}={v}" for k, v in compare.items()))
 
 
 class FastCurve(pg.PlotCurveItem):
