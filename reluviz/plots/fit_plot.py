@@ -16,6 +16,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, internals
 from reluviz.core.data import Dataset
 from reluviz.core.snapshot import Snapshot
 from reluviz.plots import theme
+from reluviz.plots.legend_room import legend_height, top_for_legend
 
 CURVE_POINTS = 400
 MAX_DRAWN_POINTS = 10_000   # data points drawn at most (an even subset of bigger data sets)
@@ -317,6 +318,8 @@ class FitPlot(QtCore.QObject):
         self.legend.addItem(self.units_neg, "unit, v &lt; 0")
         self.legend.addItem(self.units_dead, "dead unit")
         self._layout_legend()
+        self.legend.geometryChanged.connect(self._refit)
+        plot.vb.sigResized.connect(self._refit)
         # says so when the network's curve leaves the plot (a diverging run): otherwise it just vanishes
         self.offscale = pg.TextItem("", color=theme.NEGATIVE, anchor=(1, 0))
         self.offscale.setZValue(50)
@@ -346,6 +349,7 @@ class FitPlot(QtCore.QObject):
         self.dataset: Dataset | None = None
         self.grid = np.linspace(0.0, 1.0, CURVE_POINTS)
         self._range = ((0.0, 1.0), (-1.0, 1.0))
+        self._base: tuple | None = None  # (x range, usual y range, highest data y) of the data set
         self._elbow_state = (np.empty(0), np.empty(0), np.empty(0), np.empty(0, bool))  # for the tooltips
         self._elbow_look: np.ndarray | None = None  # the markers' symbols and colours last set
         self.show_units = True
@@ -440,10 +444,30 @@ class FitPlot(QtCore.QObject):
         ys = np.concatenate([ds.y_train, ds.y_test])
         y0, y1 = float(ys.min()), float(ys.max())
         ypad = 0.25 * max(y1 - y0, 1e-6)
-        self._range = ((x0 - pad, x1 + pad), (y0 - ypad, y1 + ypad))
+        self._base = ((x0 - pad, x1 + pad), (y0 - ypad, y1 + ypad), y1)
+        self._range = self._fitted_range()
         self.grid = np.linspace(x0 - pad, x1 + pad, CURVE_POINTS)
         self.reset_view()
         self.staticChanged.emit()
+
+    def _fitted_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The data's range with room above it for the legend at the view's present size."""
+        xr, (bottom, top), data_top = self._base
+        top = top_for_legend(bottom, data_top, legend_height(self.legend), self.plot.vb.height(), top)
+        return xr, (bottom, top)
+
+    def _refit(self) -> None:
+        """The view or the legend changed size: the range follows (unless the user zoomed or panned)."""
+        if self._base is None:
+            return
+        new = self._fitted_range()
+        if new == self._range:
+            return
+        shown = self.plot.vb.viewRange()
+        untouched = np.allclose(shown, self._range, rtol=0, atol=1e-9 * (self._range[1][1] - self._range[1][0]))
+        self._range = new
+        if untouched:
+            self.reset_view()
 
     def reset_view(self) -> None:
         (x0, x1), (y0, y1) = self._range

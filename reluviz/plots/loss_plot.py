@@ -10,6 +10,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from reluviz.plots import theme
 from reluviz.plots.fit_plot import FastDataItem, watch_view
+from reluviz.plots.legend_room import legend_height, top_for_legend
 
 MAX_POINTS = 4000  # curves are decimated to about this many points before drawing
 
@@ -111,6 +112,8 @@ class LossPlot(QtCore.QObject):
         self.lr_view.addItem(self.lr)
         self.legend.addItem(self.lr, "learning rate (right axis)")
         plot.vb.sigResized.connect(self._sync_views)
+        plot.vb.sigResized.connect(self._resized)
+        self.legend.geometryChanged.connect(self._resized)
         self.hover = pg.TextItem(anchor=(0, 1), color=theme.FOREGROUND)
         self.hover.setZValue(100)
         plot.addItem(self.hover, ignoreBounds=True)
@@ -203,7 +206,7 @@ class LossPlot(QtCore.QObject):
             lr_range = (lo, hi)
             if lr_range != self._lr_range:
                 self._lr_range = lr_range
-                self.lr_view.setYRange(*lr_range, padding=0)
+                self._apply_lr_range()
         self._sync_views()
         self.curvesChanged.emit()
 
@@ -220,7 +223,25 @@ class LossPlot(QtCore.QObject):
             lo = hi - 3
         if (lo, hi) != self._y_range:
             self._y_range = (lo, hi)
-            self.plot.setYRange(lo, hi + 0.5, padding=0.02)  # half a decade of headroom for the legend
+            self._apply_y_range()
+
+    def _top(self, lo: float, hi: float) -> float:
+        """At least half a decade above the data, more if the legend needs it at this size."""
+        return top_for_legend(lo, hi, legend_height(self.legend), self.plot.vb.height(), hi + 0.5)
+
+    def _apply_y_range(self) -> None:
+        if self._y_range is not None:
+            lo, hi = self._y_range
+            self.plot.setYRange(lo, self._top(lo, hi), padding=0.02)
+
+    def _apply_lr_range(self) -> None:
+        if self._lr_range is not None:
+            lo, hi = self._lr_range
+            self.lr_view.setYRange(lo, self._top(lo, hi), padding=0)  # (the same room as the losses)
+
+    def _resized(self) -> None:
+        self._apply_y_range()
+        self._apply_lr_range()
 
     def set_step_range(self, last_step: float) -> None:
         """Show steps 0 .. a round number at or above ``last_step`` (the axis moves only now and then)."""
