@@ -31,6 +31,19 @@ def open_dialog(window):
     return window._export_dialog
 
 
+def export_every(window, qtbot, path, every: int, size: str = "320x180"):
+    """Export every ``every``-th recorded step to ``path`` through the dialog; returns the dialog."""
+    d = open_dialog(window)
+    d.path.setText(str(path))
+    d.spacing.setCurrentIndex(d.spacing.findData("every"))
+    d.count.setValue(every)
+    d.size.setCurrentText(size)
+    d.start_export()
+    with qtbot.waitSignal(d.job.finished, timeout=20_000):
+        pass
+    return d
+
+
 def test_export_action_opens_dialog_with_the_history_range(window):
     d = open_dialog(window)
     assert d.first.value() == 0 and d.last.value() == 120
@@ -39,14 +52,7 @@ def test_export_action_opens_dialog_with_the_history_range(window):
 def test_animation_gif_from_history(window, qtbot, tmp_path):
     from PIL import Image
 
-    d = open_dialog(window)
-    d.path.setText(str(tmp_path / "run.gif"))
-    d.spacing.setCurrentIndex(d.spacing.findData("every"))
-    d.count.setValue(20)
-    d.size.setCurrentText("320x180")
-    d.start_export()
-    with qtbot.waitSignal(d.job.finished, timeout=20_000):
-        pass
+    export_every(window, qtbot, tmp_path / "run.gif", 20)
     with Image.open(tmp_path / "run.gif") as im:
         assert im.n_frames == 7 and im.size == (320, 180)  # steps 0, 20, ..., 120
     with open(tmp_path / "run.gif.frames.csv") as fh:
@@ -161,15 +167,7 @@ def test_an_animation_of_a_run_with_a_ghost_draws_the_ghost_too(qtbot, tmp_path)
     w.load_preset("dance")
     w.step(60)
     qtbot.waitUntil(lambda: w.displayed_snapshot.step == 60 and not w.worker.busy, timeout=10_000)
-    d = open_dialog(w)
-    d.path.setText(str(tmp_path / "dance.gif"))
-    d.spacing.setCurrentIndex(d.spacing.findData("every"))
-    d.count.setValue(30)
-    d.size.setCurrentText("320x180")
-    d.start_export()
-    with qtbot.waitSignal(d.job.finished, timeout=20_000):
-        pass
-    plan = d.job.plan
+    plan = export_every(w, qtbot, tmp_path / "dance.gif", 30).job.plan
     assert plan.compare == w.session.compare == {"schedule": "inverse", "decay": 0.002}
     with w.session.locked():
         for f in plan.frames:
