@@ -12,22 +12,12 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from reluviz.core import History, TrainConfig, Trainer
+from reluviz.core import TrainConfig, Trainer
 from reluviz.gui import MainWindow
 
-SMALL = TrainConfig.from_preset("notebook").updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 100_000})
+from helpers import SMALL_APP
 
-
-@pytest.fixture
-def make_window(qtbot):
-    def make(config: TrainConfig | None = SMALL, preset: str | None = None) -> MainWindow:
-        window = MainWindow(config, preset=preset)
-        qtbot.addWidget(window)
-        window.resize(1400, 900)
-        window.show()
-        return window
-
-    return make
+SMALL = SMALL_APP
 
 
 def action(window: MainWindow, name: str) -> QtGui.QAction:

@@ -10,30 +10,19 @@ import time
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtWidgets
 
 from reluviz.core import TrainConfig
-from reluviz.gui import MainWindow
 from reluviz.gui import main_window as main_window_module
 from reluviz.gui.session import LIVE_LIMIT
 from reluviz.gui.settings import open_settings
 from reluviz.plots import fit_plot
 
+from helpers import SMALL_APP
+
 from test_hardening_files import BAD_CSVS, BAD_SETTINGS_FILES, as_preset, million_row_csv, write
 
-SMALL = TrainConfig.from_preset("notebook").updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 100_000})
-
-
-@pytest.fixture
-def make_window(qtbot):
-    def make(config: TrainConfig | None = SMALL, preset: str | None = None) -> MainWindow:
-        window = MainWindow(config, preset=preset)
-        qtbot.addWidget(window)
-        window.resize(1200, 800)
-        window.show()
-        return window
-
-    return make
+SMALL = SMALL_APP
 
 
 def train_to(qtbot, window, step):

@@ -5,19 +5,11 @@ import time
 import numpy as np
 import pytest
 
-from reluviz.core import History, TrainConfig, Trainer
 from reluviz.core.presets import load_preset, preset_names
 from reluviz.gui.views import VIEW_KEYS, create_views, view_for_key
 from reluviz.gui.views.base import StepCache, history_rows
 
-
-def short_run(config: TrainConfig, steps: int):
-    tr = Trainer(config)
-    hist = History.for_trainer(tr, budget_bytes=8 * 2**20)
-    tr.run(steps, on_step=hist.record)
-    snap = tr.snapshot()
-    hist.record_snapshot(snap)
-    return tr, hist, snap
+from helpers import short_run
 
 
 @pytest.fixture

@@ -3,20 +3,12 @@
 import numpy as np
 import pytest
 
-from reluviz.core import History, Trainer
 from reluviz.core.landscape import loss_curve
 from reluviz.core.optimum import distance_to_optimum, optimum
 from reluviz.core.presets import load_preset
 from reluviz.gui.views.dance_view import DanceView, trailing_mean
 
-
-def short_run(config, steps):
-    tr = Trainer(config)
-    hist = History.for_trainer(tr, budget_bytes=8 * 2**20)
-    tr.run(steps, on_step=hist.record)
-    snap = tr.snapshot()
-    hist.record_snapshot(snap)
-    return tr, hist, snap
+from helpers import short_run
 
 
 @pytest.fixture

@@ -1,0 +1,20 @@
+"""Shared test helpers: a small app configuration and short recorded runs (imported as ``helpers``;
+pytest puts this folder on the path for ``conftest.py``)."""
+
+from __future__ import annotations
+
+from reluviz.core import History, TrainConfig, Trainer
+
+#: the notebook setup made small enough for windows in tests to train quickly
+SMALL_APP = TrainConfig.from_preset("notebook").updated({"width": 12, "n_train": 100, "batch_size": 10,
+                                                         "steps": 100_000})
+
+
+def short_run(config: TrainConfig, steps: int):
+    """Train ``steps`` updates recording every step: (trainer, history with the head row, head snapshot)."""
+    tr = Trainer(config)
+    hist = History.for_trainer(tr, budget_bytes=8 * 2**20)
+    tr.run(steps, on_step=hist.record)
+    snap = tr.snapshot()
+    hist.record_snapshot(snap)
+    return tr, hist, snap
