@@ -10,25 +10,10 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from reluviz.plots import theme
 from reluviz.plots.fit_plot import FastDataItem, watch_view
+from reluviz.plots.lecture_common import log10_positive, positive
 from reluviz.plots.legend_room import legend_height, top_for_legend
 
 MAX_POINTS = 4000  # curves are decimated to about this many points before drawing
-
-
-def _positive_log10(values: np.ndarray) -> np.ndarray:
-    """log10 of values, NaN where not positive and finite (log axes cannot show those)."""
-    values = np.asarray(values, dtype=float)
-    out = np.full(values.shape, np.nan)
-    ok = np.isfinite(values) & (values > 0)
-    out[ok] = np.log10(values[ok])
-    return out
-
-
-def _positive(values: np.ndarray) -> np.ndarray:
-    """Values with non-positive or non-finite entries replaced by NaN (a log axis skips them)."""
-    values = np.array(values, dtype=float)
-    values[~(np.isfinite(values) & (values > 0))] = np.nan
-    return values
 
 
 def _decimate(x: np.ndarray, y: np.ndarray, limit: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -186,15 +171,15 @@ class LossPlot(QtCore.QObject):
     def set_data(self, batch_steps: np.ndarray, batch_loss: np.ndarray, eval_steps: np.ndarray,
                  train_loss: np.ndarray, test_loss: np.ndarray, lr: np.ndarray) -> None:
         """Update every curve. ``lr`` is aligned with ``batch_steps``."""
-        bx, by = _decimate(np.asarray(batch_steps), _positive(batch_loss))
+        bx, by = _decimate(np.asarray(batch_steps), positive(batch_loss))
         self.batch.setData(bx, by, connect="finite")
-        self.train.setData(eval_steps, _positive(train_loss), connect="finite")
-        self.test.setData(eval_steps, _positive(test_loss), connect="finite")
-        lx, ly = _decimate(np.asarray(batch_steps), _positive_log10(lr))
+        self.train.setData(eval_steps, positive(train_loss), connect="finite")
+        self.test.setData(eval_steps, positive(test_loss), connect="finite")
+        lx, ly = _decimate(np.asarray(batch_steps), log10_positive(lr))
         self.lr.setData(*_corners(lx, ly), connect="finite")
-        self._curves = {"minibatch": (bx, _positive_log10(by)),
-                        "train": (np.asarray(eval_steps), _positive_log10(train_loss)),
-                        "test": (np.asarray(eval_steps), _positive_log10(test_loss))}
+        self._curves = {"minibatch": (bx, log10_positive(by)),
+                        "train": (np.asarray(eval_steps), log10_positive(train_loss)),
+                        "test": (np.asarray(eval_steps), log10_positive(test_loss))}
         self._lr_data = (lx, ly)
         self._fit_y_range([by, train_loss, test_loss])
         finite = ly[np.isfinite(ly)]
@@ -212,7 +197,7 @@ class LossPlot(QtCore.QObject):
 
     def _fit_y_range(self, curves) -> None:
         """Log-y range from whole decades around the data (changes only when a decade is crossed)."""
-        logs = [_positive_log10(c) for c in curves if len(c)]
+        logs = [log10_positive(c) for c in curves if len(c)]
         logs = [v[np.isfinite(v)] for v in logs]
         logs = [v for v in logs if len(v)]
         if not logs:
