@@ -353,3 +353,24 @@ def test_frame_choice_and_plans_need_no_qt():
             "assert not bad, bad")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_log_spaced_frames_grow_the_loss_axis_with_the_run(tmp_path, qapp):
+    """Half of a log-spaced animation falls in the first few percent of the run: there the loss
+    panel's step axis ends near the frame's step (it grows), so the curves fill the panel; frames
+    chosen evenly keep one still axis to the last step."""
+    from PIL import Image
+
+    from reluviz.plots import theme
+
+    steps = select_steps(3000, frames=12, spacing="log")
+    early = int(np.searchsorted(steps, 60))  # a frame about 2% into the run
+    spans = {}
+    for spacing in ("log", "linear"):
+        out = tmp_path / spacing
+        export_run(SMALL.updated({"steps": 3000}), out, steps, size=(640, 400), panels=("loss",), caption=False,
+                   spacing=spacing)
+        rgb = np.asarray(Image.open(out / f"frame_{early:05d}.png").convert("RGB")).astype(int)
+        test_loss = np.abs(rgb - np.array(theme.TEST_LOSS)).sum(axis=2) < 40
+        spans[spacing] = np.count_nonzero(test_loss.any(axis=0))  # columns the red curve (and legend sample) reach
+    assert spans["log"] > 0.5 * 640 and spans["linear"] < 0.15 * 640, spans

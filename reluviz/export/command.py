@@ -95,17 +95,26 @@ def finish(plan: ExportPlan, writer) -> Path:
     return final
 
 
+def loss_axis_end(plan: ExportPlan, spacing: str) -> int | None:
+    """Where the loss panel's step axis ends in every frame: the last frame's step (a still axis),
+    or None (it grows with each frame) for log-spaced frames, half of which fall in the first few
+    percent of the run and would show their loss curves squeezed against the left edge."""
+    return None if spacing == "log" else plan.last_step
+
+
 def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float = 20.0, panels=("main", "loss"),
                 caption: bool = True, force: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> Path:
-    """Draw and write a ready plan; returns the output path. Nothing is left behind on failure."""
+                progress: Callable[[int, int], None] | None = None, spacing: str = "linear") -> Path:
+    """Draw and write a ready plan; returns the output path. Nothing is left behind on failure.
+    ``spacing`` (how the frames were chosen) decides the loss panel's axis (``loss_axis_end``)."""
     from reluviz.export.render import FrameRenderer
 
     out = Path(out)
     check_outputs(out, force)
     if not plan.frames:
         raise ExportError("no frames to export")
-    renderer = FrameRenderer(plan.dataset, size, panels, caption, final_step=plan.last_step, compare=plan.compare)
+    renderer = FrameRenderer(plan.dataset, size, panels, caption, final_step=loss_axis_end(plan, spacing),
+                             compare=plan.compare)
     writer = None
     try:
         writer = open_frame_writer(out, fps, force)
@@ -125,7 +134,7 @@ def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fp
                panels=("main", "loss"), caption: bool = True, force: bool = False, train_steps: int | None = None,
                progress: Callable[[int, int], None] | None = None,
                train_progress: Callable[[int, int], None] | None = None,
-               compare: dict | None = None) -> tuple[Path, int, str]:
+               compare: dict | None = None, spacing: str = "linear") -> tuple[Path, int, str]:
     """Train, render and write; returns (output path, frames written, stop note or "").
 
     ``steps``: the frame steps, or ``choose(last_step) -> steps`` so they can be chosen again
@@ -135,7 +144,8 @@ def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fp
     out = Path(out)
     check_outputs(out, force)
     plan = plan_training(config, steps, steps=train_steps, progress=train_progress, compare=compare)
-    final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress)
+    final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress,
+                        spacing=spacing)
     return final, len(plan.frames), plan.note
 
 
@@ -180,7 +190,8 @@ def export_command(config: TrainConfig, args) -> int:
     final, count, note = export_run(config, out, choose, size=size, fps=fps, panels=panels,
                                     caption=not args.no_caption, force=args.force, train_steps=last,
                                     train_progress=TerminalProgress("training ", args.quiet),
-                                    progress=TerminalProgress("rendering", args.quiet), compare=compare)
+                                    progress=TerminalProgress("rendering", args.quiet), compare=compare,
+                                    spacing=args.spacing if args.every is None else "every")
     if note:
         print(f"reluviz: {note}", file=sys.stderr)
     side = final / "frames.csv" if kind == "png" else sidecar_path(final)

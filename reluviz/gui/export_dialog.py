@@ -21,7 +21,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from reluviz.core.loss_trace import LossTrace
-from reluviz.export.command import finish, iter_render, open_frame_writer
+from reluviz.export.command import finish, iter_render, loss_axis_end, open_frame_writer
 from reluviz.export.frames import ExportError, select_steps
 from reluviz.export.plan import LossColumns, plan_history
 from reluviz.export.render import FrameRenderer
@@ -43,6 +43,7 @@ class ExportRequest:
     fps: float
     steps: np.ndarray
     force: bool = False
+    spacing: str = "linear"  # how the steps were chosen: "log", "linear" or "every"
 
 
 class AppExportJob(QtCore.QObject):
@@ -77,7 +78,7 @@ class AppExportJob(QtCore.QObject):
             self.note = self.plan.note
             self._writer = open_frame_writer(self.request.path, self.request.fps, self.request.force)
             self._renderer = FrameRenderer(self.plan.dataset, self.request.size, self.request.panels,
-                                           self.request.caption, final_step=self.plan.last_step,
+                                           self.request.caption, final_step=loss_axis_end(self.plan, self.request.spacing),
                                            compare=self.plan.compare)
             self._frames = iter_render(self.plan, self._renderer, self._writer)
         except ExportError as exc:
@@ -346,7 +347,10 @@ class ExportDialog(QtWidgets.QDialog):
                 steps = select_steps(last, every=self.count.value(), first_step=first)
             else:
                 steps = select_steps(last, frames=self.count.value(), spacing=kind, first_step=first)
-        return ExportRequest(path, size, panels, self.caption.isChecked(), self.fps.value(), steps, force)
+            spacing = kind
+        else:
+            spacing = "linear"
+        return ExportRequest(path, size, panels, self.caption.isChecked(), self.fps.value(), steps, force, spacing)
 
     # ------------------------------------------------------------------ running
     def start_export(self) -> None:
