@@ -249,3 +249,24 @@ def test_a_late_stop_signal_draws_the_stopped_state_under_its_notice(qtbot, wind
     w.worker.runStopped.emit("diverged")
     assert w.displayed_frame.divergence.startswith("loss became")
     assert w.displayed_frame.step == w.session.head_step and "loss became" in w.notice.text()
+
+
+@pytest.mark.parametrize("chunk", [1, 100])
+def test_the_stopped_frame_keeps_the_rate_and_minibatch_of_the_update_that_blew_up(chunk):
+    """The stopped trainer reports lr 0 (no update follows); the frame and the history's last row
+    keep the rate, minibatch and loss recorded for the update that blew up (the loss panel's
+    learning-rate line reaches the last step; the status says 'stopped')."""
+    cfg = absurd("relu", "sgd", "constant", 1e3)
+    session = Session(cfg)
+    while not session.stopped:
+        session.advance(chunk)
+        frame = session.head_frame()
+    reference = Trainer(cfg)
+    history = History.for_trainer(reference, budget_bytes=1 << 20)
+    reference.run(STEPS, on_step=history.record)  # (stops where the session stopped)
+    row = history.at(reference.step)
+    assert frame.step == reference.step == session.history.last_step()
+    assert frame.lr == 1e3 and session.history.lrs[-1, 0] == 1e3 and frame.snapshot.diverged.all()
+    np.testing.assert_array_equal(frame.snapshot.batch, row.batch)
+    assert frame.batch_loss == float(row.batch_loss[0])
+    np.testing.assert_array_equal(frame.snapshot.state, reference.state)

@@ -308,13 +308,29 @@ class Session:
             # says why, instead of the blown-up one the history is about to drop.
             self.trainer.run(1, on_step=self.history.current.record)
             snap = self.trainer.snapshot()
+            row = self._row_of(snap)
             # (the trainer went back a step, maybe to before the segment of its present shape began)
             self.history.truncate_after(snap.step - 1)
             self.history.follow(self.trainer)
+        else:
+            row = self._row_of(snap) if self.trainer.stopped else None
+        if row is not None:
+            # The stopped trainer reports lr 0 (no update follows); the row recorded at this state
+            # holds the rate, minibatch and loss of the update that blew up: the frame shows those
+            snap = Snapshot.create(snap.step, snap.layout, snap.state, row.batch, row.batch_loss, row.lr, snap.diverged)
         self.history.record_snapshot(snap)
         if self.ghost is not None:
             self.ghost_history.record_snapshot(self.ghost.snapshot())
         return snap
+
+    def _row_of(self, snap: Snapshot) -> Snapshot | None:
+        """The recorded row of ``snap``'s very state (same step, parameters and shapes), if any."""
+        if not len(self.history) or self.history.last_step() < snap.step:
+            return None
+        row = self.history.at(snap.step)
+        if row.step != snap.step or row.state.shape != snap.state.shape or row.batch.shape != snap.batch.shape:
+            return None
+        return row if np.array_equal(row.state, snap.state) else None
 
     def apply_config(self, config: TrainConfig) -> list[str]:
         """Use ``config`` from the next step on. Returns the reset fields that changed (then the
