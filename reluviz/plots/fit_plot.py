@@ -11,7 +11,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, internals
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, internals, isQObjectAlive
 
 from reluviz.core.data import Dataset
 from reluviz.core.snapshot import Snapshot
@@ -318,8 +318,7 @@ class FitPlot(QtCore.QObject):
         self.legend.addItem(self.units_neg, "unit, v &lt; 0")
         self.legend.addItem(self.units_dead, "dead unit")
         self._layout_legend()
-        self.legend.geometryChanged.connect(self._refit)
-        plot.vb.sigResized.connect(self._refit)
+        plot.vb.sigResized.connect(self._refit)  # (the legend's size changes only in _layout_legend)
         # says so when the network's curve leaves the plot (a diverging run): otherwise it just vanishes
         self.offscale = pg.TextItem("", color=theme.NEGATIVE, anchor=(1, 0))
         self.offscale.setZValue(50)
@@ -419,6 +418,7 @@ class FitPlot(QtCore.QObject):
             _cache(label)
         if self.legend.graphicsEffect() is None:
             self.legend.setGraphicsEffect(CachedSubtreeEffect(self.legend))
+        self._refit()  # (pyqtgraph sized the legend just now: LegendItem.updateSize)
 
     # ------------------------------------------------------------------ data
     def set_dataset(self, ds: Dataset) -> None:
@@ -458,7 +458,7 @@ class FitPlot(QtCore.QObject):
 
     def _refit(self) -> None:
         """The view or the legend changed size: the range follows (unless the user zoomed or panned)."""
-        if self._base is None:
+        if getattr(self, "_base", None) is None or not isQObjectAlive(self.plot.vb):  # (not yet, or torn down)
             return
         new = self._fitted_range()
         if new == self._range:

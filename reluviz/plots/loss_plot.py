@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+from pyqtgraph.Qt import isQObjectAlive, QtCore, QtGui, QtWidgets
 
 from reluviz.plots import theme
 from reluviz.plots.fit_plot import FastDataItem, watch_view
@@ -97,8 +97,7 @@ class LossPlot(QtCore.QObject):
         self.lr_view.addItem(self.lr)
         self.legend.addItem(self.lr, "learning rate (right axis)")
         plot.vb.sigResized.connect(self._sync_views)
-        plot.vb.sigResized.connect(self._resized)
-        self.legend.geometryChanged.connect(self._resized)
+        plot.vb.sigResized.connect(self._resized)  # (the legend's size is fixed from here on)
         self.hover = pg.TextItem(anchor=(0, 1), color=theme.FOREGROUND)
         self.hover.setZValue(100)
         plot.addItem(self.hover, ignoreBounds=True)
@@ -225,6 +224,8 @@ class LossPlot(QtCore.QObject):
             self.lr_view.setYRange(lo, self._top(lo, hi), padding=0)  # (the same room as the losses)
 
     def _resized(self) -> None:
+        if not isQObjectAlive(self.plot.vb):  # (a resize while the window is torn down)
+            return
         self._apply_y_range()
         self._apply_lr_range()
 
