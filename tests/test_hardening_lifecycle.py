@@ -35,18 +35,6 @@ def rss_mib() -> float:
     raise RuntimeError("VmRSS")
 
 
-@pytest.fixture
-def make_window(qtbot):
-    def make(config=SMALL, preset=None):
-        w = MainWindow(config, preset=preset)
-        qtbot.addWidget(w)
-        w.resize(1200, 800)
-        w.show()
-        return w
-
-    return make
-
-
 def view_of(window, cls):
     return next(window.tabs.widget(i) for i in range(window.tabs.count()) if isinstance(window.tabs.widget(i), cls))
 
@@ -73,7 +61,7 @@ def test_close_while_training_at_full_speed(qtbot, make_window):
 
 
 def test_close_during_a_seed_band_run(qtbot, make_window):
-    w = make_window()
+    w = make_window(SMALL)
     bands = view_of(w, BandsView)
     w.tabs.setCurrentWidget(bands)
     worker = bands.run_bands(seeds=30, steps=200_000)  # minutes of work if nobody stops it
@@ -85,7 +73,7 @@ def test_close_during_a_seed_band_run(qtbot, make_window):
 
 def test_close_during_the_notebook_sweep(qtbot, make_window):
     """The sweep runs in worker processes: the close must stop them too."""
-    w = make_window()
+    w = make_window(SMALL)
     bands = view_of(w, BandsView)
     w.tabs.setCurrentWidget(bands)
     worker = bands.run_sweep(seeds=4, steps=200_000, processes=2)
