@@ -248,10 +248,9 @@ class Trainer:
             should_stop: Callable[[], bool] | None = None, record: "History | None" = None) -> int:
         """Do up to ``n_steps`` updates; return how far the run moved (steps).
 
+        ``record``: a History that gets every step (state, minibatch, loss, rate), written in blocks.
         ``on_step(step, state, batch, batch_loss, lr, diverged)`` is called before the update of
         every step divisible by ``every``, with live buffers (copy what you keep).
-        ``record``: a History that gets every step, written in blocks (several times cheaper than
-        ``on_step=history.record``; the rows are the same).
         ``should_stop()`` is polled every 64 steps (for a worker thread that wants to pause).
         """
         if self.stopped or n_steps <= 0:
@@ -260,104 +259,65 @@ class Trainer:
             if on_step is not None:
                 raise ValueError("use either on_step or record")
             record.check_shape(self._bufs[0].shape[1], self.batch_size)
-            on_step = record.record  # the step-by-step path, used once a run has stopped
-        limit = self.explode_limit
-        one_run = self.runs == 1
+        start = step = self.step
+        end = start + n_steps
+        while step < end:
+            c_start, c_stop = self._chunk_for(step)
+            l_start = self._lr_for(step)
+            stop = min(end, c_stop, l_start + BLOCK)
+            if should_stop is not None:
+                stop = min(stop, step + 64 - (step - start) % 64)
+            step = self._stretch(step, stop, c_start, l_start, record, on_step, every)
+            if self.stopped:
+                return max(self.step - start, 0)
+            if should_stop is not None and step > start and (step - start) % 64 == 0 and should_stop():
+                break
+        return step - start
+
+    def _stretch(self, t0: int, stop: int, c_start: int, l_start: int, record: "History | None",
+                 on_step: StepSink | None, every: int) -> int:
+        """Steps ``t0 .. stop - 1`` within one gathered chunk and one block of rates; returns the
+        step reached. It returns early at a step whose loss diverges, after handling it (the
+        caller goes on from there: the runs left are stepped again from that step's state)."""
+        limit, one_run, diverged = self.explode_limit, self.runs == 1, self.diverged
+        any_dead = bool(diverged.any())
         bufs, lr_rows, lr_values, batches = self._bufs, self._lr_rows, self._lr_values, self._data[3]
-        any_dead = bool(self.diverged.any())
-        # The step's kernel/update pair depends on which buffer holds the state: swap them each step.
-        par = self._cur_i
+        rec_state = rec_loss = None
+        if record is not None:
+            rec_state, rec_loss = record.reserve(t0, stop - t0)
+            stop = t0 + len(rec_loss)
+        par = self._cur_i  # which buffer holds the state: the kernel/update pairs swap every step
         kernel, kernel_next = self._kernels[par], self._kernels[1 - par]
         update, update_next = self._updates[par], self._updates[1 - par]
-        start = step = self.step
-        end = step + n_steps
-        try:
-            while step < end:
-                c_start, c_stop = self._chunk_for(step)
-                l_start = self._lr_for(step)
-                stop = min(end, c_stop)
-                if record is not None and not any_dead:
-                    # Recording path: each step's state and loss go straight into reserved rows.
-                    k = stop - step
-                    if should_stop is not None:  # poll at the same steps as below
-                        k = min(k, 64 - (step - start) % 64)
-                    rec_state, rec_loss = record.reserve(step, k)
-                    k = len(rec_loss)
-                    cur, nxt = bufs[par], bufs[1 - par]
-                    t = step
-                    for i in range(k):
-                        loss = kernel(t - c_start)
-                        if not (loss[0] if one_run else loss.max()) < limit:
-                            break  # step t diverges: handled by the general loop below
-                        np.copyto(rec_state[i], cur)
-                        rec_loss[i] = loss
-                        update(t, lr_rows[t - l_start])
-                        kernel, kernel_next, update, update_next = kernel_next, kernel, update_next, update
-                        cur, nxt = nxt, cur
-                        t += 1
-                    done = t - step
-                    if done:
-                        record.commit(step, done, batches[step - c_start : t - c_start],
-                                      lr_values[step - l_start : t - l_start, :, 0], self.diverged)
-                    par ^= done & 1
-                    step = t
-                    if should_stop is not None and step > start and (step - start) % 64 == 0:
-                        self._cur_i, self.step = par, step
-                        if should_stop():
-                            return step - start
-                    if done == k:
-                        continue
-                    stop = step + 1  # let the general loop handle the diverging step
-                if on_step is None and not any_dead:
-                    # Fast path (nothing to report, no stopped run): kernel, check, update.
-                    if should_stop is not None:  # poll at the same steps as below
-                        stop = min(stop, step + 64 - (step - start) % 64)
-                    for t in range(step, stop):
-                        loss = kernel(t - c_start)
-                        if not (loss[0] if one_run else loss.max()) < limit:
-                            break  # step t diverges: handled by the general loop below
-                        update(t, lr_rows[t - l_start])
-                        kernel, kernel_next, update, update_next = kernel_next, kernel, update_next, update
-                    else:
-                        t = stop
-                    par ^= (t - step) & 1
-                    step = t
-                    if should_stop is not None and step > start and (step - start) % 64 == 0:
-                        self._cur_i, self.step = par, step
-                        if should_stop():
-                            return step - start
-                    if step == stop:
-                        continue
-                for t in range(step, stop):
-                    loss = kernel(t - c_start)
-                    if any_dead:
-                        loss = np.where(self.diverged, 0.0, loss)
-                    if not (loss[0] if one_run else loss.max()) < limit:
-                        self._cur_i = par
-                        self._handle_divergence(t, loss)
-                        if self.stopped:
-                            step = self.step
-                            return max(step - start, 0)
-                        any_dead = True
-                        loss = np.where(self.diverged, 0.0, loss)
-                        lr_values[:, self.diverged] = 0.0
-                    if on_step is not None and t % every == 0:
-                        self._cur_i, self.step = par, t
-                        on_step(t, bufs[par], batches[t - c_start], loss, lr_values[t - l_start, :, 0], self.diverged)
-                    update(t, lr_rows[t - l_start])
-                    if any_dead:  # stopped runs stay frozen, optimizer slots included
-                        dead = self.diverged
-                        bufs[1 - par][dead] = bufs[par][dead]
-                    kernel, kernel_next, update, update_next = kernel_next, kernel, update_next, update
-                    par ^= 1
-                    step = t + 1
-                    if should_stop is not None and (step - start) % 64 == 0:
-                        self._cur_i, self.step = par, step
-                        if should_stop():
-                            return step - start
-            return step - start
-        finally:
-            self._cur_i, self.step = par, step
+        t = t0
+        bad_loss = None
+        while t < stop:
+            loss = kernel(t - c_start)
+            if any_dead:
+                loss = np.where(diverged, 0.0, loss)
+            if not (loss[0] if one_run else loss.max()) < limit:
+                bad_loss = loss.copy()
+                break
+            if rec_state is not None:
+                np.copyto(rec_state[t - t0], bufs[par])
+                rec_loss[t - t0] = loss
+            if on_step is not None and t % every == 0:
+                self._cur_i, self.step = par, t
+                on_step(t, bufs[par], batches[t - c_start], loss, lr_values[t - l_start, :, 0], diverged)
+            update(t, lr_rows[t - l_start])
+            if any_dead:  # stopped runs stay frozen, optimizer slots included
+                bufs[1 - par][diverged] = bufs[par][diverged]
+            kernel, kernel_next, update, update_next = kernel_next, kernel, update_next, update
+            par ^= 1
+            t += 1
+        if record is not None and t > t0:
+            record.commit(t0, t - t0, batches[t0 - c_start : t - c_start], lr_values[t0 - l_start : t - l_start, :, 0],
+                          diverged)
+        self._cur_i, self.step = par, t
+        if bad_loss is not None:
+            self._handle_divergence(t, bad_loss)
+            self._lr_values[:, self.diverged] = 0.0
+        return self.step
 
     def _handle_divergence(self, t: int, loss: np.ndarray) -> None:
         bad = ~(loss < self.explode_limit) & ~self.diverged
