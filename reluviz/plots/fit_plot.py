@@ -11,69 +11,19 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, internals, isQObjectAlive
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, isQObjectAlive
 
 from reluviz.core.data import Dataset
 from reluviz.core.snapshot import Snapshot
 from reluviz.plots import theme
+from reluviz.plots.fast_items import (CachedSubtreeEffect, FastCurve, cache, move_points, set_curve, subset,
+                                       watch_view)
 from reluviz.plots.legend_room import legend_height, top_for_legend
 
 CURVE_POINTS = 400
 MAX_DRAWN_POINTS = 10_000   # data points drawn at most (an even subset of bigger data sets)
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
-MAX_FLAT_TURN = 0.15        # FastCurve: joints turning more than this (radians) get a round dot
-SEAM_OVERLAP = 0.5          # FastCurve: pixels each segment reaches past its ends (no seams at joints)
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
-
-
-def _subset(n: int, limit: int) -> slice:
-    """An even subset of ``n`` items, at most ``limit`` of them."""
-    return slice(None) if n <= limit else slice(None, None, -(-n // limit))
-
-
-def _cache(item: QtWidgets.QGraphicsItem) -> None:
-    """Keep ``item``'s drawing as a pixmap until it changes (or the view's scale does)."""
-    item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
-
-
-def watch_view(vb: pg.ViewBox, owner: pg.GraphicsObject, ranged, placed=None) -> None:
-    """Emit ``ranged`` when ``vb``'s range really changed and ``placed`` (default ``ranged``) when
-    its place or size in the scene did (as its geometry, its transform or ``owner``'s geometry
-    change). pyqtgraph emits sigTransformChanged at every matrix update, changed or not: the loss
-    panel's learning-rate view box did at each curve update, redrawing the cached background."""
-    placed = ranged if placed is None else placed
-    last = [None, None]
-
-    def check(*_args) -> None:
-        rect, view = vb.sceneBoundingRect(), vb.viewRect()
-        if rect != last[0]:
-            last[0], last[1] = rect, view
-            placed.emit()
-        elif view != last[1]:
-            last[1] = view
-            ranged.emit()
-
-    vb.sigTransformChanged.connect(check)
-    vb.geometryChanged.connect(check)
-    owner.geometryChanged.connect(check)
-
-
-def _move_points(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> bool:
-    """Move ``item``'s points to (x, y) in place, keeping each point's style and data; False (and
-    nothing done) when the number of points differs. ``setData`` rebuilds every point's record and
-    looks its symbol up in the atlas again: about 0.4 ms a frame for 100 elbow markers."""
-    d = item.data
-    if len(d) != len(x):
-        return False
-    d["x"] = x
-    d["y"] = y
-    # what ScatterPlotItem.addPoints does after changing points
-    item.prepareGeometryChange()
-    item.informViewBoundsChanged()
-    item.bounds = [None, None]
-    item.invalidate()
-    item.sigPlotChanged.emit(item)
-    return True
 
 
 def relu_polyline(w: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, x0: float, x1: float
@@ -101,32 +51,6 @@ def relu_polyline(w: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, x0: flo
                              [(slope[-1] if len(es) else a0) * x1 + (offset[-1] if len(es) else b0)]])
     return xs, ys
 
-
-class CachedSubtreeEffect(QtWidgets.QGraphicsEffect):
-    """Draws an item *and its children* from one pixmap Qt keeps until one of them changes.
-
-    An item's own DeviceCoordinateCache covers only the item: a legend is a box plus a sample
-    and a label per entry, each a Python item that Qt asks for its bounding rectangle and
-    blits separately whenever the plot under the legend is repainted (every frame for the fit
-    plot): ~0.3 ms of the GUI thread a frame. Vector painters (SVG) get the items themselves."""
-
-    def draw(self, painter: QtGui.QPainter) -> None:  # noqa: D102 (Qt API)
-        engine = painter.paintEngine()
-        if engine is None or engine.type() != QtGui.QPaintEngine.Type.Raster:
-            self.drawSource(painter)
-            return
-        offset = QtCore.QPoint()
-        pixmap = self.sourcePixmap(QtCore.Qt.CoordinateSystem.DeviceCoordinates, offset)
-        painter.save()
-        painter.setWorldTransform(QtGui.QTransform())
-        painter.drawPixmap(offset, pixmap)
-        painter.restore()
-
-
-def _set_curve(item: pg.PlotCurveItem, x, y, **kwargs) -> None:
-    """``item.setData``, and shown only when there is something to draw."""
-    item.setData(x, y, **kwargs)
-    item.setVisible(len(x) > 0)
 
 
 def _kink_polylines(x0: float, x1: float, ends: np.ndarray, elbows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -163,113 +87,6 @@ def _concat_rows(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def ghost_label(compare: dict) -> str:
     """The ghost run's legend entry: the settings it differs by (HTML-escaped)."""
     return html.escape("ghost: " + ", ".join(f"{k}={v}" for k, v in compare.items()))
-
-
-class FastCurve(pg.PlotCurveItem):
-    """A ``PlotCurveItem`` that strokes a wide (> 1 px), opaque, antialiased pen quickly.
-
-    Qt strokes a wide antialiased polyline path with its general stroker and polygon rasterizer:
-    about 1 ms a frame for the network's 3 px curve at width 100 (1600x1000 window), all of it
-    holding the GIL the training thread needs. The same curve as separate line segments in device
-    pixels goes through the raster engine's line rasterizer in about 0.1 ms; round dots at the
-    vertices where it turns close the joints (they look like round joins). A dashed pen keeps its pattern across
-    the segments (no dots). Anything else (SVG and other export painters, transparent or thin
-    pens, fills, rotated views) is painted by pyqtgraph as before.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._segments = internals.PrimitiveArray(QtCore.QLineF, 4)
-        self._dots = internals.PrimitiveArray(QtCore.QPointF, 2)
-
-    def _fast_pen(self, p: QtGui.QPainter) -> QtGui.QPen | None:
-        pen = self.opts["pen"]
-        opts = self.opts
-        if (self._exportOpts is not False or not opts["antialias"] or opts["fillLevel"] is not None
-                or opts["stepMode"] or opts["connect"] not in ("all", "finite") or opts["shadowPen"] is not None
-                or pen is None or not pen.isCosmetic() or pen.widthF() <= 1.0 or not pen.isSolid()
-                or pen.color().alpha() != 255
-                or pen.style() not in (QtCore.Qt.PenStyle.SolidLine, QtCore.Qt.PenStyle.DashLine,
-                                       QtCore.Qt.PenStyle.DotLine)
-                or p.paintEngine() is None or p.paintEngine().type() != QtGui.QPaintEngine.Type.Raster
-                or p.transform().type().value > QtGui.QTransform.TransformationType.TxScale.value):
-            return None
-        return pen
-
-    @pg.debug.warnOnException  # (an exception out of paint() takes the process down)
-    def paint(self, p, opt, widget):
-        pen = self._fast_pen(p)
-        if pen is None or self.xData is None or len(self.xData) < 2:
-            return super().paint(p, opt, widget)
-        t = p.transform()
-        with np.errstate(all="ignore"):
-            x = self.xData * t.m11() + t.dx()
-            y = self.yData * t.m22() + t.dy()
-        ok = np.isfinite(x) & np.isfinite(y)
-        if not ok.all() and self.opts["connect"] == "all":
-            return super().paint(p, opt, widget)  # (pyqtgraph joins across non-finite points)
-        joined = ok[:-1] & ok[1:]
-        solid = pen.style() == QtCore.Qt.PenStyle.SolidLine
-        ax, ay, bx, by = x[:-1][joined], y[:-1][joined], x[1:][joined], y[1:][joined]
-        if solid:
-            # Two flat ends meeting at a joint each cover its edge pixels partly, and blended over
-            # each other leave a lighter seam across the line: each segment reaches half a pixel
-            # past both ends (where the curve turns, a round dot covers the joint as well)
-            with np.errstate(all="ignore"):
-                dx, dy = bx - ax, by - ay
-                reach = SEAM_OVERLAP / np.hypot(dx, dy)
-                reach[~np.isfinite(reach)] = 0.0
-            ax, ay, bx, by = ax - dx * reach, ay - dy * reach, bx + dx * reach, by + dy * reach
-        seg = self._segments
-        seg.resize(len(ax))
-        m = seg.ndarray()
-        m[:, 0], m[:, 1], m[:, 2], m[:, 3] = ax, ay, bx, by
-        p.save()
-        try:
-            p.resetTransform()
-            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-            flat = QtGui.QPen(pen)
-            flat.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
-            p.setPen(flat)
-            p.drawLines(*seg.drawargs())
-            if solid:
-                # joints (and ends) as round dots; only those on the device: Qt's point stroker
-                # is not meant for coordinates far outside it
-                dev = p.device()
-                pad = pen.widthF()
-                near = ok & (x > -pad) & (y > -pad) & (x < dev.width() + pad) & (y < dev.height() + pad)
-                # only where the curve turns visibly (the gap a flat joint leaves is about
-                # width/2 x the turn: under a quarter pixel below 0.15 rad) or a stretch ends
-                with np.errstate(all="ignore"):
-                    angle = np.arctan2(np.diff(y), np.diff(x))
-                    turn = np.abs((angle[1:] - angle[:-1] + np.pi) % (2 * np.pi) - np.pi)
-                marked = np.ones(len(x), dtype=bool)
-                marked[1:-1] = (turn > MAX_FLAT_TURN) | ~(joined[:-1] & joined[1:])
-                near &= marked
-                dots = self._dots
-                dots.resize(int(np.count_nonzero(near)))
-                d = dots.ndarray()
-                d[:, 0], d[:, 1] = x[near], y[near]
-                rnd = QtGui.QPen(pen)
-                rnd.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
-                p.setPen(rnd)
-                p.drawPoints(*dots.drawargs())
-        finally:
-            p.restore()
-
-
-class FastDataItem(pg.PlotDataItem):
-    """A ``PlotDataItem`` (log axes, legend entry, ``getData``) whose line is a ``FastCurve``."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-        self.curve.sigClicked.disconnect(self.sigClicked)
-        self.curve.setParentItem(None)
-        self.curve = FastCurve()
-        self.curve.setParentItem(self)
-        self.curve.sigClicked.connect(self.sigClicked)
-        if args or kwargs:
-            self.setData(*args, **kwargs)
 
 
 class FitPlot(QtCore.QObject):
@@ -339,10 +156,10 @@ class FitPlot(QtCore.QObject):
         self.static_items = (self.truth.curve, self.truth.scatter, self.test, self.train)
         self._static_background = False
         for item in self.static_items:
-            _cache(item)
+            cache(item)
         # the axes' ticks reach into the plot area, so each frame repaints them too: from a pixmap
         for name in ("left", "bottom"):
-            _cache(plot.getAxis(name))
+            cache(plot.getAxis(name))
         self.elbows.sigClicked.connect(self._on_elbow_clicked)
         self.selected_unit: int | None = None
         self.dataset: Dataset | None = None
@@ -412,10 +229,10 @@ class FitPlot(QtCore.QObject):
         added to a multi-column legend on top of each other, so lay it out again from one column."""
         self.legend.setColumnCount(1)
         self.legend.setColumnCount(4)
-        _cache(self.legend)
+        cache(self.legend)
         for sample, label in self.legend.items:
-            _cache(sample)
-            _cache(label)
+            cache(sample)
+            cache(label)
         if self.legend.graphicsEffect() is None:
             self.legend.setGraphicsEffect(CachedSubtreeEffect(self.legend))
         self._refit()  # (pyqtgraph sized the legend just now: LegendItem.updateSize)
@@ -426,13 +243,13 @@ class FitPlot(QtCore.QObject):
         self.dataset = ds
         # Big data sets draw an even subset (their order is random, so it is a random sample):
         # 800,000 dots cost seconds in pyqtgraph and show nothing more than 10,000 do.
-        keep = _subset(ds.n, MAX_DRAWN_POINTS)
+        keep = subset(ds.n, MAX_DRAWN_POINTS)
         self.train.setData(ds.x_train[keep], ds.y_train[keep])
         label = self.legend.getLabel(self.train)
         if label is not None:
             label.setText("training data" if ds.n <= MAX_DRAWN_POINTS else
                           f"training data ({len(range(ds.n)[keep]):,} of {ds.n:,} drawn)")
-        keep_test = _subset(len(ds.x_test), MAX_DRAWN_POINTS)
+        keep_test = subset(len(ds.x_test), MAX_DRAWN_POINTS)
         self.test.setData(ds.x_test[keep_test], ds.y_test[keep_test])
         if ds.true_x is not None:
             self.truth.setData(ds.true_x, ds.true_y)
@@ -489,8 +306,8 @@ class FitPlot(QtCore.QObject):
     def select_unit(self, unit: int | None) -> None:
         self.selected_unit = unit
         if unit is None:
-            _set_curve(self.unit_selected, [], [])
-            _set_curve(self.elbow_trail, [], [])
+            set_curve(self.unit_selected, [], [])
+            set_curve(self.elbow_trail, [], [])
 
     def set_elbow_trail(self, xs: np.ndarray) -> None:
         """The selected unit's elbow positions over time (oldest first), drawn rising from the axis."""
@@ -498,7 +315,7 @@ class FitPlot(QtCore.QObject):
         xs = np.asarray(xs, dtype=float)
         finite = np.isfinite(xs)
         ys = y0 + 0.02 * (y1 - y0) + np.linspace(0.12, 0.0, len(xs)) * (y1 - y0)
-        _set_curve(self.elbow_trail, xs[finite], ys[finite])
+        set_curve(self.elbow_trail, xs[finite], ys[finite])
 
     # ------------------------------------------------------------------ drawing
     def show_snapshot(self, snap: Snapshot, run: int = 0, ghost: Snapshot | None = None) -> None:
@@ -515,14 +332,14 @@ class FitPlot(QtCore.QObject):
             self.ghost.setData([], [])
         if ds is not None and self.show_batch and snap.batch.shape[1] < ds.n:
             idx = snap.batch[run][:MAX_DRAWN_BATCH]
-            if not _move_points(self.batch, ds.x_train[idx], ds.y_train[idx]):
+            if not move_points(self.batch, ds.x_train[idx], ds.y_train[idx]):
                 self.batch.setData(ds.x_train[idx], ds.y_train[idx])
         else:
             self.batch.setData([], [])
         if snap.layout.model != "relu":
             for item in (self.units_pos, self.units_neg, self.units_dead, self.elbows):
                 item.setData([], [])
-            _set_curve(self.unit_selected, [], [])
+            set_curve(self.unit_selected, [], [])
             return
         x0, x1 = float(grid[0]), float(grid[-1])
         ends = snap.units(np.array([x0, x1]), run)
@@ -536,7 +353,7 @@ class FitPlot(QtCore.QObject):
             item.setData(px[mask].ravel(), py[mask].ravel(), connect="finite")
         if self.selected_unit is not None and self.selected_unit < len(v):
             j = self.selected_unit
-            _set_curve(self.unit_selected, px[j], py[j], connect="finite")
+            set_curve(self.unit_selected, px[j], py[j], connect="finite")
         self._draw_elbows(snap, run, v, dead, elbows)
 
     def _note_offscale(self, ys: np.ndarray) -> None:
@@ -585,7 +402,7 @@ class FitPlot(QtCore.QObject):
             colour[selected] = 3
         look = np.concatenate([symbol, colour])
         self._elbow_state = (elbows.copy(), snap.get("w", run).copy(), v.copy(), dead.copy())
-        if self._elbow_look is not None and np.array_equal(look, self._elbow_look) and _move_points(self.elbows, shown, y):
+        if self._elbow_look is not None and np.array_equal(look, self._elbow_look) and move_points(self.elbows, shown, y):
             return
         self._elbow_look = look
         sizes = np.full(len(v), 13.0)

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import isQObjectAlive, QtCore, QtGui, QtWidgets
 
 from reluviz.plots import theme
-from reluviz.plots.fit_plot import FastDataItem, watch_view
+from reluviz.plots.fast_items import FastDataItem, watch_view
 from reluviz.plots.lecture_common import log10_positive, positive
 from reluviz.plots.legend_room import legend_height, top_for_legend
 
