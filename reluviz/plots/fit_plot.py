@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, isQObjectAlive
 
 from reluviz.core.data import Dataset
+from reluviz.core.polylines import kink_polylines, relu_polyline
 from reluviz.core.snapshot import Snapshot
 from reluviz.plots import theme
 from reluviz.plots.fast_items import (CachedSubtreeEffect, FastCurve, cache, move_points, set_curve, subset,
@@ -24,64 +25,6 @@ CURVE_POINTS = 400
 MAX_DRAWN_POINTS = 10_000   # data points drawn at most (an even subset of bigger data sets)
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
-
-
-def relu_polyline(w: np.ndarray, b: np.ndarray, v: np.ndarray, c: float, x0: float, x1: float
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """f(x) = sum_j v_j relu(w_j x + b_j) + c on [x0, x1] as the exact polyline through the ends and
-    every elbow inside, in O(H log H) (evaluating f at H elbows directly costs H^2: 0.2 s a frame at
-    H = 5,000). Between two elbows f = A x + B with A, B the sums of v w and v b over the active
-    units; crossing an elbow switches one unit on (w > 0) or off (w < 0)."""
-    w, b, v = (np.asarray(a, dtype=float) for a in (w, b, v))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        e = -b / w
-        inside = np.flatnonzero(np.isfinite(e) & (e > x0) & (e < x1))
-        ks = inside[np.argsort(e[inside], kind="stable")]
-        es = e[ks]
-        first = float(es[0]) if len(es) else x1
-        mid = x0 + 0.5 * (first - x0)                  # inside the first stretch: no unit switches there
-        active = w * mid + b > 0
-        a0 = float(np.sum(v[active] * w[active]))
-        b0 = float(np.sum(v[active] * b[active])) + float(c)
-        sign = np.where(w[ks] > 0, 1.0, -1.0)          # switched on, or off, at its elbow
-        slope = a0 + np.cumsum(sign * v[ks] * w[ks])   # on the stretch right of each elbow
-        offset = b0 + np.cumsum(sign * v[ks] * b[ks])
-        xs = np.concatenate([[x0], es, [x1]])
-        ys = np.concatenate([[a0 * x0 + b0], slope * es + offset,
-                             [(slope[-1] if len(es) else a0) * x1 + (offset[-1] if len(es) else b0)]])
-    return xs, ys
-
-
-
-def _kink_polylines(x0: float, x1: float, ends: np.ndarray, elbows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact polylines of K ReLU units over [x0, x1] as one NaN-separated line (4 K,).
-
-    A unit v relu(w x + b) is linear on each side of its elbow e = -b/w, where it is 0; so the
-    values at the two ends (``ends`` (K, 2)) and the elbow, when inside the range, draw it exactly.
-    """
-    k = len(elbows)
-    if k == 0:
-        return np.empty(0), np.empty(0)
-    inside = np.isfinite(elbows) & (elbows > x0) & (elbows < x1)
-    xs = np.empty((k, 4))
-    ys = np.empty((k, 4))
-    xs[:, 0], xs[:, 1], xs[:, 2], xs[:, 3] = x0, np.where(inside, elbows, x0), x1, np.nan
-    ys[:, 0], ys[:, 1], ys[:, 2], ys[:, 3] = ends[:, 0], np.where(inside, 0.0, ends[:, 0]), ends[:, 1], np.nan
-    return xs.ravel(), ys.ravel()
-
-
-def _concat_rows(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Curves (K, G) on grid x (G,) as one NaN-separated polyline (K * (G + 1),)."""
-    k, g = rows.shape
-    if k == 0:
-        return np.empty(0), np.empty(0)
-    xs = np.empty((k, g + 1))
-    ys = np.empty((k, g + 1))
-    xs[:, :g] = x
-    xs[:, g] = np.nan
-    ys[:, :g] = rows
-    ys[:, g] = np.nan
-    return xs.ravel(), ys.ravel()
 
 
 def ghost_label(compare: dict) -> str:
@@ -347,7 +290,7 @@ class FitPlot(QtCore.QObject):
         dead = snap.dead_units(ds.x_train, run) if ds is not None else np.zeros(len(v), bool)
         pos = (v >= 0) & ~dead
         neg = (v < 0) & ~dead
-        px, py = _kink_polylines(x0, x1, ends, elbows)  # every unit's 4 points, split by kind below
+        px, py = kink_polylines(x0, x1, ends, elbows)  # every unit's 4 points, split by kind below
         px, py = px.reshape(-1, 4), py.reshape(-1, 4)
         for item, mask in ((self.units_pos, pos), (self.units_neg, neg), (self.units_dead, dead)):
             item.setData(px[mask].ravel(), py[mask].ravel(), connect="finite")

@@ -8,20 +8,13 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import isQObjectAlive, QtCore, QtGui, QtWidgets
 
+from reluviz.core.thinning import thin_index
 from reluviz.plots import theme
 from reluviz.plots.fast_items import FastDataItem, watch_view
 from reluviz.plots.lecture_common import log10_positive, positive
 from reluviz.plots.legend_room import legend_height, top_for_legend
 
-MAX_POINTS = 4000  # curves are decimated to about this many points before drawing
-
-
-def _decimate(x: np.ndarray, y: np.ndarray, limit: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    if len(x) <= limit:
-        return x, y
-    stride = int(np.ceil(len(x) / limit))
-    keep = np.r_[np.arange(0, len(x) - 1, stride), len(x) - 1]
-    return x[keep], y[keep]
+MAX_POINTS = 4000  # the minibatch loss and the learning rate are thinned to about this many points
 
 
 def _corners(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,11 +163,12 @@ class LossPlot(QtCore.QObject):
     def set_data(self, batch_steps: np.ndarray, batch_loss: np.ndarray, eval_steps: np.ndarray,
                  train_loss: np.ndarray, test_loss: np.ndarray, lr: np.ndarray) -> None:
         """Update every curve. ``lr`` is aligned with ``batch_steps``."""
-        bx, by = _decimate(np.asarray(batch_steps), positive(batch_loss))
+        keep = thin_index(len(batch_steps), MAX_POINTS)
+        bx, by = np.asarray(batch_steps)[keep], positive(np.asarray(batch_loss)[keep])
         self.batch.setData(bx, by, connect="finite")
         self.train.setData(eval_steps, positive(train_loss), connect="finite")
         self.test.setData(eval_steps, positive(test_loss), connect="finite")
-        lx, ly = _decimate(np.asarray(batch_steps), log10_positive(lr))
+        lx, ly = bx, log10_positive(np.asarray(lr)[keep])
         self.lr.setData(*_corners(lx, ly), connect="finite")
         self._curves = {"minibatch": (bx, log10_positive(by)),
                         "train": (np.asarray(eval_steps), log10_positive(train_loss)),
