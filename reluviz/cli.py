@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.presets import load_preset
 
 EXIT_USAGE = 2
 
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Preset, then config file, then ``--set`` assignments, each over the last."""
-    config = TrainConfig.from_preset(args.preset) if args.preset else TrainConfig()
+    config = load_preset(args.preset).config if args.preset else TrainConfig()
     if args.config:
         file_config = TrainConfig.from_json_file(args.config)
         defaults = TrainConfig().to_dict()

@@ -25,7 +25,7 @@ def test_train_writes_documented_history(tmp_path):
     assert h["batch"].shape == (300, 40)
     assert h["x_train"].shape == (200,) and h["x_test"].shape == (1000,)
     cfg = TrainConfig.from_dict(json.loads(str(h["config"])))
-    assert cfg == TrainConfig.from_preset("notebook")
+    assert cfg == load_preset("notebook").config
     # parameters at step k equal an independent trainer run for k steps
     tr = Trainer(cfg)
     tr.run(123)

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from reluviz.cli import main
-from reluviz.core import TrainConfig, Trainer
+from reluviz.core import Trainer
+from reluviz.core.presets import load_preset
 from reluviz.export.command import export_run, sidecar_path
 from reluviz.export.frames import ExportError, parse_panels, parse_size, select_steps
 from reluviz.export.writers import GifWriter, open_writer
 
-SMALL = TrainConfig.from_preset("notebook").updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
+SMALL = load_preset("notebook").config.updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
 
 
 # ---------------------------------------------------------------------------- frame selection
@@ -132,7 +133,7 @@ def test_gif_and_mp4_decode_to_the_frame_count(tmp_path, qapp):
 
 
 def test_diverging_run_exports_finite_frames_up_to_the_stop(tmp_path, qapp):
-    config = TrainConfig.from_preset("diverge").updated({"width": 8})
+    config = load_preset("diverge").config.updated({"width": 8})
     final, count, reason = export_run(config, tmp_path / "d", select_steps(200, every=1), size=(320, 180))
     rows = _read_csv(final / "frames.csv")
     assert 0 < count < 201 and "stopped" in reason

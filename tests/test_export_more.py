@@ -16,14 +16,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reluviz.cli import main
-from reluviz.core import History, TrainConfig, Trainer
+from reluviz.core import History, Trainer
+from reluviz.core.presets import load_preset
 from reluviz.export.command import export_plan, export_run, sidecar_path
 from reluviz.export.frames import (LOSS_POINTS, ExportError, gif_delays_cs, loss_steps, select_steps,
                                    snap_to_recorded)
 from reluviz.export.plan import plan_history, plan_training
 from reluviz.export.writers import GifWriter, Mp4Writer, PngSequenceWriter, build_palette, open_writer
 
-SMALL = TrainConfig.from_preset("notebook").updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
+SMALL = load_preset("notebook").config.updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -98,7 +99,7 @@ def test_loss_curves_are_dense_whatever_the_frames():
 
 
 def test_an_early_stop_chooses_the_frames_again_over_the_steps_that_exist():
-    config = TrainConfig.from_preset("diverge").updated({"width": 8, "lr": 1.5})
+    config = load_preset("diverge").config.updated({"width": 8, "lr": 1.5})
     plan = plan_training(config, lambda last: select_steps(last, frames=6), steps=2000)
     stop = plan.last_step
     assert 6 <= stop < 2000 and plan.stop_reason and "stopped" in plan.note  # (linear over 0..2000: 1 frame)

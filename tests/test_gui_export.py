@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from reluviz.core import TrainConfig
+from reluviz.core.presets import load_preset
 from reluviz.export.writers import GifWriter
 from reluviz.gui import MainWindow
 
-SMALL = TrainConfig.from_preset("notebook").updated({"width": 6, "n_train": 60, "batch_size": 10, "steps": 10_000})
+SMALL = load_preset("notebook").config.updated({"width": 6, "n_train": 60, "batch_size": 10, "steps": 10_000})
 
 
 @pytest.fixture

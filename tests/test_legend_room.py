@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from reluviz.core import TrainConfig, Trainer
+from reluviz.core import Trainer
+from reluviz.core.presets import load_preset
 from reluviz.plots.legend_room import GAP_PX, MAX_FRACTION, top_for_legend
 
-SMALL = TrainConfig.from_preset("notebook").updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
+SMALL = load_preset("notebook").config.updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
 
 
 @pytest.mark.parametrize("legend_px, view_px", [(50, 100), (50, 400), (20, 95), (1, 1000)])
