@@ -14,9 +14,12 @@ relu'(0) = 0, as in torch: a point exactly on an elbow does not move that unit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from reluviz.core.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,11 @@ class Layout:
 
     model: str
     width: int  # H for relu, 0 otherwise
+
+    @classmethod
+    def for_config(cls, config: TrainConfig) -> Layout:
+        """The layout of ``config``'s model (its ``width`` counts for relu only)."""
+        return cls(config.model, config.width if config.model == "relu" else 0)
 
     @property
     def size(self) -> int:

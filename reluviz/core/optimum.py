@@ -72,10 +72,6 @@ class Optimum:
         return np.flatnonzero(self.mask)
 
 
-def layout_for(config: TrainConfig) -> Layout:
-    return Layout(config.model, config.width if config.model == "relu" else 0)
-
-
 def optimum(config: TrainConfig, dataset: Dataset, params: np.ndarray, *, max_iter: int = 1000,
             time_budget: float = 0.5) -> Optimum:
     """The full-batch optimum of ``config``'s objective on ``dataset``, as seen from ``params`` (P,).
@@ -83,7 +79,7 @@ def optimum(config: TrainConfig, dataset: Dataset, params: np.ndarray, *, max_it
     Exact for constant/linear models and for relu with ``train=output``; otherwise a local optimum
     reached by full-batch descent from ``params`` (at most ``max_iter`` steps / ``time_budget`` s).
     """
-    layout = layout_for(config)
+    layout = Layout.for_config(config)
     params = np.asarray(params, dtype=float)
     if params.shape != (layout.size,):
         raise ValueError(f"params must have shape ({layout.size},), got {params.shape}")
@@ -126,7 +122,7 @@ def excess_objective(config: TrainConfig, dataset: Dataset, params: np.ndarray, 
     away along directions the loss barely sees); for a quadratic it is half the squared distance
     in the Hessian's norm.
     """
-    layout = layout_for(config)
+    layout = Layout.for_config(config)
     p = np.asarray(params, dtype=float)
     flat = p.reshape(-1, layout.size)
     val = objective(layout, flat, dataset.x_train, dataset.y_train, config.weight_decay, opt.mask)
