@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reluviz.core import TrainConfig  # noqa: E402
+from reluviz.core.presets import load_preset  # noqa: E402
 from reluviz.export.command import export_plan  # noqa: E402
 from reluviz.export.frames import parse_size, select_steps  # noqa: E402
 from reluviz.export.plan import plan_training  # noqa: E402
@@ -43,7 +43,7 @@ def main() -> int:
     args = ap.parse_args()
     ensure_qt_app()
     size = parse_size(args.size)
-    config = TrainConfig.from_preset("notebook")
+    config = load_preset("notebook").config
     t0 = time.perf_counter()
     plan = plan_training(config, lambda last: select_steps(last, frames=args.frames), steps=args.steps)
     train_s = time.perf_counter() - t0

@@ -28,6 +28,7 @@ os.environ.setdefault("RELUVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="reluviz-b
 import numpy as np  # noqa: E402
 
 from reluviz.core import History, TrainConfig, Trainer  # noqa: E402
+from reluviz.core.presets import load_preset  # noqa: E402
 
 
 def headless_rate(config: TrainConfig, seconds: float, record: bool) -> float:
@@ -88,7 +89,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--speed", type=int, default=0, help="updates per frame (0: as fast as possible)")
     args = ap.parse_args()
-    config = TrainConfig.from_preset("notebook").updated({"width": args.width, "steps": 100_000_000})
+    config = load_preset("notebook").config.updated({"width": args.width, "steps": 100_000_000})
     load_before = os.getloadavg()[0]
     bare = headless_rate(config, 2.0, record=False)
     recorded = headless_rate(config, 1.5, record=True)

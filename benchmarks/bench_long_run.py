@@ -33,7 +33,8 @@ import time
 
 import numpy as np
 
-from reluviz.core import TrainConfig, Trainer
+from reluviz.core import Trainer
+from reluviz.core.presets import load_preset
 from reluviz.gui.session import Session
 
 SLACK_MIB = 64
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scrubs", type=int, default=2000, help="random history.at look-ups to check")
     args = ap.parse_args(argv)
 
-    config = TrainConfig.from_preset("notebook").updated({"width": args.width, "steps": args.steps})
+    config = load_preset("notebook").config.updated({"width": args.width, "steps": args.steps})
     budget = int(args.budget_mib * 2**20)
     before = rss_mib()
     session = Session(config, budget_bytes=budget)

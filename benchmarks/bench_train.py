@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import numpy as np  # noqa: E402
 
 from reluviz.core import TrainConfig, Trainer  # noqa: E402
+from reluviz.core.presets import load_preset  # noqa: E402
 from reluviz.core.model import mse  # noqa: E402
 
 OPTIMIZERS = {  # name -> (settings over the notebook preset, torch optimizer factory)
@@ -47,7 +48,7 @@ WARMUP = 200
 
 
 def notebook_config(optimizer: str, width: int) -> TrainConfig:
-    return TrainConfig.from_preset("notebook").updated({**OPTIMIZERS[optimizer][0], "width": width})
+    return load_preset("notebook").config.updated({**OPTIMIZERS[optimizer][0], "width": width})
 
 
 # ---------------------------------------------------------------------------------------- part 1

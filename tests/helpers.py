@@ -4,9 +4,10 @@ pytest puts this folder on the path for ``conftest.py``)."""
 from __future__ import annotations
 
 from reluviz.core import History, TrainConfig, Trainer
+from reluviz.core.presets import load_preset
 
 #: the notebook setup made small enough for windows in tests to train quickly
-SMALL_APP = TrainConfig.from_preset("notebook").updated({"width": 12, "n_train": 100, "batch_size": 10,
+SMALL_APP = load_preset("notebook").config.updated({"width": 12, "n_train": 100, "batch_size": 10,
                                                          "steps": 100_000})
 
 

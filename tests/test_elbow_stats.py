@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from reluviz.core import History, TrainConfig, Trainer
+from reluviz.core import History, Trainer
+from reluviz.core.presets import load_preset
 from reluviz.core.elbow_stats import (
     activity,
     cauchy_cdf,
@@ -125,7 +126,7 @@ def test_expected_init_counts():
 
 
 def test_elbow_trail_over_history():
-    cfg = TrainConfig.from_preset("dead-relus").updated({"steps": 300})
+    cfg = load_preset("dead-relus").config.updated({"steps": 300})
     tr = Trainer(cfg)
     h = History.for_trainer(tr)
     tr.run(300, on_step=h.record)

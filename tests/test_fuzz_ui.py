@@ -33,8 +33,7 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtTest import QTest
 
-from reluviz.core import TrainConfig
-from reluviz.core.presets import preset_names
+from reluviz.core.presets import load_preset, preset_names
 from reluviz.gui import MainWindow
 
 SEEDS = (11, 23, 37, 41, 59)
@@ -42,7 +41,7 @@ ACTIONS_PER_SEED = 420          # 5 x 420 = 2,100 actions
 ACTION_BOUND = 5.0              # seconds an action (or the event processing after it) may take: a hang
                                 # guard; the slowest action seen was 1.05 s quiet, 2.1 s with both cores busy
 WATCHDOG_SECONDS = 90           # a real hang: dump every thread's stack and end the run
-SMALL = TrainConfig.from_preset("notebook").updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 100_000})
+SMALL = load_preset("notebook").config.updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 100_000})
 
 CONTROL_TYPES = (QtWidgets.QSpinBox, QtWidgets.QDoubleSpinBox, QtWidgets.QComboBox, QtWidgets.QCheckBox,
                  QtWidgets.QSlider)

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from reluviz.cli import main
-from reluviz.core import TrainConfig, Trainer
+from reluviz.core import Trainer
+from reluviz.core.presets import load_preset
 from reluviz.gui.app import run_app
 from reluviz.gui.session import Session
 
-SMALL = TrainConfig.from_preset("notebook").updated({"width": 8, "n_train": 60, "batch_size": 6})
+SMALL = load_preset("notebook").config.updated({"width": 8, "n_train": 60, "batch_size": 6})
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from reluviz.core import TrainConfig, Trainer
+from reluviz.core.presets import load_preset
 from reluviz.gui import MainWindow
 
 from helpers import SMALL_APP
@@ -257,7 +258,7 @@ def test_settings_are_remembered(qtbot, make_window):
 
 def test_first_launch_uses_the_notebook_preset(make_window):
     w = make_window(None)
-    assert w.config == TrainConfig.from_preset("notebook")
+    assert w.config == load_preset("notebook").config
     assert "notebook" in w.panel.description.text().lower()
 
 

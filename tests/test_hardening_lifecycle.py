@@ -15,12 +15,11 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from reluviz.core import TrainConfig
-from reluviz.core.presets import preset_names
+from reluviz.core.presets import load_preset, preset_names
 from reluviz.gui import MainWindow
 from reluviz.gui.views import BandsView, DanceView
 
-SMALL = TrainConfig.from_preset("notebook").updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 10**6})
+SMALL = load_preset("notebook").config.updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 10**6})
 
 
 def os_threads() -> int:
@@ -152,7 +151,7 @@ def test_new_runs_while_the_old_thread_is_busy(qtbot, make_window):
         elif kind == 1:
             name = names[int(rng.integers(len(names)))]
             w.load_preset(name)
-            expected = TrainConfig.from_preset(name)
+            expected = load_preset(name).config
         else:
             w.panel.widgets["data_seed"].setValue(int(rng.integers(1000)))
             expected = None

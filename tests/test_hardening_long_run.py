@@ -19,12 +19,13 @@ import numpy as np
 import pytest
 
 from reluviz.core import History, TrainConfig, Trainer
+from reluviz.core.presets import load_preset
 from reluviz.gui import main_window as main_window_module
 from reluviz.gui.session import Session
 
 SLACK_MIB = 64
 GROWTH_MIB = 8
-NOTEBOOK_100 = TrainConfig.from_preset("notebook").updated({"width": 100})
+NOTEBOOK_100 = load_preset("notebook").config.updated({"width": 100})
 
 
 def rss_mib(field: str = "VmRSS") -> float:

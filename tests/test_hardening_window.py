@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6 import QtWidgets
 
-from reluviz.core import TrainConfig
+from reluviz.core.presets import load_preset
 from reluviz.gui import main_window as main_window_module
 from reluviz.gui.session import LIVE_LIMIT
 from reluviz.gui.settings import open_settings
@@ -144,7 +144,7 @@ def test_corrupt_saved_settings_start_the_default_preset(qtbot, make_window, sav
     s.setValue("window/splitter", "junk")
     s.sync()
     w = make_window(None)
-    assert w.config == TrainConfig.from_preset("notebook")
+    assert w.config == load_preset("notebook").config
     train_to(qtbot, w, 3)
 
 
@@ -157,7 +157,7 @@ def test_a_saved_run_whose_csv_is_gone_starts_the_default_preset_with_a_notice(q
     w.close()
     path.unlink()
     again = make_window(None)
-    assert again.config == TrainConfig.from_preset("notebook")
+    assert again.config == load_preset("notebook").config
     assert "Could not start the last run" in again.notice.text() and "gone.csv" in again.notice.text()
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from reluviz.core import TrainConfig, Trainer, make_dataset
+from reluviz.core.presets import load_preset
 from reluviz.core.landscape import (
     OutputQuadratic,
     default_output_axes,
@@ -43,7 +44,7 @@ def test_loss_curve_equals_direct_mse(model, wd):
 
 
 def _dance(width=20, wd=0.0):
-    cfg = TrainConfig.from_preset("dance").updated({"width": width, "weight_decay": wd})
+    cfg = load_preset("dance").config.updated({"width": width, "weight_decay": wd})
     tr = Trainer(cfg)
     opt = optimum(cfg, tr.dataset, tr.params[0].copy())
     quad = OutputQuadratic(tr.layout, opt.params, tr.dataset.x_train, tr.dataset.y_train, wd)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from reluviz.core import TrainConfig, Trainer, make_dataset
+from reluviz.core.presets import load_preset
 from reluviz.core.model import Layout, point_gradients
 from reluviz.core.optimum import (
     distance_to_optimum,
@@ -31,7 +32,7 @@ def _fd_objective_grad(layout, p, x, y, wd, mask, h=1e-6):
 
 
 def test_constant_model_optimum_is_mean_y():
-    cfg = TrainConfig.from_preset("constant-model")
+    cfg = load_preset("constant-model").config
     ds = make_dataset(cfg)
     opt = optimum(cfg, ds, np.array([5.0]))
     assert opt.kind == "exact"
@@ -46,7 +47,7 @@ def test_constant_model_optimum_is_mean_y():
 
 
 def test_linear_model_optimum_is_sum_xy_over_sum_x2():
-    cfg = TrainConfig.from_preset("linear-model")
+    cfg = load_preset("linear-model").config
     ds = make_dataset(cfg)
     x, y = ds.x_train, ds.y_train
     opt = optimum(cfg, ds, np.array([-3.0]))

@@ -16,11 +16,12 @@ torch = pytest.importorskip("torch")
 
 from reluviz.cli import main  # noqa: E402
 from reluviz.core import History, TrainConfig, Trainer  # noqa: E402
+from reluviz.core.presets import load_preset  # noqa: E402
 from reluviz.core.recording import record_run  # noqa: E402
 
 RTOL = 1e-10
 
-BASE = TrainConfig.from_preset("notebook")
+BASE = load_preset("notebook").config
 
 
 def _torch_optimizer(cfg: TrainConfig, params):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from reluviz.core import ConfigError, History, TrainConfig, Trainer
+from reluviz.core.presets import load_preset
 from reluviz.core.sampling import BLOCK, batch_at
 
 SMALL = TrainConfig(width=8, n_train=50, batch_size=10, steps=300)
@@ -106,7 +107,7 @@ def test_output_only_training_freezes_elbows():
 
 
 def test_notebook_preset_learns():
-    tr = Trainer(TrainConfig.from_preset("notebook"))
+    tr = Trainer(load_preset("notebook").config)
     start = tr.snapshot().loss(tr.dataset.x_test, tr.dataset.y_test)[0]
     tr.run(30000)
     end = tr.snapshot().loss(tr.dataset.x_test, tr.dataset.y_test)[0]

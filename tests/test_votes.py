@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from reluviz.core import TrainConfig, Trainer, make_dataset
+from reluviz.core import Trainer, make_dataset
+from reluviz.core.presets import load_preset
 from reluviz.core.model import Layout, point_gradients
 from reluviz.core.optimum import optimum
 from reluviz.core.votes import compute_votes, select_columns, votes_at
@@ -14,7 +15,7 @@ def _exactish(a, b):
 
 
 def test_constant_model_votes_are_2_over_n_theta_minus_y():
-    cfg = TrainConfig.from_preset("constant-model")
+    cfg = load_preset("constant-model").config
     ds = make_dataset(cfg)
     x, y, n = ds.x_train, ds.y_train, ds.n
     theta = 0.37
@@ -29,7 +30,7 @@ def test_constant_model_votes_are_2_over_n_theta_minus_y():
 
 
 def test_linear_model_votes_are_2_over_n_error_times_x():
-    cfg = TrainConfig.from_preset("linear-model")
+    cfg = load_preset("linear-model").config
     ds = make_dataset(cfg)
     x, y, n = ds.x_train, ds.y_train, ds.n
     theta = -0.8
@@ -42,7 +43,7 @@ def test_linear_model_votes_are_2_over_n_error_times_x():
 
 @pytest.mark.parametrize("preset", ["constant-model", "linear-model", "dance"])
 def test_votes_balance_at_the_optimum_and_not_elsewhere(preset):
-    cfg = TrainConfig.from_preset(preset)
+    cfg = load_preset(preset).config
     tr = Trainer(cfg)
     ds, layout = tr.dataset, tr.layout
     opt = optimum(cfg, ds, tr.params[0].copy())
@@ -60,7 +61,7 @@ def test_votes_balance_at_the_optimum_and_not_elsewhere(preset):
 
 def test_ridge_votes_balance_with_the_decay_term():
     wd = 0.05
-    cfg = TrainConfig.from_preset("dance").updated({"weight_decay": wd})
+    cfg = load_preset("dance").config.updated({"weight_decay": wd})
     tr = Trainer(cfg)
     opt = optimum(cfg, tr.dataset, tr.params[0].copy())
     v = compute_votes(tr.layout, opt.params, tr.dataset.x_train, tr.dataset.y_train, select=["v", "c"],
@@ -89,7 +90,7 @@ def test_batch_sum_is_the_minibatch_gradient_with_repeats():
 
 @pytest.mark.parametrize("preset", ["linear-model", "dance"])
 def test_batch_gradient_is_what_the_sgd_step_uses(preset):
-    cfg = TrainConfig.from_preset(preset).updated({"weight_decay": 0.01})
+    cfg = load_preset(preset).config.updated({"weight_decay": 0.01})
     tr = Trainer(cfg)
     tr.run(7)
     snap = tr.snapshot()
@@ -102,7 +103,7 @@ def test_batch_gradient_is_what_the_sgd_step_uses(preset):
 
 
 def test_full_batch_snapshot_batch_sum_equals_full_sum():
-    cfg = TrainConfig.from_preset("linear-model").updated({"batch_size": 0})
+    cfg = load_preset("linear-model").config.updated({"batch_size": 0})
     tr = Trainer(cfg)
     v = votes_at(tr.snapshot(), tr.dataset.x_train, tr.dataset.y_train)
     assert v.batch_size == tr.dataset.n

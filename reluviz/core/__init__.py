@@ -2,8 +2,9 @@
 
 Typical use::
 
-    from reluviz.core import TrainConfig, Trainer, History
-    cfg = TrainConfig.from_preset("notebook")
+    from reluviz.core import Trainer, History
+    from reluviz.core.presets import load_preset
+    cfg = load_preset("notebook").config
     trainer = Trainer(cfg)
     history = History.for_trainer(trainer)
     trainer.run(1000, on_step=history.record)

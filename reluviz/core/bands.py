@@ -35,6 +35,7 @@ import numpy as np
 from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset, make_dataset
 from reluviz.core.model import mse
+from reluviz.core.presets import load_preset
 from reluviz.core.trainer import Trainer
 
 Progress = Callable[[int, int], None]
@@ -237,7 +238,7 @@ def sweep(widths: Sequence[int] = (10, 20, 40), optimizers: Sequence[str] = ("sg
     the workers stop at their next poll and unfinished settings come back with ``complete=False``
     (settings never started are left out).
     """
-    base = config if config is not None else TrainConfig.from_preset("notebook")
+    base = config if config is not None else load_preset("notebook").config
     seed_arr = _seed_list(seeds, seed0)
     tasks = []
     for width in widths:

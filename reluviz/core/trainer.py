@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
-from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.config import RESET_FIELDS, ConfigError, TrainConfig, reset_fields_changed  # noqa: F401 (RESET_FIELDS: was defined here)
 from reluviz.core.data import Dataset, make_dataset
 from reluviz.core.init import init_params
 from reluviz.core.model import GradientWorkspace, Layout
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
 
 #: Minibatch values gathered at once (R * B * steps); bounds the memory of a gathered stretch.
 CHUNK_ELEMENTS = 1 << 17
-
-#: Fields that define the data and the model: changing one needs a new Trainer (a reset).
-RESET_FIELDS = ("target", "n_train", "noise", "data_seed", "csv_path", "model", "width", "init", "init_seed")
 
 
 class StepSink(Protocol):
@@ -75,7 +72,7 @@ class Trainer:
         if runs < 1:
             raise ConfigError(f"runs must be at least 1, got {runs}")
         self.runs = runs
-        self.layout = Layout(config.model, config.width if config.model == "relu" else 0)
+        self.layout = Layout.for_config(config)
         self.init_seeds = np.asarray(init_seeds if init_seeds is not None else [config.init_seed] * runs, dtype=np.int64)
         self.sample_seeds = np.asarray(sample_seeds if sample_seeds is not None else [config.sample_seed] * runs, dtype=np.int64)
         self.lr_scale = np.asarray(lr_scale if lr_scale is not None else np.ones(runs), dtype=float).reshape(runs, 1)
@@ -150,7 +147,7 @@ class Trainer:
         and start from zero when it changes.
         """
         config.validate()
-        changed = [f for f in RESET_FIELDS if getattr(config, f) != getattr(self.config, f)]
+        changed = reset_fields_changed(self.config, config)
         if changed:
             raise ConfigError(f"changing {', '.join(changed)} needs a new run (reset)")
         keep = config.optimizer == self.config.optimizer
