@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from reluviz.core import ConfigError, TrainConfig, Trainer
+from reluviz.core import ConfigError, Trainer
 from reluviz.core.compare import DanceRun, dance_runs, ghost_config, ghost_trainer, same_batches
 from reluviz.core.presets import load_preset
 
 
 def test_ghost_config_keeps_data_and_init():
-    cfg = TrainConfig.from_preset("dance")
+    cfg = load_preset("dance").config
     ghost = ghost_config(cfg, {"schedule": "inverse", "decay": 0.002})
     assert ghost.schedule == "inverse" and ghost.decay == 0.002 and ghost.lr == cfg.lr
     assert same_batches(cfg, ghost)
@@ -20,9 +20,9 @@ def test_ghost_config_keeps_data_and_init():
 
 
 def test_ghost_sees_the_same_init_and_batches():
-    cfg = TrainConfig.from_preset("dance")
+    cfg = load_preset("dance").config
     main = Trainer(cfg)
-    ghost = ghost_trainer(main, {"schedule": "inverse", "decay": 0.002})
+    ghost = ghost_trainer(cfg, {"schedule": "inverse", "decay": 0.002}, main.dataset)
     assert ghost.dataset is main.dataset
     assert np.array_equal(ghost.params, main.params)
     for _ in range(5):
@@ -34,7 +34,7 @@ def test_ghost_sees_the_same_init_and_batches():
 
 
 def test_empty_overrides_give_an_identical_ghost():
-    d = dance_runs(TrainConfig.from_preset("linear-model"), {})
+    d = dance_runs(load_preset("linear-model").config, {})
     d.advance(300, every=7)
     tr = d.trace()
     assert tr.steps.tolist() == list(range(0, 301, 7))
@@ -43,7 +43,7 @@ def test_empty_overrides_give_an_identical_ghost():
 
 
 def test_trace_records_in_chunks_without_gaps_or_repeats():
-    d = dance_runs(TrainConfig.from_preset("constant-model"), {"schedule": "inverse", "decay": 0.01})
+    d = dance_runs(load_preset("constant-model").config, {"schedule": "inverse", "decay": 0.01})
     d.advance(10, every=5)
     d.advance(7, every=5)
     d.advance(8, every=5)
@@ -93,4 +93,4 @@ def test_constant_model_from_init_converges_to_a_noise_floor():
 
 def test_start_must_be_known():
     with pytest.raises(ValueError):
-        DanceRun(TrainConfig.from_preset("constant-model"), {}, start="middle")
+        DanceRun(load_preset("constant-model").config, {}, start="middle")

@@ -2,8 +2,9 @@
 
 A preset's ``compare`` dict (e.g. ``{"schedule": "inverse", "decay": 0.002}``) describes a second
 run that differs from the main one only in those settings. ``ghost_config`` builds it and refuses
-overrides of data, model or initialisation settings (``trainer.RESET_FIELDS``), so both runs see
-the same data and start from the same parameters. The minibatch order is a function of
+overrides of data, model or initialisation settings (``config.RESET_FIELDS``), so both runs see
+the same data and start from the same parameters; ``ghost_trainer`` is the one way to build the
+ghost's ``Trainer`` (on the main run's dataset). The minibatch order is a function of
 ``sampling``, ``sample_seed`` and ``batch_size`` only, so unless the overrides change one of those
 (``same_batches`` tells) both runs also draw exactly the same minibatches at every step: any
 difference between them is the difference in the overridden settings.
@@ -28,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.config import ConfigError, TrainConfig, reset_fields_changed
 from reluviz.core.data import Dataset, make_dataset
 from reluviz.core.optimum import Optimum, distance_to_optimum, excess_objective, optimum
 from reluviz.core.snapshot import Snapshot
-from reluviz.core.trainer import RESET_FIELDS, Trainer
+from reluviz.core.trainer import Trainer
 
 #: Settings that decide which minibatch each step draws.
 BATCH_FIELDS = ("sampling", "sample_seed", "batch_size")
@@ -41,7 +42,7 @@ BATCH_FIELDS = ("sampling", "sample_seed", "batch_size")
 def ghost_config(config: TrainConfig, overrides: dict[str, Any]) -> TrainConfig:
     """``config`` with ``overrides`` applied; data, model and init settings may not change."""
     ghost = config.updated(dict(overrides))
-    changed = [f for f in RESET_FIELDS if getattr(ghost, f) != getattr(config, f)]
+    changed = reset_fields_changed(config, ghost)
     if changed:
         raise ConfigError(f"a ghost run shares the main run's data and initialisation; it cannot change {', '.join(changed)}")
     return ghost
@@ -52,14 +53,10 @@ def same_batches(a: TrainConfig, b: TrainConfig) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in BATCH_FIELDS)
 
 
-def ghost_trainer(main: Trainer, overrides: dict[str, Any]) -> Trainer:
-    """A ghost Trainer for ``main`` (same dataset object, same init), at ``main``'s initial state.
-
-    It starts at step 0 from the initialisation, whatever step ``main`` is at.
-    """
-    cfg = ghost_config(main.config, overrides)
-    return Trainer(cfg, dataset=main.dataset, runs=main.runs, init_seeds=main.init_seeds,
-                   sample_seeds=main.sample_seeds, lr_scale=main.lr_scale[:, 0])
+def ghost_trainer(config: TrainConfig, overrides: dict[str, Any], dataset: Dataset) -> Trainer:
+    """The ghost run of ``config`` with ``overrides`` (``ghost_config``: ``ConfigError`` for data,
+    model or init overrides), at step 0 on ``dataset``: the main run's data, so the same object."""
+    return Trainer(ghost_config(config, overrides), dataset=dataset)
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +83,7 @@ class DanceRun:
             raise ValueError("start must be 'init' or 'optimum'")
         ds = dataset if dataset is not None else make_dataset(config)
         self.main = Trainer(config, dataset=ds)
-        self.ghost = ghost_trainer(self.main, overrides)
+        self.ghost = ghost_trainer(config, overrides, ds)
         self.same_batches = same_batches(self.main.config, self.ghost.config)
         p0 = self.main.params[0].copy()
         self.optimum_main: Optimum = optimum(self.main.config, ds, p0, time_budget=optimum_budget)
@@ -162,3 +159,8 @@ def dance_runs(config: TrainConfig, overrides: dict[str, Any], dataset: Dataset 
                start: str = "init") -> DanceRun:
     """A ``DanceRun`` for ``config`` and a ghost with ``overrides`` (e.g. a preset's ``compare``)."""
     return DanceRun(config, overrides, dataset=dataset, start=start)
+
+
+def ghost_text(overrides: dict[str, Any]) -> str:
+    """The ghost run's name, the settings it differs by: ``"ghost: k=v, k2=v2"`` (plain text)."""
+    return "ghost: " + ", ".join(f"{k}={v}" for k, v in overrides.items())

@@ -2,7 +2,8 @@
 
 A preset file holds ``title``, ``description`` (a paragraph tying it to the course notes),
 ``config`` (settings over the defaults), an optional ``view`` (which lecture view the app opens)
-and an optional ``compare`` (settings of a ghost run drawn beside the main one).
+and an optional ``compare`` (settings of a ghost run drawn beside the main one: optimizer,
+schedule and batch settings only, see ``reluviz.core.compare.ghost_config``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reluviz.core.compare import ghost_config
 from reluviz.core.config import ConfigError, TrainConfig, parse_json
 
 PRESET_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
@@ -57,7 +59,7 @@ def load_preset_file(path: str | Path) -> Preset:
     try:
         config = TrainConfig.from_dict(data.get("config", {}))
         if compare:
-            config.updated(compare)  # validate the ghost run's settings now
+            ghost_config(config, compare)  # validate the ghost run's settings now
     except ConfigError as exc:
         raise ConfigError(f"preset {path.name}: {exc}") from None
     return Preset(
