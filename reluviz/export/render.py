@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 
+from reluviz.core.compare import ghost_text
 from reluviz.core.data import Dataset
 from reluviz.core.history import History
 from reluviz.core.loss_trace import LossTrace
@@ -87,7 +88,6 @@ class FrameRenderer:
         ensure_qt_app()
         from PySide6 import QtCore
 
-        from reluviz.plots.fit_plot import ghost_label
         from reluviz.plots.training_view import TrainingView
 
         self._qt_core = QtCore
@@ -97,7 +97,7 @@ class FrameRenderer:
         self.view.resize(*size)
         self.view.set_dataset(dataset)
         if compare:  # the ghost run's legend entry, as in the app
-            self.view.fit.set_ghost_label(ghost_label(compare))
+            self.view.fit.set_ghost_label(ghost_text(compare))
         self.final_step = final_step
         self.caption = caption
         self.view.show()  # laid out but never on screen (WA_DontShowOnScreen)

@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, isQObjectAlive
 
+from reluviz.core.compare import ghost_text
 from reluviz.core.data import Dataset
 from reluviz.core.polylines import kink_polylines, relu_polyline
 from reluviz.core.snapshot import Snapshot
@@ -28,8 +29,8 @@ EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyl
 
 
 def ghost_label(compare: dict) -> str:
-    """The ghost run's legend entry: the settings it differs by (HTML-escaped)."""
-    return html.escape("ghost: " + ", ".join(f"{k}={v}" for k, v in compare.items()))
+    """``ghost_text(compare)``, for ``set_ghost_label`` (kept while the window imports it from here)."""
+    return ghost_text(compare)
 
 
 class FitPlot(QtCore.QObject):
@@ -155,13 +156,13 @@ class FitPlot(QtCore.QObject):
             painter.restore()
 
     def set_ghost_label(self, label: str | None) -> None:
-        """Name the ghost run in the legend (None: no ghost entry)."""
+        """Name the ghost run in the legend, plain text (``ghost_text``; None: no ghost entry)."""
         if label == self._ghost_label:
             return
         if self._ghost_label is not None:
             self.legend.removeItem(self.ghost)
         if label is not None:
-            self.legend.addItem(self.ghost, label)
+            self.legend.addItem(self.ghost, html.escape(label))
         else:
             self.ghost.setData([], [])
         self._ghost_label = label
