@@ -15,14 +15,13 @@ The file is written to a temporary name beside the target and renamed, so it app
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from reluviz.core.atomic import atomic_path
 from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.model import mse
 from reluviz.core.trainer import Trainer
@@ -114,13 +113,8 @@ def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise ConfigError(f"folder {directory} does not exist")
-    tmp_name = None
     try:
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=f".{path.stem}.", suffix=".npz.part", delete=False) as fh:
-            tmp_name = fh.name
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
-        os.replace(tmp_name, path)
     except OSError as exc:
-        if tmp_name and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None

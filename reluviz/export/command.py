@@ -12,12 +12,12 @@ import csv
 import io
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
+from reluviz.core.atomic import write_text_atomic
 from reluviz.core.config import TrainConfig, parse_assignments
 from reluviz.export.frames import ExportError, parse_fps, parse_panels, parse_size, select_steps
 from reluviz.export.plan import CSV_HEADER, ExportCancelled, ExportPlan, FrameState, plan_training  # noqa: F401
@@ -32,17 +32,9 @@ def write_csv_atomic(path: Path, rows: list[tuple]) -> None:
     writer.writerow(CSV_HEADER)
     for row in rows:
         writer.writerow([f"{v:.9g}" if isinstance(v, float) else v for v in row])
-    tmp = None
     try:
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.part-", delete=False,
-                                         encoding="utf-8", newline="") as fh:
-            tmp = fh.name
-            fh.write(text.getvalue())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        write_text_atomic(path, text.getvalue())
     except OSError as exc:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
         raise ExportError(os_error_message(exc, path)) from None
 
 

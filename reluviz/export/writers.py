@@ -1,7 +1,7 @@
 """Frame writers that make their output appear whole or not at all, encoding on a worker thread.
 
-Each writer renders into a temporary name beside the target (``.NAME.part-XXXX``) and renames it
-into place in ``close()``; ``abort()`` (or any exception inside a ``with`` block) removes it.
+Each writer renders into a temporary name beside the target (``reluviz.core.atomic``) and renames
+it into place in ``close()``; ``abort()`` (or any exception inside a ``with`` block) removes it.
 An existing target is refused unless ``force`` is given, and even then a folder is replaced only
 when it holds nothing but exported frames (``frame_*.png``, ``frames.csv``). OS errors (no
 permission, disk full) become ``ExportError`` with a plain sentence.
@@ -27,14 +27,13 @@ import errno
 import os
 import queue
 import re
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
+from reluviz.core.atomic import atomic_path, discard, make_temp, move_into_place
 from reluviz.export.frames import ExportError
 
 FORMATS = ("png", "gif", "mp4")
@@ -60,12 +59,6 @@ def os_error_message(exc: OSError, path: Path) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"no permission to write {path}"
     return f"cannot write {path}: {exc.strerror or exc}"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def is_frames_folder(path: Path) -> bool:
@@ -94,22 +87,6 @@ def check_target(path: str | Path, force: bool) -> Path:
     return path
 
 
-def replace_path(tmp: Path, path: Path) -> None:
-    """Move ``tmp`` onto ``path``; an old folder there is set aside first and removed after."""
-    if path.is_dir() and not path.is_symlink():
-        trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-        os.replace(path, trash / path.name)
-        try:
-            os.replace(tmp, path)
-        except OSError:
-            os.replace(trash / path.name, path)  # put the old one back
-            shutil.rmtree(trash, ignore_errors=True)
-            raise
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(tmp, path)  # atomic over an old file
-
-
 class _AtomicWriter:
     """Shared life cycle: temp name, frames encoded on a thread, rename on close, clean up on abort."""
 
@@ -121,15 +98,8 @@ class _AtomicWriter:
         self.fps = fps
         self.force = force
         self.count = 0
-        prefix = f".{self.path.name}.part-"
-        try:
-            if self.is_dir:
-                self.tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=self.path.parent))
-            else:
-                fd, name = tempfile.mkstemp(prefix=prefix, suffix=self.path.suffix, dir=self.path.parent)
-                os.close(fd)
-                self.tmp = Path(name)
-            os.chmod(self.tmp, (0o777 if self.is_dir else 0o666) & ~_umask())  # (mkstemp makes it private)
+        try:  # (the file keeps the output's ending: ffmpeg picks the container by it)
+            self.tmp = make_temp(self.path, suffix="" if self.is_dir else self.path.suffix, directory=self.is_dir)
         except OSError as exc:
             raise ExportError(os_error_message(exc, self.path)) from None
         self._open = True
@@ -209,7 +179,7 @@ class _AtomicWriter:
             self._join()
             self._raise_error()
             self._finish()
-            replace_path(self.tmp, self.path)
+            move_into_place(self.tmp, self.path)
         except OSError as exc:
             self.abort()
             raise ExportError(os_error_message(exc, self.path)) from None
@@ -230,10 +200,7 @@ class _AtomicWriter:
             self._join()
             self._discard()
         finally:
-            if self.tmp.is_dir():
-                shutil.rmtree(self.tmp, ignore_errors=True)
-            elif self.tmp.exists():
-                self.tmp.unlink()
+            discard(self.tmp)
 
     def _add(self, rgb: np.ndarray) -> None:
         raise NotImplementedError
@@ -526,19 +493,13 @@ def save_image_atomic(path: str | Path, rgb: np.ndarray, force: bool = False, sv
     path = check_target(path, force)
     if suffix == ".svg" and svg_source is None:
         raise ExportError("SVG needs the drawing itself")
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.part-", suffix=suffix, dir=path.parent)
-        os.close(fd)
-        if suffix == ".png":
-            with open(tmp, "wb") as fh:
-                fh.write(encode_png(rgb))
-        else:
-            svg_source.save_svg(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        with atomic_path(path, suffix=suffix) as tmp:
+            if suffix == ".png":
+                with open(tmp, "wb") as fh:
+                    fh.write(encode_png(rgb))
+            else:
+                svg_source.save_svg(str(tmp))
     except OSError as exc:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
         raise ExportError(os_error_message(exc, path)) from None
     return path
