@@ -22,7 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reluviz.core.presets import load_preset  # noqa: E402
-from reluviz.export.command import export_plan  # noqa: E402
+from reluviz.export.pipeline import export_plan  # noqa: E402
 from reluviz.export.frames import parse_size, select_steps  # noqa: E402
 from reluviz.export.plan import plan_training  # noqa: E402
 from reluviz.export.render import FrameRenderer, ensure_qt_app  # noqa: E402

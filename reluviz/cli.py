@@ -6,10 +6,11 @@ Bad input never shows a traceback: it prints one line ``reluviz: error: ...`` an
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.config import ConfigError, TrainConfig, parse_assignments
 from reluviz.core.presets import load_preset
 
 EXIT_USAGE = 2
@@ -89,8 +90,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             return _train(config, args)
         if args.command == "export":
-            from reluviz.export.command import export_command
-
             return export_command(config, args)
         return _launch_app(config, args)
     except ConfigError as exc:
@@ -117,6 +116,55 @@ class TerminalProgress:
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+
+def ghost_settings(config: TrainConfig, args: argparse.Namespace) -> dict:
+    """The ghost run's settings: the preset's ``compare``, then ``--compare`` (none with ``--no-ghost``);
+    checked against ``config`` now (a ``ConfigError`` before any work)."""
+    if getattr(args, "no_ghost", False):
+        return {}
+    compare: dict = {}
+    if args.preset:
+        compare.update(load_preset(args.preset).compare)
+    compare.update(parse_assignments(getattr(args, "compare", []) or [], "--compare"))
+    if compare:
+        config.updated(compare)
+    return compare
+
+
+def export_command(config: TrainConfig, args: argparse.Namespace) -> int:
+    """``reluviz export``: check everything, train, draw and write (``reluviz.export.pipeline``)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the CLI never shows a window: no display needed
+    from reluviz.export.frames import ExportError, parse_fps, parse_panels, parse_size, select_steps
+    from reluviz.export.pipeline import check_outputs, export_run, sidecar_path
+
+    size = parse_size(args.size)
+    panels = parse_panels(args.panels)
+    fps = parse_fps(args.fps)
+    last = config.steps if args.steps is None else args.steps
+    if last < 0:
+        raise ExportError(f"--steps must be >= 0, got {last}")
+
+    def choose(last_step: int):
+        return select_steps(last_step, every=args.every, frames=args.frames, spacing=args.spacing)
+
+    choose(last)  # bad --every/--frames/--spacing fail here, before training
+    compare = ghost_settings(config, args)
+    out = Path(args.out).expanduser()
+    kind = check_outputs(out, args.force)
+    if kind == "gif" and fps > 50:
+        print("reluviz: note: many GIF viewers slow frames shorter than 20 ms down to 100 ms; "
+              "use --fps 50 or less (or .mp4)", file=sys.stderr)
+    final, count, note = export_run(config, out, choose, size=size, fps=fps, panels=panels,
+                                    caption=not args.no_caption, force=args.force, train_steps=last,
+                                    train_progress=TerminalProgress("training ", args.quiet),
+                                    progress=TerminalProgress("rendering", args.quiet), compare=compare,
+                                    spacing=args.spacing if args.every is None else "every")
+    if note:
+        print(f"reluviz: {note}", file=sys.stderr)
+    side = final / "frames.csv" if kind == "png" else sidecar_path(final)
+    print(f"wrote {final} ({count} frame{'s' if count != 1 else ''}, {size[0]}x{size[1]}, {fps:g} frames/s) and {side}")
+    return 0
 
 
 def _train(config: TrainConfig, args: argparse.Namespace) -> int:

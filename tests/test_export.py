@@ -12,7 +12,7 @@ import pytest
 from reluviz.cli import main
 from reluviz.core import Trainer
 from reluviz.core.presets import load_preset
-from reluviz.export.command import export_run, sidecar_path
+from reluviz.export.pipeline import export_run, sidecar_path
 from reluviz.export.frames import ExportError, parse_panels, parse_size, select_steps
 from reluviz.export.writers import GifWriter, open_writer
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from reluviz.cli import main
 from reluviz.core import History, Trainer
 from reluviz.core.presets import load_preset
-from reluviz.export.command import export_plan, export_run, sidecar_path
+from reluviz.export.pipeline import export_plan, export_run, sidecar_path
 from reluviz.export.frames import (LOSS_POINTS, ExportError, gif_delays_cs, loss_steps, select_steps,
                                    snap_to_recorded)
 from reluviz.export.plan import plan_history, plan_training

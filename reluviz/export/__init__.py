@@ -9,12 +9,12 @@ same drawing as the app) and read as images. Never imports ``reluviz.gui``.
 * ``render``: a ``FrameRenderer`` that draws a snapshot to an RGB array of an exact size.
 * ``writers``: PNG-directory, GIF and MP4 writers that appear whole or not at all, encoding on
   their own thread.
-* ``command``: ``reluviz export`` (train headless, render, write, ``frames.csv`` sidecar) and the
-  drawing loop the app shares.
+* ``pipeline``: check the output, draw a plan's frames, write them and the ``frames.csv`` sidecar
+  (``export_run``, ``export_plan``; the app's export dialog drives the same steps).
 
-Typical use without the CLI::
+``reluviz export`` is ``reluviz.cli.export_command``. Typical use without the CLI::
 
-    from reluviz.export.command import export_run
+    from reluviz.export.pipeline import export_run
     from reluviz.export.frames import select_steps
     export_run(config, "run.gif", lambda last: select_steps(last, frames=60, spacing="log"),
                size=(800, 450), fps=12, train_steps=30000)

@@ -21,7 +21,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from reluviz.core.loss_trace import LossTrace
-from reluviz.export.command import finish, iter_render, loss_axis_end, open_frame_writer
+from reluviz.export.pipeline import finish, iter_render, loss_axis_end, open_frame_writer
 from reluviz.export.frames import ExportError, select_steps
 from reluviz.export.plan import LossColumns, plan_history
 from reluviz.export.render import FrameRenderer

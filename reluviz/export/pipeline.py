@@ -1,26 +1,24 @@
-"""``reluviz export``: train headless, draw the chosen steps, write PNG frames, a GIF or an MP4.
+"""The export pipeline: check the output, draw a plan's frames, write them and ``frames.csv``.
 
-Frame k shows the state after step s_k (``frames.csv`` beside the output lists frame, step, lr,
-batch_loss, train_loss, test_loss). First the run is trained (``plan.plan_training`` keeps the
-exact state at each frame's step), then the frames are drawn through the app's ``TrainingView``
-offscreen and handed to a writer whose encoder runs on its own thread.
+Frame k shows the state after step s_k (``frames.csv`` lists frame, step, lr, batch_loss,
+train_loss, test_loss). ``export_run`` trains first (``plan.plan_training`` keeps the exact state
+at each frame's step), then ``export_plan`` draws the frames through the app's ``TrainingView``
+offscreen and hands them to a writer whose encoder runs on its own thread. The app's export
+dialog drives the same steps itself (``check_outputs``, ``open_frame_writer``, ``iter_render``,
+``finish``) between its events; ``reluviz export`` is ``reluviz.cli.export_command``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
-import numpy as np
-
 from reluviz.core.atomic import write_text_atomic
-from reluviz.core.config import TrainConfig, parse_assignments
-from reluviz.export.frames import ExportError, parse_fps, parse_panels, parse_size, select_steps
-from reluviz.export.plan import CSV_HEADER, ExportCancelled, ExportPlan, FrameState, plan_training  # noqa: F401
+from reluviz.core.config import TrainConfig
+from reluviz.export.frames import ExportError
+from reluviz.export.plan import CSV_HEADER, ExportPlan, plan_training
 from reluviz.export.writers import (PngSequenceWriter, check_encoder, check_target, format_for, open_writer,
                                     os_error_message)
 
@@ -139,53 +137,3 @@ def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fp
     final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress,
                         spacing=spacing)
     return final, len(plan.frames), plan.note
-
-
-def ghost_settings(config: TrainConfig, args) -> dict:
-    """The ghost run's settings: the preset's ``compare``, then ``--compare`` (none with ``--no-ghost``);
-    checked against ``config`` now (a ``ConfigError`` before any work)."""
-    if getattr(args, "no_ghost", False):
-        return {}
-    compare: dict = {}
-    if args.preset:
-        from reluviz.core.presets import load_preset
-
-        compare.update(load_preset(args.preset).compare)
-    compare.update(parse_assignments(getattr(args, "compare", []) or [], "--compare"))
-    if compare:
-        config.updated(compare)
-    return compare
-
-
-def export_command(config: TrainConfig, args) -> int:
-    """The ``reluviz export`` subcommand (arguments from ``reluviz.cli``)."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the CLI never shows a window: no display needed
-    from reluviz.cli import TerminalProgress
-
-    size = parse_size(args.size)
-    panels = parse_panels(args.panels)
-    fps = parse_fps(args.fps)
-    last = config.steps if args.steps is None else args.steps
-    if last < 0:
-        raise ExportError(f"--steps must be >= 0, got {last}")
-
-    def choose(last_step: int) -> np.ndarray:
-        return select_steps(last_step, every=args.every, frames=args.frames, spacing=args.spacing)
-
-    choose(last)  # bad --every/--frames/--spacing fail here, before training
-    compare = ghost_settings(config, args)
-    out = Path(args.out).expanduser()
-    kind = check_outputs(out, args.force)
-    if kind == "gif" and fps > 50:
-        print("reluviz: note: many GIF viewers slow frames shorter than 20 ms down to 100 ms; "
-              "use --fps 50 or less (or .mp4)", file=sys.stderr)
-    final, count, note = export_run(config, out, choose, size=size, fps=fps, panels=panels,
-                                    caption=not args.no_caption, force=args.force, train_steps=last,
-                                    train_progress=TerminalProgress("training ", args.quiet),
-                                    progress=TerminalProgress("rendering", args.quiet), compare=compare,
-                                    spacing=args.spacing if args.every is None else "every")
-    if note:
-        print(f"reluviz: {note}", file=sys.stderr)
-    side = final / "frames.csv" if kind == "png" else sidecar_path(final)
-    print(f"wrote {final} ({count} frame{'s' if count != 1 else ''}, {size[0]}x{size[1]}, {fps:g} frames/s) and {side}")
-    return 0
