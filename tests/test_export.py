@@ -12,9 +12,9 @@ import pytest
 from reluviz.cli import main
 from reluviz.core import Trainer
 from reluviz.core.presets import load_preset
-from reluviz.export.pipeline import export_run, sidecar_path
 from reluviz.export.frames import ExportError, parse_panels, parse_size, select_steps
-from reluviz.export.writers import GifWriter, open_writer
+from reluviz.export.gif_writer import GifWriter
+from reluviz.export.pipeline import export_run, open_writer, sidecar_path
 
 SMALL = load_preset("notebook").config.updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
 

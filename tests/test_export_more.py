@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 from reluviz.cli import main
 from reluviz.core import History, Trainer
 from reluviz.core.presets import load_preset
-from reluviz.export.pipeline import export_plan, export_run, sidecar_path
 from reluviz.export.frames import (LOSS_POINTS, ExportError, gif_delays_cs, loss_steps, select_steps,
                                    snap_to_recorded)
+from reluviz.export.gif_writer import GifWriter, build_palette
+from reluviz.export.pipeline import export_plan, export_run, open_writer, sidecar_path
 from reluviz.export.plan import plan_history, plan_training
-from reluviz.export.writers import GifWriter, Mp4Writer, PngSequenceWriter, build_palette, open_writer
+from reluviz.export.writers import Mp4Writer, PngSequenceWriter
 
 SMALL = load_preset("notebook").config.updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
 ROOT = Path(__file__).resolve().parents[1]

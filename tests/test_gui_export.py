@@ -10,7 +10,7 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from reluviz.core.presets import load_preset
-from reluviz.export.writers import GifWriter
+from reluviz.export.gif_writer import GifWriter
 from reluviz.gui import MainWindow
 
 SMALL = load_preset("notebook").config.updated({"width": 6, "n_train": 60, "batch_size": 10, "steps": 10_000})

@@ -7,8 +7,8 @@ same drawing as the app) and read as images. Never imports ``reluviz.gui``.
 * ``plan``: an ``ExportPlan`` (frames' snapshots and loss-panel data, copied) from a headless
   training run or from the app's recorded history (no Qt).
 * ``render``: a ``FrameRenderer`` that draws a snapshot to an RGB array of an exact size.
-* ``writers``: PNG-directory, GIF and MP4 writers that appear whole or not at all, encoding on
-  their own thread.
+* ``writers``: PNG-directory and MP4 writers that appear whole or not at all, encoding on their
+  own thread; ``gif_writer``: the streamed GIF writer.
 * ``pipeline``: check the output, draw a plan's frames, write them and the ``frames.csv`` sidecar
   (``export_run``, ``export_plan``; the app's export dialog drives the same steps).
 

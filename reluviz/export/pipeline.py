@@ -19,8 +19,9 @@ from reluviz.core.atomic import write_text_atomic
 from reluviz.core.config import TrainConfig
 from reluviz.export.frames import ExportError
 from reluviz.export.plan import CSV_HEADER, ExportPlan, plan_training
-from reluviz.export.writers import (PngSequenceWriter, check_encoder, check_target, format_for, open_writer,
-                                    os_error_message)
+from reluviz.export.gif_writer import GifWriter
+from reluviz.export.writers import (AtomicWriter, Mp4Writer, PngSequenceWriter, check_encoder, check_target,
+                                    format_for, os_error_message)
 
 
 def write_csv_atomic(path: Path, rows: list[tuple]) -> None:
@@ -51,6 +52,14 @@ def check_outputs(out: Path, force: bool) -> str:
     if kind != "png" and sidecar_path(out).exists() and not force:
         raise ExportError(f"{sidecar_path(out)} already exists (use --force to overwrite it)")
     return kind
+
+
+def open_writer(path: str | Path, fps: float = 20.0, force: bool = False, **gif_options) -> AtomicWriter:
+    """The writer for ``path``'s format; ``gif_options`` (``anchors``, ``background``) go to GIFs."""
+    kind = format_for(path)
+    if kind == "gif":
+        return GifWriter(path, fps, force, **gif_options)
+    return {"png": PngSequenceWriter, "mp4": Mp4Writer}[kind](path, fps, force)
 
 
 def open_frame_writer(out: Path, fps: float, force: bool):
