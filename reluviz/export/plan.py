@@ -82,7 +82,6 @@ class ExportPlan:
     note: str = ""
     wanted: int = 0  # frames asked for (fewer may exist: thinned history, early stop)
     stop_reason: str = ""
-    csv_header: tuple = field(default=CSV_HEADER)
     compare: dict = field(default_factory=dict)  # the ghost run's settings (empty: no ghost)
 
     @property
