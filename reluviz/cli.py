@@ -128,7 +128,9 @@ def ghost_settings(config: TrainConfig, args: argparse.Namespace) -> dict:
         compare.update(load_preset(args.preset).compare)
     compare.update(parse_assignments(getattr(args, "compare", []) or [], "--compare"))
     if compare:
-        config.updated(compare)
+        from reluviz.core.compare import ghost_config
+
+        ghost_config(config, compare)  # (refuses data, model and init settings too)
     return compare
 
 

@@ -86,6 +86,7 @@ def test_cli_draws_the_presets_ghost_unless_told_not_to(tmp_path, qapp):
     (["--compare", "lr"], "--compare expects KEY=VALUE"),
     (["--compare", "colour=red"], "unknown setting 'colour'"),
     (["--compare", "optimizer=lbfgs"], "optimizer"),
+    (["--compare", "width=5"], "cannot change width"),
     (["--compare", "lr=1", "--no-ghost"], "not allowed with"),
 ])
 def test_bad_ghost_settings_are_one_line_errors_before_any_work(tmp_path, capsys, monkeypatch, extra, needle):

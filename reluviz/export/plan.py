@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from reluviz.core.compare import ghost_trainer
 from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset
 from reluviz.core.history import History
@@ -135,7 +136,7 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
     ``choose(last_step)`` gives the frame steps (so they can be chosen again when the run stops
     early); a plain array of steps is also accepted (then an early stop keeps the steps before
     it and adds the stop). ``progress(done, total)`` gets trained steps; ``should_stop()`` cancels.
-    ``compare``: settings of a ghost run (``config.updated(compare)``, the same data, init and
+    ``compare``: settings of a ghost run (``core.compare.ghost_trainer``: the same data, init and
     batch order, as the app's ghost) trained step for step beside it; each frame carries its state
     at the frame's step (its last finite state once it has stopped).
     """
@@ -206,7 +207,7 @@ class _Ghost:
     """The ghost run of an export: trained as far as the main run, recorded to look back at."""
 
     def __init__(self, config: TrainConfig, compare: dict, dataset: Dataset):
-        self.trainer = Trainer(config.updated(compare), dataset=dataset)  # ConfigError for bad settings
+        self.trainer = ghost_trainer(config, compare, dataset)  # ConfigError for bad settings
         self.history = History.for_trainer(self.trainer, budget_bytes=GHOST_BUDGET)
 
     def run(self, n: int) -> None:
