@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
-from reluviz.core.config import ConfigError, TrainConfig, parse_assignments
+from reluviz.core.config import ConfigError, TrainConfig, parse_assignments, settings_help
 from reluviz.core.presets import load_preset
 
 EXIT_USAGE = 2
@@ -22,10 +23,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_config_args(p: argparse.ArgumentParser) -> None:
+    """--preset, --config and --set; the help ends with every setting (``settings_help``)."""
     p.add_argument("--preset", help="start from a preset in resources/presets (e.g. notebook, dance)")
     p.add_argument("--config", metavar="FILE", help="JSON file of settings (applied after the preset)")
     p.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                   help=f"override one setting; KEY is one of: {', '.join(TrainConfig.field_names())}")
+                   help="override one setting (repeatable; applied after --config); the settings, their "
+                        "ranges and meanings are listed below")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter  # (keeps the list's lines)
+    p.epilog = settings_help(width=max(60, min(100, shutil.get_terminal_size().columns - 2)))
 
 
 def build_parser() -> argparse.ArgumentParser:

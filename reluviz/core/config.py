@@ -219,6 +219,7 @@ class TrainConfig:
     target: str = setting(
         "piecewise", label="target", group="data", choices=TARGETS, resets=True,
         choice_labels=TARGETS[:-1] + ("csv (your file)",),
+        summary="The true function the data are sampled from; csv: your own x,y rows (csv_path).",
         tip="The true function the data are sampled from (dashed green). 'piecewise' is the course "
             "notebook's target with knots at k/10; 'csv' is a file of your own x,y rows.")
     n_train: int = setting(
@@ -421,7 +422,8 @@ _GROUP_TITLES = {
 def settings_help(width: int = 100) -> str:
     """Every setting by group: name (which choice it belongs to): range, default; meaning. Plain text."""
     defaults = TrainConfig()
-    lines = ["settings (--set KEY=VALUE; * = a change needs new data or a new network, i.e. a new run):"]
+    lines = textwrap.wrap("settings (--set KEY=VALUE; * = a change needs new data or a new network, i.e. a new "
+                          "run):", width, subsequent_indent="  ")
     for group in GROUPS:
         lines.append(f"  {_GROUP_TITLES[group]}:")
         for name, s in SETTINGS.items():
