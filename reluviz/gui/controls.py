@@ -1,8 +1,11 @@
 """The side panel: preset, data, model, optimizer and playback controls (no maths, no training).
 
-Each control maps to one ``TrainConfig`` field (``ControlPanel.widgets[field]``). The panel emits
-``edited(field)`` when the user changes one; the window then builds ``panel.config()`` and decides
-whether that resets the run (data, model) or applies from the next step (optimizer).
+Each control maps to one ``TrainConfig`` field (``ControlPanel.widgets[field]``). Ranges, steps,
+decimals, tooltips, combo items and which controls are enabled all come from the fields'
+``Setting`` (``reluviz.core.config.SETTINGS``); the app's own limits on top of them are in
+``APP_RANGES``. The panel emits ``edited(field)`` when the user changes one; the window then
+builds ``panel.config()`` and decides whether that resets the run (data, model) or applies from
+the next step (optimizer).
 """
 
 from __future__ import annotations
@@ -12,61 +15,49 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from reluviz.core.config import INITS, MODELS, OPTIMIZERS, SAMPLINGS, SCHEDULES, TRAIN_LAYERS, TrainConfig
+from reluviz.core.config import SETTINGS, Setting, TrainConfig
 from reluviz.core.data import TARGET_FUNCTIONS
 from reluviz.core.presets import load_preset, preset_names
-from reluviz.gui.session import MAX_LIVE_BATCH
+from reluviz.core.session import MAX_LIVE_BATCH
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)  # updates per frame; 0 = as fast as possible
 LR_LOG_MIN, LR_LOG_MAX, LR_TICKS = -5.0, 1.0, 600
+SPIN_INT_MAX = 2**31 - 1  # a QSpinBox holds 32-bit numbers: bigger settings show as this
 
-TIPS = {
-    "target": "The true function the data are sampled from (dashed green). 'piecewise' is the course "
-              "notebook's target with knots at k/10; 'csv' is a file of your own x,y rows.",
-    "n_train": "N, the number of training points. The loss is their average squared error.",
-    "noise": "Standard deviation of the Gaussian noise added to each training label y_i.",
-    "data_seed": "Seed of the random x_i and noise: the same seed gives the same data set.",
-    "model": "relu: f(x) = sum_j v_j relu(w_j x + b_j) + c, a sum of elbows.\n"
-             "constant: y = theta (every point gets an equal vote).\n"
-             "linear: y = theta x (votes grow with x).",
-    "width": "H, the number of hidden ReLU units (elbows).",
-    "init": "How w, b, v start. uniform_elbows: elbows -b/w spread uniformly over the data (the notebook).\n"
-            "gaussian: w, b ~ N(0, 1), so -b/w is Cauchy: many elbows land outside the data (dead ReLUs).\n"
-            "he: w ~ N(0, 2), b = 0.",
-    "init_seed": "Seed of the initial weights.",
-    "train": "Which parameters learn. all; output: only v and c (random features, a convex problem); "
-             "hidden: only w and b. Applies from the next step.",
-    "optimizer": "sgd: theta <- theta - lr g.  momentum / nesterov: a running sum of gradients (heavy ball).\n"
-                 "adam: per-parameter rates from running averages of g and g^2.",
-    "lr": "Learning rate: the step size. Gradient descent is stable only below 2 / curvature; "
-          "too large and the loss blows up. Applies from the next step.",
-    "momentum": "mu: how much of the previous step carries over (momentum and nesterov only).",
-    "beta1": "Adam's beta1: averaging of the gradient (the first moment).",
-    "beta2": "Adam's beta2: averaging of the squared gradient (the second moment).",
-    "weight_decay": "Ridge regularisation: adds weight_decay * theta to the gradient (shrinks weights).",
-    "schedule": "How the learning rate changes with the step t. With a constant rate SGD keeps "
-                "dancing around the optimum; a decaying rate (inverse: lr / (1 + k t)) lets it settle.",
-    "step_size": "step schedule: multiply the rate by gamma every step_size steps.",
-    "gamma": "step schedule: the factor applied every step_size steps.",
-    "exp_gamma": "exponential schedule: the rate is lr * exp_gamma^t.",
-    "decay": "inverse schedule: the rate is lr / (1 + decay * t).",
-    "t_max": "cosine schedule: steps to anneal over (0: the run length).",
-    "lr_min": "cosine schedule: the rate it anneals down to.",
+#: Hidden units the panel offers: the fit plot draws every unit, so the window shows ~6 frames/s
+#: at 5,000 units and 100 points, 1.6 at 20,000, and froze (one frame in 5 s) at 100,000.
+MAX_LIVE_WIDTH = 5_000
+
+#: The app's limits on top of the settings' ranges (validate's): minibatches of at most
+#: ``MAX_LIVE_BATCH`` (see ``check_live_size``; ``update_enabled`` also keeps B <= N; batch size
+#: 0 is the full-batch box) and ``MAX_LIVE_WIDTH`` units.
+APP_RANGES = {"batch_size": (1, MAX_LIVE_BATCH), "width": (1, MAX_LIVE_WIDTH)}
+
+#: Group boxes of the panel: title, object name, the setting groups they hold.
+BOXES = (
+    ("Data  (changes start a new run)", "dataGroup", ("data",)),
+    ("Model  (changes start a new run)", "modelGroup", ("model",)),
+    ("Optimizer  (applies from the next step)", "optimizerGroup", ("optimizer", "schedule", "minibatches")),
+)
+NOT_SHOWN = ("csv_path", "eps")  # csv_path: the "Load CSV..." button; eps: Adam's default is kept
+
+#: Tooltips of the controls that are not settings.
+PANEL_TIPS = {
     "full_batch": "Full-batch gradient descent: every step uses all N points (the gradient is exact, "
                   "the per-point votes cancel at the optimum).",
-    "batch_size": "B, the minibatch size of SGD: each step estimates the gradient from B points.",
-    "sampling": "How minibatches are drawn: with replacement (independent draws), shuffle (each epoch "
-                "visits every point once), or sequential (the same order every epoch).",
-    "sample_seed": "Seed of the minibatch order (changing it starts a new run).",
-    "steps": "Run length: playing stops here (press play again to go on).",
     "speed": "Updates per drawn frame. 1 shows every single SGD step; 'max' trains as fast as the "
              "machine can and draws the newest state about 60 times a second.",
 }
 
-GROUP_OF = {
-    "target": "data", "n_train": "data", "noise": "data", "data_seed": "data", "csv_path": "data",
-    "model": "model", "width": "model", "init": "model", "init_seed": "model", "train": "model",
-}
+
+def spin_range(field: str) -> tuple[float, float]:
+    """The range of ``field``'s spin box: the setting's (open bounds one decimal inside), within
+    what a spin box holds and ``APP_RANGES``."""
+    if field in APP_RANGES:
+        return APP_RANGES[field]
+    s = SETTINGS[field]
+    lo, hi = s.panel_range()
+    return (lo, min(hi, SPIN_INT_MAX)) if s.decimals == 0 else (lo, hi)
 
 
 class LrSpinBox(QtWidgets.QDoubleSpinBox):
@@ -108,9 +99,8 @@ class ControlPanel(QtWidgets.QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
         layout.addWidget(self._preset_group())
-        layout.addWidget(self._data_group())
-        layout.addWidget(self._model_group())
-        layout.addWidget(self._optimizer_group())
+        for title, name, groups in BOXES:
+            layout.addWidget(self._settings_group(title, name, groups))
         self.playback_group = QtWidgets.QGroupBox("Playback")
         self.playback_group.setObjectName("playbackGroup")
         layout.addWidget(self.playback_group)
@@ -130,16 +120,31 @@ class ControlPanel(QtWidgets.QWidget):
         form.setVerticalSpacing(4)
         return box, form
 
-    def _add(self, form: QtWidgets.QFormLayout, field: str, label: str, widget: QtWidgets.QWidget) -> None:
+    def _add(self, form: QtWidgets.QFormLayout, field: str, label: str, widget: QtWidgets.QWidget,
+             tip: str | None = None, row: QtWidgets.QWidget | None = None) -> None:
+        """Add ``widget`` for ``field`` (inside ``row`` if given) with its label and tooltip."""
         widget.setObjectName(field)
-        tip = TIPS.get(field, "")
+        tip = SETTINGS[field].tip if tip is None else tip
         widget.setToolTip(tip)
         lab = QtWidgets.QLabel(label)
         lab.setToolTip(tip)
         lab.setBuddy(widget)
-        form.addRow(lab, widget)
+        form.addRow(lab, row or widget)
         self.widgets[field] = widget
         self._labels[field] = lab
+
+    def _add_setting(self, form: QtWidgets.QFormLayout, field: str) -> None:
+        """The control of setting ``field``, all of it read from its ``Setting``."""
+        s = SETTINGS[field]
+        label = ("  " if s.applies_when is not None and s.applies_when.field == "schedule" else "") + s.label
+        if s.choices:
+            widget = self._combo(s.choices, s.choice_labels or None)
+        else:
+            widget = self._spin(field, s)
+        if field == "lr":
+            self._add(form, field, label, widget, row=self._lr_row(widget, s))
+        else:
+            self._add(form, field, label, widget)
 
     @staticmethod
     def _combo(items, labels=None) -> QtWidgets.QComboBox:
@@ -149,22 +154,67 @@ class ControlPanel(QtWidgets.QWidget):
         return c
 
     @staticmethod
-    def _int(lo: int, hi: int, step: int = 1) -> QtWidgets.QSpinBox:
-        s = QtWidgets.QSpinBox()
-        s.setRange(lo, hi)
-        s.setSingleStep(step)
-        s.setKeyboardTracking(False)
-        s.setAccelerated(True)
-        return s
+    def _spin(field: str, s: Setting) -> QtWidgets.QAbstractSpinBox:
+        lo, hi = spin_range(field)
+        if s.decimals == 0:
+            box = QtWidgets.QSpinBox()
+            box.setAccelerated(True)
+        elif s.log:  # rates: shown as 0.02 or 1e-05, stepped by their last digit
+            box = LrSpinBox()
+            box.setDecimals(s.decimals)
+            box.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+            box.setMinimumWidth(80)
+        else:
+            box = QtWidgets.QDoubleSpinBox()
+            box.setDecimals(s.decimals)
+        box.setRange(lo, hi)
+        box.setSingleStep(s.step)
+        box.setKeyboardTracking(False)
+        return box
 
-    @staticmethod
-    def _float(lo: float, hi: float, step: float, decimals: int = 4) -> QtWidgets.QDoubleSpinBox:
-        s = QtWidgets.QDoubleSpinBox()
-        s.setRange(lo, hi)
-        s.setDecimals(decimals)
-        s.setSingleStep(step)
-        s.setKeyboardTracking(False)
-        return s
+    def _lr_row(self, spin: QtWidgets.QWidget, s: Setting) -> QtWidgets.QWidget:
+        """The learning rate: a logarithmic slider beside its spin box."""
+        row = QtWidgets.QWidget()
+        h = QtWidgets.QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        self.lr_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.lr_slider.setObjectName("lrSlider")
+        self.lr_slider.setRange(0, LR_TICKS)
+        self.lr_slider.setToolTip(s.tip + f"\nThe slider is logarithmic: from 1e{LR_LOG_MIN:.0f} to {10**LR_LOG_MAX:g}.")
+        h.addWidget(self.lr_slider, 1)
+        h.addWidget(spin)
+        return row
+
+    def _settings_group(self, title: str, name: str, groups: tuple[str, ...]) -> QtWidgets.QGroupBox:
+        """A group box with a control for every shown setting of ``groups``, in field order."""
+        box, form = self._form(title, name)
+        for field, s in SETTINGS.items():
+            if s.group not in groups or field in NOT_SHOWN:
+                continue
+            if field == "batch_size":
+                full = QtWidgets.QCheckBox("full batch (gradient descent)")
+                self._add(form, "full_batch", "", full, tip=PANEL_TIPS["full_batch"])
+            self._add_setting(form, field)
+            if field == "target":
+                self._target_extras(form)
+        return box
+
+    def _target_extras(self, form: QtWidgets.QFormLayout) -> None:
+        """Each target's description as its item's tooltip, and the CSV button row below."""
+        combo = self.widgets["target"]
+        for i in range(combo.count()):
+            target = combo.itemData(i)
+            if target in TARGET_FUNCTIONS:
+                combo.setItemData(i, TARGET_FUNCTIONS[target][1], QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.csv_button = QtWidgets.QPushButton("Load CSV...")
+        self.csv_button.setObjectName("loadCsv")
+        self.csv_button.setToolTip("Fit your own data: a text file of x,y rows (a header line is allowed).")
+        self.csv_label = QtWidgets.QLabel("")
+        self.csv_label.setObjectName("csvLabel")
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.csv_button)
+        row.addWidget(self.csv_label, 1)
+        form.addRow("", row)
 
     def _preset_group(self) -> QtWidgets.QGroupBox:
         box = QtWidgets.QGroupBox("Preset")
@@ -192,90 +242,16 @@ class ControlPanel(QtWidgets.QWidget):
         v.addWidget(self.description)
         return box
 
-    def _data_group(self) -> QtWidgets.QGroupBox:
-        box, form = self._form("Data  (changes start a new run)", "dataGroup")
-        targets = list(TARGET_FUNCTIONS) + ["csv"]
-        combo = self._combo(targets, [t if t != "csv" else "csv (your file)" for t in targets])
-        for i, t in enumerate(targets):
-            if t in TARGET_FUNCTIONS:
-                combo.setItemData(i, TARGET_FUNCTIONS[t][1], QtCore.Qt.ItemDataRole.ToolTipRole)
-        self._add(form, "target", "target", combo)
-        self.csv_button = QtWidgets.QPushButton("Load CSV...")
-        self.csv_button.setObjectName("loadCsv")
-        self.csv_button.setToolTip("Fit your own data: a text file of x,y rows (a header line is allowed).")
-        self.csv_label = QtWidgets.QLabel("")
-        self.csv_label.setObjectName("csvLabel")
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.csv_button)
-        row.addWidget(self.csv_label, 1)
-        form.addRow("", row)
-        self._add(form, "n_train", "points N", self._int(2, 100_000, 10))
-        self._add(form, "noise", "noise std", self._float(0.0, 10.0, 0.01, 3))
-        self._add(form, "data_seed", "data seed", self._int(0, 2**31 - 1))
-        return box
-
-    def _model_group(self) -> QtWidgets.QGroupBox:
-        box, form = self._form("Model  (changes start a new run)", "modelGroup")
-        self._add(form, "model", "model", self._combo(MODELS))
-        self._add(form, "width", "width H", self._int(1, 5000))
-        self._add(form, "init", "init", self._combo(INITS))
-        self._add(form, "init_seed", "init seed", self._int(0, 2**31 - 1))
-        self._add(form, "train", "train", self._combo(TRAIN_LAYERS, ["all layers", "output only (v, c)", "hidden only (w, b)"]))
-        return box
-
-    def _optimizer_group(self) -> QtWidgets.QGroupBox:
-        box, form = self._form("Optimizer  (applies from the next step)", "optimizerGroup")
-        self._add(form, "optimizer", "optimizer", self._combo(OPTIMIZERS))
-        lr_row = QtWidgets.QWidget()
-        h = QtWidgets.QHBoxLayout(lr_row)
-        h.setContentsMargins(0, 0, 0, 0)
-        self.lr_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.lr_slider.setObjectName("lrSlider")
-        self.lr_slider.setRange(0, LR_TICKS)
-        self.lr_slider.setToolTip(TIPS["lr"] + "\nThe slider is logarithmic: from 1e-5 to 10.")
-        lr_spin = LrSpinBox()
-        lr_spin.setRange(1e-6, 100.0)
-        lr_spin.setDecimals(8)
-        lr_spin.setSingleStep(0.001)
-        lr_spin.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        lr_spin.setKeyboardTracking(False)
-        lr_spin.setMinimumWidth(80)
-        h.addWidget(self.lr_slider, 1)
-        h.addWidget(lr_spin)
-        lr_spin.setObjectName("lr")
-        lr_spin.setToolTip(TIPS["lr"])
-        label = QtWidgets.QLabel("learning rate")
-        label.setToolTip(TIPS["lr"])
-        label.setBuddy(lr_spin)
-        form.addRow(label, lr_row)
-        self.widgets["lr"] = lr_spin
-        self._labels["lr"] = label
-        self._add(form, "momentum", "momentum mu", self._float(0.0, 0.999, 0.05, 3))
-        self._add(form, "beta1", "Adam beta1", self._float(0.0, 0.9999, 0.01, 4))
-        self._add(form, "beta2", "Adam beta2", self._float(0.0, 0.99999, 0.001, 5))
-        self._add(form, "weight_decay", "weight decay", self._float(0.0, 10.0, 0.0001, 5))
-        self._add(form, "schedule", "lr schedule", self._combo(SCHEDULES))
-        self._add(form, "step_size", "  step every", self._int(1, 10_000_000, 100))
-        self._add(form, "gamma", "  gamma", self._float(0.0001, 1.0, 0.05, 4))
-        self._add(form, "exp_gamma", "  exp gamma", self._float(0.9, 1.0, 0.0001, 6))
-        self._add(form, "decay", "  decay k", self._float(0.0, 10.0, 0.0005, 5))
-        self._add(form, "t_max", "  t_max", self._int(0, 10_000_000, 1000))
-        self._add(form, "lr_min", "  lr_min", self._float(0.0, 10.0, 0.0001, 6))
-        full = QtWidgets.QCheckBox("full batch (gradient descent)")
-        self._add(form, "full_batch", "", full)
-        self._add(form, "batch_size", "batch size B", self._int(1, MAX_LIVE_BATCH))
-        self._add(form, "sampling", "sampling", self._combo(SAMPLINGS, ["with replacement", "shuffle each epoch", "sequential"]))
-        self._add(form, "sample_seed", "batch seed", self._int(0, 2**31 - 1))
-        return box
-
     def _build_playback(self) -> None:
         form = QtWidgets.QFormLayout(self.playback_group)
         form.setContentsMargins(8, 6, 8, 6)
         self.speed_combo = self._combo(SPEEDS, [str(s) if s else "max" for s in SPEEDS])
         self.speed_combo.setObjectName("speed")
-        self.speed_combo.setToolTip(TIPS["speed"])
+        self.speed_combo.setToolTip(PANEL_TIPS["speed"])
         form.addRow("steps / frame", self.speed_combo)
-        self._add(form, "steps", "run length", self._int(0, 100_000_000, 1000))
+        for field, s in SETTINGS.items():
+            if s.group == "run":
+                self._add_setting(form, field)
         self.buttons = QtWidgets.QGridLayout()
         self.buttons.setSpacing(4)
         form.addRow(self.buttons)
@@ -361,7 +337,7 @@ class ControlPanel(QtWidgets.QWidget):
         """Show ``cfg`` in the controls (emits nothing)."""
         self._updating = True
         try:
-            self.widgets["batch_size"].setMaximum(MAX_LIVE_BATCH)  # (update_enabled sets the real bound)
+            self.widgets["batch_size"].setMaximum(spin_range("batch_size")[1])  # (update_enabled sets the real bound)
             for field, w in self.widgets.items():
                 if field == "full_batch":
                     w.setChecked(cfg.batch_size == 0)
@@ -399,32 +375,18 @@ class ControlPanel(QtWidgets.QWidget):
         return (base or TrainConfig()).updated(self.values())
 
     def update_enabled(self) -> None:
-        """Disable controls that mean nothing for the current choices."""
+        """Disable controls that mean nothing for the current choices (each setting's ``applies_when``)."""
         w = self.widgets
-        target = w["target"].currentData()
-        relu = w["model"].currentData() == "relu"
-        opt = w["optimizer"].currentData()
-        sched = w["schedule"].currentData()
-        full = w["full_batch"].isChecked()
-        csv = target == "csv"
-        rules = {
-            "n_train": not csv, "noise": not csv,
-            "width": relu, "init": relu, "train": relu,
-            "momentum": opt in ("momentum", "nesterov"),
-            "beta1": opt == "adam", "beta2": opt == "adam",
-            "step_size": sched == "step", "gamma": sched == "step",
-            "exp_gamma": sched == "exponential", "decay": sched == "inverse",
-            "t_max": sched == "cosine", "lr_min": sched == "cosine",
-            "batch_size": not full, "sampling": not full, "sample_seed": not full,
-        }
-        for field, on in rules.items():
-            w[field].setEnabled(on)
-            self._labels[field].setEnabled(on)
-        if not csv and w["target"].count():
-            n = w["n_train"].value()
-            w["batch_size"].setMaximum(max(1, min(n, MAX_LIVE_BATCH)))
-        else:
-            w["batch_size"].setMaximum(MAX_LIVE_BATCH)
+        current = self.values()
+        for field, s in SETTINGS.items():
+            if field in w and s.applies_when is not None:
+                on = s.applies(current)
+                w[field].setEnabled(on)
+                self._labels[field].setEnabled(on)
+        batch_hi = spin_range("batch_size")[1]
+        if current["target"] != "csv" and w["target"].count():
+            batch_hi = max(1, min(current["n_train"], batch_hi))  # B <= N
+        w["batch_size"].setMaximum(batch_hi)
         model = w["target"].model()
         i = w["target"].findData("csv")
         item = model.item(i) if hasattr(model, "item") else None
