@@ -71,9 +71,11 @@ class Setting:
     """What one ``TrainConfig`` field means and which values it takes.
 
     ``lo``/``hi``: inclusive bounds (None: unbounded), or exclusive with ``lo_open``/``hi_open``;
-    whole numbers without ``hi`` are bounded by ``MAX_STEPS``. ``step``/``decimals``: a spin box's
-    step and shown decimals (an open bound is one unit of the last decimal inside). ``zero``: what
-    the value 0 means, when it is special. ``choices`` (str fields): the allowed values, with
+    whole numbers without ``hi`` are bounded by ``MAX_STEPS``. ``decimals``: 0 for a whole number
+    (an int field), else the decimals a spin box keeps (an open bound is one unit of the last
+    decimal inside); ``step``: its step; ``log``: a rate, shown as 0.02 or 1e-05 and stepped by
+    its last digit. ``unit``: of the value, for ``--help`` (of a text field: what it holds).
+    ``zero``: what the value 0 means, when it is special. ``choices`` (str fields): the allowed values, with
     ``choice_labels`` to show in the panel. ``tip``: the tooltip, in the course's terms;
     ``summary``: the one line of ``--help`` (default: the tip's first sentence). ``resets``: a
     change needs new data or a new network (a new run). ``applies_when``: the choice that makes
