@@ -1,0 +1,168 @@
+"""``Frame``: one drawable moment of a run, immutable, carrying everything any view draws.
+
+A frame is built by reading the session (``Session.frame``) or a plain recorded history
+(``frame_from_history``, for scripts and tests); building it changes nothing. Views draw only
+what their frame carries: they never read the live history, the trainer or the worker.
+
+Arrays in a frame are copies, flagged read-only, so a frame may cross threads and be kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from reluviz.core.config import TrainConfig
+from reluviz.core.data import Dataset
+from reluviz.core.history_chain import Trail, history_rows
+from reluviz.core.metrics import dataset_losses
+from reluviz.core.snapshot import Snapshot
+from reluviz.core.thinning import thin_index
+
+LOSS_CURVE_POINTS = 3000  # the loss panel's curves are thinned to about this many points
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class LossCurves:
+    """What the loss panel draws (thinned copies): the minibatch loss and the learning rate at
+    recorded steps (T,), and the full train / test loss at the steps where frames were drawn (E,)."""
+
+    batch_steps: np.ndarray
+    batch_loss: np.ndarray
+    lr: np.ndarray
+    eval_steps: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+
+    @staticmethod
+    def of(steps: np.ndarray, batch_loss: np.ndarray, lr: np.ndarray, eval_steps: np.ndarray,
+           train: np.ndarray, test: np.ndarray, points: int = LOSS_CURVE_POINTS) -> "LossCurves":
+        """Thinned, read-only copies of the given columns (batch_loss, lr: (T,) of run 0)."""
+        keep = thin_index(len(steps), points)
+        ekeep = thin_index(len(eval_steps), points)
+        return LossCurves(_frozen(steps[keep]), _frozen(batch_loss[keep]), _frozen(lr[keep]),
+                          _frozen(eval_steps[ekeep]), _frozen(train[ekeep]), _frozen(test[ekeep]))
+
+
+@dataclass(frozen=True)
+class TrailSpec:
+    """How much of the past a frame carries (``Trail``): the last ``dense`` recorded rows and
+    about ``sparse`` older ones. Views ask for one; the window asks the worker for the widest."""
+
+    dense: int = 0
+    sparse: int = 0
+
+    def __bool__(self) -> bool:
+        return self.dense > 0 or self.sparse > 0
+
+    def union(self, other: "TrailSpec | None") -> "TrailSpec":
+        if not other:
+            return self
+        return TrailSpec(max(self.dense, other.dense), max(self.sparse, other.sparse))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The state after ``snapshot.step`` updates and what goes with it.
+
+    ``config``: the settings the run is under; ``compare``: the ghost run's settings (empty: no
+    ghost) and ``ghost`` its snapshot at the same step. ``train_loss``/``test_loss``: MSE of run 0
+    on the whole training / test set. ``dead`` (H,) bool: units active on no training point
+    (all False for the one-parameter models). ``first_step``/``last_step``: what the history holds.
+    ``live``: this is the run's newest state (not a look back). ``divergence``: why the run
+    stopped, or "". ``trail``: thinned recorded parameters up to this step (empty unless asked for).
+    ``run_id``: changes whenever a new run starts (views drop what they computed for the old one).
+    """
+
+    snapshot: Snapshot
+    ghost: Snapshot | None
+    config: TrainConfig
+    compare: Mapping
+    dataset: Dataset
+    train_loss: float
+    test_loss: float
+    epoch: float
+    dead: np.ndarray
+    first_step: int
+    last_step: int
+    live: bool
+    divergence: str
+    curves: LossCurves
+    trail: Trail
+    run_id: int = 0
+
+    @property
+    def step(self) -> int:
+        return self.snapshot.step
+
+    @property
+    def batch_loss(self) -> float:
+        return float(self.snapshot.batch_loss[0])
+
+    @property
+    def lr(self) -> float:
+        return float(self.snapshot.lr[0])
+
+    @property
+    def width(self) -> int:
+        return self.snapshot.layout.width
+
+    @property
+    def dead_units(self) -> int:
+        return int(np.count_nonzero(self.dead))
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.snapshot.diverged.all())
+
+
+def dead_units(snap: Snapshot, ds: Dataset) -> np.ndarray:
+    """(H,) bool: units active on no training point (read-only; empty for the small models)."""
+    if snap.layout.model != "relu":
+        return _frozen(np.zeros(0, dtype=bool))
+    return _frozen(snap.dead_units(ds.x_train))
+
+
+def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: LossCurves, *,
+               ghost: Snapshot | None = None, compare: Mapping | None = None, first_step: int = 0,
+               last_step: int | None = None, live: bool = True, divergence: str = "",
+               trail: Trail | None = None, losses: tuple[float, float] | None = None,
+               epoch: float | None = None, run_id: int = 0) -> Frame:
+    """A ``Frame`` from its parts; the losses, dead units and epoch are computed when not given."""
+    train, test = losses if losses is not None else dataset_losses(snap, dataset)
+    if epoch is None:
+        epoch = snap.step * snap.batch.shape[1] / dataset.n
+    return Frame(
+        snapshot=snap, ghost=ghost, config=config, compare=MappingProxyType(dict(compare or {})),
+        dataset=dataset, train_loss=float(train), test_loss=float(test), epoch=float(epoch),
+        dead=dead_units(snap, dataset), first_step=int(first_step),
+        last_step=int(snap.step if last_step is None else last_step), live=live, divergence=divergence,
+        curves=curves, trail=trail if trail is not None else Trail.empty(snap.layout.size), run_id=run_id)
+
+
+def frame_from_history(snap: Snapshot, history, dataset: Dataset, config: TrainConfig,
+                       trail: TrailSpec | None = TrailSpec(300, 900), ghost: Snapshot | None = None,
+                       compare: Mapping | None = None) -> Frame:
+    """A frame of ``snap`` over a recorded ``history`` (a ``History`` or ``HistoryChain``, or None),
+    with no loss trace: for scripts, tests and exports that have no app session."""
+    if history is not None and len(history):
+        steps = np.asarray(history.steps)
+        upto = int(np.searchsorted(steps, snap.step, side="right"))
+        curves = LossCurves.of(steps[:upto], np.asarray(history.batch_losses)[:upto, 0],
+                               np.asarray(history.lrs)[:upto, 0], np.empty(0, np.int64), np.empty(0), np.empty(0))
+        rows = history_rows(history, snap.step, trail.dense, trail.sparse) if trail else None
+        first, last = int(steps[0]), int(steps[-1])
+    else:
+        curves = LossCurves.of(*(np.empty(0),) * 6)
+        rows, first, last = None, snap.step, snap.step
+    return make_frame(snap, dataset, config, curves, ghost=ghost, compare=compare, first_step=first,
+                      last_step=last, live=snap.step >= last, trail=rows)
