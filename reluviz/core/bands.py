@@ -312,3 +312,58 @@ def _drain(q, done_steps: dict) -> None:
         except queue.Empty:
             return
         done_steps[key] = max(done_steps.get(key, 0), int(done))
+
+
+# ---------------------------------------------------------------------- tasks for a background thread
+BAND_OPTIMIZERS = ("sgd", "momentum", "adam")
+SWEEP_WIDTHS = (10, 20, 40)
+SWEEP_SEEDS = 30
+SWEEP_STEPS = 30000
+SWEEP_EVERY = 300
+NOTEBOOK_MINUTES = 35.2
+BAND_POINTS = 300  # loss recordings per run
+
+
+@dataclass(frozen=True)
+class BandsResult:
+    runs: dict            # optimizer -> SeedRuns
+    complete: bool
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    runs: dict            # (width, optimizer) -> SeedRuns
+    complete: bool
+    seeds: int
+    steps: int
+
+
+def bands_task(config: TrainConfig, optimizers: list[str], seeds: int, steps: int):
+    """Worker function: ``seed_bands`` one optimizer at a time (same seeds), partial results between."""
+    every = max(1, steps // BAND_POINTS)
+
+    def task(progress, should_stop, partial):
+        out: dict[str, SeedRuns] = {}
+        n = len(optimizers)
+        for i, opt in enumerate(optimizers):
+            res = seed_bands(config, [opt], seeds, steps=steps, every=every, should_stop=should_stop,
+                             progress=lambda d, t, i=i: progress(i * steps + d, n * steps))
+            out.update(res)
+            complete = all(r.complete for r in out.values()) and len(out) == i + 1
+            if not complete or should_stop():
+                return BandsResult(dict(out), False)
+            partial(BandsResult(dict(out), i == n - 1))
+        return BandsResult(out, True)
+
+    return task
+
+
+def sweep_task(seeds: int = SWEEP_SEEDS, steps: int = SWEEP_STEPS, processes: int = 2,
+               widths=SWEEP_WIDTHS, optimizers=BAND_OPTIMIZERS, every: int = SWEEP_EVERY):
+    def task(progress, should_stop, partial):
+        res = sweep(widths, optimizers, seeds=seeds, steps=steps, every=min(every, max(1, steps // 10)),
+                    processes=processes, progress=progress, should_stop=should_stop)
+        complete = len(res) == len(widths) * len(optimizers) and all(r.complete for r in res.values())
+        return SweepResult(res, complete, seeds, steps)
+
+    return task

@@ -14,11 +14,14 @@ point is *always active*: it is linear on the data and bends nothing there.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
+from reluviz.core.history_chain import history_rows
 from reluviz.core.model import Layout
+from reluviz.core.snapshot import active_counts
 
 
 def elbows(w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -209,3 +212,34 @@ def elbow_trail(layout: Layout, params: np.ndarray, steps: np.ndarray, unit: int
 def history_elbow_trail(history, unit: int, run: int = 0, x: np.ndarray | None = None) -> ElbowTrail:
     """``elbow_trail`` over a ``History`` (its params (T, R, P) and steps (T,))."""
     return elbow_trail(history.layout, history.params, history.steps, unit, run, x)
+
+
+TRAIL_DENSE, TRAIL_SPARSE = 300, 900
+
+
+def unit_elbow_trail(history, unit: int, upto: int, x=None, dense: int = TRAIL_DENSE,
+                     sparse: int = TRAIL_SPARSE) -> ElbowTrail | None:
+    """Hidden unit ``unit``'s elbow over the recorded steps up to ``upto``, thinned to about
+    ``dense + sparse`` rows (every recent step, evenly spaced older ones): a core ``ElbowTrail``.
+
+    With training ``x`` it also marks the steps where the unit was dead.
+    """
+    trail = history_rows(history, upto, dense=dense, sparse=sparse)
+    if len(trail) == 0 or not 0 <= unit < history.layout.width:
+        return None
+    return trail_with_dead(history.layout, trail.params, trail.steps, unit, x)
+
+
+def fast_activity(w, b, x) -> Activity:
+    """``elbow_stats.activity`` (the same counts of w x + b > 0) by binary search over the sorted
+    data: O((N + H) log N) instead of N x H, which cost 0.1 s a frame at 100,000 points x 200 units."""
+    return Activity(active_counts(w, b, x).reshape(np.shape(w)), len(x))
+
+
+def trail_with_dead(layout, params, steps, unit: int, x=None) -> ElbowTrail:
+    """``elbow_trail(..., x=x)`` with the dead steps counted by ``fast_activity``: over ~1,200 rows
+    of 100,000 points the direct count took 0.3 s, on every frame with a unit selected."""
+    trail = elbow_trail(layout, params, steps, unit)
+    if x is None:
+        return trail
+    return dataclasses.replace(trail, dead=fast_activity(trail.w, trail.b, x).dead)

@@ -311,3 +311,28 @@ def _finish(layout: Layout, theta: np.ndarray, kind: str, label: str, mask: np.n
     f_val = float(objective(layout, theta, x, y, wd, mask))
     g = objective_gradient(layout, theta, x, y, wd, mask)
     return Optimum(theta, kind, label, mask.astype(float), f_val, float(np.linalg.norm(g)))
+
+
+#: theta* of a relu net training its output layer solves a (H+1) x (H+1) system built over the N
+#: points, about N (H+1)^2 + (H+1)^3 flops; a local optimum (the full network) solves P x P systems
+#: (P trainable parameters) over and over, in steps that cannot be interrupted. Above these bounds
+#: a view says so instead of freezing (or keeping a closing window waiting for its worker).
+EXACT_OPTIMUM_MAX_FLOPS = 4e9
+LOCAL_OPTIMUM_MAX_PARAMS = 1200
+
+
+def optimum_too_big(layout, n_points: int, train: str) -> str:
+    """Why theta* of this model cannot be found while drawing ('' when it can)."""
+    if layout.model != "relu":
+        return ""
+    if train == "output":
+        k = layout.width + 1
+        if n_points * k * k + k**3 > EXACT_OPTIMUM_MAX_FLOPS:
+            return (f"θ* of {layout.width:,} output weights over {n_points:,} points is too costly to draw live; "
+                    "the landscape and distances are shown for narrower networks or fewer points.")
+        return ""
+    p = int(layout.mask(train).sum())
+    if p > LOCAL_OPTIMUM_MAX_PARAMS or n_points * p * p > EXACT_OPTIMUM_MAX_FLOPS:
+        return (f"A local optimum over {p:,} parameters and {n_points:,} points is too costly here "
+                f"(at most {LOCAL_OPTIMUM_MAX_PARAMS:,} parameters); use a narrower network.")
+    return ""
