@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_long_run.py [--steps 1000000] [--width 100] [--budget-mib 128]
 
-Trains the ``notebook`` preset at ``--width`` through ``reluviz.gui.session.Session``, the object the
+Trains the ``notebook`` preset at ``--width`` through ``reluviz.core.session.Session``, the object the
 app's training thread drives (no window: what is measured is the memory of the run, not of Qt):
 chunks of ``--chunk`` steps recorded into the run's history, a head frame after each chunk as the
 worker publishes (train/test loss, loss curves). Prints:
@@ -35,7 +35,7 @@ import numpy as np
 
 from reluviz.core import Trainer
 from reluviz.core.presets import load_preset
-from reluviz.gui.session import Session
+from reluviz.core.session import Session
 
 SLACK_MIB = 64
 GROWTH_MIB = 8
@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     samples = []
     while session.head_step < args.steps:
         session.advance(min(args.chunk, args.steps - session.head_step))
-        frame = session.head_frame()
+        session.checkpoint()
+        frame = session.frame()
         if filled_at is None and history.current.stride > 1:  # the first thinning: the store is full
             filled_at, rss_filled = session.head_step, rss_mib()
         if rss_tenth is None and session.head_step >= args.steps // 10:
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     at_ms = (time.perf_counter() - t1) / len(queries) * 1e3
     t2 = time.perf_counter()
     for s in queries[:50]:
-        session.frame_at(int(s))
+        session.frame(int(s))
     frame_ms = (time.perf_counter() - t2) / 50 * 1e3
     print(f"scrubbing: {len(queries):,} history.at look-ups, {wrong} wrong, {at_ms:.3f} ms each; "
           f"a frame for a random step (the timeline) {frame_ms:.1f} ms")

@@ -19,3 +19,19 @@ def short_run(config: TrainConfig, steps: int):
     snap = tr.snapshot()
     hist.record_snapshot(snap)
     return tr, hist, snap
+
+
+def head_frame(session):
+    """What the app's training thread publishes: the head recorded (``checkpoint``), then its frame."""
+    session.checkpoint()
+    return session.frame()
+
+
+def show(view, snap, history, dataset, config, compare=None, trail=None):
+    """Draw ``snap`` over ``history`` in a lecture ``view``, as the window would (a core ``Frame``)."""
+    from reluviz.core.frame import frame_from_history
+
+    kwargs = {} if trail is None else {"trail": trail}
+    frame = frame_from_history(snap, history, dataset, config, compare=compare, **kwargs)
+    view.show_frame(frame)
+    return frame

@@ -9,7 +9,8 @@ from reluviz.cli import main
 from reluviz.core import Trainer
 from reluviz.core.presets import load_preset
 from reluviz.gui.app import run_app
-from reluviz.gui.session import Session
+from reluviz.core.session import Session
+from helpers import head_frame
 
 SMALL = load_preset("notebook").config.updated({"width": 8, "n_train": 60, "batch_size": 6})
 
@@ -39,12 +40,12 @@ def test_cli_bad_setting_is_a_usage_error(no_display, capsys):
 def test_session_chain_across_optimizer_and_batch_changes():
     s = Session(SMALL)
     s.advance(30)
-    s.head_frame()
+    head_frame(s)
     s.apply_config(SMALL.updated({"optimizer": "adam"}))
     s.advance(10)
     s.apply_config(SMALL.updated({"optimizer": "adam", "batch_size": 0}))
     s.advance(10)
-    s.head_frame()
+    head_frame(s)
     h = s.history
     assert len(h.segments) == 3
     assert h.first_step() == 0 and h.last_step() == 50 and len(h) == 51
@@ -66,11 +67,11 @@ def test_frames_carry_losses_and_thinned_curves():
     s = Session(SMALL)
     for _ in range(5):
         s.advance(2000)
-        frame = s.head_frame()
+        frame = head_frame(s)
     assert frame.step == 10_000 and frame.live
     assert len(frame.curves.batch_steps) <= 3001 and frame.curves.batch_steps[-1] == 10_000
     assert len(frame.curves.eval_steps) == 5  # one train/test loss per drawn frame
     assert frame.train_loss == pytest.approx(float(frame.snapshot.loss(s.dataset.x_train, s.dataset.y_train)[0]))
-    back = s.frame_at(5000)
+    back = s.frame(5000)
     assert back.step == 5000 and not back.live
     assert 0 <= frame.dead_units <= SMALL.width

@@ -290,8 +290,8 @@ class CountingView(QtWidgets.QLabel):
         super().__init__("view")
         self.calls = []
 
-    def show_state(self, snapshot, history, dataset):
-        self.calls.append((snapshot.step, len(history), dataset.n))
+    def show_frame(self, frame):
+        self.calls.append((frame.step, frame.last_step, frame.dataset.n))
 
 
 def test_add_view_gets_the_drawn_state(qtbot, make_window):
@@ -302,7 +302,7 @@ def test_add_view_gets_the_drawn_state(qtbot, make_window):
     w.tabs.setCurrentIndex(index)
     assert view.calls and view.calls[-1][0] == 0
     train_to(qtbot, w, 4)
-    assert view.calls[-1] == (4, 5, 100)
+    assert view.calls[-1] == (4, 4, 100)
 
 
 def test_view_actions(make_window):

@@ -23,7 +23,8 @@ from reluviz.core import History, TrainConfig, Trainer
 from reluviz.core.config import OPTIMIZERS, SCHEDULES
 from reluviz.core.recording import record_run
 from reluviz.gui import MainWindow
-from reluviz.gui.session import Session
+from reluviz.core.session import Session
+from helpers import head_frame
 
 MODELS = ("relu", "constant", "linear")
 RATES = (1e3, 1e6)
@@ -80,7 +81,7 @@ def test_session_frames_after_divergence_are_finite(model, optimizer, schedule, 
     s = Session(absurd(model, optimizer, schedule, lr), budget_bytes=1 << 20)
     while not s.stopped and s.head_step < STEPS:
         s.advance(100)
-        frame = s.head_frame()  # what the worker publishes, also mid-divergence
+        frame = head_frame(s)  # what the worker publishes, also mid-divergence
         assert np.all(np.isfinite(frame.snapshot.params)) and np.isfinite(frame.train_loss)
         assert np.all(np.isfinite(frame.curves.batch_loss)) and np.all(np.isfinite(frame.curves.train))
     if not bounded_adam(model, optimizer, lr):
@@ -93,7 +94,7 @@ def test_a_frame_never_shows_the_state_that_blew_up():
     from the history. The head frame now shows the last finite state and the reason at once."""
     s = Session(TrainConfig(width=40, init="gaussian", optimizer="adam", lr=100.0, batch_size=0, data_seed=6))
     assert s.advance(1) == 1 and not s.stopped
-    frame = s.head_frame()
+    frame = head_frame(s)
     assert s.stopped and frame.step == 0 and frame.divergence.startswith("loss became")
     assert list(s.history.steps) == [0] and np.all(np.isfinite(frame.snapshot.batch_loss))
 
@@ -222,16 +223,16 @@ def test_a_blow_up_right_after_a_settings_change_keeps_the_history_whole(change)
     cfg = TrainConfig(lr=0.02, batch_size=40)
     s = Session(cfg)
     s.advance(10)
-    s.head_frame()
+    head_frame(s)
     s.apply_config(cfg.updated({**change, "lr": 1e6}))
     assert s.advance(1) == 1
-    frame = s.head_frame()
+    frame = head_frame(s)
     assert s.stopped and frame.step == 10 and frame.divergence
     assert list(s.history.steps) == list(range(11)) and s.history.at(10).params.tobytes() == frame.snapshot.params.tobytes()
     s.apply_config(s.config.updated({"lr": 0.01}))
     assert s.resume_from(10) == 10 and s.advance(5) == 5
     assert list(s.history.steps) == list(range(15))
-    assert not s.stopped and np.all(np.isfinite(s.head_frame().snapshot.params))
+    assert not s.stopped and np.all(np.isfinite(head_frame(s).snapshot.params))
 
 
 def test_a_late_stop_signal_draws_the_stopped_state_under_its_notice(qtbot, window):
@@ -260,7 +261,7 @@ def test_the_stopped_frame_keeps_the_rate_and_minibatch_of_the_update_that_blew_
     session = Session(cfg)
     while not session.stopped:
         session.advance(chunk)
-        frame = session.head_frame()
+        frame = head_frame(session)
     reference = Trainer(cfg)
     history = History.for_trainer(reference, budget_bytes=1 << 20)
     reference.run(STEPS, on_step=history.record)  # (stops where the session stopped)

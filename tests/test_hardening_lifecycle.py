@@ -18,6 +18,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from reluviz.core.presets import load_preset, preset_names
 from reluviz.gui import MainWindow
 from reluviz.gui.views import BandsView, DanceView
+from helpers import show
 
 SMALL = load_preset("notebook").config.updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 10**6})
 
@@ -136,7 +137,7 @@ def test_new_runs_while_the_old_thread_is_busy(qtbot, make_window):
     of its own settings, trains on, and nothing of the old run leaks into it."""
     w = make_window(SMALL.updated({"width": 60}))
     bands = view_of(w, BandsView)
-    bands.show_state(w.displayed_snapshot, w.history, w.dataset, config=w.config)
+    show(bands, w.displayed_snapshot, w.history, w.dataset, w.config)
     bands_worker = bands.run_bands(seeds=10, steps=50_000)
     w.panel.set_speed(0)
     names = preset_names()

@@ -21,7 +21,8 @@ import pytest
 from reluviz.core import History, TrainConfig, Trainer
 from reluviz.core.presets import load_preset
 from reluviz.gui import main_window as main_window_module
-from reluviz.gui.session import Session
+from reluviz.core.session import Session
+from helpers import head_frame
 
 SLACK_MIB = 64
 GROWTH_MIB = 8
@@ -131,7 +132,7 @@ def test_200k_steps_at_width_100_stay_within_the_memory_bound_and_scrub(capsys):
     rss_tenth = None
     while session.head_step < 200_000:  # as the training thread does: chunks, a frame after each
         session.advance(4000)
-        frame = session.head_frame()
+        frame = head_frame(session)
         if rss_tenth is None and session.head_step >= 20_000:
             rss_tenth = rss_mib()
     seconds = time.perf_counter() - t0
@@ -151,7 +152,7 @@ def test_200k_steps_at_width_100_stay_within_the_memory_bound_and_scrub(capsys):
     assert history.current.stride >= 64  # dozens of thinnings went by
     assert history.last_step() == frame.step == 200_000
     assert_scrubbing_works(history, 200_000, np.random.default_rng(1))
-    assert session.frame_at(1).step == 0 and session.frame_at(history.current.stride).step == history.current.stride
+    assert session.frame(1).step == 0 and session.frame(history.current.stride).step == history.current.stride
     ref = Trainer(session.config)
     ref.run(history.current.stride * 3)
     np.testing.assert_array_equal(ref.params, history.at(history.current.stride * 3).params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import show
 
 from reluviz.core import History, Trainer
 from reluviz.core.config import TrainConfig
@@ -34,7 +35,7 @@ def test_elbows_view_switches_between_stepped_and_smooth_expected_curves(elbows_
     for init in (first, second, first):
         cfg = TrainConfig(width=8, n_train=50, batch_size=10, init=init)
         snap, history, ds = _state(cfg)
-        elbows_view.show_state(snap, history, ds, cfg)
+        show(elbows_view, snap, history, ds, cfg)
         x, y = elbows_view.hist.expected.getData()
         assert x is not None and y is not None
         assert len(x) == len(y) + (1 if init != "gaussian" else 0)
@@ -42,7 +43,7 @@ def test_elbows_view_switches_between_stepped_and_smooth_expected_curves(elbows_
 
 
 # ---------------------------------------------------------------------- views on runs too big to draw
-from reluviz.gui.views import base as views_base  # noqa: E402
+from reluviz.core import optimum as views_base  # noqa: E402
 from reluviz.gui.views import votes_view as votes_module  # noqa: E402
 from reluviz.gui.views.dance_view import DanceView  # noqa: E402
 from reluviz.gui.views.votes_view import VotesView  # noqa: E402
@@ -55,11 +56,11 @@ def test_votes_view_says_when_there_are_too_many_votes(qtbot, monkeypatch):
     qtbot.addWidget(view)
     cfg = TrainConfig(width=20, n_train=100, batch_size=10)
     snap, history, ds = _state(cfg)
-    view.show_state(snap, history, ds, cfg)
+    show(view, snap, history, ds, cfg)
     assert view.last_votes is None and "Too many votes" in view.summary.text()
     assert "6,100" not in view.summary.text() and "100 training points" in view.summary.text()
     monkeypatch.setattr(votes_module, "VOTES_LIMIT", 10_000)  # a smaller run draws again
-    view.show_state(snap, history, ds, cfg)
+    show(view, snap, history, ds, cfg)
     assert view.last_votes is not None and len(view.last_votes.votes) == 100
 
 
@@ -72,25 +73,25 @@ def test_dance_view_on_a_network_too_wide_for_theta_star(qtbot, monkeypatch):
     qtbot.addWidget(view)
     cfg = TrainConfig(width=20, n_train=100, batch_size=10, train="output")
     snap, history, ds = _state(cfg)
-    view.show_state(snap, history, ds, cfg)
+    show(view, snap, history, ds, cfg)
     assert view._mode == "big" and view._opt is None and view.placeholder.isVisible()
     assert "too costly" in view.placeholder.toPlainText()
-    assert view.run_dance(steps=50) is None and "Cannot run the dance" in view.dance_status.text()
+    assert view.run_dance(steps=50) is None and "Cannot run the dance" in view.dance_panel.status.text()
     full = cfg.updated({"train": "all"})
     snap, history, ds = _state(full)
-    view.show_state(snap, history, ds, full)
+    show(view, snap, history, ds, full)
     assert view._mode == "full" and not view.local_button.isEnabled()
     view.find_local_optimum()
     assert view.optimum_worker is None and "too costly" in view.landscape_caption.text()
     small = TrainConfig(width=3, n_train=20, batch_size=5, train="output")  # small enough: theta* again
     snap, history, ds = _state(small)
-    view.show_state(snap, history, ds, small)
+    show(view, snap, history, ds, small)
     assert view._mode == "output" and view._opt is not None
 
 
 # ---------------------------------------------------------------------- the fit plot of a wide network
 from reluviz.core.model import Layout, predict  # noqa: E402
-from reluviz.plots.fit_plot import relu_polyline  # noqa: E402
+from reluviz.core.polylines import relu_polyline  # noqa: E402
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -125,7 +126,7 @@ def test_elbow_view_counts_stay_exact_and_cheap_on_big_data():
     import time
 
     from reluviz.core.elbow_stats import activity, elbow_trail
-    from reluviz.gui.views.elbows_view import fast_activity, trail_with_dead
+    from reluviz.core.elbow_stats import fast_activity, trail_with_dead
 
     rng = np.random.default_rng(4)
     x = rng.uniform(0, 1, 100_000)

@@ -14,11 +14,12 @@ from PySide6 import QtWidgets
 
 from reluviz.core.presets import load_preset
 from reluviz.gui import main_window as main_window_module
-from reluviz.gui.session import LIVE_LIMIT
+from reluviz.gui import run_control as run_control_module
+from reluviz.core.session import LIVE_LIMIT
 from reluviz.gui.settings import open_settings
 from reluviz.plots import fit_plot
 
-from helpers import SMALL_APP
+from helpers import SMALL_APP, head_frame
 
 from test_hardening_files import BAD_CSVS, BAD_SETTINGS_FILES, as_preset, million_row_csv, write
 
@@ -171,6 +172,7 @@ def test_broken_preset_file_is_a_notice_and_the_run_stays(qtbot, make_window, tm
     presets.mkdir()
     write(presets / "broken.json", as_preset(content))
     monkeypatch.setattr(main_window_module, "load_preset", lambda n: load_preset(n, directory=presets))
+    monkeypatch.setattr(run_control_module, "load_preset", lambda n: load_preset(n, directory=presets))
     w = make_window()
     train_to(qtbot, w, 15)
     before = run_state(w)
@@ -184,7 +186,7 @@ def test_broken_preset_file_is_a_notice_and_the_run_stays(qtbot, make_window, tm
 def test_minibatches_beyond_the_app_limit_are_refused(qtbot, make_window):
     """The sampler draws the batches of 1,024 steps at once in the thread the window waits on: at
     B = 47,194 that was 386 MB and 2 s per draw (80 s with sampling=shuffle, see core/sampling.py)."""
-    from reluviz.gui.session import MAX_LIVE_BATCH
+    from reluviz.core.session import MAX_LIVE_BATCH
 
     w = make_window(SMALL.updated({"n_train": 5000}))
     spin = w.panel.widgets["batch_size"]
@@ -223,21 +225,21 @@ def test_a_new_run_evaluates_its_first_minibatch_once(monkeypatch):
     """Session.reset recorded the head (a pass over the minibatch: the whole data at full batch,
     0.2-1.3 s at the live limit) and the window's first frame recorded it again."""
     from reluviz.core.trainer import Trainer
-    from reluviz.gui.session import Session
+    from reluviz.core.session import Session
 
     calls = []
     original = Trainer.snapshot
     monkeypatch.setattr(Trainer, "snapshot", lambda self: calls.append(self.step) or original(self))
     s = Session(SMALL)
-    s.head_frame()
+    head_frame(s)
     assert calls == [0]
     s.reset(SMALL.updated({"data_seed": 3}))
-    s.head_frame()
+    head_frame(s)
     assert calls == [0, 0]
     s.advance(5)
-    s.head_frame()
-    s.head_frame()
+    head_frame(s)
+    head_frame(s)
     assert calls == [0, 0, 5]
     s.apply_config(SMALL.updated({"data_seed": 3, "lr": 0.05}))
-    frame = s.head_frame()
+    frame = head_frame(s)
     assert calls == [0, 0, 5, 5] and frame.lr == 0.05

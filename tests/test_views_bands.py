@@ -7,6 +7,7 @@ from reluviz.core import Trainer
 from reluviz.core.bands import band
 from reluviz.core.presets import load_preset
 from reluviz.gui.views.bands_view import BandsView
+from helpers import show
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def view(qtbot):
 
 def give_state(view, config):
     tr = Trainer(config)
-    view.show_state(tr.snapshot(), None, tr.dataset, config)
+    show(view, tr.snapshot(), None, tr.dataset, config)
 
 
 def test_bands_worker_delivers_bands_with_progress(view, qtbot):

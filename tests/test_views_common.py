@@ -7,9 +7,10 @@ import pytest
 
 from reluviz.core.presets import load_preset, preset_names
 from reluviz.gui.views import VIEW_KEYS, create_views, view_for_key
-from reluviz.gui.views.base import StepCache, history_rows
+from reluviz.core.history_chain import history_rows
+from reluviz.core.step_cache import StepCache
 
-from helpers import short_run
+from helpers import short_run, show
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def test_create_views_order_and_protocol(views):
     for v in views:
         assert v.title and len(v.explanation) > 200
         assert v.explanation_label.text() == v.explanation
-        for name in ("show_state", "set_compare", "select_unit", "shutdown"):
+        for name in ("show_frame", "trail_spec", "select_unit", "shutdown"):
             assert callable(getattr(v, name))
     assert VIEW_KEYS["fit"] is None
     assert view_for_key(views, "votes") is views[1] and view_for_key(views, "fit") is None
@@ -43,9 +44,8 @@ def test_all_views_draw_a_real_state(views, preset):
     cfg = load_preset(preset).config
     tr, hist, snap = short_run(cfg, 120)
     for v in views:
-        v.show_state(snap, hist, tr.dataset, cfg)
-        v.show_state(snap, hist, tr.dataset)  # config kept from the previous call
-        assert v.config is cfg
+        frame = show(v, snap, hist, tr.dataset, cfg)
+        assert v.frame is frame and v.config is cfg
 
 
 def test_show_state_is_cheap_at_width_100(views):
@@ -53,11 +53,11 @@ def test_show_state_is_cheap_at_width_100(views):
     tr, hist, snap = short_run(cfg, 3000)
     views[2].select_unit(5)
     for v in views:
-        v.show_state(snap, hist, tr.dataset, cfg)  # first call builds caches
+        show(v, snap, hist, tr.dataset, cfg)  # first call builds caches
         times = []
         for _ in range(5):
             t0 = time.perf_counter()
-            v.show_state(snap, hist, tr.dataset, cfg)
+            show(v, snap, hist, tr.dataset, cfg)
             times.append(time.perf_counter() - t0)
         # target < 10 ms; the bound is loose because the test machine is shared
         assert np.median(times) < 0.05, (v.view_name, times)
@@ -66,11 +66,12 @@ def test_show_state_is_cheap_at_width_100(views):
 def test_history_rows_thin_stably_and_cache_reuses_rows():
     cfg = load_preset("constant-model").config
     tr, hist, snap = short_run(cfg, 2000)
-    steps, params = history_rows(hist, snap.step, dense=50, sparse=40)
+    trail = history_rows(hist, snap.step, dense=50, sparse=40)
+    steps, params = trail.steps, trail.params
     assert steps[0] == 0 and steps[-1] == snap.step
     assert np.all(np.diff(steps) > 0) and len(steps) <= 50 + 2 * 40 + 1
     assert np.array_equal(params, hist.params[np.searchsorted(hist.steps, steps), 0])
-    steps2, _ = history_rows(hist, snap.step - 10, dense=50, sparse=40)
+    steps2 = history_rows(hist, snap.step - 10, dense=50, sparse=40).steps
     assert set(steps2[:-50]).issubset(set(steps))  # the thinned part stays on the same grid
     cache = StepCache()
     calls = []

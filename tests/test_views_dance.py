@@ -6,9 +6,10 @@ import pytest
 from reluviz.core.landscape import loss_curve
 from reluviz.core.optimum import distance_to_optimum, optimum
 from reluviz.core.presets import load_preset
-from reluviz.gui.views.dance_view import DanceView, trailing_mean
+from reluviz.core.dance import trailing_mean
+from reluviz.gui.views.dance_view import DanceView
 
-from helpers import short_run
+from helpers import short_run, show
 
 
 @pytest.fixture
@@ -28,8 +29,7 @@ def finite_xy(item):
 def test_constant_model_parabola_iterate_and_distance(view):
     p = load_preset("constant-model")
     tr, hist, snap = short_run(p.config, 150)
-    view.set_compare(p.compare)
-    view.show_state(snap, hist, tr.dataset, p.config)
+    show(view, snap, hist, tr.dataset, p.config, compare=p.compare)
     x, y = finite_xy(view.curve_plot.full_curve)
     assert np.all(np.isfinite(x)) and np.all(np.isfinite(y))
     bx, by = finite_xy(view.curve_plot.batch_curve)  # the minibatch's own parabola
@@ -50,7 +50,7 @@ def test_constant_model_parabola_iterate_and_distance(view):
 def test_output_layer_contour_and_axis_choice(view, qtbot):
     cfg = load_preset("dance").config
     tr, hist, snap = short_run(cfg, 300)
-    view.show_state(snap, hist, tr.dataset, cfg)
+    show(view, snap, hist, tr.dataset, cfg)
     img = view.contour_plot.image.image
     assert img is not None and img.shape == (81, 81) and np.isfinite(img).all()
     tx, ty = finite_xy(view.contour_plot.trail)
@@ -70,7 +70,7 @@ def test_output_layer_contour_and_axis_choice(view, qtbot):
 def test_full_network_local_optimum_on_demand(view, qtbot):
     cfg = load_preset("notebook").config.updated({"width": 10})
     tr, hist, snap = short_run(cfg, 200)
-    view.show_state(snap, hist, tr.dataset, cfg)
+    show(view, snap, hist, tr.dataset, cfg)
     assert not view.local_button.isHidden()
     assert view.distance_plot.distance.getData()[0] is None or len(view.distance_plot.distance.getData()[0]) == 0
     view.find_local_optimum()
@@ -95,25 +95,23 @@ def _run_dance(view, qtbot, start, steps):
 def test_dance_worker_constant_rate_floor_above_decaying_rate(view, qtbot):
     p = load_preset("dance")
     tr, hist, snap = short_run(p.config, 10)
-    view.set_compare(p.compare)
-    view.show_state(snap, hist, tr.dataset, p.config)
+    show(view, snap, hist, tr.dataset, p.config, compare=p.compare)
     res, partials = _run_dance(view, qtbot, "optimum", 4000)
     assert res.complete and partials
     tr_ = res.trace
     assert tr_.distance.shape == (len(tr_.steps), 2) and np.isfinite(tr_.distance).all()
     assert tr_.distance[0, 0] == pytest.approx(0.0, abs=1e-9)  # both start at theta*
     assert res.floor > tr_.distance[-1, 1]  # constant lr keeps dancing; decaying lr settles closer
-    x, y = finite_xy(view.cmp_dist.main)
-    x2, y2 = finite_xy(view.cmp_dist.ghost)
+    x, y = finite_xy(view.dance_panel.distance.main)
+    x2, y2 = finite_xy(view.dance_panel.distance.ghost)
     assert len(x) == len(x2) == len(tr_.steps)
-    assert "constant lr" in view.cmp_legend.text() and "decaying lr" in view.cmp_legend.text()
+    assert "constant lr" in view.dance_panel.legend.text() and "decaying lr" in view.dance_panel.legend.text()
 
 
 def test_dance_constant_model_default_ghost_scales_with_the_run(view, qtbot):
     p = load_preset("constant-model")
     tr, hist, snap = short_run(p.config, 10)
-    view.set_compare({})  # no compare settings: the view picks a decay that fits the run's length
-    view.show_state(snap, hist, tr.dataset, p.config)
+    show(view, snap, hist, tr.dataset, p.config, compare={})  # no compare settings: the view picks a decay that fits the run's length
     assert view.overrides() == {"schedule": "inverse", "decay": 40.0 / p.config.steps}
     res, _ = _run_dance(view, qtbot, "optimum", p.config.steps)
     assert res.floor > 3 * res.final_ghost
@@ -123,22 +121,21 @@ def test_dance_uses_the_presets_compare_settings(view, qtbot):
     p = load_preset("constant-model")
     assert p.compare == {"schedule": "inverse", "decay": 0.1}
     tr, hist, snap = short_run(p.config, 10)
-    view.set_compare(p.compare)
-    view.show_state(snap, hist, tr.dataset, p.config)
+    show(view, snap, hist, tr.dataset, p.config, compare=p.compare)
     assert view.overrides() == p.compare
 
 
 def test_dance_can_be_cancelled(view, qtbot):
     p = load_preset("dance")
     tr, hist, snap = short_run(p.config, 10)
-    view.show_state(snap, hist, tr.dataset, p.config)
+    show(view, snap, hist, tr.dataset, p.config)
     worker = view.run_dance(start="init", steps=1_000_000)
     with qtbot.waitSignal(worker.progress, timeout=10000):
         pass
     with qtbot.waitSignal(worker.finished_ok, timeout=10000) as blocker:
         view.cancel_dance()
     assert not blocker.args[0].complete
-    assert view.run_button.isEnabled()
+    assert view.dance_panel.run_button.isEnabled()
 
 
 def test_trailing_mean():

@@ -11,7 +11,9 @@ from reluviz.core.history import History as CoreHistory
 from reluviz.core.model import Layout
 from reluviz.core.presets import load_preset
 from reluviz.core.snapshot import Snapshot
-from reluviz.gui.views.elbows_view import ElbowsView, unit_elbow_trail
+from reluviz.core.elbow_stats import unit_elbow_trail
+from reluviz.gui.views.elbows_view import ElbowsView
+from helpers import show
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def constructed():
 
 def test_counts_equal_core_activity_on_a_constructed_example(view):
     cfg, ds, hist, snap, w, b = constructed()
-    view.show_state(snap, hist, ds, cfg)
+    show(view, snap, hist, ds, cfg)
     act = activity(snap.w, snap.b, ds.x_train)
     assert view.counts["dead"] == int(act.n_dead) == 2
     assert view.counts["always"] == int(act.n_always_active) == 1
@@ -72,7 +74,7 @@ def test_counts_equal_core_activity_on_a_constructed_example(view):
 
 def test_clicking_a_unit_emits_unit_selected_and_draws_its_trail(view, qtbot):
     cfg, ds, hist, snap, w, b = constructed()
-    view.show_state(snap, hist, ds, cfg)
+    show(view, snap, hist, ds, cfg)
     with qtbot.waitSignal(view.unitSelected, timeout=1000) as blocker:
         view.unit_list.itemClicked.emit(view.unit_list.item(1))
     assert blocker.args == [1] and view.selected_unit == 1
@@ -97,14 +99,14 @@ def test_real_run_and_non_relu_model(view):
     snap = tr.snapshot()
     hist.record_snapshot(snap)
     view.select_unit(4)
-    view.show_state(snap, hist, tr.dataset, cfg)
+    show(view, snap, hist, tr.dataset, cfg)
     x, y = view.trail_plot.curve.getData()
     assert len(x) == len(hist) and np.isfinite(y).all()
     total = sum(int(v.sum()) for v in view.bin_counts.values()) + view.counts["below"] + view.counts["above"]
     assert total == cfg.width
     lin = load_preset("linear-model").config
     tr2 = Trainer(lin)
-    view.show_state(tr2.snapshot(), None, tr2.dataset, lin)
+    show(view, tr2.snapshot(), None, tr2.dataset, lin)
     assert "ReLU network" in view.summary.text()
 
 

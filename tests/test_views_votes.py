@@ -8,7 +8,7 @@ from reluviz.core.presets import load_preset
 from reluviz.core.votes import compute_votes, votes_at
 from reluviz.gui.views.votes_view import VotesView
 
-from helpers import short_run
+from helpers import short_run, show
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def bars(item):
 def test_constant_model_bar_heights_are_2_over_n_theta_minus_y(view):
     cfg = load_preset("constant-model").config
     tr, hist, snap = short_run(cfg, 37)
-    view.show_state(snap, hist, tr.dataset, cfg)
+    show(view, snap, hist, tr.dataset, cfg)
     ds = tr.dataset
     theta, n = float(snap.params[0, 0]), ds.n
     x, h = bars(view.votes_plot.bars)
@@ -46,7 +46,7 @@ def test_constant_model_bar_heights_are_2_over_n_theta_minus_y(view):
 def test_at_the_optimum_the_votes_balance_but_the_minibatch_does_not(view):
     cfg = load_preset("linear-model").config
     tr, hist, snap = short_run(cfg, 20)
-    view.show_state(snap, hist, tr.dataset, cfg)
+    show(view, snap, hist, tr.dataset, cfg)
     view.at_optimum.setChecked(True)
     full, batch = view.sums_plot.values
     assert abs(full) < 1e-12
@@ -61,7 +61,7 @@ def test_at_the_optimum_the_votes_balance_but_the_minibatch_does_not(view):
 def test_relu_parameter_choice_and_unit_selection(view):
     cfg = load_preset("notebook").config.updated({"width": 12})
     tr, hist, snap = short_run(cfg, 50)
-    view.show_state(snap, hist, tr.dataset, cfg)
+    show(view, snap, hist, tr.dataset, cfg)
     assert not view.kind_combo.isHidden()
     ds = tr.dataset
     for name in ("v[3]", "w[7]", "b[0]", "c"):

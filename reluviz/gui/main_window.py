@@ -1,4 +1,10 @@
-"""The reluviz window: a ReLU network learning live, a side panel of controls, a timeline.
+"""The reluviz window: a thin shell that builds the widgets and wires the pieces together.
+
+Pieces (each one job): ``Session`` (core: the run), ``TrainingWorker`` (the training thread),
+``Playback`` (which step is shown, training on/off), ``RunControl`` (settings, presets, CSV
+files), ``actions.ACTIONS`` (the menu/keyboard table), ``NoticeBar``, ``ControlPanel``, the
+``TrainingView`` (fit + loss) and the lecture views (tabs). Every frame reaches the screen through
+``Playback`` -> ``_draw_frame``, which hands the same immutable ``Frame`` to every visible view.
 
 Automation surface (stable, used by the tests and by scripts)
 -------------------------------------------------------------
@@ -6,20 +12,19 @@ Automation surface (stable, used by the tests and by scripts)
 trains until ``play()`` / ``step()`` (or the actions) are used. With ``config`` None the window
 starts from the last-used settings (or the ``notebook`` preset).
 
-QActions, found with ``window.findChild(QAction, name)``:
-``actionPlayPause`` (Space), ``actionStep`` (Right: ``speed`` updates, 1 at "max"),
-``actionStepBack`` (Left), ``actionReset``, ``actionResume`` (resume from the displayed step),
-``actionHome``, ``actionEnd``, ``actionExport`` (Ctrl+E), ``actionLoadCsv``, ``actionQuit``,
-``actionShowTest``, ``actionShowUnits``, ``actionResetView``, ``actionAbout``, ``actionShortcuts``.
+QActions (``window.findChild(QAction, name)`` or ``window.<name>``): see ``reluviz.gui.actions``:
+``actionPlayPause`` (Space), ``actionStep`` (Right), ``actionStepBack`` (Left), ``actionReset``,
+``actionResume``, ``actionHome``, ``actionEnd``, ``actionExport`` (Ctrl+E), ``actionLoadCsv``,
+``actionQuit``, ``actionShowTest``, ``actionShowUnits``, ``actionResetView``, ``actionAbout``,
+``actionShortcuts``, ``actionFocusPlot``.
 
-Attributes: ``displayed_snapshot`` (the core ``Snapshot`` being drawn), ``displayed_frame``
-(the whole ``Frame``: losses, dead units, ...), ``history`` (the run's ``HistoryChain``), ``dataset``,
-``config``, ``worker`` (the ``TrainingWorker`` QThread), ``session``, ``view`` (the ``TrainingView``),
-``panel`` (the ``ControlPanel``), ``frames_drawn``.
+Attributes: ``displayed_frame`` (the ``Frame`` on screen), ``displayed_snapshot`` (its core
+``Snapshot``), ``history`` (the run's ``HistoryChain``), ``dataset``, ``config``, ``worker``,
+``session``, ``playback``, ``runs`` (``RunControl``), ``view`` (the ``TrainingView``), ``panel``,
+``notice``, ``frames_drawn``.
 
-Lecture views: ``add_view(title, widget)`` adds a tab; ``widget.show_state(snapshot, history,
-dataset)`` is called for the visible tab on every drawn frame (with the session lock held: keep it
-quick and do not keep references to history arrays).
+Lecture views: ``add_view(title, widget)`` adds a tab; the visible tab's ``show_frame(frame)`` is
+called for every drawn frame (see ``reluviz.gui.views.base``).
 """
 
 from __future__ import annotations
@@ -29,27 +34,24 @@ import time
 import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from reluviz.core.config import ConfigError, TrainConfig, parse_json
+from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.elbow_stats import elbow_trail
+from reluviz.core.frame import Frame, TrailSpec
 from reluviz.core.presets import load_preset
+from reluviz.core.session import Session
+from reluviz.gui.actions import PANEL_BUTTONS, build_actions
 from reluviz.gui.controls import ControlPanel
-from reluviz.gui.session import Frame, Session, needs_reset
+from reluviz.gui.notices import NoticeBar
+from reluviz.gui.playback import Playback
+from reluviz.gui.run_control import DEFAULT_PRESET, Notice, Outcome, RunControl, preset_text, starting_point
 from reluviz.gui.settings import open_settings
-from reluviz.gui.views.elbows_view import unit_elbow_trail
 from reluviz.gui.worker import TrainingWorker
-from reluviz.plots.fit_plot import ghost_label
 from reluviz.plots.training_view import TrainingView
 
-DEFAULT_PRESET = "notebook"
 DEFAULT_SPEED = 10  # updates per frame on first launch: a 30,000-step run takes under a minute
-REPLAY_INTERVAL_MS = 16
 PANEL_WIDTH = 370
 LOSS_PANEL_INTERVAL = 0.12  # seconds between loss-curve redraws while playing
-
-NOTICE_STYLES = {
-    "info": "background: #e8f1fb; color: #13406b; border: 1px solid #a9c8ea;",
-    "warn": "background: #fff4d6; color: #5c4300; border: 1px solid #e6c466;",
-    "error": "background: #fde7e7; color: #7a1010; border: 1px solid #e8a0a0;",
-}
+ELBOW_TRAIL = TrailSpec(300, 900)  # the past a selected unit's elbow trail is drawn from
 
 SHORTCUTS_HTML = """
 <table cellspacing=6>
@@ -67,6 +69,10 @@ SHORTCUTS_HTML = """
 <p>Click an elbow marker (the triangles on the x axis) to follow one unit. Drag to pan, wheel to zoom.</p>
 """
 
+ABOUT_HTML = ("<h3>reluviz</h3><p>Watch a ReLU network f(x) = &Sigma; v<sub>j</sub> relu(w<sub>j</sub> x + b<sub>j</sub>) "
+              "+ c learn a 1-D function by SGD, step by step: every unit's elbow at x = -b/w, the minibatch, the "
+              "train and test loss.</p><p>Built for UC Berkeley CS 182's lectures on SGD and ReLU networks.</p>")
+
 
 class MainWindow(QtWidgets.QMainWindow):
     """The app window (see the module docstring for the public surface)."""
@@ -77,52 +83,49 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("reluviz: watch a ReLU network learn")
         self.settings = open_settings(self)
         self.frames_drawn = 0
-        self.displayed_frame: Frame | None = None
         self._views: list[QtWidgets.QWidget] = []
-        self._preset_view = "fit"
         self._closed = False
         self._loss_drawn_at = 0.0
-        config, preset, compare = self._starting_point(config, preset)
-        startup_problem = ""
+        start = starting_point(config, preset, self.settings.value("run/config", "", str),
+                               self.settings.value("run/preset", "", str))
+        problem = ""
         try:
-            self.session = Session(config, compare)
+            self.session = Session(start.config, start.compare)
         except ConfigError as exc:  # e.g. the last run's CSV file is gone: start from the default preset
-            startup_problem = f"Could not start the last run ({exc}); started the {DEFAULT_PRESET} preset instead."
-            self._preset_view = "fit"
-            config, preset, compare = self._starting_point(None, DEFAULT_PRESET)
-            self.session = Session(config, compare)
-        self.preset_name = preset
+            problem = f"Could not start the last run ({exc}); started the {DEFAULT_PRESET} preset instead."
+            start = starting_point(None, DEFAULT_PRESET)
+            self.session = Session(start.config, start.compare)
+        self._preset_view = start.view
         self._build_ui()
-        self._build_actions()
         self.worker = TrainingWorker(self.session, self)
-        self.worker.frameReady.connect(self._on_frame_ready)
-        self.worker.runStopped.connect(self._on_run_stopped)
+        self.playback = Playback(self.session, self.worker, self._draw_frame, self)
+        self.runs = RunControl(self.session, self.playback, start.preset)
+        build_actions(self)
+        self.panel.add_action_buttons([getattr(self, name) for name in PANEL_BUTTONS])
+        self._connect()
         self._restore_view_settings()
-        self.worker.set_speed(self.panel.speed())
         self.worker.start()
-        self._replay_timer = QtCore.QTimer(self)
-        self._replay_timer.setInterval(REPLAY_INTERVAL_MS)
-        self._replay_timer.timeout.connect(self._replay_tick)
-        self._notice_timer = QtCore.QTimer(self)
-        self._notice_timer.setSingleShot(True)
-        self._notice_timer.timeout.connect(self._hide_notice)
         self._install_lecture_views()
-        self.panel.set_config(config)
-        self._show_preset(preset)
-        self.view.set_dataset(self.session.dataset)
-        self._update_ghost_label()
+        self.panel.set_config(start.config)
+        self._show_preset(start.preset)
         with self.session.locked():
-            frame = self.session.head_frame()
-        self._show_frame(frame)
-        if startup_problem:
-            self.show_notice(startup_problem, "warn", sticky=True)
+            self.session.checkpoint()
+            frame = self.session.frame(trail=self.playback.trail)
+        self.playback.show(frame)
+        if problem:
+            self.show_notice(problem, "warn", sticky=True)
         QtWidgets.QApplication.instance().aboutToQuit.connect(self.shutdown)
 
     # ------------------------------------------------------------------ public properties
     @property
+    def displayed_frame(self) -> Frame | None:
+        return self.playback.frame
+
+    @property
     def displayed_snapshot(self):
         """The core ``Snapshot`` being drawn (None before the first frame)."""
-        return self.displayed_frame.snapshot if self.displayed_frame is not None else None
+        frame = self.playback.frame
+        return frame.snapshot if frame is not None else None
 
     @property
     def history(self):
@@ -139,39 +142,14 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.session.config
 
     @property
+    def preset_name(self) -> str | None:
+        return self.runs.preset_name
+
+    @property
     def playing(self) -> bool:
-        return self.worker.playing or self._replay_timer.isActive()
+        return self.playback.playing
 
     # ------------------------------------------------------------------ building
-    def _starting_point(self, config, preset):
-        compare: dict = {}
-        if config is None and preset is None:
-            saved = self.settings.value("run/config", "", str)
-            preset = self.settings.value("run/preset", "", str) or None
-            try:
-                config = TrainConfig.from_dict(parse_json(saved, "the saved settings")) if saved else None
-            except (ConfigError, ValueError, TypeError):
-                config = None
-            if config is None:
-                preset = DEFAULT_PRESET
-        if preset:
-            try:
-                p = load_preset(preset)
-                compare = dict(p.compare)
-                self._preset_view = p.view
-                if config is None:
-                    config = p.config
-            except ConfigError:
-                preset = None
-        if config is None:
-            config = TrainConfig()
-        if compare:
-            try:
-                config.updated(compare)
-            except ConfigError:
-                compare = {}
-        return config, preset, compare
-
     def _build_ui(self) -> None:
         self.resize(1600, 1000)
         font = self.font()
@@ -190,25 +168,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view = TrainingView()
         self.view.setObjectName("trainingView")
         self.view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        self.view.fit.unitClicked.connect(self._on_unit_clicked)
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.setObjectName("views")
         self.tabs.addTab(self.view, "Fit")
-        self.tabs.currentChanged.connect(lambda _i: self._refresh_views())
-        self.notice = QtWidgets.QLabel("")
-        self.notice.setObjectName("notice")
-        self.notice.setWordWrap(True)
-        self.notice.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-        self.notice.setVisible(False)
-        nf = self.notice.font()
-        nf.setPointSize(nf.pointSize() + 2)
-        self.notice.setFont(nf)
+        self.notice = NoticeBar()
         self.timeline = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.timeline.setObjectName("timeline")
         self.timeline.setToolTip("The recorded history: drag to look back at any step (training pauses).")
         self.timeline.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        self.timeline.valueChanged.connect(self._on_timeline)
-        self.timeline.sliderPressed.connect(self._on_timeline_pressed)
         self.timeline_label = QtWidgets.QLabel("")
         self.timeline_label.setObjectName("timelineLabel")
         self.timeline_label.setMinimumWidth(200)
@@ -229,92 +196,29 @@ class MainWindow(QtWidgets.QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([PANEL_WIDTH + 20, 1200])
         self.setCentralWidget(self.splitter)
         self.status = QtWidgets.QLabel("")
-        self.status.setObjectName("statusLine")
-        sf = self.status.font()
-        sf.setPointSize(sf.pointSize() + 2)
-        self.status.setFont(sf)
-        self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setObjectName("statusText")
         self.statusBar().addWidget(self.status, 1)
+
+    def _connect(self) -> None:
         self.panel.edited.connect(self._on_edited)
         self.panel.presetChosen.connect(self.load_preset)
         self.panel.speedChanged.connect(self._on_speed)
         self.panel.csvRequested.connect(self.load_csv_dialog)
-
-    def _action(self, name: str, text: str, shortcut=None, slot=None, tip: str = "", checkable=False):
-        a = QtGui.QAction(text, self)
-        a.setObjectName(name)
-        if shortcut is not None:
-            a.setShortcut(QtGui.QKeySequence(shortcut))
-            a.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-        if tip:
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-        a.setCheckable(checkable)
-        if slot is not None:
-            (a.toggled if checkable else a.triggered).connect(slot)
-        self.addAction(a)
-        return a
-
-    def _build_actions(self) -> None:
-        K = QtCore.Qt.Key
-        M = QtCore.Qt.KeyboardModifier
-        self.actionPlayPause = self._action("actionPlayPause", "Play", K.Key_Space, lambda: self.toggle_play(),
-                                            "Play / pause training (Space)")
-        self.actionStep = self._action("actionStep", "Step \u25b6", K.Key_Right, lambda: self.step(),
-                                       "One frame forward: 'steps / frame' updates (Right)")
-        self.actionStepBack = self._action("actionStepBack", "\u25c0 Back", K.Key_Left, lambda: self.step_back(),
-                                           "One frame back through the recorded history (Left)")
-        self.actionReset = self._action("actionReset", "Reset", QtGui.QKeySequence(M.ControlModifier | K.Key_R),
-                                        lambda: self.reset_run(), "A new run: new data, new init, current settings (Ctrl+R)")
-        self.actionResume = self._action("actionResume", "Resume from here",
-                                         QtGui.QKeySequence(M.ControlModifier | K.Key_Return),
-                                         lambda: self.resume_from_here(),
-                                         "Continue training from the displayed step with the current settings; "
-                                         "the later history is discarded (Ctrl+Return)")
-        self.actionHome = self._action("actionHome", "Go to start", K.Key_Home, lambda: self.go_home(), "Show step 0 (Home)")
-        self.actionEnd = self._action("actionEnd", "Go to newest", K.Key_End, lambda: self.go_end(), "Show the newest step (End)")
-        self.actionExport = self._action("actionExport", "Export...", QtGui.QKeySequence(M.ControlModifier | K.Key_E),
-                                         lambda: self.open_export_dialog(), "Render frames, a GIF or an MP4 (Ctrl+E)")
-        self.actionLoadCsv = self._action("actionLoadCsv", "Load CSV...", QtGui.QKeySequence(M.ControlModifier | K.Key_O),
-                                          lambda: self.load_csv_dialog(), "Fit your own x,y data (Ctrl+O)")
-        self.actionQuit = self._action("actionQuit", "Quit", QtGui.QKeySequence(M.ControlModifier | K.Key_Q),
-                                       lambda: self.close())
-        self.actionShowTest = self._action("actionShowTest", "Show test points", None, self._on_show_test,
-                                           "Show the held-out test points (pale green)", checkable=True)
-        self.actionShowUnits = self._action("actionShowUnits", "Show units and elbows", None, self._on_show_units,
-                                            "Draw each unit's contribution v_j relu(w_j x + b_j) and its elbow", checkable=True)
-        self.actionResetView = self._action("actionResetView", "Reset view", QtGui.QKeySequence(M.ControlModifier | K.Key_0),
-                                            lambda: self.view.fit.reset_view(), "Undo zoom and pan (Ctrl+0)")
-        self.actionFocusPlot = self._action("actionFocusPlot", "Keys to the plot", K.Key_Escape,
-                                            lambda: self.view.setFocus(),
-                                            "Leave a control so Space and the arrow keys drive playback again (Esc)")
-        self.actionAbout = self._action("actionAbout", "About reluviz", None, lambda: self._about())
-        self.actionShortcuts = self._action("actionShortcuts", "Keyboard shortcuts", K.Key_F1, lambda: self._shortcuts())
-        self.actionShowTest.setChecked(True)
-        self.actionShowUnits.setChecked(True)
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        m.addActions([self.actionLoadCsv, self.actionExport])
-        m.addSeparator()
-        m.addAction(self.actionQuit)
-        m = mb.addMenu("&Run")
-        m.addActions([self.actionPlayPause, self.actionStep, self.actionStepBack])
-        m.addSeparator()
-        m.addActions([self.actionResume, self.actionReset])
-        m.addSeparator()
-        m.addActions([self.actionHome, self.actionEnd])
-        m = mb.addMenu("&View")
-        m.addActions([self.actionShowTest, self.actionShowUnits, self.actionResetView])
-        m = mb.addMenu("&Help")
-        m.addActions([self.actionShortcuts, self.actionAbout])
-        self.panel.add_action_buttons([self.actionPlayPause, self.actionReset, self.actionStepBack, self.actionStep,
-                                       self.actionResume])
+        self.view.fit.unitClicked.connect(self._on_unit_clicked)
+        self.view.painted.connect(self.worker.frame_drawn)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.timeline.valueChanged.connect(self.scrub_to)
+        self.timeline.sliderPressed.connect(self.pause)
+        self.playback.playingChanged.connect(self._on_playing_changed)
+        self.playback.runStopped.connect(self._on_run_stopped)
 
     def _restore_view_settings(self) -> None:
         s = self.settings
         self.panel.set_speed(int(s.value("view/speed", DEFAULT_SPEED, int)))
+        self._on_speed(self.panel.speed())
         self.actionShowTest.setChecked(s.value("view/show_test", True, bool))
         self.actionShowUnits.setChecked(s.value("view/show_units", True, bool))
         geometry = s.value("window/geometry")
@@ -337,79 +241,86 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ lecture views
     def add_view(self, title: str, widget: QtWidgets.QWidget) -> int:
-        """Add a lecture view as a tab; returns its index.
-
-        ``widget.show_state(snapshot, history, dataset)`` is called for the visible tab on every
-        drawn frame (``snapshot``: the core Snapshot on screen; ``history``: the run's
-        ``HistoryChain``; ``dataset``: the core Dataset), with the session lock held. A preset whose
-        ``view`` matches ``title`` (or ``widget.view_name``) opens on that tab.
-        """
+        """Add a lecture view as a tab; returns its index. A preset whose ``view`` matches ``title``
+        (or ``widget.view_name``) opens on that tab."""
         widget.setParent(self.tabs)
         index = self.tabs.addTab(widget, title)
         self._views.append(widget)
-        if hasattr(widget, "set_compare"):
-            widget.set_compare(dict(self.session.compare))
         if hasattr(widget, "unitSelected"):
-            widget.unitSelected.connect(self._on_view_unit)
-        key = getattr(widget, "view_name", "") or title
-        if self._preset_view and self._preset_view != "fit" and key.lower().startswith(self._preset_view.lower()):
+            widget.unitSelected.connect(self._on_unit_clicked)
+        if self._preset_view != "fit" and self._matches(widget, title, self._preset_view):
             self.tabs.setCurrentIndex(index)
-        self._refresh_views()
+        self._refresh_current_view()
         return index
 
+    @staticmethod
+    def _matches(widget: QtWidgets.QWidget, title: str, key: str) -> bool:
+        name = getattr(widget, "view_name", "") or title
+        return bool(key) and name.lower().startswith(key.lower())
+
     def _install_lecture_views(self) -> None:
-        """The lecture views of ``reluviz.gui.views`` (dance, votes, elbows, bands), when present."""
-        try:
-            from reluviz.gui.views import create_views
-        except ImportError:
-            return
+        from reluviz.gui.views import create_views
+
         for view in create_views(self.tabs):
             self.add_view(getattr(view, "title", "") or view.view_name, view)
 
-    def _refresh_views(self) -> None:
+    def _trail_needed(self) -> TrailSpec:
+        """The past the visible views draw: the current lecture view's, and a selected unit's trail."""
+        spec = ELBOW_TRAIL if self.view.fit.selected_unit is not None else TrailSpec()
         widget = self.tabs.currentWidget()
-        if widget is self.view or self.displayed_frame is None or not hasattr(widget, "show_state"):
-            return
-        with self.session.locked():
-            if getattr(widget, "view_name", ""):  # the lecture views' protocol also takes the config
-                widget.show_state(self.displayed_frame.snapshot, self.session.history, self.session.dataset,
-                                  config=self.session.config)
-            else:
-                widget.show_state(self.displayed_frame.snapshot, self.session.history, self.session.dataset)
+        if widget is not self.view and hasattr(widget, "trail_spec"):
+            spec = spec.union(widget.trail_spec(self.session.config))
+        return spec
 
-    def _sync_views(self) -> None:
-        """Tell the lecture views the ghost settings (``set_compare``)."""
-        for view in self._views:
-            if hasattr(view, "set_compare"):
-                view.set_compare(dict(self.session.compare))
+    def _update_trail(self) -> None:
+        spec = self._trail_needed()
+        if spec != self.playback.trail:
+            grown = spec.union(self.playback.trail) != self.playback.trail
+            self.playback.set_trail(spec)
+            if grown and not self.playing:
+                self.playback.redraw()
+                return
+        self._refresh_current_view()
 
-    def _on_view_unit(self, unit: int) -> None:
-        self._on_unit_clicked(unit, from_view=True)
+    def _on_tab_changed(self, _index: int) -> None:
+        self._update_trail()
+
+    def _refresh_current_view(self) -> None:
+        widget = self.tabs.currentWidget()
+        frame = self.displayed_frame
+        if widget is not self.view and frame is not None and hasattr(widget, "show_frame"):
+            widget.show_frame(frame)
 
     # ------------------------------------------------------------------ drawing
-    def _on_frame_ready(self) -> None:
-        frame = self.worker.take_frame()
-        if frame is not None and not self._closed:
-            self._show_frame(frame)
-
-    def _show_frame(self, frame: Frame) -> None:
-        self.displayed_frame = frame
+    def _draw_frame(self, frame: Frame) -> None:
+        """Show ``frame`` in every visible view, the timeline and the status line."""
+        if self._closed:
+            return
         view = self.view
-        view.show_snapshot(frame.snapshot, ghost=frame.ghost)
-        self._update_elbow_trail(frame.snapshot.step)
+        view.show_frame(frame)
+        self._draw_elbow_trail(frame)
         now = time.perf_counter()
         if not self.worker.playing or now - self._loss_drawn_at >= LOSS_PANEL_INTERVAL:
             # while playing, the loss curves are redrawn about 8 times a second (the cursor every frame)
-            c = frame.curves
-            view.loss.set_data(c.batch_steps, c.batch_loss, c.eval_steps, c.train, c.test, c.lr)
-            view.loss.set_step_range(frame.last_step)
+            view.show_loss_curves(frame)
             self._loss_drawn_at = now
-        self._refresh_views()
+        self._refresh_current_view()
+        if self.tabs.currentWidget() is not view:
+            QtCore.QTimer.singleShot(0, self.worker.frame_drawn)  # (the fit view says so when it paints)
         self._update_timeline(frame)
         self._update_status(frame)
         if frame.divergence:
             self.show_notice("Training stopped: " + frame.divergence, "error", sticky=True)
         self.frames_drawn += 1
+
+    def _draw_elbow_trail(self, frame: Frame) -> None:
+        """The selected unit's elbow over the recorded steps up to the frame's step, on the fit plot."""
+        unit = self.view.fit.selected_unit
+        if unit is None or frame.snapshot.layout.model != "relu" or unit >= frame.width:
+            return
+        trail = frame.trail
+        elbows = elbow_trail(frame.snapshot.layout, trail.params, trail.steps, unit).elbow if len(trail) else []
+        self.view.fit.set_elbow_trail(elbows)
 
     def _update_timeline(self, frame: Frame) -> None:
         t = self.timeline
@@ -425,184 +336,86 @@ class MainWindow(QtWidgets.QMainWindow):
     def _update_status(self, frame: Frame) -> None:
         parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}",
                  f"minibatch {frame.batch_loss:.3g}", f"train {frame.train_loss:.3g}", f"test {frame.test_loss:.3g}",
-                 f"lr {frame.lr:.3g}" if not frame.snapshot.diverged.all() else "stopped"]
+                 f"lr {frame.lr:.3g}" if not frame.stopped else "stopped"]
         if frame.snapshot.layout.model == "relu":
             parts.append(f"dead units {frame.dead_units}/{frame.width}")
         if self.worker.playing:
-            parts.append(f"{frame.steps_per_second:,.0f} steps/s")
+            parts.append(f"{self.worker.steps_per_second:,.0f} steps/s")
         elif not frame.live:
             parts.append("looking back")
         self.status.setText("   \u00b7   ".join(parts))
 
-    def _update_play_action(self) -> None:
-        self.actionPlayPause.setText("Pause" if self.playing else "Play")
-
     def show_notice(self, text: str, kind: str = "info", sticky: bool = False) -> None:
         """A message above the plot (``sticky`` ones stay until the next run change)."""
-        self.notice.setText(text)
-        self.notice.setStyleSheet(NOTICE_STYLES.get(kind, NOTICE_STYLES["info"]) + " padding: 6px; border-radius: 4px;")
-        self.notice.setVisible(True)
-        self._notice_sticky = sticky
-        self._notice_timer.stop()
-        if not sticky:
-            self._notice_timer.start(6000)
+        self.notice.show_notice(text, kind, sticky)
 
-    def _hide_notice(self) -> None:
-        self.notice.setVisible(False)
-        self.notice.setText("")
+    def _say(self, notice: Notice | None) -> None:
+        if notice is not None:
+            self.show_notice(notice.text, notice.kind, notice.sticky)
 
-    # ------------------------------------------------------------------ playback
+    # ------------------------------------------------------------------ playback (see gui.playback)
     def toggle_play(self) -> None:
-        if self.playing:
-            self.pause()
-        else:
-            self.play()
+        self.playback.toggle()
 
     def play(self) -> None:
         """Train (or replay the history from a step looked back at, then train on)."""
-        frame = self.displayed_frame
-        self._replay_timer.stop()
-        if self.session.stopped:
-            # a stopped (diverged) run goes on from the displayed state with the current settings
-            self._resume(frame.step if frame else self.session.head_step, quiet=True)
-        elif frame is not None and not frame.live and self.panel.speed() > 0:
-            self._replay_timer.start()
-            self._update_play_action()
-            return
-        self._start_worker()
-
-    def _start_worker(self) -> None:
-        head = self.session.head_step
-        horizon = self.session.config.steps if head < self.session.config.steps else None
-        if self.notice.isVisible() and getattr(self, "_notice_sticky", False):
-            self._hide_notice()
-        self.worker.play(horizon)
-        self._update_play_action()
+        self.playback.play()
 
     def pause(self) -> None:
         """Stop training; the last trained step is drawn."""
-        self._replay_timer.stop()
-        self.worker.pause(wait=True)
-        self._update_play_action()
-        self._draw_pending()
-
-    def _draw_pending(self) -> None:
-        frame = self.worker.take_frame()
-        if frame is not None:
-            self._show_frame(frame)
+        self.playback.pause()
 
     def step(self, n: int | None = None) -> None:
-        """Forward ``n`` updates (default: the steps-per-frame speed; 1 at max): through the
-        recorded history when looking back, else by training."""
-        if self.playing:
-            self.pause()
-        n = n or max(1, self.panel.speed())
-        frame = self.displayed_frame
-        if frame is not None and not frame.live:
-            self._show_step(frame.step + n, forward=True)
-            return
-        if self.session.stopped:
-            # as play does: go on from the displayed (last finite) state with the current settings;
-            # with the same rate it stops again at once and says why
-            self._resume(frame.step if frame is not None else self.session.head_step, quiet=True)
-        self.worker.step(n)
+        """Forward ``n`` updates (default: the steps-per-frame speed; 1 at max)."""
+        self.playback.step(n)
 
     def step_back(self, n: int | None = None) -> None:
-        """Back ``n`` updates through the recorded history (default: the speed setting)."""
-        if self.playing:
-            self.pause()
-        frame = self.displayed_frame
-        if frame is None:
-            return
-        n = n or max(1, self.panel.speed())
-        self._show_step(max(frame.step - n, 0))
+        self.playback.step_back(n)
 
     def scrub_to(self, step: int) -> None:
         """Show the recorded state at (or just before) ``step``; pauses training."""
-        if self.playing:
-            self.pause()
-        self._show_step(step)
+        self.playback.scrub_to(step)
 
     def go_home(self) -> None:
-        self.scrub_to(0)
+        self.playback.scrub_to(0)
 
     def go_end(self) -> None:
-        if self.playing:
-            self.pause()
-        with self.session.locked():
-            frame = self.session.frame_at(self.session.history.last_step())
-        self._show_frame(frame)
-
-    def _show_step(self, step: int, forward: bool = False) -> None:
-        with self.session.locked():
-            frame = self.session.frame_at(step)
-            current = self.displayed_frame.step if self.displayed_frame else -1
-            if forward and frame.step <= current:  # thinned history: go to the next kept step
-                steps = self.session.history.steps
-                later = steps[steps > current]
-                if len(later):
-                    frame = self.session.frame_at(int(later[0]))
-        self._show_frame(frame)
-
-    def _replay_tick(self) -> None:
-        frame = self.displayed_frame
-        if frame is None or frame.live:
-            self._replay_timer.stop()
-            self._start_worker()
-            return
-        self._show_step(frame.step + max(1, self.panel.speed()), forward=True)
+        self.playback.go_end()
 
     def resume_from_here(self) -> None:
-        """Continue from the displayed step with the current settings, discarding the later history
-        (the trajectory equals an uninterrupted run when the settings are unchanged)."""
-        frame = self.displayed_frame
-        if frame is None:
-            return
-        self._resume(frame.step)
-
-    def _resume(self, step: int, quiet: bool = False) -> None:
-        was_playing = self.playing
-        self.pause()
-        with self.session.locked():
-            at = self.session.resume_from(step)
-            frame = self.session.head_frame()
-        self._hide_notice()
-        self._show_frame(frame)
-        if not quiet:
+        """Continue from the displayed step with the current settings, discarding the later history."""
+        at = self.playback.resume_from_here()
+        if at is not None:
+            self.notice.clear()
             self.show_notice(f"Resumed from step {at:,}: the history after it was discarded.", "info")
-        if was_playing:
-            self._start_worker()
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        self.actionPlayPause.setText("Pause" if playing else "Play")
+        if playing:
+            self.notice.clear_sticky()
 
     def _on_run_stopped(self, reason: str) -> None:
-        self._draw_pending()
-        self._update_play_action()
         if self.session.stopped:
-            # The signal may be late (from a run before a reset, queued behind other events) or
-            # early (its frame not collected yet): either way the stopped state is what is drawn
-            # under the notice, unless the user is looking back at an earlier step.
-            frame = self.displayed_frame
-            if frame is None or (frame.live and not frame.divergence):
-                with self.session.locked():
-                    frame = self.session.head_frame()
-                self._show_frame(frame)
             self.show_notice("Training stopped: " + self.session.divergence_reason, "error", sticky=True)
         elif reason == "horizon":
             self.show_notice(f"Reached the run length ({self.session.config.steps:,} steps). "
                              "Press play to keep training.", "info")
-        self._update_status(self.displayed_frame) if self.displayed_frame else None
+        if self.displayed_frame is not None:
+            self._update_status(self.displayed_frame)
 
     def _on_speed(self, speed: int) -> None:
-        self.worker.set_speed(speed)
+        self.playback.set_speed(speed)
         self.timeline.setSingleStep(max(1, speed))
 
-    def _on_timeline_pressed(self) -> None:
-        if self.playing:
-            self.pause()
+    # ------------------------------------------------------------------ settings, presets, files
+    def _after(self, outcome: Outcome) -> None:
+        """Show what a run change did: the settings in force, a new run's cleared state, the notice."""
+        if outcome.new_run:
+            self._select_unit(None)
+            self.notice.clear()
+        self.panel.set_config(self.session.config)
+        self._say(outcome.notice)
 
-    def _on_timeline(self, value: int) -> None:
-        self.scrub_to(value)
-
-    # ------------------------------------------------------------------ settings changes
     def _on_edited(self, field: str) -> None:
         try:
             config = self.panel.config(self.session.config)
@@ -614,108 +427,39 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def apply_config(self, config: TrainConfig, field: str = "") -> None:
         """Use ``config``: data/model changes start a new run, the rest applies from the next step."""
-        if config == self.session.config:
-            return
-        changed = needs_reset(self.session.config, config)
-        if changed:
-            was_playing = self.playing
-            self.pause()
-            if not self._reset(config):
-                return
-            self.show_notice(f"New run: changing {', '.join(changed)} needs new data or a new network.", "info")
-            if was_playing:
-                self.play()
-            return
-        try:
-            with self.session.locked():
-                self.session.apply_config(config)
-                head = self.session.head_step
-                frame = None if self.worker.playing else self.session.frame_at(self.displayed_frame.step)
-        except ConfigError as exc:
-            self.show_notice(f"Not applied: {exc}", "warn")
-            self.panel.set_config(self.session.config)
-            return
-        if frame is not None:
-            self._show_frame(frame)
-        what = field or "settings"
-        where = f"step {head:,}" if self.displayed_frame is None or self.displayed_frame.live else \
-            f"step {head:,} (or from the displayed step with Resume from here)"
-        if self.session.stopped:
-            self.show_notice(f"{what} changed. The run had stopped: press play (or Resume from here) "
-                             "to go on from the displayed step with the new setting.", "info")
-        else:
-            self.show_notice(f"{what} changed: applies from {where}; the run goes on.", "info")
+        self._after(self.runs.apply(config, field))
 
     def reset_run(self) -> None:
         """A new run with the settings in the controls."""
-        was_playing = self.playing
-        self.pause()
         try:
             config = self.panel.config(self.session.config)
         except ConfigError as exc:
             self.show_notice(f"Not reset: {exc}", "warn")
             return
-        if self._reset(config):
-            self.show_notice("New run from step 0.", "info")
-            if was_playing:
-                self.play()
-
-    def _reset(self, config: TrainConfig, compare: dict | None = None) -> bool:
-        try:
-            with self.session.locked():
-                self.session.reset(config, compare)
-                frame = self.session.head_frame()
-        except ConfigError as exc:
-            self.show_notice(f"Could not start the run: {exc}", "error")
-            self.panel.set_config(self.session.config)
-            return False
-        self.panel.set_config(config)
-        self.view.set_dataset(self.session.dataset)
-        self.view.fit.select_unit(None)
-        self._update_ghost_label()
-        self._sync_views()
-        self._hide_notice()
-        self._show_frame(frame)
-        return True
+        self._after(self.runs.new_run(config))
 
     def load_preset(self, name: str) -> None:
         """Start the preset ``name`` (its settings, its ghost run, its description)."""
-        try:
-            preset = load_preset(name)
-        except ConfigError as exc:
-            self.show_notice(str(exc), "error")
-            return
-        self.pause()
-        self.preset_name = name
-        self._preset_view = preset.view
-        if self._reset(preset.config, dict(preset.compare)):
+        outcome = self.runs.load_preset(name)
+        self._after(outcome)
+        if outcome.new_run:
+            self._preset_view = outcome.view
             self._show_preset(name)
             for i in range(self.tabs.count()):
-                w = self.tabs.widget(i)
-                key = getattr(w, "view_name", "") or self.tabs.tabText(i)
-                if preset.view != "fit" and key.lower().startswith(preset.view.lower()):
+                if outcome.view != "fit" and self._matches(self.tabs.widget(i), self.tabs.tabText(i), outcome.view):
                     self.tabs.setCurrentIndex(i)
                     break
             else:
                 self.tabs.setCurrentIndex(0)
 
     def _show_preset(self, name: str | None) -> None:
-        desc = ""
+        text = ""
         if name:
             try:
-                p = load_preset(name)
-                desc = p.description
-                if p.compare:
-                    desc += "\nGhost run (grey dashes): " + ", ".join(f"{k}={v}" for k, v in p.compare.items()) + "."
+                text = preset_text(load_preset(name))
             except ConfigError:
                 name = None
-        self.panel.set_preset(name, desc)
-
-    def _update_ghost_label(self) -> None:
-        if self.session.ghost is not None:
-            self.view.fit.set_ghost_label(ghost_label(self.session.compare))
-        else:
-            self.view.fit.set_ghost_label(None)
+        self.panel.set_preset(name, text)
 
     def load_csv_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load x,y data", "", "CSV files (*.csv *.txt);;All files (*)")
@@ -724,77 +468,64 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def load_csv(self, path: str) -> None:
         """Fit the x,y rows of ``path`` (a new run)."""
-        try:
-            config = self.session.config.updated({"target": "csv", "csv_path": str(path), "batch_size": 0})
-        except ConfigError as exc:
-            self.show_notice(str(exc), "error")
-            return
-        was_playing = self.playing
-        self.pause()
-        if self._reset(config):
-            self.preset_name = None
+        outcome = self.runs.load_csv(path)
+        self._after(outcome)
+        if outcome.new_run:
             self._show_preset(None)
-            self.show_notice(f"Loaded {path}: {self.session.dataset.n} training points (full batch; "
-                             "set a batch size to use SGD).", "info")
-            if was_playing:
-                self.play()
 
     # ------------------------------------------------------------------ view toggles
-    def _on_show_test(self, on: bool) -> None:
+    def show_test_points(self, on: bool) -> None:
         self.view.fit.set_show_test(on)
 
-    def _on_show_units(self, on: bool) -> None:
+    def show_units(self, on: bool) -> None:
         self.view.fit.set_show_units(on)
         if self.displayed_frame is not None:
-            self.view.show_snapshot(self.displayed_frame.snapshot, ghost=self.displayed_frame.ghost)
+            self.view.show_frame(self.displayed_frame)
 
-    def _on_unit_clicked(self, unit: int, from_view: bool = False) -> None:
-        self.view.fit.select_unit(None if unit < 0 else unit)
+    def reset_plot_view(self) -> None:
+        self.view.fit.reset_view()
+
+    def focus_plot(self) -> None:
+        self.view.setFocus()
+
+    def _on_unit_clicked(self, unit: int) -> None:
+        self._select_unit(None if unit < 0 else unit)
+
+    def _select_unit(self, unit: int | None) -> None:
+        """Follow hidden unit ``unit`` (None: none) in the fit plot and every lecture view."""
+        self.view.fit.select_unit(unit)
         for view in self._views:
             if hasattr(view, "select_unit"):
-                view.select_unit(None if unit < 0 else unit)
+                view.select_unit(unit)
+        self._update_trail()
         if self.displayed_frame is not None:
-            self.view.show_snapshot(self.displayed_frame.snapshot, ghost=self.displayed_frame.ghost)
-            self._update_elbow_trail(self.displayed_frame.snapshot.step)
-
-    def _update_elbow_trail(self, step: int) -> None:
-        """The selected unit's elbow over the recorded steps up to ``step``, on the fit plot."""
-        unit = self.view.fit.selected_unit
-        if unit is None or self.session.trainer.layout.model != "relu":
-            return
-        with self.session.locked():  # reads the history; a few ms at width 100
-            trail = unit_elbow_trail(self.session.history, unit, step, x=self.session.dataset.x_train)
-        self.view.fit.set_elbow_trail(trail.elbow if trail is not None else [])
+            self.view.show_frame(self.displayed_frame)
+            self._draw_elbow_trail(self.displayed_frame)
 
     # ------------------------------------------------------------------ dialogs
     def open_export_dialog(self) -> None:
         """Open the export dialog (File > Export..., Ctrl+E); training pauses while it is open."""
         from reluviz.gui.export_dialog import ExportDialog  # (imports Pillow and the exporter: not at start-up)
 
-        if self.playing:
-            self.pause()
+        self.pause()
         self._export_dialog = ExportDialog(self)
         self._export_dialog.show()
 
-    def _message(self, title: str, text: str, rich: bool = False) -> QtWidgets.QMessageBox:
+    def _message(self, title: str, text: str) -> QtWidgets.QMessageBox:
         box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, title, text,
                                     QtWidgets.QMessageBox.StandardButton.Ok, self)
-        box.setTextFormat(QtCore.Qt.TextFormat.RichText if rich else QtCore.Qt.TextFormat.PlainText)
+        box.setTextFormat(QtCore.Qt.TextFormat.RichText)
         box.setObjectName("messageBox")
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.last_message = box
         return box
 
-    def _about(self) -> None:
-        self._message("About reluviz",
-                      "<h3>reluviz</h3><p>Watch a ReLU network f(x) = &Sigma; v<sub>j</sub> relu(w<sub>j</sub> x + b<sub>j</sub>) + c "
-                      "learn a 1-D function by SGD, step by step: every unit's elbow at x = -b/w, the minibatch, "
-                      "the train and test loss.</p><p>Built for UC Berkeley CS 182's lectures on SGD and ReLU "
-                      "networks.</p>", rich=True)
+    def show_about(self) -> None:
+        self._message("About reluviz", ABOUT_HTML)
 
-    def _shortcuts(self) -> None:
-        self._message("Keyboard shortcuts", SHORTCUTS_HTML, rich=True)
+    def show_shortcuts(self) -> None:
+        self._message("Keyboard shortcuts", SHORTCUTS_HTML)
 
     # ------------------------------------------------------------------ closing
     def shutdown(self) -> None:
@@ -802,7 +533,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._closed:
             return
         self._closed = True
-        self._replay_timer.stop()
+        self.playback.close()
         dialog = getattr(self, "_export_dialog", None)
         if dialog is not None and shiboken6.isValid(dialog):
             dialog.close()  # cancels a running export (nothing half-written is left behind)

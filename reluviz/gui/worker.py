@@ -1,14 +1,20 @@
 """The training thread: advances a ``Session`` as fast as asked and hands frames to the window.
 
 The thread never touches a widget. It trains in chunks of a few milliseconds under
-``session.lock`` (stepping aside whenever the GUI thread waits for the lock), and publishes at
-most one ``Frame`` per display interval: the newest frame replaces an undrawn one (latest wins),
-and the frame of the step where a run stops is always published. ``frameReady`` tells the window
-a frame is waiting; the window collects it with ``take_frame()``.
+``session.lock`` (stepping aside whenever the GUI thread waits for the lock) and publishes at most
+one ``Frame`` that has not been taken yet: a newer frame replaces an untaken one (latest wins), and
+the frame of the step where a run stops is always published. ``frameReady`` tells the window a
+frame is waiting; the window collects it with ``take_frame()``.
 
-Speed: ``speed`` N > 0 means N updates per drawn frame (paced: the thread waits for the window
-to draw each one); ``speed`` 0 means as fast as the machine goes, drawing the newest state at the
-display rate (the thread steps aside while the window draws each frame, see ``_DrawnMarker``).
+Speed: ``speed`` N > 0 means N updates per drawn frame (paced: the thread waits until the window
+took the last frame and one display interval passed); ``speed`` 0 means as fast as the machine
+goes, publishing the newest state about 34 times a second.
+
+Back-pressure at speed 0 (one mechanism): after publishing, the thread waits (``DRAW_WAIT`` at
+most) until the window calls ``frame_drawn()``. Drawing a frame is Python (pyqtgraph) that needs
+the GIL, which a training thread running NumPy on small arrays takes back at every chance: both
+threads then hand the GIL over thousands of times a second. Waiting costs training little, since
+it could not have run while the window held the GIL anyway.
 """
 
 from __future__ import annotations
@@ -18,66 +24,15 @@ import time
 
 from PySide6 import QtCore
 
-from reluviz.gui.session import Frame, Session
-from reluviz.plots.training_view import view_painted
+from reluviz.core.frame import Frame, TrailSpec
+from reluviz.core.session import Session
 
-FRAME_INTERVAL = 1.0 / 60.0   # paced playback (speed N): at most 60 frames a second
-MAX_SPEED_INTERVAL = 1.0 / 34.0  # speed "max": about 30 frames a second, so drawing (which needs
-                                 # the GIL for pyqtgraph's Python) leaves most of it to training
-CHUNK_SECONDS = 0.004         # training time per lock hold
-DRAW_WAIT = 0.05              # speed "max": the longest the thread waits for the window to draw a frame
-
-# take_frame() posts the first to the marker; the marker posts the second on receipt (see _DrawnMarker)
-_TAKEN = QtCore.QEvent.Type(QtCore.QEvent.registerEventType())
-_DRAWN = QtCore.QEvent.Type(QtCore.QEvent.registerEventType())
-
-
-class _DrawnMarker(QtCore.QObject):
-    """Lives in the GUI thread and sets ``drawn`` once the window has drawn the frame it took.
-
-    At speed "max" the training thread, which wants the GIL all the time, took it back whenever
-    the GUI thread let go of it for a moment (NumPy on more than 500 values, signal emissions)
-    while the window drew a frame: ~110 hand-overs of the GIL a frame, ~3,800 a second, each a
-    pair of context switches for both threads and cold caches after. So after publishing a frame
-    the thread waits (``DRAW_WAIT`` at most) until the training view has painted it
-    (``view_painted``; the rest of the window is drawn without Python) or, if the view did not
-    paint (another tab is shown), until a low-priority event posted after the frame's changes were
-    processed arrives (repaints come first). The wait costs it little: it could not have run
-    while the window held the GIL anyway.
-    """
-
-    def __init__(self, drawn: threading.Event, parent: QtCore.QObject):
-        super().__init__(parent)
-        self.drawn = drawn
-        self._awaiting_paint = False
-        # sooner still: when the training view has painted (the rest of the window is drawn
-        # without Python, so the training thread may run meanwhile)
-        view_painted.painted.connect(self._view_painted)
-
-    def taken(self) -> None:
-        self._awaiting_paint = True
-        QtCore.QCoreApplication.postEvent(self, QtCore.QEvent(_TAKEN), QtCore.Qt.EventPriority.LowEventPriority.value)
-
-    def _view_painted(self) -> None:
-        if self._awaiting_paint:
-            self._awaiting_paint = False
-            self.drawn.set()
-
-    def detach(self) -> None:
-        try:
-            view_painted.painted.disconnect(self._view_painted)
-        except (RuntimeError, TypeError):  # (already disconnected)
-            pass
-
-    def event(self, ev: QtCore.QEvent) -> bool:  # noqa: D102 (Qt API)
-        if ev.type() == _TAKEN:  # the frame's changes have been processed: the repaint is queued now
-            QtCore.QCoreApplication.postEvent(self, QtCore.QEvent(_DRAWN), QtCore.Qt.EventPriority.LowEventPriority.value)
-            return True
-        if ev.type() == _DRAWN:
-            self._awaiting_paint = False
-            self.drawn.set()
-            return True
-        return super().event(ev)
+FRAME_INTERVAL = 1.0 / 60.0      # paced playback (speed N): at most 60 frames a second
+MAX_SPEED_INTERVAL = 1.0 / 34.0  # speed "max": about 30 frames a second, so drawing leaves most of
+                                 # the GIL to training
+CHUNK_SECONDS = 0.004            # training time per lock hold
+DRAW_WAIT = 0.05                 # speed "max": the longest the thread waits for ``frame_drawn()``
+RATE_WINDOW = 0.5                # seconds over which ``steps_per_second`` is measured
 
 
 class TrainingWorker(QtCore.QThread):
@@ -86,7 +41,8 @@ class TrainingWorker(QtCore.QThread):
     Signals (queued to the GUI thread):
       ``frameReady()``: a frame waits in ``take_frame()``.
       ``runStopped(str)``: training stopped by itself: ``"diverged"``, ``"horizon"`` (the run
-      reached ``config.steps``) or ``"steps"`` (the requested single steps are done).
+      reached its horizon) or ``"steps"`` (the requested single steps are done).
+    ``steps_per_second``: the training speed measured over the last half second of a burst.
     """
 
     frameReady = QtCore.Signal()
@@ -101,6 +57,7 @@ class TrainingWorker(QtCore.QThread):
         self._pending = 0           # single steps requested
         self._speed = 0
         self._horizon: int | None = None
+        self._trail = TrailSpec()
         self._busy = False          # inside a training burst
         self._frame: Frame | None = None
         self._frame_taken = True
@@ -110,11 +67,10 @@ class TrainingWorker(QtCore.QThread):
         self._generation = -1
         self._rate_t0 = time.perf_counter()
         self._rate_steps = 0
-        self.frames_published = 0
+        self.steps_per_second = 0.0
         self.steps_trained = 0
         self._drawn = threading.Event()  # the window drew the last frame (speed "max")
         self._drawn.set()
-        self._marker = _DrawnMarker(self._drawn, self)
 
     # ------------------------------------------------------------------ control (GUI thread)
     @property
@@ -131,6 +87,11 @@ class TrainingWorker(QtCore.QThread):
         with self._cond:
             self._speed = max(0, int(speed))
             self._cond.notify_all()
+
+    def set_trail(self, spec: TrailSpec) -> None:
+        """How much of the past the published frames carry (what the visible views draw)."""
+        with self._cond:
+            self._trail = spec
 
     def play(self, horizon: int | None = None) -> None:
         """Train until paused, diverged, or (if given) step ``horizon`` is reached."""
@@ -166,24 +127,25 @@ class TrainingWorker(QtCore.QThread):
             self._pending = 0
             self._cond.notify_all()
             self._drawn.set()
-        self._marker.detach()
         return self.wait(timeout_ms) if self.isRunning() else True
 
     def take_frame(self) -> Frame | None:
-        """The newest unpublished frame (None if none); lets the thread publish the next."""
+        """The newest untaken frame (None if none); lets the thread publish the next."""
         with self._cond:
             frame, self._frame = self._frame, None
             self._frame_taken = True
             self._cond.notify_all()
-        if frame is not None:
-            self._marker.taken()
         return frame
+
+    def frame_drawn(self) -> None:
+        """The window has drawn the frame it took: the thread may take the GIL back."""
+        self._drawn.set()
 
     # ------------------------------------------------------------------ the loop (worker thread)
     def _should_break(self) -> bool:
         return self._quit or not (self._playing or self._pending > 0) or self.session.someone_waiting
 
-    def run(self) -> None:  # noqa: C901 - one loop, read top to bottom
+    def run(self) -> None:
         session = self.session
         while True:
             with self._cond:
@@ -210,7 +172,7 @@ class TrainingWorker(QtCore.QThread):
                 return ""
             paced = playing and speed > 0
             if paced and frame_steps >= speed:
-                # one frame per `speed` updates: wait until the window drew the last one
+                # one frame per `speed` updates: wait until the window took the last one
                 with self._cond:
                     self._cond.wait_for(lambda: self._quit or not self._playing or self._frame_taken
                                         and time.perf_counter() - self._last_publish >= FRAME_INTERVAL * 0.9,
@@ -254,7 +216,7 @@ class TrainingWorker(QtCore.QThread):
                 self._publish(session, force=True)
                 return reason
             if not paced and self._publish(session, force=False):
-                self._drawn.wait(DRAW_WAIT)  # (see _DrawnMarker)
+                self._drawn.wait(DRAW_WAIT)
             if session.someone_waiting:
                 self._yield_to_gui(session)
 
@@ -266,8 +228,8 @@ class TrainingWorker(QtCore.QThread):
             self._chunk = int(min(max(CHUNK_SECONDS / per_step, 1), 2 * self._chunk, 20000))
         self._rate_steps += done
         elapsed = time.perf_counter() - self._rate_t0
-        if elapsed >= 0.5:
-            self.session.steps_per_second = self._rate_steps / elapsed
+        if elapsed >= RATE_WINDOW:
+            self.steps_per_second = self._rate_steps / elapsed
             self._rate_t0, self._rate_steps = time.perf_counter(), 0
 
     @staticmethod
@@ -286,14 +248,16 @@ class TrainingWorker(QtCore.QThread):
             # a steady cadence: the next frame is due one interval after this one was due
             late = now - self._next_due
             self._next_due = (self._next_due if late < MAX_SPEED_INTERVAL else now) + MAX_SPEED_INTERVAL
+        with self._cond:
+            trail = self._trail
         with session.lock:
-            frame = session.head_frame()
+            session.checkpoint()
+            frame = session.frame(trail=trail)
         with self._cond:
             self._frame = frame
             self._frame_taken = False
             self._last_publish = time.perf_counter()
             if self._playing and not self._quit:
                 self._drawn.clear()
-        self.frames_published += 1
         self.frameReady.emit()
         return True

@@ -15,6 +15,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, isQObjectAlive
 
 from reluviz.core.compare import ghost_text
 from reluviz.core.data import Dataset
+from reluviz.core.frame import Frame
 from reluviz.core.polylines import kink_polylines, relu_polyline
 from reluviz.core.snapshot import Snapshot
 from reluviz.plots import theme
@@ -27,10 +28,6 @@ MAX_DRAWN_POINTS = 10_000   # data points drawn at most (an even subset of bigge
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
 
-
-def ghost_label(compare: dict) -> str:
-    """``ghost_text(compare)``, for ``set_ghost_label`` (kept while the window imports it from here)."""
-    return ghost_text(compare)
 
 
 class FitPlot(QtCore.QObject):
@@ -262,8 +259,17 @@ class FitPlot(QtCore.QObject):
         set_curve(self.elbow_trail, xs[finite], ys[finite])
 
     # ------------------------------------------------------------------ drawing
-    def show_snapshot(self, snap: Snapshot, run: int = 0, ghost: Snapshot | None = None) -> None:
-        """Draw ``snap`` (run ``run``); ``ghost`` is a second run drawn faintly."""
+    def show_frame(self, frame: Frame) -> None:
+        """Draw ``frame``: its data set (when new), its ghost's legend entry, the network."""
+        if frame.dataset is not self.dataset:
+            self.set_dataset(frame.dataset)
+        self.set_ghost_label(ghost_text(frame.compare) if frame.compare else None)
+        self.show_snapshot(frame.snapshot, ghost=frame.ghost, dead=frame.dead)
+
+    def show_snapshot(self, snap: Snapshot, run: int = 0, ghost: Snapshot | None = None,
+                      dead: np.ndarray | None = None) -> None:
+        """Draw ``snap`` (run ``run``); ``ghost`` is a second run drawn faintly; ``dead`` (H,) the
+        units active on no training point (computed from the data set when not given)."""
         ds = self.dataset
         grid = self.grid
         elbows = snap.elbows(run) if snap.layout.model == "relu" else None
@@ -288,7 +294,8 @@ class FitPlot(QtCore.QObject):
         x0, x1 = float(grid[0]), float(grid[-1])
         ends = snap.units(np.array([x0, x1]), run)
         v = snap.get("v", run)
-        dead = snap.dead_units(ds.x_train, run) if ds is not None else np.zeros(len(v), bool)
+        if dead is None:
+            dead = snap.dead_units(ds.x_train, run) if ds is not None else np.zeros(len(v), bool)
         pos = (v >= 0) & ~dead
         neg = (v < 0) & ~dead
         px, py = kink_polylines(x0, x1, ends, elbows)  # every unit's 4 points, split by kind below

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from reluviz.core.data import Dataset
+from reluviz.core.frame import Frame
 from reluviz.core.history import History
 from reluviz.core.loss_trace import LossTrace
 from reluviz.core.snapshot import Snapshot
@@ -22,18 +23,14 @@ from reluviz.plots.loss_plot import LossPlot
 PANELS = ("main", "loss")
 
 
-class _PaintNotifier(QtCore.QObject):
-    painted = QtCore.Signal()
-
-
-#: ``painted()`` is emitted (in the GUI thread) after any TrainingView has painted itself: the app's
-#: training thread waits for the window to draw a frame before it takes the GIL back
-#: (``reluviz.gui.worker``); the window's other widgets are then drawn while it trains.
-view_painted = _PaintNotifier()
-
-
 class TrainingView(pg.GraphicsLayoutWidget):
-    """Fit plot (row 0) and loss panel (row 1); ``panels`` picks which are shown."""
+    """Fit plot (row 0) and loss panel (row 1); ``panels`` picks which are shown.
+
+    ``painted()`` is emitted after each paint (the app tells its training thread that the frame
+    is drawn, see ``reluviz.gui.worker``).
+    """
+
+    painted = QtCore.Signal()
 
     def __init__(self, parent=None, panels: tuple[str, ...] = PANELS, caption: bool = False):
         theme.configure_pyqtgraph()
@@ -69,7 +66,7 @@ class TrainingView(pg.GraphicsLayoutWidget):
 
     def paintEvent(self, ev):  # noqa: N802 (Qt API)
         super().paintEvent(ev)
-        view_painted.painted.emit()
+        self.painted.emit()
 
     def drawBackground(self, painter, rect):  # noqa: N802 (Qt API)
         """The white ground, the fit plot's static items (``FitPlot.draw_static_in_background``)
@@ -120,6 +117,17 @@ class TrainingView(pg.GraphicsLayoutWidget):
 
     def set_dataset(self, ds: Dataset) -> None:
         self.fit.set_dataset(ds)
+
+    def show_frame(self, frame: Frame) -> None:
+        """Draw ``frame`` in the fit plot and move the loss panel's cursor to its step."""
+        self.fit.show_frame(frame)
+        self.loss.set_cursor(frame.step)
+
+    def show_loss_curves(self, frame: Frame) -> None:
+        """The loss panel's curves from ``frame.curves``, its step axis to the recorded end."""
+        c = frame.curves
+        self.loss.set_data(c.batch_steps, c.batch_loss, c.eval_steps, c.train, c.test, c.lr)
+        self.loss.set_step_range(frame.last_step)
 
     def show_snapshot(self, snap: Snapshot, ghost: Snapshot | None = None) -> None:
         self.fit.show_snapshot(snap, ghost=ghost)

@@ -12,70 +12,16 @@ the wall time it took.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from PySide6 import QtWidgets
 import pyqtgraph as pg
+from PySide6 import QtWidgets
 
-from reluviz.core.bands import SeedRuns, seed_bands, sweep
-from reluviz.core.config import TrainConfig
+from reluviz.core.bands import (BAND_OPTIMIZERS, NOTEBOOK_MINUTES, SWEEP_SEEDS, SWEEP_STEPS, SWEEP_WIDTHS, BandsResult,
+                                SweepResult, bands_task, sweep_task)
+from reluviz.core.frame import Frame
 from reluviz.gui.views.base import LectureView, big_font
 from reluviz.gui.views.workers import TaskWorker
 from reluviz.plots import theme
 from reluviz.plots.lecture_bands import BandsPlot
-
-BAND_OPTIMIZERS = ("sgd", "momentum", "adam")
-SWEEP_WIDTHS = (10, 20, 40)
-SWEEP_SEEDS = 30
-SWEEP_STEPS = 30000
-SWEEP_EVERY = 300
-NOTEBOOK_MINUTES = 35.2
-BAND_POINTS = 300  # loss recordings per run
-
-
-@dataclass(frozen=True)
-class BandsResult:
-    runs: dict            # optimizer -> SeedRuns
-    complete: bool
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    runs: dict            # (width, optimizer) -> SeedRuns
-    complete: bool
-    seeds: int
-    steps: int
-
-
-def bands_task(config: TrainConfig, optimizers: list[str], seeds: int, steps: int):
-    """Worker function: ``seed_bands`` one optimizer at a time (same seeds), partial results between."""
-    every = max(1, steps // BAND_POINTS)
-
-    def task(progress, should_stop, partial):
-        out: dict[str, SeedRuns] = {}
-        n = len(optimizers)
-        for i, opt in enumerate(optimizers):
-            res = seed_bands(config, [opt], seeds, steps=steps, every=every, should_stop=should_stop,
-                             progress=lambda d, t, i=i: progress(i * steps + d, n * steps))
-            out.update(res)
-            complete = all(r.complete for r in out.values()) and len(out) == i + 1
-            if not complete or should_stop():
-                return BandsResult(dict(out), False)
-            partial(BandsResult(dict(out), i == n - 1))
-        return BandsResult(out, True)
-
-    return task
-
-
-def sweep_task(seeds: int = SWEEP_SEEDS, steps: int = SWEEP_STEPS, processes: int = 2,
-               widths=SWEEP_WIDTHS, optimizers=BAND_OPTIMIZERS, every: int = SWEEP_EVERY):
-    def task(progress, should_stop, partial):
-        res = sweep(widths, optimizers, seeds=seeds, steps=steps, every=min(every, max(1, steps // 10)),
-                    processes=processes, progress=progress, should_stop=should_stop)
-        complete = len(res) == len(widths) * len(optimizers) and all(r.complete for r in res.values())
-        return SweepResult(res, complete, seeds, steps)
-
-    return task
 
 
 class BandsView(LectureView):
@@ -167,10 +113,11 @@ class BandsView(LectureView):
         self._describe()
 
     # ------------------------------------------------------------------ protocol
-    def show_state(self, snapshot, history, dataset, config: TrainConfig | None = None) -> None:
+    def show_frame(self, frame: Frame) -> None:
         old = self.config
-        cfg = self.resolve_config(snapshot, history, config)
-        if cfg is not None and cfg is not old and (old is None or cfg.to_dict() != old.to_dict()):
+        self.frame = frame
+        cfg = frame.config
+        if cfg is not old and (old is None or cfg.to_dict() != old.to_dict()):
             if old is None or old.steps != cfg.steps:
                 self.steps_spin.setValue(max(10, min(cfg.steps or 30000, 1_000_000)))
             if self.worker is None or not self.worker.isRunning():

@@ -17,120 +17,25 @@ Figures 2-3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from reluviz.core.compare import DanceRun, DanceTrace, ghost_config
-from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.config import TrainConfig
+from reluviz.core.frame import Frame, TrailSpec
+from reluviz.core.history_chain import thin_rows
 from reluviz.core.landscape import OutputQuadratic, default_output_axes, loss_curve, output_loss_grid, project_trail
-from reluviz.core.optimum import Optimum, distance_to_optimum, excess_objective, objective, optimum
-from reluviz.core.trainer import RESET_FIELDS
-from reluviz.core.model import Layout
-from reluviz.gui.views.base import LectureView, StepCache, big_font, history_rows, optimum_too_big
+from reluviz.core.optimum import (Optimum, distance_to_optimum, excess_objective, objective, optimum,
+                                  optimum_too_big)
+from reluviz.core.step_cache import StepCache
+from reluviz.gui.views.base import LectureView, big_font
+from reluviz.gui.views.dance_compare import DanceComparePanel
 from reluviz.gui.views.workers import TaskWorker
 from reluviz.plots import theme
-from reluviz.plots.lecture_common import GHOST_RUN, MAIN_RUN
-from reluviz.plots.lecture_dance import ContourPlot, DanceComparePlot, DistancePlot, LossCurvePlot
+from reluviz.plots.lecture_dance import ContourPlot, DistancePlot, LossCurvePlot
 
 TRAIL_ROWS = 40          # recent iterates drawn on the landscape
 CONTOUR_POINTS = 81      # grid of the 2-D landscape (per axis)
-DANCE_RECORD_POINTS = 2000
-
-
-def ds_layout(cfg: TrainConfig) -> Layout:
-    return Layout(cfg.model, cfg.width if cfg.model == "relu" else 0)
-
-
-def legend_html(entries) -> str:
-    """A legend as rich text for a QLabel: a coloured bar and a name per entry."""
-    return "&nbsp;&nbsp;&nbsp;".join(
-        f"<span style='color: rgb{tuple(c[:3])}; font-weight: bold'>&#9644;&#9644;</span>&nbsp;{name}"
-        for c, name in entries)
-
-
-def describe_lr(cfg: TrainConfig) -> str:
-    """The learning rate of ``cfg`` in words fit for a legend."""
-    s = cfg.schedule
-    if s == "constant":
-        return f"constant lr {cfg.lr:g}"
-    if s == "inverse":
-        return f"decaying lr {cfg.lr:g}/(1 + {cfg.decay:g} t)"
-    if s == "step":
-        return f"lr {cfg.lr:g} × {cfg.gamma:g} every {cfg.step_size} steps"
-    if s == "exponential":
-        return f"lr {cfg.lr:g} × {cfg.exp_gamma:g}^t"
-    return f"cosine lr {cfg.lr:g} → {cfg.lr_min:g}"
-
-
-def run_labels(cfg: TrainConfig, overrides: dict) -> tuple[str, str]:
-    ghost = cfg.updated(dict(overrides))
-    extra = [f"{k}={v}" for k, v in overrides.items()
-             if k not in ("schedule", "lr", "decay", "gamma", "step_size", "exp_gamma", "lr_min", "t_max")]
-    g = describe_lr(ghost) + (f" ({', '.join(extra)})" if extra else "")
-    return f"as set: {describe_lr(cfg)}", f"ghost: {g}"
-
-
-@dataclass(frozen=True)
-class DanceResult:
-    """What the dance worker hands to the GUI thread (arrays are not shared with the worker after)."""
-
-    trace: DanceTrace
-    main_label: str
-    ghost_label: str
-    optimum_label: str
-    start: str
-    steps_total: int
-    complete: bool
-    floor: float          # RMS distance of the run as set over the second half of the record
-    final_ghost: float    # the ghost's RMS distance over the last window
-    smooth_distance: np.ndarray   # (T, 2) RMS of the distance over a trailing window
-    smooth_excess: np.ndarray     # (T, 2) mean excess loss over the same window
-    window: int                   # recorded points per window
-
-
-def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
-    """Mean over the last ``window`` rows at each row (fewer at the start): (T, k) -> (T, k)."""
-    v = np.asarray(values, dtype=float)
-    if len(v) == 0:
-        return v.copy()
-    c = np.cumsum(np.vstack([np.zeros((1,) + v.shape[1:]), v]), axis=0)
-    i = np.arange(1, len(v) + 1)
-    lo = np.maximum(i - window, 0)
-    return (c[i] - c[lo]) / (i - lo).reshape((-1,) + (1,) * (v.ndim - 1))
-
-
-def dance_task(config: TrainConfig, overrides: dict, dataset, start: str, steps: int):
-    """The worker function (``TaskWorker`` protocol) of the side-by-side dance."""
-    main_label, ghost_label = run_labels(config, overrides)
-    every = max(1, steps // DANCE_RECORD_POINTS)
-    chunk = max(every, (steps // 40) // every * every)
-
-    def result(d: DanceRun, complete: bool) -> DanceResult:
-        tr = d.trace()
-        n = len(tr.steps)
-        window = max(1, (steps // every) // 40)
-        sd = np.sqrt(trailing_mean(tr.distance**2, window))
-        se = trailing_mean(tr.excess, window)
-        floor = float(np.sqrt(np.mean(tr.distance[n // 2 :, 0] ** 2))) if n else float("nan")
-        last = float(sd[-1, 1]) if n else float("nan")
-        return DanceResult(tr, main_label, ghost_label, d.optimum_main.label, start, steps, complete, floor, last,
-                           sd, se, window)
-
-    def task(progress, should_stop, partial):
-        d = DanceRun(config, overrides, dataset=dataset, start=start)
-        while d.step < steps and not should_stop():
-            before = d.step
-            d.advance(min(chunk, steps - d.step), every=every)
-            progress(d.step, steps)
-            partial(result(d, False))
-            if d.step == before or d.main.stopped:
-                break
-        return result(d, d.step >= steps)
-
-    return task
 
 
 PLACEHOLDER = ("No closed-form θ* when the hidden layer trains: the loss over all the weights is not a single "
@@ -163,9 +68,7 @@ class DanceView(LectureView):
         self._hw_held: tuple[float, float] | None = None
         self._axes_width = -1
         self._too_big = ""
-        self.dance_worker: TaskWorker | None = None
         self.optimum_worker: TaskWorker | None = None
-        self.dance_result: DanceResult | None = None
         self._build()
 
     # ------------------------------------------------------------------ building
@@ -215,63 +118,8 @@ class DanceView(LectureView):
         self.top.setMinimumHeight(260)
         tl.addWidget(self.top, 1)
 
-        box = QtWidgets.QGroupBox("Side by side: the run as set against a ghost with a decaying learning rate")
-        big_font(box, 1)
-        bl = QtWidgets.QVBoxLayout(box)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(QtWidgets.QLabel("start:"))
-        self.start_combo = QtWidgets.QComboBox()
-        self.start_combo.setObjectName("danceStart")
-        self.start_combo.addItem("at θ* (only the minibatch noise acts)", "optimum")
-        self.start_combo.addItem("at the initialisation", "init")
-        row.addWidget(self.start_combo)
-        row.addWidget(QtWidgets.QLabel("steps:"))
-        self.steps_spin = QtWidgets.QSpinBox()
-        self.steps_spin.setObjectName("danceSteps")
-        self.steps_spin.setRange(10, 1_000_000)
-        self.steps_spin.setSingleStep(1000)
-        self.steps_spin.setValue(20000)
-        row.addWidget(self.steps_spin)
-        self.run_button = QtWidgets.QPushButton("Run dance")
-        self.run_button.setObjectName("runDance")
-        self.run_button.clicked.connect(self.run_dance)
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setObjectName("cancelDance")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel_dance)
-        self.progress = QtWidgets.QProgressBar()
-        self.progress.setObjectName("danceProgress")
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setMaximumWidth(220)
-        row.addWidget(self.run_button)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.progress)
-        self.compare_label = QtWidgets.QLabel("")
-        row.addWidget(self.compare_label, 1)
-        bl.addLayout(row)
-        row2 = QtWidgets.QHBoxLayout()
-        self.cmp_legend = QtWidgets.QLabel("")
-        self.cmp_legend.setObjectName("danceLegend")
-        self.cmp_legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        big_font(self.cmp_legend, 2)
-        self.dance_status = QtWidgets.QLabel("Press “Run dance” to train the run and its ghost side by side.")
-        self.dance_status.setObjectName("danceStatus")
-        self.dance_status.setWordWrap(True)
-        big_font(self.dance_status, 1)
-        row2.addWidget(self.cmp_legend)
-        row2.addSpacing(16)
-        row2.addWidget(self.dance_status, 1)
-        bl.addLayout(row2)
-        self.bottom = pg.GraphicsLayoutWidget()
-        self.bottom.setBackground(theme.BACKGROUND)
-        self.cmp_dist = DanceComparePlot(self.bottom.addPlot(row=0, col=0), "log scale",
-                                         "distance to θ*:  ‖θ_t − θ*‖")
-        self.cmp_excess = DanceComparePlot(self.bottom.addPlot(row=0, col=1), "log scale",
-                                           "excess loss:  L(θ_t) − L(θ*)  (MSE)")
-        self.cmp_excess.plot.setXLink(self.cmp_dist.plot)
-        self.bottom.setMinimumHeight(200)
-        bl.addWidget(self.bottom, 1)
+        self.dance_panel = DanceComparePanel()
+        box = self.dance_panel
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.splitter.setObjectName("danceSplitter")
         self.splitter.addWidget(top_box)
@@ -281,42 +129,45 @@ class DanceView(LectureView):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([520, 480])
         self.body.addWidget(self.splitter, 1)
-        self._update_compare_label()
 
     # ------------------------------------------------------------------ protocol
-    def set_compare(self, overrides: dict | None) -> None:
-        super().set_compare(overrides)
-        self._update_compare_label()
+    def trail_spec(self, config: TrainConfig) -> TrailSpec:
+        """Recent iterates for the landscape, and a thinned past for the distance curve."""
+        return TrailSpec(200, 200)
 
-    def overrides(self) -> dict:
-        """The ghost's settings: the preset's ``compare``, else an inverse decay scaled to the run
-        (lr falls 40-fold over ``config.steps``: decay 0.002 for 20,000 steps)."""
-        if self.compare:
-            return dict(self.compare)
-        steps = self.config.steps if self.config is not None and self.config.steps > 0 else 20000
-        return {"schedule": "inverse", "decay": float(f"{40.0 / steps:.3g}")}
-
-    def _update_compare_label(self) -> None:
-        ov = self.overrides()
-        self.compare_label.setText("ghost: " + ", ".join(f"{k}={v}" for k, v in ov.items()))
-
-    def show_state(self, snapshot, history, dataset, config: TrainConfig | None = None) -> None:
-        cfg = self.resolve_config(snapshot, history, config)
-        if cfg is None:
-            return
+    def show_frame(self, frame: Frame) -> None:
+        self.frame = frame
+        cfg, snapshot = frame.config, frame.snapshot
         self._snapshot = snapshot
-        self._context(cfg, dataset, snapshot)
-        mode = self._mode
-        if mode in ("full", "big") and (self._local is None or mode == "big"):
-            rows = history_rows(history, snapshot.step, dense=TRAIL_ROWS, sparse=0)
-        else:
-            dense, sparse = (200, 200) if mode != "full" else (60, 150)
-            rows = history_rows(history, snapshot.step, dense=dense, sparse=sparse)
-        self._rows = rows
+        self._context(cfg, frame.dataset, snapshot, frame.run_id)
+        self.dance_panel.set_context(cfg, frame.dataset, dict(frame.compare), self._new_run)
+        self._rows = frame.trail
         self._draw(snapshot)
 
+    # -------------------------------------------------- the "Run dance" panel (see dance_compare.py)
+    def overrides(self) -> dict:
+        return self.dance_panel.overrides()
+
+    def run_dance(self, start: str | None = None, steps: int | None = None) -> TaskWorker | None:
+        return self.dance_panel.run_dance(start, steps)
+
+    def cancel_dance(self, wait: bool = False) -> None:
+        self.dance_panel.cancel_dance(wait)
+
+    @property
+    def dance_result(self):
+        return self.dance_panel.result
+
+    @property
+    def dance_worker(self) -> TaskWorker | None:
+        return self.dance_panel.worker
+
+    @property
+    def progress(self) -> QtWidgets.QProgressBar:
+        return self.dance_panel.progress
+
     # ------------------------------------------------------------------ context (cached per data/config)
-    def _context(self, cfg: TrainConfig, dataset, snapshot) -> None:
+    def _context(self, cfg: TrainConfig, dataset, snapshot, run_id: int = 0) -> None:
         layout = snapshot.layout
         mode = "1d" if layout.model in ("constant", "linear") else ("output" if cfg.train == "output" else "full")
         too_big = optimum_too_big(layout, dataset.n, cfg.train)
@@ -324,11 +175,11 @@ class DanceView(LectureView):
             mode = "big"  # drawn like the full network: no theta*, a sentence instead of the landscape
         params = np.asarray(snapshot.params[0])
         hidden = params[: 2 * layout.width].tobytes() if mode == "output" else b""
-        key = (id(dataset), mode, layout, cfg.weight_decay, hidden,
-               tuple(getattr(cfg, f) for f in RESET_FIELDS))
+        key = (run_id, id(dataset), mode, layout, cfg.weight_decay, hidden)
+        self._new_run = self._ctx_key is None or self._ctx_key[:2] != key[:2]
         if key == self._ctx_key:
             return
-        new_run = self._ctx_key is None or self._ctx_key[:4] != key[:4] or self._ctx_key[5] != key[5]
+        new_run = self._new_run
         self._ctx_key = key
         self._dataset = dataset
         self._mode = mode
@@ -338,8 +189,6 @@ class DanceView(LectureView):
         self.distance_plot.reset()
         if new_run:
             self._local = None
-            self.steps_spin.setValue(max(10, min(cfg.steps or 20000, 1_000_000)))
-            self._update_compare_label()
         self._too_big = too_big
         if mode in ("full", "big"):
             self._opt = self._local[0] if self._local and mode == "full" else None
@@ -421,8 +270,13 @@ class DanceView(LectureView):
         return np.stack([dist, exc], axis=1)
 
     def _draw(self, snap) -> None:
-        steps, rows = self._rows
         mode = self._mode
+        steps, rows = self._rows.steps, self._rows.params
+        if mode in ("full", "big") and (self._local is None or mode == "big"):
+            steps, rows = steps[-TRAIL_ROWS:], rows[-TRAIL_ROWS:]  # no theta*: only the recent iterates
+        elif mode == "full":  # each row costs a pass over the data (the excess loss): fewer of them
+            keep = thin_rows(steps, snap.step, 60, 150)
+            steps, rows = steps[keep], rows[keep]
         step = snap.step
         cur = np.asarray(snap.params[0])
         if self._opt is not None and len(steps):
@@ -543,97 +397,13 @@ class DanceView(LectureView):
         self.local_button.setText("Find local optimum from here")
         self.landscape_caption.setText(f"Local optimum failed: {msg}")
 
-    # ------------------------------------------------------------------ the side-by-side dance
-    def run_dance(self, start: str | None = None, steps: int | None = None) -> TaskWorker | None:
-        """Start the dance worker (returns it, e.g. for tests); None if there is nothing to run."""
-        cfg, ds = self.config, self._dataset
-        if cfg is None or ds is None:
-            self.dance_status.setText("No run to compare yet.")
-            return None
-        self.cancel_dance(wait=True)
-        start = start or self.start_combo.currentData()
-        steps = int(steps or self.steps_spin.value())
-        overrides = self.overrides()
-        try:
-            ghost_config(cfg, overrides)
-        except ConfigError as exc:
-            self.dance_status.setText(f"Cannot run the ghost: {exc}")
-            return None
-        too_big = optimum_too_big(ds_layout(cfg), ds.n, cfg.train) or \
-            optimum_too_big(ds_layout(cfg), ds.n, ghost_config(cfg, overrides).train)
-        if too_big:  # the dance measures both runs against theta*, found before it starts
-            self.dance_status.setText(f"Cannot run the dance: {too_big}")
-            return None
-        main_label, ghost_label = run_labels(cfg, overrides)
-        self.cmp_legend.setText(legend_html([(MAIN_RUN, main_label), (GHOST_RUN, ghost_label)]))
-        for p in (self.cmp_dist, self.cmp_excess):
-            p.show(np.empty(0), np.empty((0, 2)), np.empty((0, 2)))
-        where = "θ*" if start == "optimum" else "the initialisation"
-        self.dance_status.setText(f"Training both runs from {where} for {steps:,} steps …")
-        w = TaskWorker(dance_task(cfg, overrides, ds, start, steps), self)
-        w.progress.connect(self._on_dance_progress)
-        w.partial.connect(self._on_dance_partial)
-        w.finished_ok.connect(self._on_dance_done)
-        w.failed.connect(self._on_dance_failed)
-        self.dance_worker = w
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
-        w.start()
-        return w
-
-    def cancel_dance(self, wait: bool = False) -> None:
-        w = self.dance_worker
-        if w is not None and w.isRunning():
-            w.cancel()
-            if wait:
-                w.wait(30000)
-
-    def _on_dance_progress(self, done: int, total: int) -> None:
-        self.progress.setValue(int(1000 * done / max(total, 1)))
-
-    def _on_dance_partial(self, res: DanceResult) -> None:
-        if self.sender() is not self.dance_worker:
-            return
-        self._show_dance(res)
-
-    def _show_dance(self, res: DanceResult) -> None:
-        tr = res.trace
-        self.cmp_dist.show(tr.steps, tr.distance, res.smooth_distance, floor=res.floor if res.complete else None)
-        self.cmp_excess.show(tr.steps, tr.excess, res.smooth_excess)
-
-    def _on_dance_done(self, res: DanceResult) -> None:
-        if self.sender() is not self.dance_worker:
-            return
-        self.dance_result = res
-        self._show_dance(res)
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        secs = self.dance_worker.seconds if self.dance_worker is not None else 0.0
-        if res.complete:
-            self.progress.setValue(1000)
-            self.dance_status.setText(
-                f"{res.steps_total:,} steps in {secs:.1f} s. RMS distance to θ* over the second half (dashed): "
-                f"{res.floor:.3g} at a constant rate; the ghost ends at {res.final_ghost:.3g}. "
-                f"Thick: RMS over {res.window} recorded points; thin: each point.")
-        else:
-            n = int(res.trace.steps[-1]) if len(res.trace.steps) else 0
-            self.dance_status.setText(f"Stopped at step {n:,} of {res.steps_total:,}.")
-
-    def _on_dance_failed(self, msg: str) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        self.dance_status.setText(f"The dance failed: {msg}")
-
     def shutdown(self) -> None:
-        for w in (self.dance_worker, self.optimum_worker):
-            if w is not None:
-                w.cancel_and_wait()
+        self.dance_panel.shutdown()
+        if self.optimum_worker is not None:
+            self.optimum_worker.cancel_and_wait()
 
 
-def _qfont(points: int):
-    from PySide6 import QtGui
-
+def _qfont(points: int) -> QtGui.QFont:
     f = QtGui.QFont()
     f.setPointSize(points)
     return f

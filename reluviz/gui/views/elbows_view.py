@@ -10,54 +10,21 @@ draws that unit's elbow over the recorded steps (bottom).
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from reluviz.core.config import TrainConfig
-from reluviz.core.elbow_stats import (Activity, ElbowTrail, cauchy_counts_curve, elbow_histogram, elbow_trail, elbows,
-                                      expected_init_counts)
-from reluviz.core.snapshot import active_counts
-from reluviz.gui.views.base import LectureView, big_font, history_rows
+from reluviz.core.elbow_stats import (TRAIL_DENSE, TRAIL_SPARSE, ElbowTrail, cauchy_counts_curve, elbow_histogram,
+                                      elbows, expected_init_counts, fast_activity, trail_with_dead)
+from reluviz.core.frame import Frame, TrailSpec
+from reluviz.gui.views.base import LectureView, big_font
 from reluviz.plots import theme
 from reluviz.plots.lecture_elbows import ElbowHistogramPlot, ElbowTrailPlot
 
 GAUSSIAN_RANGE = (-4.0, 5.0)
 GAUSSIAN_BINS = 36
 OTHER_BINS = 40
-TRAIL_DENSE, TRAIL_SPARSE = 300, 900
-
-
-def unit_elbow_trail(history, unit: int, upto: int, x=None, dense: int = TRAIL_DENSE,
-                     sparse: int = TRAIL_SPARSE) -> ElbowTrail | None:
-    """Hidden unit ``unit``'s elbow over the recorded steps up to ``upto``, thinned to about
-    ``dense + sparse`` rows (every recent step, evenly spaced older ones): a core ``ElbowTrail``.
-
-    Cheap (a few ms at width 100) and safe to call with the session lock held: it copies the
-    rows it reads. With training ``x`` it also marks the steps where the unit was dead. For the
-    main window: ``FitPlot.set_elbow_trail(unit_elbow_trail(history, j, step).elbow)``.
-    """
-    steps, params = history_rows(history, upto, dense=dense, sparse=sparse)
-    if len(steps) == 0 or not 0 <= unit < history.layout.width:
-        return None
-    return trail_with_dead(history.layout, params, steps, unit, x)
-
-
-def fast_activity(w, b, x) -> Activity:
-    """``elbow_stats.activity`` (the same counts of w x + b > 0) by binary search over the sorted
-    data: O((N + H) log N) instead of N x H, which cost 0.1 s a frame at 100,000 points x 200 units."""
-    return Activity(active_counts(w, b, x).reshape(np.shape(w)), len(x))
-
-
-def trail_with_dead(layout, params, steps, unit: int, x=None) -> ElbowTrail:
-    """``elbow_trail(..., x=x)`` with the dead steps counted by ``fast_activity``: over ~1,200 rows
-    of 100,000 points the direct count took 0.3 s, on every frame with a unit selected."""
-    trail = elbow_trail(layout, params, steps, unit)
-    if x is None:
-        return trail
-    return dataclasses.replace(trail, dead=fast_activity(trail.w, trail.b, x).dead)
 
 
 class ElbowsView(LectureView):
@@ -153,8 +120,12 @@ class ElbowsView(LectureView):
         self.unit_list.blockSignals(False)
 
     # ------------------------------------------------------------------ protocol
-    def show_state(self, snapshot, history, dataset, config: TrainConfig | None = None) -> None:
-        cfg = self.resolve_config(snapshot, history, config)
+    def trail_spec(self, config: TrainConfig) -> TrailSpec:
+        return TrailSpec(TRAIL_DENSE, TRAIL_SPARSE)
+
+    def show_frame(self, frame: Frame) -> None:
+        self.frame = frame
+        cfg, snapshot, dataset = frame.config, frame.snapshot, frame.dataset
         layout = snapshot.layout
         self._snapshot = snapshot
         self._dataset = dataset
@@ -167,9 +138,7 @@ class ElbowsView(LectureView):
         self._frame(cfg, dataset, layout)
         if self.selected_unit is not None and self.selected_unit >= layout.width:
             self.selected_unit = None
-        # copies of a thinned set of rows, so a unit picked while paused gets its trail at once
-        self._rows = history_rows(history, snapshot.step, dense=TRAIL_DENSE, sparse=TRAIL_SPARSE) \
-            if history is not None else None
+        self._rows = frame.trail
         self._draw(trail_changed=True)
 
     def _frame(self, cfg: TrainConfig | None, dataset, layout) -> None:
@@ -244,12 +213,11 @@ class ElbowsView(LectureView):
 
     def _draw_trail(self) -> None:
         j, snap, ds = self.selected_unit, self._snapshot, self._dataset
-        if j is None or self._rows is None or len(self._rows[0]) == 0:
+        if j is None or self._rows is None or len(self._rows) == 0:
             self.trail = None
             self.trail_plot.clear("Select a unit (marker, list or fit plot) to follow its elbow over training")
             return
-        steps, params = self._rows
-        self.trail = trail_with_dead(snap.layout, params, steps, j, x=ds.x_train)  # = unit_elbow_trail on the rows
+        self.trail = trail_with_dead(snap.layout, self._rows.params, self._rows.steps, j, x=ds.x_train)
         t = self.trail
         state = "dead now" if t.dead is not None and len(t.dead) and t.dead[-1] else "alive"
         self.trail_plot.show(t.steps, t.elbow, t.dead, snap.step,

@@ -14,10 +14,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from reluviz.core.config import TrainConfig
-from reluviz.core.optimum import optimum
+from reluviz.core.frame import Frame
+from reluviz.core.optimum import optimum, optimum_too_big
 from reluviz.core.votes import compute_votes
-from reluviz.gui.views.base import LectureView, big_font, optimum_too_big
+from reluviz.gui.views.base import LectureView, big_font
 from reluviz.plots import theme
 from reluviz.plots.lecture_votes import SumsPlot, VotesPlot, fmt_gradient
 
@@ -145,8 +145,9 @@ class VotesView(LectureView):
                              f"(at most {VOTES_LIMIT:,}). Use fewer points or a narrower network to see them.")
 
     # ------------------------------------------------------------------ protocol
-    def show_state(self, snapshot, history, dataset, config: TrainConfig | None = None) -> None:
-        self.resolve_config(snapshot, history, config)
+    def show_frame(self, frame: Frame) -> None:
+        self.frame = frame
+        snapshot, dataset = frame.snapshot, frame.dataset
         layout = snapshot.layout
         if id(dataset) != self._dataset_id or layout != self._layout:
             self._dataset_id = id(dataset)

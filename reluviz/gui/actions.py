@@ -1,0 +1,90 @@
+"""The window's actions in one table: name, text, shortcut, tooltip, the window method they call,
+the menu they sit in. ``build_actions(window)`` makes them (``window.actionPlayPause``, ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+K = QtCore.Qt.Key
+CTRL = QtCore.Qt.KeyboardModifier.ControlModifier
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    text: str
+    slot: str                     # the window method called (toggled(bool) for checkable ones)
+    menu: str
+    shortcut: object = None
+    tip: str = ""
+    checkable: bool = False
+    checked: bool = False
+    separator_before: bool = False
+
+
+ACTIONS = (
+    ActionSpec("actionLoadCsv", "Load CSV...", "load_csv_dialog", "&File", QtGui.QKeySequence(CTRL | K.Key_O),
+               "Fit your own x,y data (Ctrl+O)"),
+    ActionSpec("actionExport", "Export...", "open_export_dialog", "&File", QtGui.QKeySequence(CTRL | K.Key_E),
+               "Render frames, a GIF or an MP4 (Ctrl+E)"),
+    ActionSpec("actionQuit", "Quit", "close", "&File", QtGui.QKeySequence(CTRL | K.Key_Q), separator_before=True),
+    ActionSpec("actionPlayPause", "Play", "toggle_play", "&Run", K.Key_Space, "Play / pause training (Space)"),
+    ActionSpec("actionStep", "Step \u25b6", "step", "&Run", K.Key_Right,
+               "One frame forward: 'steps / frame' updates (Right)"),
+    ActionSpec("actionStepBack", "\u25c0 Back", "step_back", "&Run", K.Key_Left,
+               "One frame back through the recorded history (Left)"),
+    ActionSpec("actionResume", "Resume from here", "resume_from_here", "&Run", QtGui.QKeySequence(CTRL | K.Key_Return),
+               "Continue training from the displayed step with the current settings; the later history is "
+               "discarded (Ctrl+Return)", separator_before=True),
+    ActionSpec("actionReset", "Reset", "reset_run", "&Run", QtGui.QKeySequence(CTRL | K.Key_R),
+               "A new run: new data, new init, current settings (Ctrl+R)"),
+    ActionSpec("actionHome", "Go to start", "go_home", "&Run", K.Key_Home, "Show step 0 (Home)", separator_before=True),
+    ActionSpec("actionEnd", "Go to newest", "go_end", "&Run", K.Key_End, "Show the newest step (End)"),
+    ActionSpec("actionShowTest", "Show test points", "show_test_points", "&View", None,
+               "Show the held-out test points (pale green)", checkable=True, checked=True),
+    ActionSpec("actionShowUnits", "Show units and elbows", "show_units", "&View", None,
+               "Draw each unit's contribution v_j relu(w_j x + b_j) and its elbow", checkable=True, checked=True),
+    ActionSpec("actionResetView", "Reset view", "reset_plot_view", "&View", QtGui.QKeySequence(CTRL | K.Key_0),
+               "Undo zoom and pan (Ctrl+0)"),
+    ActionSpec("actionFocusPlot", "Keys to the plot", "focus_plot", "", K.Key_Escape,
+               "Leave a control so Space and the arrow keys drive playback again (Esc)"),
+    ActionSpec("actionShortcuts", "Keyboard shortcuts", "show_shortcuts", "&Help", K.Key_F1),
+    ActionSpec("actionAbout", "About reluviz", "show_about", "&Help"),
+)
+
+#: The playback buttons of the side panel, in order.
+PANEL_BUTTONS = ("actionPlayPause", "actionReset", "actionStepBack", "actionStep", "actionResume")
+
+
+def build_actions(window: QtWidgets.QMainWindow) -> dict[str, QtGui.QAction]:
+    """Create every action of ``ACTIONS`` on ``window`` (as ``window.<name>``) and its menus."""
+    actions: dict[str, QtGui.QAction] = {}
+    menus: dict[str, QtWidgets.QMenu] = {}
+    for spec in ACTIONS:
+        a = QtGui.QAction(spec.text, window)
+        a.setObjectName(spec.name)
+        if spec.shortcut is not None:
+            a.setShortcut(QtGui.QKeySequence(spec.shortcut))
+            a.setShortcutContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        if spec.tip:
+            a.setToolTip(spec.tip)
+            a.setStatusTip(spec.tip)
+        slot = getattr(window, spec.slot)
+        if spec.checkable:
+            a.setCheckable(True)
+            a.setChecked(spec.checked)
+            a.toggled.connect(slot)
+        else:
+            a.triggered.connect(lambda _checked=False, s=slot: s())
+        window.addAction(a)
+        if spec.menu:
+            if spec.menu not in menus:
+                menus[spec.menu] = window.menuBar().addMenu(spec.menu)
+            if spec.separator_before:
+                menus[spec.menu].addSeparator()
+            menus[spec.menu].addAction(a)
+        setattr(window, spec.name, a)
+        actions[spec.name] = a
+    return actions

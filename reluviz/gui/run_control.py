@@ -1,0 +1,181 @@
+"""Run control: what settings, presets and CSV files do to the run (no widgets).
+
+``RunControl`` applies a change to the ``Session`` and says what happened in an ``Outcome``:
+whether a new run started, the notice to show, the lecture view a preset opens. The window turns
+outcomes into widget updates; tests drive it without any widget.
+
+* A change of data or model settings (``needs_reset``) starts a new run; other settings apply
+  from the next step while the run goes on (``Session.apply_config``).
+* A preset starts a new run with its settings and ghost run; a CSV file starts a new run on the
+  file's points (full batch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reluviz.core.config import ConfigError, TrainConfig, parse_json
+from reluviz.core.presets import Preset, load_preset
+from reluviz.core.session import Session, needs_reset
+from reluviz.gui.playback import Playback
+
+DEFAULT_PRESET = "notebook"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A sentence for the notice bar: ``kind`` info, warn or error; ``sticky`` ones stay until
+    the run changes."""
+
+    text: str
+    kind: str = "info"
+    sticky: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a change did: ``new_run`` (a new run started), ``notice`` (or None), ``view`` (the
+    lecture view a preset opens, else "")."""
+
+    new_run: bool = False
+    notice: Notice | None = None
+    view: str = ""
+
+
+@dataclass(frozen=True)
+class StartingPoint:
+    config: TrainConfig
+    preset: str | None
+    compare: dict
+    view: str
+
+
+def starting_point(config: TrainConfig | None, preset: str | None, saved_config: str = "",
+                   saved_preset: str = "") -> StartingPoint:
+    """Where the window starts: ``config``/``preset`` when given, else the last run's saved
+    settings (JSON) and preset, else the default preset. Unreadable pieces are skipped."""
+    compare: dict = {}
+    view = "fit"
+    if config is None and preset is None:
+        preset = saved_preset or None
+        try:
+            config = TrainConfig.from_dict(parse_json(saved_config, "the saved settings")) if saved_config else None
+        except (ConfigError, ValueError, TypeError):
+            config = None
+        if config is None:
+            preset = DEFAULT_PRESET
+    if preset:
+        try:
+            p = load_preset(preset)
+            compare = dict(p.compare)
+            view = p.view
+            if config is None:
+                config = p.config
+        except ConfigError:
+            preset = None
+    if config is None:
+        config = TrainConfig()
+    if compare:
+        try:
+            config.updated(compare)
+        except ConfigError:
+            compare = {}
+    return StartingPoint(config, preset, compare, view)
+
+
+def preset_text(preset: Preset) -> str:
+    """A preset's paragraph, with its ghost run named."""
+    text = preset.description
+    if preset.compare:
+        text += "\nGhost run (grey dashes): " + ", ".join(f"{k}={v}" for k, v in preset.compare.items()) + "."
+    return text
+
+
+class RunControl:
+    """Applies settings, presets and CSV files to ``session``, pausing ``playback`` as needed."""
+
+    def __init__(self, session: Session, playback: Playback, preset: str | None = None):
+        self.session = session
+        self.playback = playback
+        self.preset_name = preset
+
+    def apply(self, config: TrainConfig, field: str = "") -> Outcome:
+        """Use ``config``: data/model changes start a new run, the rest applies from the next step."""
+        session = self.session
+        if config == session.config:
+            return Outcome()
+        changed = needs_reset(session.config, config)
+        if changed:
+            with self.playback.paused():
+                outcome = self.reset(config)
+            if not outcome.new_run:
+                return outcome
+            return Outcome(True, Notice(f"New run: changing {', '.join(changed)} needs new data or a new network."))
+        playback = self.playback
+        shown = playback.frame
+        try:
+            with session.locked():
+                session.apply_config(config)
+                head = session.head_step
+                frame = None if playback.worker.playing else session.frame(
+                    None if shown is None or shown.live else shown.step, trail=playback.trail)
+        except ConfigError as exc:
+            return Outcome(notice=Notice(f"Not applied: {exc}", "warn"))
+        if frame is not None:
+            playback.show(frame)
+        what = field or "settings"
+        if session.stopped:
+            return Outcome(notice=Notice(f"{what} changed. The run had stopped: press play (or Resume from here) "
+                                         "to go on from the displayed step with the new setting."))
+        where = f"step {head:,}" if shown is None or shown.live else \
+            f"step {head:,} (or from the displayed step with Resume from here)"
+        return Outcome(notice=Notice(f"{what} changed: applies from {where}; the run goes on."))
+
+    def reset(self, config: TrainConfig, compare: dict | None = None) -> Outcome:
+        """A new run with ``config`` (``compare`` None keeps the ghost settings); the new run's
+        first frame is shown. On a ``ConfigError`` nothing changes."""
+        session = self.session
+        try:
+            with self.playback.paused(), session.locked():
+                session.reset(config, compare)
+                session.checkpoint()
+                frame = session.frame(trail=self.playback.trail)
+        except ConfigError as exc:
+            return Outcome(notice=Notice(f"Could not start the run: {exc}", "error"))
+        self.playback.show(frame)
+        return Outcome(True)
+
+    def new_run(self, config: TrainConfig) -> Outcome:
+        """Reset with the settings shown (the Reset action)."""
+        with self.playback.paused():
+            outcome = self.reset(config)
+        if outcome.new_run:
+            return Outcome(True, Notice("New run from step 0."))
+        return Outcome(notice=Notice(f"Not reset: {outcome.notice.text}", "warn")) if outcome.notice else outcome
+
+    def load_preset(self, name: str) -> Outcome:
+        """Start the preset ``name`` (its settings, its ghost run); training stays paused."""
+        try:
+            preset = load_preset(name)
+        except ConfigError as exc:
+            return Outcome(notice=Notice(str(exc), "error"))
+        self.playback.pause()
+        outcome = self.reset(preset.config, dict(preset.compare))
+        if not outcome.new_run:
+            return outcome
+        self.preset_name = name
+        return Outcome(True, view=preset.view)
+
+    def load_csv(self, path: str) -> Outcome:
+        """Fit the x,y rows of ``path`` (a new run, full batch)."""
+        try:
+            config = self.session.config.updated({"target": "csv", "csv_path": str(path), "batch_size": 0})
+        except ConfigError as exc:
+            return Outcome(notice=Notice(str(exc), "error"))
+        with self.playback.paused():
+            outcome = self.reset(config)
+        if not outcome.new_run:
+            return outcome
+        self.preset_name = None
+        return Outcome(True, Notice(f"Loaded {path}: {self.session.dataset.n} training points (full batch; "
+                                    "set a batch size to use SGD)."))

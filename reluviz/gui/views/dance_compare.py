@@ -1,0 +1,200 @@
+"""The "Run dance" panel of the dance view: the run as set against a ghost, side by side.
+
+Both runs train from the same start (theta* or the initialisation) on the same data and
+minibatches in a background thread (``reluviz.core.dance.dance_task``); their distances to theta*
+and excess losses are drawn as they come. The ghost's settings are the preset's ``compare``, else
+``reluviz.core.dance.default_ghost`` (a decaying rate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from reluviz.core.compare import ghost_config
+from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.dance import DanceResult, dance_task, default_ghost, run_labels
+from reluviz.core.model import Layout
+from reluviz.core.optimum import optimum_too_big
+from reluviz.gui.views.base import big_font
+from reluviz.gui.views.workers import TaskWorker
+from reluviz.plots import theme
+from reluviz.plots.lecture_common import GHOST_RUN, MAIN_RUN
+from reluviz.plots.lecture_dance import DanceComparePlot
+
+
+def legend_html(entries) -> str:
+    """A legend as rich text for a QLabel: a coloured bar and a name per entry."""
+    return "&nbsp;&nbsp;&nbsp;".join(
+        f"<span style='color: rgb{tuple(c[:3])}; font-weight: bold'>&#9644;&#9644;</span>&nbsp;{name}"
+        for c, name in entries)
+
+
+class DanceComparePanel(QtWidgets.QGroupBox):
+    """Start, steps, Run / Cancel, progress, a legend, a status line and the two comparison plots."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__("Side by side: the run as set against a ghost with a decaying learning rate", parent)
+        big_font(self, 1)
+        self.config: TrainConfig | None = None
+        self.dataset = None
+        self.compare: dict = {}
+        self.worker: TaskWorker | None = None
+        self.result: DanceResult | None = None
+        bl = QtWidgets.QVBoxLayout(self)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("start:"))
+        self.start_combo = QtWidgets.QComboBox()
+        self.start_combo.setObjectName("danceStart")
+        self.start_combo.addItem("at θ* (only the minibatch noise acts)", "optimum")
+        self.start_combo.addItem("at the initialisation", "init")
+        row.addWidget(self.start_combo)
+        row.addWidget(QtWidgets.QLabel("steps:"))
+        self.steps_spin = QtWidgets.QSpinBox()
+        self.steps_spin.setObjectName("danceSteps")
+        self.steps_spin.setRange(10, 1_000_000)
+        self.steps_spin.setSingleStep(1000)
+        self.steps_spin.setValue(20000)
+        row.addWidget(self.steps_spin)
+        self.run_button = QtWidgets.QPushButton("Run dance")
+        self.run_button.setObjectName("runDance")
+        self.run_button.clicked.connect(lambda: self.run_dance())
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelDance")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(lambda: self.cancel_dance())
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setObjectName("danceProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setMaximumWidth(220)
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.progress)
+        self.compare_label = QtWidgets.QLabel("")
+        row.addWidget(self.compare_label, 1)
+        bl.addLayout(row)
+        row2 = QtWidgets.QHBoxLayout()
+        self.legend = QtWidgets.QLabel("")
+        self.legend.setObjectName("danceLegend")
+        self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        big_font(self.legend, 2)
+        self.status = QtWidgets.QLabel("Press “Run dance” to train the run and its ghost side by side.")
+        self.status.setObjectName("danceStatus")
+        self.status.setWordWrap(True)
+        big_font(self.status, 1)
+        row2.addWidget(self.legend)
+        row2.addSpacing(16)
+        row2.addWidget(self.status, 1)
+        bl.addLayout(row2)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground(theme.BACKGROUND)
+        self.distance = DanceComparePlot(self.plots.addPlot(row=0, col=0), "log scale", "distance to θ*:  ‖θ_t − θ*‖")
+        self.excess = DanceComparePlot(self.plots.addPlot(row=0, col=1), "log scale",
+                                       "excess loss:  L(θ_t) − L(θ*)  (MSE)")
+        self.excess.plot.setXLink(self.distance.plot)
+        self.plots.setMinimumHeight(200)
+        bl.addWidget(self.plots, 1)
+        self._update_compare_label()
+
+    # ------------------------------------------------------------------ context
+    def overrides(self) -> dict:
+        """The ghost's settings: the preset's ``compare``, else ``default_ghost``."""
+        return dict(self.compare) if self.compare else default_ghost(self.config)
+
+    def set_context(self, config: TrainConfig, dataset, compare: dict, new_run: bool) -> None:
+        """The run the dance starts from (``new_run``: its length sets the default step count)."""
+        self.config, self.dataset, self.compare = config, dataset, dict(compare)
+        if new_run:
+            self.steps_spin.setValue(max(10, min(config.steps or 20000, 1_000_000)))
+        self._update_compare_label()
+
+    def _update_compare_label(self) -> None:
+        self.compare_label.setText("ghost: " + ", ".join(f"{k}={v}" for k, v in self.overrides().items()))
+
+    # ------------------------------------------------------------------ running
+    def run_dance(self, start: str | None = None, steps: int | None = None) -> TaskWorker | None:
+        """Start the dance worker (returns it, e.g. for tests); None if there is nothing to run."""
+        cfg, ds = self.config, self.dataset
+        if cfg is None or ds is None:
+            self.status.setText("No run to compare yet.")
+            return None
+        self.cancel_dance(wait=True)
+        start = start or self.start_combo.currentData()
+        steps = int(steps or self.steps_spin.value())
+        overrides = self.overrides()
+        try:
+            ghost = ghost_config(cfg, overrides)
+        except ConfigError as exc:
+            self.status.setText(f"Cannot run the ghost: {exc}")
+            return None
+        layout = Layout.for_config(cfg)
+        too_big = optimum_too_big(layout, ds.n, cfg.train) or optimum_too_big(layout, ds.n, ghost.train)
+        if too_big:  # the dance measures both runs against theta*, found before it starts
+            self.status.setText(f"Cannot run the dance: {too_big}")
+            return None
+        main_label, ghost_label = run_labels(cfg, overrides)
+        self.legend.setText(legend_html([(MAIN_RUN, main_label), (GHOST_RUN, ghost_label)]))
+        for p in (self.distance, self.excess):
+            p.show(np.empty(0), np.empty((0, 2)), np.empty((0, 2)))
+        where = "θ*" if start == "optimum" else "the initialisation"
+        self.status.setText(f"Training both runs from {where} for {steps:,} steps …")
+        w = TaskWorker(dance_task(cfg, overrides, ds, start, steps), self)
+        w.progress.connect(self._on_progress)
+        w.partial.connect(self._on_partial)
+        w.finished_ok.connect(self._on_done)
+        w.failed.connect(self._on_failed)
+        self.worker = w
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        w.start()
+        return w
+
+    def cancel_dance(self, wait: bool = False) -> None:
+        w = self.worker
+        if w is not None and w.isRunning():
+            w.cancel()
+            if wait:
+                w.wait(30000)
+
+    def shutdown(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel_and_wait()
+
+    # ------------------------------------------------------------------ results (GUI thread)
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setValue(int(1000 * done / max(total, 1)))
+
+    def _on_partial(self, res: DanceResult) -> None:
+        if self.sender() is self.worker:
+            self._show(res)
+
+    def _show(self, res: DanceResult) -> None:
+        tr = res.trace
+        self.distance.show(tr.steps, tr.distance, res.smooth_distance, floor=res.floor if res.complete else None)
+        self.excess.show(tr.steps, tr.excess, res.smooth_excess)
+
+    def _on_done(self, res: DanceResult) -> None:
+        if self.sender() is not self.worker:
+            return
+        self.result = res
+        self._show(res)
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        secs = self.worker.seconds if self.worker is not None else 0.0
+        if res.complete:
+            self.progress.setValue(1000)
+            self.status.setText(
+                f"{res.steps_total:,} steps in {secs:.1f} s. RMS distance to θ* over the second half (dashed): "
+                f"{res.floor:.3g} at a constant rate; the ghost ends at {res.final_ghost:.3g}. "
+                f"Thick: RMS over {res.window} recorded points; thin: each point.")
+        else:
+            n = int(res.trace.steps[-1]) if len(res.trace.steps) else 0
+            self.status.setText(f"Stopped at step {n:,} of {res.steps_total:,}.")
+
+    def _on_failed(self, msg: str) -> None:
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.status.setText(f"The dance failed: {msg}")
