@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from reluviz.core import TrainConfig, Trainer
 from reluviz.core.presets import load_preset
 from reluviz.gui import MainWindow
+from reluviz.gui.views.base import LectureView
 
 from helpers import SMALL_APP
 
@@ -285,9 +286,11 @@ def test_preset_picker_loads_a_preset(qtbot, make_window):
     assert w.panel.description.text()
 
 
-class CountingView(QtWidgets.QLabel):
+class CountingView(LectureView):
+    view_name = "counting"
+
     def __init__(self):
-        super().__init__("view")
+        super().__init__()
         self.calls = []
 
     def show_frame(self, frame):

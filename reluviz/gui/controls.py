@@ -18,19 +18,15 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from reluviz.core.config import SETTINGS, Setting, TrainConfig
 from reluviz.core.data import TARGET_FUNCTIONS
 from reluviz.core.presets import load_preset, preset_names
-from reluviz.core.session import MAX_LIVE_BATCH
+from reluviz.core.session import MAX_LIVE_BATCH, MAX_LIVE_WIDTH
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)  # updates per frame; 0 = as fast as possible
 LR_LOG_MIN, LR_LOG_MAX, LR_TICKS = -5.0, 1.0, 600
 SPIN_INT_MAX = 2**31 - 1  # a QSpinBox holds 32-bit numbers: bigger settings show as this
 
-#: Hidden units the panel offers: the fit plot draws every unit, so the window shows ~6 frames/s
-#: at 5,000 units and 100 points, 1.6 at 20,000, and froze (one frame in 5 s) at 100,000.
-MAX_LIVE_WIDTH = 5_000
-
 #: The app's limits on top of the settings' ranges (validate's): minibatches of at most
 #: ``MAX_LIVE_BATCH`` (see ``check_live_size``; ``update_enabled`` also keeps B <= N; batch size
-#: 0 is the full-batch box) and ``MAX_LIVE_WIDTH`` units.
+#: 0 is the full-batch box) and ``MAX_LIVE_WIDTH`` units (both from ``reluviz.core.session``).
 APP_RANGES = {"batch_size": (1, MAX_LIVE_BATCH), "width": (1, MAX_LIVE_WIDTH)}
 
 #: Group boxes of the panel: title, object name, the setting groups they hold.

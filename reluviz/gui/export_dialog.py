@@ -12,6 +12,7 @@ Only recorded steps exist: where the history was thinned, a frame shows the near
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from reluviz.core.loss_trace import LossTrace
-from reluviz.export.pipeline import finish, iter_render, loss_axis_end, open_frame_writer
 from reluviz.export.frames import ExportError, select_steps
+from reluviz.export.pipeline import finish, iter_render, loss_axis_end, open_frame_writer
 from reluviz.export.plan import LossColumns, plan_history
 from reluviz.export.render import FrameRenderer
 from reluviz.export.writers import check_encoder, check_target, format_for, save_image_atomic
@@ -362,7 +363,7 @@ class ExportDialog(QtWidgets.QDialog):
                 answer = QtWidgets.QMessageBox.question(self, "Overwrite?", f"{req.path} exists. Replace it?")
                 if answer != QtWidgets.QMessageBox.StandardButton.Yes:
                     return
-                req = ExportRequest(**{**req.__dict__, "force": True})
+                req = dataclasses.replace(req, force=True)
             check_target(req.path, req.force) if self.what.currentData() == "animation" else None
         except ExportError as exc:
             self._report(str(exc), error=True)
@@ -397,8 +398,7 @@ class ExportDialog(QtWidgets.QDialog):
     def _report(self, message: str, error: bool = False) -> None:
         self.last_message = message
         self.note.setText(message)
-        if hasattr(self.window, "show_notice"):
-            self.window.show_notice(("Export: " if error else "Export: ") + message, "error" if error else "info")
+        self.window.show_notice("Export: " + message, "error" if error else "info")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if self.job is not None:

@@ -41,10 +41,15 @@ from reluviz.core.presets import load_preset
 from reluviz.core.session import Session
 from reluviz.gui.actions import PANEL_BUTTONS, build_actions
 from reluviz.gui.controls import ControlPanel
+from reluviz.gui.help_text import ABOUT_HTML, SHORTCUTS_HTML
 from reluviz.gui.notices import NoticeBar
 from reluviz.gui.playback import Playback
 from reluviz.gui.run_control import DEFAULT_PRESET, Notice, Outcome, RunControl, preset_text, starting_point
 from reluviz.gui.settings import open_settings
+from reluviz.gui.timeline import TimelineBar
+from reluviz.gui.view_tabs import ViewTabs
+from reluviz.gui.views import create_views
+from reluviz.gui.views.base import LectureView
 from reluviz.gui.worker import TrainingWorker
 from reluviz.plots.training_view import TrainingView
 
@@ -52,27 +57,6 @@ DEFAULT_SPEED = 10  # updates per frame on first launch: a 30,000-step run takes
 PANEL_WIDTH = 370
 LOSS_PANEL_INTERVAL = 0.12  # seconds between loss-curve redraws while playing
 ELBOW_TRAIL = TrailSpec(300, 900)  # the past a selected unit's elbow trail is drawn from
-
-SHORTCUTS_HTML = """
-<table cellspacing=6>
-<tr><td><b>Space</b></td><td>play / pause</td></tr>
-<tr><td><b>Right</b></td><td>step forward (steps per frame updates; replays the history when looking back)</td></tr>
-<tr><td><b>Left</b></td><td>step back through the recorded history</td></tr>
-<tr><td><b>Home / End</b></td><td>jump to the start / to the newest step</td></tr>
-<tr><td><b>Ctrl+Return</b></td><td>resume training from the displayed step (the later history is discarded)</td></tr>
-<tr><td><b>Ctrl+R</b></td><td>reset: a new run with the current settings</td></tr>
-<tr><td><b>Ctrl+0</b></td><td>reset the plot's zoom</td></tr>
-<tr><td><b>Esc</b></td><td>leave a text field, so Space and the arrows drive playback again</td></tr>
-<tr><td><b>Ctrl+E</b></td><td>export frames, GIF or MP4</td></tr>
-<tr><td><b>Ctrl+O</b></td><td>load a CSV of x,y rows</td></tr>
-</table>
-<p>Click an elbow marker (the triangles on the x axis) to follow one unit. Drag to pan, wheel to zoom.</p>
-"""
-
-ABOUT_HTML = ("<h3>reluviz</h3><p>Watch a ReLU network f(x) = &Sigma; v<sub>j</sub> relu(w<sub>j</sub> x + b<sub>j</sub>) "
-              "+ c learn a 1-D function by SGD, step by step: every unit's elbow at x = -b/w, the minibatch, the "
-              "train and test loss.</p><p>Built for UC Berkeley CS 182's lectures on SGD and ReLU networks.</p>")
-
 
 class MainWindow(QtWidgets.QMainWindow):
     """The app window (see the module docstring for the public surface)."""
@@ -83,7 +67,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("reluviz: watch a ReLU network learn")
         self.settings = open_settings(self)
         self.frames_drawn = 0
-        self._views: list[QtWidgets.QWidget] = []
         self._closed = False
         self._loss_drawn_at = 0.0
         start = starting_point(config, preset, self.settings.value("run/config", "", str),
@@ -168,27 +151,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view = TrainingView()
         self.view.setObjectName("trainingView")
         self.view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        self.tabs = QtWidgets.QTabWidget()
-        self.tabs.setObjectName("views")
-        self.tabs.addTab(self.view, "Fit")
+        self.tabs = ViewTabs(self.view)
         self.notice = NoticeBar()
-        self.timeline = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-        self.timeline.setObjectName("timeline")
-        self.timeline.setToolTip("The recorded history: drag to look back at any step (training pauses).")
-        self.timeline.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
-        self.timeline_label = QtWidgets.QLabel("")
-        self.timeline_label.setObjectName("timelineLabel")
-        self.timeline_label.setMinimumWidth(200)
-        timeline_row = QtWidgets.QHBoxLayout()
-        timeline_row.addWidget(QtWidgets.QLabel("history"))
-        timeline_row.addWidget(self.timeline, 1)
-        timeline_row.addWidget(self.timeline_label)
+        self.timeline_bar = TimelineBar()
+        self.timeline, self.timeline_label = self.timeline_bar.slider, self.timeline_bar.label
         central = QtWidgets.QWidget()
         v = QtWidgets.QVBoxLayout(central)
         v.setContentsMargins(4, 4, 4, 4)
         v.addWidget(self.notice)
         v.addWidget(self.tabs, 1)
-        v.addLayout(timeline_row)
+        v.addWidget(self.timeline_bar)
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         self.splitter.setObjectName("splitter")
         self.splitter.addWidget(scroll)
@@ -209,9 +181,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.panel.csvRequested.connect(self.load_csv_dialog)
         self.view.fit.unitClicked.connect(self._on_unit_clicked)
         self.view.painted.connect(self.worker.frame_drawn)
-        self.tabs.currentChanged.connect(self._on_tab_changed)
-        self.timeline.valueChanged.connect(self.scrub_to)
-        self.timeline.sliderPressed.connect(self.pause)
+        self.tabs.currentChanged.connect(lambda _i: self._update_trail())
+        self.tabs.unitSelected.connect(self._on_unit_clicked)
+        self.timeline_bar.scrubbed.connect(self.scrub_to)
+        self.timeline_bar.pressed.connect(self.pause)
         self.playback.playingChanged.connect(self._on_playing_changed)
         self.playback.runStopped.connect(self._on_run_stopped)
 
@@ -240,56 +213,32 @@ class MainWindow(QtWidgets.QMainWindow):
         s.sync()
 
     # ------------------------------------------------------------------ lecture views
-    def add_view(self, title: str, widget: QtWidgets.QWidget) -> int:
+    def add_view(self, title: str, view: LectureView) -> int:
         """Add a lecture view as a tab; returns its index. A preset whose ``view`` matches ``title``
-        (or ``widget.view_name``) opens on that tab."""
-        widget.setParent(self.tabs)
-        index = self.tabs.addTab(widget, title)
-        self._views.append(widget)
-        if hasattr(widget, "unitSelected"):
-            widget.unitSelected.connect(self._on_unit_clicked)
-        if self._preset_view != "fit" and self._matches(widget, title, self._preset_view):
+        (or ``view.view_name``) opens on that tab."""
+        index = self.tabs.add_view(title, view)
+        if self._preset_view != "fit" and self.tabs.matches(index, self._preset_view):
             self.tabs.setCurrentIndex(index)
-        self._refresh_current_view()
+        self._update_trail()
         return index
 
-    @staticmethod
-    def _matches(widget: QtWidgets.QWidget, title: str, key: str) -> bool:
-        name = getattr(widget, "view_name", "") or title
-        return bool(key) and name.lower().startswith(key.lower())
-
     def _install_lecture_views(self) -> None:
-        from reluviz.gui.views import create_views
-
         for view in create_views(self.tabs):
-            self.add_view(getattr(view, "title", "") or view.view_name, view)
-
-    def _trail_needed(self) -> TrailSpec:
-        """The past the visible views draw: the current lecture view's, and a selected unit's trail."""
-        spec = ELBOW_TRAIL if self.view.fit.selected_unit is not None else TrailSpec()
-        widget = self.tabs.currentWidget()
-        if widget is not self.view and hasattr(widget, "trail_spec"):
-            spec = spec.union(widget.trail_spec(self.session.config))
-        return spec
+            self.add_view(view.title or view.view_name, view)
 
     def _update_trail(self) -> None:
-        spec = self._trail_needed()
+        """Frames carry the past the visible views draw (a selected unit's elbow trail, the visible
+        lecture view's); when that grows while paused, the displayed step is drawn again with it."""
+        spec = ELBOW_TRAIL if self.view.fit.selected_unit is not None else TrailSpec()
+        spec = spec.union(self.tabs.trail_needed(self.session.config))
         if spec != self.playback.trail:
             grown = spec.union(self.playback.trail) != self.playback.trail
             self.playback.set_trail(spec)
             if grown and not self.playing:
                 self.playback.redraw()
                 return
-        self._refresh_current_view()
-
-    def _on_tab_changed(self, _index: int) -> None:
-        self._update_trail()
-
-    def _refresh_current_view(self) -> None:
-        widget = self.tabs.currentWidget()
-        frame = self.displayed_frame
-        if widget is not self.view and frame is not None and hasattr(widget, "show_frame"):
-            widget.show_frame(frame)
+        if self.displayed_frame is not None:
+            self.tabs.show_frame(self.displayed_frame)
 
     # ------------------------------------------------------------------ drawing
     def _draw_frame(self, frame: Frame) -> None:
@@ -304,10 +253,10 @@ class MainWindow(QtWidgets.QMainWindow):
             # while playing, the loss curves are redrawn about 8 times a second (the cursor every frame)
             view.show_loss_curves(frame)
             self._loss_drawn_at = now
-        self._refresh_current_view()
-        if self.tabs.currentWidget() is not view:
+        self.tabs.show_frame(frame)
+        if self.tabs.lecture_view() is not None:
             QtCore.QTimer.singleShot(0, self.worker.frame_drawn)  # (the fit view says so when it paints)
-        self._update_timeline(frame)
+        self.timeline_bar.show_frame(frame)
         self._update_status(frame)
         if frame.divergence:
             self.show_notice("Training stopped: " + frame.divergence, "error", sticky=True)
@@ -321,17 +270,6 @@ class MainWindow(QtWidgets.QMainWindow):
         trail = frame.trail
         elbows = elbow_trail(frame.snapshot.layout, trail.params, trail.steps, unit).elbow if len(trail) else []
         self.view.fit.set_elbow_trail(elbows)
-
-    def _update_timeline(self, frame: Frame) -> None:
-        t = self.timeline
-        t.blockSignals(True)
-        t.setRange(frame.first_step, max(frame.last_step, frame.first_step))
-        t.setValue(frame.step)
-        t.setSingleStep(max(1, self.panel.speed()))
-        t.setPageStep(max(1, (frame.last_step - frame.first_step) // 20))
-        t.blockSignals(False)
-        where = "newest" if frame.live else f"of {frame.last_step:,}"
-        self.timeline_label.setText(f"step {frame.step:,} ({where})")
 
     def _update_status(self, frame: Frame) -> None:
         parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}",
@@ -405,7 +343,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_speed(self, speed: int) -> None:
         self.playback.set_speed(speed)
-        self.timeline.setSingleStep(max(1, speed))
+        self.timeline_bar.set_step_size(speed)
 
     # ------------------------------------------------------------------ settings, presets, files
     def _after(self, outcome: Outcome) -> None:
@@ -445,12 +383,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if outcome.new_run:
             self._preset_view = outcome.view
             self._show_preset(name)
-            for i in range(self.tabs.count()):
-                if outcome.view != "fit" and self._matches(self.tabs.widget(i), self.tabs.tabText(i), outcome.view):
-                    self.tabs.setCurrentIndex(i)
-                    break
-            else:
-                self.tabs.setCurrentIndex(0)
+            self.tabs.open(outcome.view)
 
     def _show_preset(self, name: str | None) -> None:
         text = ""
@@ -494,9 +427,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _select_unit(self, unit: int | None) -> None:
         """Follow hidden unit ``unit`` (None: none) in the fit plot and every lecture view."""
         self.view.fit.select_unit(unit)
-        for view in self._views:
-            if hasattr(view, "select_unit"):
-                view.select_unit(unit)
+        self.tabs.select_unit(unit)
         self._update_trail()
         if self.displayed_frame is not None:
             self.view.show_frame(self.displayed_frame)
@@ -538,9 +469,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if dialog is not None and shiboken6.isValid(dialog):
             dialog.close()  # cancels a running export (nothing half-written is left behind)
         self.worker.stop()
-        for view in self._views:
-            if hasattr(view, "shutdown"):
-                view.shutdown()
+        self.tabs.shutdown()
         try:
             self.save_settings()
         except Exception:  # settings are a convenience; never block closing

@@ -9,7 +9,8 @@ Protocol (what the main window relies on)
   ghost settings, data, the thinned past in ``frame.trail``) and computes through
   ``reluviz.core``. It takes a few milliseconds.
 * ``trail_spec(config)``: how much of the past (``TrailSpec``) its frames should carry.
-* ``select_unit(j)``: highlight hidden unit ``j`` (``None`` or -1 clears) without emitting signals.
+* ``select_unit(j)``: highlight hidden unit ``j`` (``None`` or -1 clears) without emitting signals;
+  ``unitSelected(j)`` when the user picks one in the view.
 * ``shutdown()``: cancel and wait for background work; call before the window closes.
 """
 
@@ -32,6 +33,8 @@ class LectureView(QtWidgets.QWidget):
     view_name = ""
     title = ""
     explanation = ""
+    #: the user picked hidden unit j here (-1: none); the window follows it in every view
+    unitSelected = QtCore.Signal(int)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)

@@ -38,8 +38,6 @@ class ElbowsView(LectureView):
         "A unit whose active side misses every training point outputs zero there and gets zero gradient from "
         "every batch: it is dead and never moves. One active on every point is just a straight line on the data.")
 
-    unitSelected = QtCore.Signal(int)
-
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self._frame_key = None

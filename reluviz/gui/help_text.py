@@ -1,0 +1,21 @@
+"""The texts of Help > Keyboard shortcuts and Help > About (rich text)."""
+
+SHORTCUTS_HTML = """
+<table cellspacing=6>
+<tr><td><b>Space</b></td><td>play / pause</td></tr>
+<tr><td><b>Right</b></td><td>step forward (steps per frame updates; replays the history when looking back)</td></tr>
+<tr><td><b>Left</b></td><td>step back through the recorded history</td></tr>
+<tr><td><b>Home / End</b></td><td>jump to the start / to the newest step</td></tr>
+<tr><td><b>Ctrl+Return</b></td><td>resume training from the displayed step (the later history is discarded)</td></tr>
+<tr><td><b>Ctrl+R</b></td><td>reset: a new run with the current settings</td></tr>
+<tr><td><b>Ctrl+0</b></td><td>reset the plot's zoom</td></tr>
+<tr><td><b>Esc</b></td><td>leave a text field, so Space and the arrows drive playback again</td></tr>
+<tr><td><b>Ctrl+E</b></td><td>export frames, GIF or MP4</td></tr>
+<tr><td><b>Ctrl+O</b></td><td>load a CSV of x,y rows</td></tr>
+</table>
+<p>Click an elbow marker (the triangles on the x axis) to follow one unit. Drag to pan, wheel to zoom.</p>
+"""
+
+ABOUT_HTML = ("<h3>reluviz</h3><p>Watch a ReLU network f(x) = &Sigma; v<sub>j</sub> relu(w<sub>j</sub> x + b<sub>j</sub>) "
+              "+ c learn a 1-D function by SGD, step by step: every unit's elbow at x = -b/w, the minibatch, the "
+              "train and test loss.</p><p>Built for UC Berkeley CS 182's lectures on SGD and ReLU networks.</p>")
