@@ -26,22 +26,18 @@ import threading
 import numpy as np
 
 from reluviz.core.compare import ghost_config, ghost_trainer
-from reluviz.core.config import ConfigError, TrainConfig
+from reluviz.core.config import ConfigError, TrainConfig, reset_fields_changed
 from reluviz.core.frame import Frame, LossCurves, TrailSpec, make_frame
 from reluviz.core.history import DEFAULT_BUDGET
 from reluviz.core.history_chain import HistoryChain
 from reluviz.core.loss_trace import LossTrace
 from reluviz.core.metrics import dataset_losses
 from reluviz.core.snapshot import Snapshot
-from reluviz.core.trainer import RESET_FIELDS, Trainer
-
-#: Settings whose change starts a new run. ``Trainer.reconfigure`` could switch the batch seed
-#: mid-run, but the app starts a new run for it: one run, one minibatch order (what the ghost
-#: run and "resume from here" rely on when they promise the same batches).
-APP_RESET_FIELDS = RESET_FIELDS + ("sample_seed",)
+from reluviz.core.trainer import Trainer
 
 LIVE_LIMIT = 10_000_000  # training points x hidden units of a run the app draws live (see check_live_size)
 MAX_LIVE_BATCH = 1024    # minibatch size in the app (full batch is always there); see check_live_size
+MAX_LIVE_WIDTH = 5000    # hidden units in the app: 20,000 drew 1.6 frames/s, 100,000 froze the window
 
 
 def check_live_size(n_points: int, config: TrainConfig) -> None:
@@ -50,6 +46,9 @@ def check_live_size(n_points: int, config: TrainConfig) -> None:
     ``LIVE_LIMIT``; minibatches are at most ``MAX_LIVE_BATCH`` (the sampler draws 1,024 steps'
     batches at once, in the thread the window waits on). ``reluviz train`` has no such limits."""
     width = config.width if config.model == "relu" else 1
+    if width > MAX_LIVE_WIDTH:
+        raise ConfigError(f"width {width:,} is more than the app's {MAX_LIVE_WIDTH:,} units "
+                          "(`reluviz train` has no such limit)")
     if config.batch_size > MAX_LIVE_BATCH:
         raise ConfigError(f"batch size {config.batch_size:,} is more than the app's {MAX_LIVE_BATCH:,}: tick "
                           "'full batch' for gradient descent on all points (`reluviz train` has no such limit)")
@@ -60,8 +59,10 @@ def check_live_size(n_points: int, config: TrainConfig) -> None:
 
 
 def needs_reset(old: TrainConfig, new: TrainConfig) -> list[str]:
-    """Names of the settings that differ and need a new run."""
-    return [f for f in APP_RESET_FIELDS if getattr(old, f) != getattr(new, f)]
+    """Names of the settings that differ and need a new run: data and model settings, and the
+    batch seed (``Trainer.reconfigure`` could switch it mid-run, but one run keeps one minibatch
+    order: the ghost run and "resume from here" rely on it)."""
+    return reset_fields_changed(old, new, extra=("sample_seed",))
 
 
 class Session:
@@ -269,4 +270,4 @@ class Session:
         return LossCurves.of(h.steps, h.batch_losses[:, 0], h.lrs[:, 0], t.steps, t.train, t.test)
 
 
-__all__ = ["APP_RESET_FIELDS", "LIVE_LIMIT", "MAX_LIVE_BATCH", "Session", "check_live_size", "needs_reset"]
+__all__ = ["LIVE_LIMIT", "MAX_LIVE_BATCH", "MAX_LIVE_WIDTH", "Session", "check_live_size", "needs_reset"]

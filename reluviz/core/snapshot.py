@@ -118,11 +118,6 @@ class Snapshot:
         """(R, P) parameters (read-only view)."""
         return self.state[:, : self.layout.size]
 
-    @property
-    def opt_state(self) -> np.ndarray:
-        """(R, P * slots) optimizer slots: momentum buffer, or Adam's m then s."""
-        return self.state[:, self.layout.size :]
-
     def get(self, name: str, run: int = 0) -> np.ndarray | float:
         """Parameter ``name`` (w, b, v, c or theta) of ``run``: (H,) array or a float."""
         value = self.layout.get(self.params[run], name)

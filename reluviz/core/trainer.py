@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
-from reluviz.core.config import RESET_FIELDS, ConfigError, TrainConfig, reset_fields_changed  # noqa: F401 (RESET_FIELDS: was defined here)
+from reluviz.core.config import ConfigError, TrainConfig, reset_fields_changed
 from reluviz.core.data import Dataset, make_dataset
 from reluviz.core.init import init_params
 from reluviz.core.model import GradientWorkspace, Layout

@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from reluviz.core.config import OPTIMIZERS
 from reluviz.plots import theme
 from reluviz.plots.lecture_common import OPTIMIZER_COLORS, LogRange, add_legend, positive, set_log_y, style_plot
-
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 
 
 class BandsPlot:
