@@ -1,5 +1,6 @@
-"""Test setup: Qt runs offscreen (set before any Qt import; without a display Qt aborts), and
-every test keeps the app's remembered settings in its own temporary folder, never the user's."""
+"""Test setup: Qt runs offscreen (set before any Qt import; without a display Qt aborts), every test
+keeps the app's remembered settings in its own temporary folder, never the user's, and the fixtures
+that build windows and lecture views (each closed or shut down after its test)."""
 
 import os
 
@@ -35,3 +36,61 @@ def make_window(qtbot):
         return window
 
     return make
+
+
+# ---------------------------------------------------------------------- lecture views
+@pytest.fixture
+def make_view(qtbot):
+    """``make_view(cls)``: a lecture view of class ``cls``; its background work is shut down after the test."""
+    made = []
+
+    def make(cls):
+        view = cls()
+        qtbot.addWidget(view)
+        made.append(view)
+        return view
+
+    yield make
+    for view in made:
+        view.shutdown()
+
+
+@pytest.fixture
+def views(qtbot):
+    """One of every lecture view, in tab order (``create_views``)."""
+    from reluviz.gui.views import create_views
+
+    made = create_views(None)
+    for v in made:
+        qtbot.addWidget(v)
+    yield made
+    for v in made:
+        v.shutdown()
+
+
+@pytest.fixture
+def dance_view(make_view):
+    from reluviz.gui.views import DanceView
+
+    return make_view(DanceView)
+
+
+@pytest.fixture
+def votes_view(make_view):
+    from reluviz.gui.views import VotesView
+
+    return make_view(VotesView)
+
+
+@pytest.fixture
+def elbows_view(make_view):
+    from reluviz.gui.views import ElbowsView
+
+    return make_view(ElbowsView)
+
+
+@pytest.fixture
+def bands_view(make_view):
+    from reluviz.gui.views import BandsView
+
+    return make_view(BandsView)

@@ -21,7 +21,7 @@ from reluviz.plots import fit_plot
 
 from helpers import SMALL_APP, head_frame
 
-from test_hardening_files import BAD_CSVS, BAD_SETTINGS_FILES, as_preset, million_row_csv, write
+from cases import BAD_CSVS, BAD_SETTINGS_FILES, as_preset, million_row_csv, write
 
 SMALL = SMALL_APP
 
