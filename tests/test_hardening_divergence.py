@@ -19,85 +19,10 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from reluviz.core import History, TrainConfig, Trainer
 from reluviz.core.config import OPTIMIZERS, SCHEDULES
-from reluviz.core.recording import record_run
 from reluviz.gui import MainWindow
-from reluviz.core.session import Session
-from helpers import head_frame
 
-MODELS = ("relu", "constant", "linear")
-RATES = (1e3, 1e6)
-GRID = list(itertools.product(MODELS, OPTIMIZERS, SCHEDULES, RATES))
-STEPS = 3000
-
-
-def absurd(model, optimizer, schedule, lr, **extra):
-    return TrainConfig(model=model, optimizer=optimizer, schedule=schedule, lr=lr, n_train=50, batch_size=4,
-                       width=20, steps=STEPS, **extra)
-
-
-def bounded_adam(model, optimizer, lr):
-    return optimizer == "adam" and model != "relu" and lr == 1e3
-
-
-def assert_stopped_with_a_reason(reason: str, lr: float, optimizer: str):
-    assert reason.startswith("loss became ")
-    assert f"({lr:g}, {optimizer})" in reason and "lower it" in reason
-
-
-@pytest.mark.parametrize("model, optimizer, schedule, lr", GRID, ids=["-".join(map(str, g)) for g in GRID])
-def test_core_stops_with_a_reason_and_keeps_only_finite_states(model, optimizer, schedule, lr):
-    cfg = absurd(model, optimizer, schedule, lr)
-    trainer = Trainer(cfg)
-    history = History.for_trainer(trainer, budget_bytes=1 << 20)
-    trainer.run(STEPS, on_step=history.record)
-    history.record_snapshot(trainer.snapshot())
-    if bounded_adam(model, optimizer, lr):
-        assert not trainer.stopped
-    else:
-        assert trainer.stopped and trainer.divergence is not None
-        assert_stopped_with_a_reason(trainer.divergence.reason, lr, optimizer)
-        assert trainer.step == history.last_step() == max(trainer.divergence.step - 1, 0)
-        assert trainer.run(10) == 0  # a stopped run stays stopped
-    assert np.all(np.isfinite(trainer.state))
-    assert np.all(np.isfinite(history.params)) and np.all(np.isfinite(history.batch_losses))
-    snap = trainer.snapshot()
-    assert np.all(np.isfinite(snap.predict(np.linspace(-0.05, 1.05, 50))))
-
-
-@pytest.mark.parametrize("model, optimizer", list(itertools.product(MODELS, OPTIMIZERS)))
-def test_recording_of_a_diverging_run_is_finite_and_says_why(model, optimizer):
-    rec = record_run(absurd(model, optimizer, "constant", 1e6), steps=500)
-    a = rec.arrays
-    assert_stopped_with_a_reason(rec.stop_reason, 1e6, optimizer)
-    assert int(a["diverged_at"]) >= 0 and str(a["stop_reason"]) == rec.stop_reason
-    for key in ("train_loss", "test_loss", "batch_loss", "lr") + tuple(k for k in ("w", "b", "v", "c", "theta") if k in a):
-        assert np.all(np.isfinite(a[key])), key
-
-
-@pytest.mark.parametrize("model, optimizer, schedule, lr", GRID[::3], ids=["-".join(map(str, g)) for g in GRID[::3]])
-def test_session_frames_after_divergence_are_finite(model, optimizer, schedule, lr):
-    s = Session(absurd(model, optimizer, schedule, lr), budget_bytes=1 << 20)
-    while not s.stopped and s.head_step < STEPS:
-        s.advance(100)
-        frame = head_frame(s)  # what the worker publishes, also mid-divergence
-        assert np.all(np.isfinite(frame.snapshot.params)) and np.isfinite(frame.train_loss)
-        assert np.all(np.isfinite(frame.curves.batch_loss)) and np.all(np.isfinite(frame.curves.train))
-    if not bounded_adam(model, optimizer, lr):
-        assert s.stopped and frame.divergence.startswith("loss became")
-
-
-def test_a_frame_never_shows_the_state_that_blew_up():
-    """One step at lr 100 with Adam blows the loss up to 3.5e10. The worker published that state
-    (step 1) and the history dropped it a moment later; the UI fuzzer saw the step on screen missing
-    from the history. The head frame now shows the last finite state and the reason at once."""
-    s = Session(TrainConfig(width=40, init="gaussian", optimizer="adam", lr=100.0, batch_size=0, data_seed=6))
-    assert s.advance(1) == 1 and not s.stopped
-    frame = head_frame(s)
-    assert s.stopped and frame.step == 0 and frame.divergence.startswith("loss became")
-    assert list(s.history.steps) == [0] and np.all(np.isfinite(frame.snapshot.batch_loss))
-
+from cases import ABSURD_STEPS as STEPS, MODELS, RATES, absurd, bounded_adam
 
 # ---------------------------------------------------------------------- in the window
 def non_finite_in_plots(window) -> list[str]:
@@ -214,27 +139,6 @@ def test_play_after_a_divergence_goes_on_from_the_last_finite_step_with_the_lowe
     np.testing.assert_array_equal(w.displayed_snapshot.lr, [0.02])
 
 
-@pytest.mark.parametrize("change", [{"batch_size": 65}, {"optimizer": "adam"}, {"batch_size": 0}, {}],
-                         ids=["batch", "optimizer", "full-batch", "rate-only"])
-def test_a_blow_up_right_after_a_settings_change_keeps_the_history_whole(change):
-    """Found by the UI fuzzer: a new batch size (a new history segment) and an absurd rate; the first
-    update blew up, the head frame stepped the trainer back into the previous segment's shape and
-    the worker thread died on 'history rows must keep one shape'."""
-    cfg = TrainConfig(lr=0.02, batch_size=40)
-    s = Session(cfg)
-    s.advance(10)
-    head_frame(s)
-    s.apply_config(cfg.updated({**change, "lr": 1e6}))
-    assert s.advance(1) == 1
-    frame = head_frame(s)
-    assert s.stopped and frame.step == 10 and frame.divergence
-    assert list(s.history.steps) == list(range(11)) and s.history.at(10).params.tobytes() == frame.snapshot.params.tobytes()
-    s.apply_config(s.config.updated({"lr": 0.01}))
-    assert s.resume_from(10) == 10 and s.advance(5) == 5
-    assert list(s.history.steps) == list(range(15))
-    assert not s.stopped and np.all(np.isfinite(head_frame(s).snapshot.params))
-
-
 def test_a_late_stop_signal_draws_the_stopped_state_under_its_notice(qtbot, window):
     """The stop signal can be queued behind other events (a run that stopped before a reset, or a
     frame not collected yet): the window then draws the stopped state itself, and a signal for a run
@@ -252,22 +156,3 @@ def test_a_late_stop_signal_draws_the_stopped_state_under_its_notice(qtbot, wind
     assert w.displayed_frame.step == w.session.head_step and "loss became" in w.notice.text()
 
 
-@pytest.mark.parametrize("chunk", [1, 100])
-def test_the_stopped_frame_keeps_the_rate_and_minibatch_of_the_update_that_blew_up(chunk):
-    """The stopped trainer reports lr 0 (no update follows); the frame and the history's last row
-    keep the rate, minibatch and loss recorded for the update that blew up (the loss panel's
-    learning-rate line reaches the last step; the status says 'stopped')."""
-    cfg = absurd("relu", "sgd", "constant", 1e3)
-    session = Session(cfg)
-    while not session.stopped:
-        session.advance(chunk)
-        frame = head_frame(session)
-    reference = Trainer(cfg)
-    history = History.for_trainer(reference, budget_bytes=1 << 20)
-    reference.run(STEPS, on_step=history.record)  # (stops where the session stopped)
-    row = history.at(reference.step)
-    assert frame.step == reference.step == session.history.last_step()
-    assert frame.lr == 1e3 and session.history.lrs[-1, 0] == 1e3 and frame.snapshot.diverged.all()
-    np.testing.assert_array_equal(frame.snapshot.batch, row.batch)
-    assert frame.batch_loss == float(row.batch_loss[0])
-    np.testing.assert_array_equal(frame.snapshot.state, reference.state)

@@ -219,27 +219,3 @@ def test_pause_and_reset_stay_quick_when_a_step_is_expensive(qtbot, make_window)
     t0 = time.perf_counter()
     w.pause()
     assert time.perf_counter() - t0 < 2.0 and not w.worker.busy
-
-
-def test_a_new_run_evaluates_its_first_minibatch_once(monkeypatch):
-    """Session.reset recorded the head (a pass over the minibatch: the whole data at full batch,
-    0.2-1.3 s at the live limit) and the window's first frame recorded it again."""
-    from reluviz.core.trainer import Trainer
-    from reluviz.core.session import Session
-
-    calls = []
-    original = Trainer.snapshot
-    monkeypatch.setattr(Trainer, "snapshot", lambda self: calls.append(self.step) or original(self))
-    s = Session(SMALL)
-    head_frame(s)
-    assert calls == [0]
-    s.reset(SMALL.updated({"data_seed": 3}))
-    head_frame(s)
-    assert calls == [0, 0]
-    s.advance(5)
-    head_frame(s)
-    head_frame(s)
-    assert calls == [0, 0, 5]
-    s.apply_config(SMALL.updated({"data_seed": 3, "lr": 0.05}))
-    frame = head_frame(s)
-    assert calls == [0, 0, 5, 5] and frame.lr == 0.05

@@ -1,5 +1,6 @@
-"""Every setting is described once (``reluviz.core.config.SETTINGS``): validate, the side panel and
-``--help`` read the same ranges, choices, tooltips and rules."""
+"""Settings: every setting is described once (``reluviz.core.config.SETTINGS``), and validate, the
+side panel (``test_controls.py``) and ``--help`` read the same ranges, choices, tooltips and rules;
+config and preset files that are not settings are refused in one line; the presets load and train."""
 
 import dataclasses
 import math
@@ -8,10 +9,14 @@ import sys
 
 import pytest
 
+from reluviz.core import Trainer
 from reluviz.core import config as cfgmod
 from reluviz.core.config import (GROUPS, MAX_STEPS, RESET_FIELDS, SETTINGS, ConfigError, TrainConfig,
                                  reset_fields_changed)
 from reluviz.core.data import TARGET_FUNCTIONS
+from reluviz.core.presets import load_preset, load_preset_file, preset_names
+
+from cases import BAD_SETTINGS_FILES, as_preset, write
 
 DEFAULT = TrainConfig()
 
@@ -112,56 +117,40 @@ def test_help_lists_every_setting_by_group_with_its_range_and_owner():
         assert "momentum (optimizer momentum, nesterov only)" in text.replace("\n        ", " ")
 
 
-# ---------------------------------------------------------------------- the side panel
-@pytest.fixture
-def panel(qtbot):
-    from reluviz.gui.controls import ControlPanel
-
-    p = ControlPanel()
-    qtbot.addWidget(p)
-    return p
-
-
-def test_the_panel_reads_ranges_choices_and_tips_from_the_settings(panel):
-    from PySide6 import QtWidgets
-
-    from reluviz.gui.controls import APP_RANGES, NOT_SHOWN, SPIN_INT_MAX
-
-    panel.set_config(DEFAULT.updated({"n_train": 5000}))  # (the batch size is also at most N)
-    shown = set(panel.widgets) - {"full_batch"}
-    assert shown == set(SETTINGS) - set(NOT_SHOWN)
-    for name in shown:
-        s, w = SETTINGS[name], panel.widgets[name]
-        assert w.toolTip() == s.tip, name
-        if s.choices:
-            assert [w.itemData(i) for i in range(w.count())] == list(s.choices), name
-            continue
-        lo, hi = w.minimum(), w.maximum()
-        if name in APP_RANGES:  # the app's own limit, inside the setting's range
-            assert (lo, hi) == APP_RANGES[name] and s.problem(name, lo) is None and s.problem(name, hi) is None
-            continue
-        unit = 10.0 ** -s.decimals if s.decimals else 1
-        assert isinstance(w, QtWidgets.QSpinBox if s.decimals == 0 else QtWidgets.QDoubleSpinBox), name
-        # the panel's range is validate's: its ends are allowed, one step beyond them is refused
-        assert s.problem(name, lo) is None and s.problem(name, lo - unit) is not None, name
-        assert s.problem(name, hi) is None, name
-        if s.decimals == 0 and (s.hi is None or s.hi > SPIN_INT_MAX):  # a spin box holds 32-bit numbers
-            assert hi == SPIN_INT_MAX, name
-        else:
-            assert s.problem(name, hi + unit) is not None, name
-        assert w.singleStep() == pytest.approx(s.step), name
+# ---------------------------------------------------------------------- config and preset files
+@pytest.mark.parametrize("name, content, needle", BAD_SETTINGS_FILES, ids=[c[0] for c in BAD_SETTINGS_FILES])
+def test_bad_config_file_gives_a_clear_message(tmp_path, name, content, needle):
+    path = write(tmp_path / name, content)
+    with pytest.raises(ConfigError) as info:
+        TrainConfig.from_json_file(path)
+    assert needle in str(info.value) and "\n" not in str(info.value)
 
 
-def test_the_panel_enables_what_applies(panel):
-    w = panel.widgets
-    panel.set_config(DEFAULT)
-    for optimizer in ("sgd", "momentum", "nesterov", "adam"):
-        for schedule in ("constant", "step", "exponential", "inverse", "cosine"):
-            w["optimizer"].setCurrentIndex(w["optimizer"].findData(optimizer))
-            w["schedule"].setCurrentIndex(w["schedule"].findData(schedule))
-            values = panel.values()
-            for name, s in SETTINGS.items():
-                if name in w:
-                    assert w[name].isEnabled() == s.applies(values), (optimizer, schedule, name)
-    w["full_batch"].setChecked(True)
-    assert not w["sampling"].isEnabled() and not w["sample_seed"].isEnabled() and not w["batch_size"].isEnabled()
+@pytest.mark.parametrize("name, content, needle", BAD_SETTINGS_FILES, ids=[c[0] for c in BAD_SETTINGS_FILES])
+def test_bad_preset_file_gives_a_clear_message(tmp_path, name, content, needle):
+    path = write(tmp_path / name, as_preset(content))
+    with pytest.raises(ConfigError) as info:
+        load_preset_file(path)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 400
+    if needle not in ("JSON object", "'config' must be a JSON object"):
+        assert needle in message, message
+
+
+@pytest.mark.parametrize("values", [[1, 2], 5, "lr=1", None, {"lr": [[]]}, {"width": 2**70}])
+def test_settings_of_the_wrong_type_are_a_config_error(values):
+    with pytest.raises(ConfigError):
+        TrainConfig.from_dict(values)
+
+
+# ---------------------------------------------------------------------- presets
+def test_every_preset_loads_and_trains_briefly():
+    names = preset_names()
+    for required in ("notebook", "constant-model", "linear-model", "dance", "diverge", "dead-relus", "output-only"):
+        assert required in names
+    for name in names:
+        p = load_preset(name)
+        assert p.description and p.title
+        tr = Trainer(p.config)
+        moved = tr.run(20)
+        assert moved == 20 or tr.divergence is not None, name

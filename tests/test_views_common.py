@@ -7,8 +7,6 @@ import pytest
 
 from reluviz.core.presets import load_preset, preset_names
 from reluviz.gui.views import VIEW_KEYS, create_views, view_for_key
-from reluviz.core.history_chain import history_rows
-from reluviz.core.step_cache import StepCache
 
 from helpers import short_run, show
 
@@ -61,25 +59,3 @@ def test_show_state_is_cheap_at_width_100(views):
             times.append(time.perf_counter() - t0)
         # target < 10 ms; the bound is loose because the test machine is shared
         assert np.median(times) < 0.05, (v.view_name, times)
-
-
-def test_history_rows_thin_stably_and_cache_reuses_rows():
-    cfg = load_preset("constant-model").config
-    tr, hist, snap = short_run(cfg, 2000)
-    trail = history_rows(hist, snap.step, dense=50, sparse=40)
-    steps, params = trail.steps, trail.params
-    assert steps[0] == 0 and steps[-1] == snap.step
-    assert np.all(np.diff(steps) > 0) and len(steps) <= 50 + 2 * 40 + 1
-    assert np.array_equal(params, hist.params[np.searchsorted(hist.steps, steps), 0])
-    steps2 = history_rows(hist, snap.step - 10, dense=50, sparse=40).steps
-    assert set(steps2[:-50]).issubset(set(steps))  # the thinned part stays on the same grid
-    cache = StepCache()
-    calls = []
-    f = lambda rows: (calls.append(len(rows)), rows[:, :1] * 2)[1]  # noqa: E731
-    a = cache.get(steps, params, f)
-    b = cache.get(steps, params, f)
-    assert np.array_equal(a, b) and calls == [len(steps)]
-    changed = params.copy()
-    changed[-1] += 1.0  # a resumed run: same step, new parameters -> recomputed
-    c = cache.get(steps, changed, f)
-    assert calls[-1] == 1 and c[-1, 0] == 2 * changed[-1, 0]

@@ -1,5 +1,7 @@
-"""`reluviz train`: the history file's contents, and one-line errors with exit code 2."""
+"""`reluviz train` and ``record_run``: the history file's contents, diverging runs recorded finite
+with their reason, and bad input (arguments, config files) as one line with exit code 2."""
 
+import itertools
 import json
 import subprocess
 import sys
@@ -9,7 +11,11 @@ import pytest
 
 from reluviz.cli import main
 from reluviz.core import TrainConfig, Trainer
-from reluviz.core.presets import load_preset, preset_names
+from reluviz.core.config import OPTIMIZERS
+from reluviz.core.presets import load_preset
+from reluviz.core.recording import record_run
+
+from cases import BAD_SETTINGS_FILES, MODELS, absurd, assert_stopped_with_a_reason, write
 
 
 def test_train_writes_documented_history(tmp_path):
@@ -62,17 +68,6 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, needle):
     assert not (tmp_path / "x.npz").exists()
 
 
-def test_every_preset_loads_and_trains_briefly():
-    names = preset_names()
-    for required in ("notebook", "constant-model", "linear-model", "dance", "diverge", "dead-relus", "output-only"):
-        assert required in names
-    for name in names:
-        p = load_preset(name)
-        assert p.description and p.title
-        tr = Trainer(p.config)
-        tr.run(20)
-
-
 def test_diverge_preset_stops_early_and_says_why(tmp_path):
     out = tmp_path / "d.npz"
     proc = subprocess.run([sys.executable, "-m", "reluviz", "train", "--preset", "diverge", "--out", str(out)],
@@ -80,3 +75,40 @@ def test_diverge_preset_stops_early_and_says_why(tmp_path):
     assert proc.returncode == 0 and "too large" in proc.stderr
     h = np.load(out)
     assert int(h["diverged_at"]) > 0 and np.all(np.isfinite(h["w"]))
+
+
+@pytest.mark.parametrize("model, optimizer", list(itertools.product(MODELS, OPTIMIZERS)))
+def test_recording_of_a_diverging_run_is_finite_and_says_why(model, optimizer):
+    rec = record_run(absurd(model, optimizer, "constant", 1e6), steps=500)
+    a = rec.arrays
+    assert_stopped_with_a_reason(rec.stop_reason, 1e6, optimizer)
+    assert int(a["diverged_at"]) >= 0 and str(a["stop_reason"]) == rec.stop_reason
+    for key in ("train_loss", "test_loss", "batch_loss", "lr") + tuple(k for k in ("w", "b", "v", "c", "theta") if k in a):
+        assert np.all(np.isfinite(a[key])), key
+
+
+# ---------------------------------------------------------------------- bad settings
+@pytest.mark.parametrize("name, content, needle", BAD_SETTINGS_FILES[:8] + BAD_SETTINGS_FILES[-2:],
+                         ids=[c[0] for c in BAD_SETTINGS_FILES[:8] + BAD_SETTINGS_FILES[-2:]])
+def test_cli_prints_one_line_and_exits_2_on_a_bad_config_file(tmp_path, capsys, name, content, needle):
+    path = write(tmp_path / name, content)
+    code = main(["train", "--config", str(path), "--steps", "3", "--out", str(tmp_path / "out.npz")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("reluviz: error: ") and err.count("\n") == 1 and needle in err
+    assert not (tmp_path / "out.npz").exists()
+
+
+@pytest.mark.parametrize("assignment", ["data_seed=-1", "init_seed=-3", "sample_seed=5e9", "steps=1e13",
+                                        "csv_path=/nonexistent.csv", "target=csv"])
+def test_cli_refuses_bad_assignments_without_a_traceback(tmp_path, capsys, assignment):
+    extra = ["--set", "target=csv"] if assignment.startswith("csv_path") else []
+    code = main(["train", *extra, "--set", assignment, "--steps", "3", "--out", str(tmp_path / "o.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("reluviz: error: ") and "Traceback" not in err
+
+
+def test_cli_refuses_a_recording_that_cannot_fit_in_memory(tmp_path, capsys):
+    code = main(["train", "--steps", "100000000000", "--out", str(tmp_path / "o.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and "GB" in err and "--every" in err and "Traceback" not in err
