@@ -1,10 +1,12 @@
-"""Ghost runs share data, init and batches; SGD with a constant rate dances, a decaying rate settles."""
+"""Ghost runs share data, init and batches; SGD with a constant rate dances, a decaying rate settles
+(``reluviz.core.compare``, and the dance view's maths in ``reluviz.core.dance``)."""
 
 import numpy as np
 import pytest
 
 from reluviz.core import ConfigError, Trainer
 from reluviz.core.compare import DanceRun, dance_runs, ghost_config, ghost_trainer, same_batches
+from reluviz.core.dance import trailing_mean
 from reluviz.core.presets import load_preset
 
 
@@ -94,3 +96,8 @@ def test_constant_model_from_init_converges_to_a_noise_floor():
 def test_start_must_be_known():
     with pytest.raises(ValueError):
         DanceRun(load_preset("constant-model").config, {}, start="middle")
+
+
+def test_trailing_mean():
+    v = np.arange(1.0, 7.0)[:, None]
+    np.testing.assert_allclose(trailing_mean(v, 3)[:, 0], [1, 1.5, 2, 3, 4, 5])

@@ -6,7 +6,6 @@ import pytest
 from reluviz.core.landscape import loss_curve
 from reluviz.core.optimum import distance_to_optimum, optimum
 from reluviz.core.presets import load_preset
-from reluviz.core.dance import trailing_mean
 from reluviz.gui.views.dance_view import DanceView
 
 from helpers import short_run, show
@@ -136,8 +135,3 @@ def test_dance_can_be_cancelled(view, qtbot):
         view.cancel_dance()
     assert not blocker.args[0].complete
     assert view.dance_panel.run_button.isEnabled()
-
-
-def test_trailing_mean():
-    v = np.arange(1.0, 7.0)[:, None]
-    np.testing.assert_allclose(trailing_mean(v, 3)[:, 0], [1, 1.5, 2, 3, 4, 5])

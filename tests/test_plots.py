@@ -1,4 +1,6 @@
-"""Legends never cover the data: the plots reach high enough above it for the legend, at any size."""
+"""The fit and loss plots: legends never cover the data (the plots reach high enough above it for
+the legend, at any size, and a resize keeps the user's zoom), and the network's curve is exact and
+cheap at any width (``reluviz.core.polylines``)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,14 @@ import pytest
 from PySide6 import QtCore
 
 from reluviz.core import Trainer
-from reluviz.core.presets import load_preset
+from reluviz.core.model import Layout, predict
+from reluviz.core.polylines import relu_polyline
 from reluviz.plots.legend_room import GAP_PX, MAX_FRACTION, top_for_legend
 
-SMALL = load_preset("notebook").config.updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
+from helpers import SMALL_NOTEBOOK as SMALL
+
+
+# ---------------------------------------------------------------------- room for the legends
 
 
 @pytest.mark.parametrize("legend_px, view_px", [(50, 100), (50, 400), (20, 95), (1, 1000)])
@@ -70,3 +76,30 @@ def test_a_resize_keeps_the_users_zoom(qtbot):
     assert np.allclose(fit.plot.vb.viewRange(), [[0.2, 0.4], [-0.5, 0.5]])
     fit.reset_view()  # (Ctrl+0) back to the range for the present size
     assert np.allclose(fit.plot.vb.viewRange(), fit.view_range)
+
+
+# ---------------------------------------------------------------------- the network's curve
+@pytest.mark.parametrize("seed", range(6))
+def test_relu_polyline_equals_the_network_at_every_elbow(seed):
+    """The fit plot drew f(x) by evaluating the net at each of its H elbows, H^2 work: 0.2 s a frame
+    at width 5,000 (a quarter of the 2 s the UI fuzzer allows an action). The O(H log H) polyline
+    must be the same curve: same points, same values to rounding."""
+    rng = np.random.default_rng(seed)
+    h = [1, 7, 600, 3000, 5000, 40][seed]
+    w = rng.normal(size=h) * rng.choice([1.0, 0.0, 1e-3], size=h, p=[0.8, 0.1, 0.1])
+    b = rng.normal(size=h)
+    if seed == 5:
+        b[::2] = -w[::2] * 0.25  # many elbows exactly at the same place
+    v, c = rng.normal(size=h), float(rng.normal())
+    layout = Layout("relu", h)
+    params = np.zeros(layout.size)
+    for name, value in (("w", w), ("b", b), ("v", v), ("c", c)):
+        params[layout.index(name)] = value
+    xs, ys = relu_polyline(w, b, v, c, -0.05, 1.05)
+    with np.errstate(all="ignore"):
+        e = -b / w
+    inside = np.sort(e[np.isfinite(e) & (e > -0.05) & (e < 1.05)])
+    np.testing.assert_array_equal(xs, np.r_[-0.05, inside, 1.05])
+    exact = predict(layout, params, xs)
+    scale = np.abs(v).sum() * (np.abs(w).max() + np.abs(b).max()) + abs(c)
+    np.testing.assert_allclose(ys, exact, rtol=0, atol=1e-12 * scale)
