@@ -105,3 +105,15 @@ def thinning_problem(steps: np.ndarray, capacity: int, stride: int) -> str:
     if stride > 1 and np.any(np.diff(steps[: dense_from + 1]) > stride):
         return "a gap in the old part wider than the stride"
     return ""
+
+
+def gif_frames(path) -> list[tuple[np.ndarray, int | None]]:
+    """Every frame of a GIF decoded to RGB (H, W, 3) uint8, with its duration in ms."""
+    from PIL import Image
+
+    out = []
+    with Image.open(path) as im:
+        for k in range(im.n_frames):
+            im.seek(k)
+            out.append((np.asarray(im.convert("RGB")).copy(), im.info.get("duration")))
+    return out

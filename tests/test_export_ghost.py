@@ -11,10 +11,9 @@ import pytest
 
 from reluviz.cli import main
 from reluviz.core import TrainConfig, Trainer
-from reluviz.core.presets import load_preset
 from reluviz.export.plan import plan_training
 
-SMALL = load_preset("notebook").config.updated({"width": 8, "n_train": 60, "batch_size": 10, "steps": 300})
+from helpers import SMALL_NOTEBOOK as SMALL
 
 
 def _ghost_state_at(config: TrainConfig, compare: dict, step: int) -> np.ndarray:
