@@ -27,7 +27,13 @@ _THIN_BLOCK = 1024  # rows moved at once when thinning
 
 
 class History:
-    """Recorded snapshots of one trainer (R runs), oldest first."""
+    """Recorded snapshots of one trainer (R runs), oldest first.
+
+    ``state_size``: S, the width of a trainer state row (P parameters and the optimizer slots);
+    ``batch``: B, minibatch indices per row; ``budget_bytes``: the memory of all columns, which
+    fixes ``capacity`` (rows; at least ``min_rows``). A history keeps one row shape: after a
+    change of optimizer or batch size, record into a new one (``HistoryChain`` does).
+    """
 
     def __init__(self, layout: Layout, runs: int, state_size: int, batch: int,
                  budget_bytes: int = DEFAULT_BUDGET, min_rows: int = 64):
@@ -112,10 +118,8 @@ class History:
         n = self._n
         recent = n - n // 2
         old_steps = self._step[: n - recent]
-        # The stride doubles only while the old part does not fit: the rows that just left the
-        # recent half are thinned to the present stride first. (Doubling on every thinning made the
-        # stride grow exponentially with the run: past ~60 thinnings only step 0 was left of the
-        # old part, then the stride overflowed int64 and recording raised OverflowError.)
+        # The stride doubles only while the old part does not fit (doubling at every thinning
+        # would grow it exponentially with the run, until it overflows int64).
         stride = self.stride
         while True:
             keep_old = np.flatnonzero(old_steps % stride == 0)
@@ -123,9 +127,8 @@ class History:
                 break
             stride *= 2
         keep = np.concatenate([keep_old, np.arange(n - recent, n)])
-        # Compacted in place, a block of rows at a time: col[keep] at once would copy every kept
-        # row first (87 MB at width 100 in the default store, a third more memory at each thinning).
-        # Safe in order, since keep increases and keep[i] >= i: a row is read before it is written.
+        # Compacted in place, a block of rows at a time (col[keep] would copy every kept row
+        # first). Safe in order: keep increases and keep[i] >= i, so a row is read before written.
         for start in range(0, len(keep), _THIN_BLOCK):
             idx = keep[start : start + _THIN_BLOCK]
             if idx[0] == start and idx[-1] == start + len(idx) - 1:

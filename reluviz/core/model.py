@@ -129,18 +129,19 @@ def point_gradients(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.nda
 
 
 class GradientWorkspace:
-    """Preallocated buffers to compute minibatch loss and gradient for R runs without allocating.
+    """Minibatch MSE and its gradient for R runs of one ``layout`` on minibatches of B points,
+    in preallocated buffers (nothing is allocated per step).
 
-    Two ways in:
+    Shapes: parameters and gradient (R, P); minibatch inputs x and labels y (R, B); the loss
+    (R,) is the MSE of each run on its minibatch, a live buffer (copy to keep). ``scale`` is
+    2/B, the derivative of the mean squared error with respect to a residual.
 
     * ``loss_and_grad(params, grad)``: the caller fills ``xb1`` (R, B, 2) with [x, 1] per
-      minibatch point and ``yb`` (R, B) with the labels (``np.take`` with ``out=``), then calls it.
-    * ``kernel(params, grad, data)``: for a hot loop. Binds the parameter and gradient buffers and
-      a block of K minibatches once and returns ``k(i) -> loss`` for minibatch i; the minibatch
-      comes as rows [x; 1] (``x1t``), the same times 2/B (``x1ts``) and the labels (``yb``).
-      ``loss_and_grad`` runs the same kernel code, so both give the same numbers.
+      minibatch point and ``yb`` (R, B) with the labels, then calls it.
+    * ``kernel(params, grad, data)``: for a hot loop; binds the buffers and a block of K
+      minibatches once and returns ``k(i) -> loss`` for minibatch i.
 
-    The returned losses (R,) are a live buffer (copy to keep).
+    Both run the same kernel code, so they give the same numbers.
     """
 
     def __init__(self, layout: Layout, runs: int, batch: int):
@@ -172,8 +173,6 @@ class GradientWorkspace:
         y_hat_b = sum_j v_j relu(w_j x_b + b_j) + c,
         dL/dw_j = v_j sum_b mask_jb g_b x_b, dL/db_j = v_j sum_b mask_jb g_b,
         dL/dv_j = sum_b relu(w_j x_b + b_j) g_b, dL/dc = sum_b g_b.
-        So the only (R, H, B) work is one matmul with inner size 2, one max, one compare and
-        three matrix-vector products.
         """
         np.copyto(self._x1t, self.xb1.transpose(0, 2, 1))
         np.multiply(self._x1t, self.scale, out=self._x1ts)
@@ -198,7 +197,7 @@ class GradientWorkspace:
         if lay.model == "relu":
             xs, xss, ys = (_rows(a, runs == 1) for a in data)
         if lay.model == "relu" and runs == 1:
-            # One run: plain 2-D BLAS calls (ndarray.dot) on views made once, no stacking overhead.
+            # One run: plain 2-D products (ndarray.dot) on views made once.
             h = lay.width
             p, g = params[0], grad[0]
             wb = p[: 2 * h].reshape(h, 2)  # rows [w_j, b_j]
@@ -210,8 +209,7 @@ class GradientWorkspace:
             act_h, gres, active, n_t = act[:h], g2[1], self.active[0], np.empty((2, h))
             assert np.shares_memory(wb, params) and np.shares_memory(gwb_t, grad)
 
-            # Bound ndarray.dot methods skip np.dot's dispatch (~0.1 us a call, a lot at this
-            # size); ufuncs take ``out`` positionally (np.maximum excepted) for the same reason.
+            # Bound .dot methods and positional ``out``: less call overhead at this size.
             wb_dot, vc_dot, r_dot, g2_dot, act_dot = wb.dot, vc.dot, r0.dot, g2.dot, act.dot
             set_mask, mask_t = mask.__setitem__, mask.T
 
@@ -232,8 +230,8 @@ class GradientWorkspace:
             return relu_one
         if lay.model == "relu":
             # Stacked over runs: np.matmul on (R, ., .) stacks, elementwise ops on contiguous
-            # (R, H, B) buffers. Strided views into params/grad are fine for matmul, but an
-            # elementwise op writing (R, H, 2) into grad is slow, so w and b columns go one by one.
+            # (R, H, B) buffers; w and b gradients go one column at a time (an elementwise op
+            # into strided (R, H, 2) columns of grad was slow).
             h = lay.width
             wb = params[:, : 2 * h].reshape(runs, h, 2)
             v = params[:, 2 * h : 3 * h]

@@ -28,9 +28,10 @@ def slots(optimizer: str) -> int:
 
 
 class Updater:
-    """Applies one optimizer update for R runs of P parameters.
+    """Applies one update of ``config``'s optimizer for R runs of P parameters.
 
-    ``state`` arrays are (R, P * (1 + slots)): params first, then the optimizer slots.
+    ``state`` arrays are (R, P * (1 + slots)): params first, then the optimizer slots; the
+    gradient is (R, P) and the rate (R, 1). ``train_mask`` (P,) is 0.0 for frozen parameters.
     ``apply`` does one update; a hot loop calls ``bind`` once per pair of buffers and then the
     returned function every step (same code, so the same numbers bit for bit).
     """

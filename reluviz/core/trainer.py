@@ -1,13 +1,16 @@
-"""The trainer: minibatch SGD (and friends) on R independent runs at once, exact and allocation-free.
+"""The trainer: minibatch SGD, momentum, Nesterov or Adam (torch.optim semantics) on R
+independent runs of one configuration at once.
 
-A ``Trainer`` owns the dataset, the current state of every run and two sets of state buffers
-(step t and step t + 1). The minibatches of a stretch of steps (up to a sampling block) are
-gathered at once into preallocated buffers. One step: compute loss and gradient (a
-``GradientWorkspace`` kernel bound to the state buffer), check the loss, report the step to
-``on_step`` if asked, then write the updated state into the other buffer (an ``Updater`` step
-bound to the buffer pair) and swap. Everything random is a function of seeds and the step
-number, so ``run(N)`` equals N calls of ``run(1)`` bit for bit, and restoring a snapshot resumes
-the same trajectory.
+State: ``Trainer.state`` (R, P * (1 + slots)) holds each run's P parameters, then its optimizer
+slots; ``params`` is its (R, P) view. Step t is the state after t updates. The update at step t
+takes the minibatch MSE (R,) and its gradient at that state and applies the optimizer with the
+rate ``lr_at(t)`` (R,). ``run(n)`` does n updates, handing every step to a ``History``
+(``record``) or to ``on_step``; ``snapshot()`` copies the state with the next update's minibatch
+indices (R, B), loss and rate.
+
+Everything random is a function of seeds and the step number, so ``run(N)`` equals N calls of
+``run(1)`` bit for bit, and restoring a snapshot resumes the same trajectory. The state lives in
+two buffers (steps t and t + 1), swapped every update: one that blows up leaves step t intact.
 
 Divergence: a run whose minibatch loss is non-finite or above ``explode_limit`` stops; its state
 goes back to the last finite one (the previous buffer) and it is frozen: its parameters and
