@@ -1,8 +1,9 @@
 """The main plot: data, true function, prediction, every unit's elbow and the current minibatch.
 
-Items are created once in ``__init__`` and updated with ``setData`` on each snapshot. Axis ranges
-are fixed from the data (no jumping autoscale while training); the user may still zoom and pan,
-and ``reset_view`` puts the fixed range back.
+Everything is drawn in data coordinates (x, y of the data set). Items are created once in
+``__init__`` and updated with ``setData`` on each snapshot. Axis ranges are fixed from the data
+(no jumping autoscale while training), with room above for the legend; the user may still zoom
+and pan, and ``reset_view`` puts the fixed range back.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyl
 class FitPlot(QtCore.QObject):
     """Draws a snapshot of a relu net (or a constant / linear model) on ``plot``.
 
-    Signals: ``unitClicked(int)`` when the user clicks an elbow marker (-1 clears the selection).
+    ``set_dataset`` first (points, true function, view range), then ``show_frame`` or
+    ``show_snapshot`` for each state: the prediction f(x), each unit's v_j relu(w_j x + b_j) as
+    a polyline through its elbow x = -b_j / w_j, a marker per elbow at the bottom of the view,
+    and the rings of the next minibatch. Signals: ``unitClicked(int)`` when the user clicks an
+    elbow marker (-1 clears the selection).
     """
 
     unitClicked = QtCore.Signal(int)
@@ -43,8 +48,7 @@ class FitPlot(QtCore.QObject):
     def __init__(self, plot: pg.PlotItem):
         super().__init__(plot)  # owned by the plot item, so Qt tears both down together
         self.plot = plot
-        # No grid: pyqtgraph draws grid lines with the axes, so every frame would repaint and
-        # blend them over the whole plot (a third of the app's drawing time).
+        # No grid: pyqtgraph draws it with the axes, over the whole plot at every frame.
         plot.setLabel("bottom", "x")
         plot.setLabel("left", "y")
         theme.style_axes(plot)
@@ -56,8 +60,7 @@ class FitPlot(QtCore.QObject):
         self.test = pg.ScatterPlotItem(size=3, pen=None, brush=theme.brush(theme.TEST_POINTS, 160))
         self.train = pg.ScatterPlotItem(size=6, pen=None, brush=theme.brush(theme.TRAIN_POINTS, 170))
         self.batch = pg.ScatterPlotItem(size=11, pen=theme.pen(theme.BATCH, 2.0), brush=None)
-        # Unit lines are 1 px wide: Qt strokes wider pens of many NaN-separated polylines 50x slower
-        # (about 45 ms a frame at width 100), which would cap the app's frame rate.
+        # Unit lines are 1 px wide: Qt strokes wider pens of NaN-separated polylines ~50x slower.
         self.units_pos = pg.PlotCurveItem(pen=theme.pen(theme.POSITIVE, 1.0, alpha=210), connect="finite")
         self.units_neg = pg.PlotCurveItem(pen=theme.pen(theme.NEGATIVE, 1.0, alpha=210), connect="finite")
         self.units_dead = pg.PlotCurveItem(pen=theme.pen(theme.DEAD, 1.0, "dot"), connect="finite")
@@ -84,14 +87,11 @@ class FitPlot(QtCore.QObject):
         font.setPointSize(theme.FONT_POINT_SIZE + 1)
         self.offscale.setFont(font)
         plot.addItem(self.offscale, ignoreBounds=True)
-        # (items with nothing to draw are hidden: a frame repaints the whole plot, and each item
-        # in it costs Python calls even when empty)
+        # (items with nothing to draw are hidden: an empty item still costs Python calls a frame)
         for item in (self.offscale, self.unit_selected, self.elbow_trail):
             item.hide()
-        # Static items are cached as pixmaps, so a training frame, which repaints the whole plot
-        # area under the network's curve, blits them instead of drawing them again. (The cache is
-        # per item: the true function is the PlotDataItem's child curve, and the legend's samples
-        # and labels are children of the legend; see _layout_legend.)
+        # Static items are cached as pixmaps, blitted at each frame instead of drawn again (per
+        # item: the true function is the PlotDataItem's child curve; the legend: _layout_legend).
         #: the items under everything else that change only with the data set or the view: the
         #: true function and the data points, in drawing order
         self.static_items = (self.truth.curve, self.truth.scatter, self.test, self.train)
@@ -119,13 +119,9 @@ class FitPlot(QtCore.QObject):
     def draw_static_in_background(self) -> None:
         """Leave the static items to the view's background (``paint_static``), drawn once into
         the view's cached background pixmap until they or the view change (``staticChanged``).
-
-        Every training frame repaints the whole plot area under the network's curve; cached as
-        pixmaps of their own, the true function and the data points were still blended over it
-        each frame (about 0.7 ms of the GUI thread's ~7 ms a frame at width 100, holding the GIL
-        the training thread needs); the view's background is an opaque copy it makes anyway.
         The items keep their data, visibility and legend entries; they only stop painting
-        themselves."""
+        themselves. (Why: the background is an opaque copy the view makes anyway, so a frame
+        no longer blends the data points over the plot.)"""
         self._static_background = True
         for item in self.static_items:
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
@@ -183,7 +179,7 @@ class FitPlot(QtCore.QObject):
         """New data: points, true function and the fixed view range."""
         self.dataset = ds
         # Big data sets draw an even subset (their order is random, so it is a random sample):
-        # 800,000 dots cost seconds in pyqtgraph and show nothing more than 10,000 do.
+        # 800,000 dots cost seconds and show nothing more than 10,000 do.
         keep = subset(ds.n, MAX_DRAWN_POINTS)
         self.train.setData(ds.x_train[keep], ds.y_train[keep])
         label = self.legend.getLabel(self.train)

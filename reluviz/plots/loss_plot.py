@@ -1,5 +1,9 @@
 """The loss panel: minibatch, full-train and test MSE against step (log scale), and the learning
 rate on a second (right, log) axis. A vertical line marks the displayed step; hovering shows values.
+
+x is the step (updates done). Values are given as plain MSE and learning rates; both y axes are
+log10 (the losses through pyqtgraph's log mode, the rate as log10 on its own view box), and
+values <= 0, inf and NaN are gaps.
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ def nice_ceiling(x: float) -> float:
 class LossPlot(QtCore.QObject):
     """Loss curves on ``plot`` (its y axis shows log10 of MSE as powers of ten).
 
-    Signals (with ``draw_curves_in_background``): ``curvesChanged()`` when the curves' data or the
-    ranges changed (draw the background under the plot again), ``backgroundChanged()`` when
-    anything else the curves' drawing depends on did (the plot's place or size, visibility).
+    ``set_data`` gives the curves, ``set_cursor`` the displayed step, ``set_step_range`` the
+    step axis. Signals (with ``draw_curves_in_background``): ``curvesChanged()`` when the curves'
+    data or the ranges changed (draw the background under the plot again),
+    ``backgroundChanged()`` when anything else the curves' drawing depends on did (the plot's
+    place or size, visibility).
     """
 
     curvesChanged = QtCore.Signal()
@@ -101,10 +107,8 @@ class LossPlot(QtCore.QObject):
         #: view box is a scene item of its own at pyqtgraph's view box depth, under the whole plot)
         self.background_items = (self.lr, self.batch.curve, self.train.curve, self.test.curve)
         self._background = False
-        # While training, the cursor moves every frame but the curves change a few times a second:
-        # cached as pixmaps, the strips the cursor uncovers are blitted, not stroked again (the
-        # 4,000-point minibatch curve alone took about 1 ms a frame). Likewise the legend's parts and
-        # the axes (their ticks reach into the plot area).
+        # The cursor moves every frame, the curves a few times a second: cached as pixmaps, the
+        # strips the cursor uncovers are blitted, not stroked again (so are the legend and axes).
         cached = [*self.background_items, self.legend,
                   plot.getAxis("left"), plot.getAxis("bottom"), plot.getAxis("right")]
         for sample, label in self.legend.items:
@@ -114,10 +118,9 @@ class LossPlot(QtCore.QObject):
 
     def draw_curves_in_background(self) -> None:
         """Leave the curves to the view's background (``paint_background``), which the view
-        keeps as one opaque pixmap: a curve update draws them once into it, and each frame's
-        cursor move copies two strips of it (instead of blending four curve pixmaps there and
-        filling four pixmaps at every update). The items keep their data, visibility and legend
-        entries; they only stop painting themselves."""
+        keeps as one opaque pixmap: a curve update draws them once into it, and a cursor move
+        copies two strips of it. The items keep their data, visibility and legend entries; they
+        only stop painting themselves."""
         self._background = True
         for item in self.background_items:
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache)
@@ -162,7 +165,9 @@ class LossPlot(QtCore.QObject):
 
     def set_data(self, batch_steps: np.ndarray, batch_loss: np.ndarray, eval_steps: np.ndarray,
                  train_loss: np.ndarray, test_loss: np.ndarray, lr: np.ndarray) -> None:
-        """Update every curve. ``lr`` is aligned with ``batch_steps``."""
+        """Update every curve: ``batch_steps``, ``batch_loss`` and ``lr`` (T,) at recorded steps,
+        ``eval_steps``, ``train_loss`` and ``test_loss`` (E,) where the full losses were
+        evaluated. The minibatch loss and the rate are thinned to about ``MAX_POINTS``."""
         keep = thin_index(len(batch_steps), MAX_POINTS)
         bx, by = np.asarray(batch_steps)[keep], positive(np.asarray(batch_loss)[keep])
         self.batch.setData(bx, by, connect="finite")

@@ -24,7 +24,10 @@ PANELS = ("main", "loss")
 
 
 class TrainingView(pg.GraphicsLayoutWidget):
-    """Fit plot (row 0) and loss panel (row 1); ``panels`` picks which are shown.
+    """Fit plot (``fit``, a ``FitPlot``) above the loss panel (``loss``, a ``LossPlot``);
+    ``panels`` picks which are shown, ``caption`` adds a line of text on top (the exporter's
+    step, rate and losses). ``show_frame`` draws a frame's state and moves the loss cursor;
+    ``show_loss_curves`` redraws the loss curves (the app does that less often than frames).
 
     ``painted()`` is emitted after each paint (the app tells its training thread that the frame
     is drawn, see ``reluviz.gui.worker``).
@@ -130,11 +133,13 @@ class TrainingView(pg.GraphicsLayoutWidget):
         self.loss.set_step_range(frame.last_step)
 
     def show_snapshot(self, snap: Snapshot, ghost: Snapshot | None = None) -> None:
+        """Draw ``snap`` (and a ``ghost`` run faintly) and move the loss cursor to its step."""
         self.fit.show_snapshot(snap, ghost=ghost)
         self.loss.set_cursor(snap.step)
 
     def show_losses(self, history: History, trace: LossTrace, run: int = 0, upto: int | None = None) -> None:
-        """Loss panel from the history's minibatch losses and the trace's train/test losses."""
+        """Loss panel from the history's minibatch losses and rates (run ``run``) and the
+        trace's train/test losses, up to step ``upto`` (None: all)."""
         steps = history.steps
         batch = history.batch_losses[:, run]
         lrs = history.lrs[:, run]
