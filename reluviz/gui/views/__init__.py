@@ -3,8 +3,8 @@
 ``create_views(parent)`` builds them in the lecture's order (after the main window's own "Fit"
 tab): dance, votes, elbows, bands. Every view follows the protocol of
 ``reluviz.gui.views.base.LectureView``: ``view_name`` (a preset's ``"view"`` key), ``title``,
-``explanation``, ``show_state(snapshot, history, dataset, config=None)``, ``set_compare(overrides)``,
-``select_unit(j)`` and ``shutdown()``. The elbow view also has the signal ``unitSelected(int)``.
+``explanation``, ``show_frame(frame)``, ``trail_spec(config)``, ``select_unit(j)``, the signal
+``unitSelected(int)`` and ``shutdown()``.
 
 ``VIEW_KEYS`` maps a preset's ``"view"`` value to the view class (``"fit"`` maps to None: the main
 window's own fit tab); ``view_for_key(views, key)`` finds the widget among created views.
