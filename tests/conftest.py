@@ -69,28 +69,6 @@ def views(qtbot):
 
 
 @pytest.fixture
-def dance_view(make_view):
-    from reluviz.gui.views import DanceView
-
-    return make_view(DanceView)
-
-
-@pytest.fixture
-def votes_view(make_view):
-    from reluviz.gui.views import VotesView
-
-    return make_view(VotesView)
-
-
-@pytest.fixture
-def elbows_view(make_view):
-    from reluviz.gui.views import ElbowsView
-
-    return make_view(ElbowsView)
-
-
-@pytest.fixture
-def bands_view(make_view):
-    from reluviz.gui.views import BandsView
-
-    return make_view(BandsView)
+def view(request, make_view):
+    """The lecture view of the class the test module names in ``VIEW_CLASS``."""
+    return make_view(request.module.VIEW_CLASS)

@@ -6,16 +6,11 @@ import pytest
 from reluviz.core import Trainer
 from reluviz.core.bands import band
 from reluviz.core.presets import load_preset
-from reluviz.gui.views.bands_view import BandsView
+from reluviz.gui.views import BandsView
+
 from helpers import show
 
-
-@pytest.fixture
-def view(qtbot):
-    v = BandsView()
-    qtbot.addWidget(v)
-    yield v
-    v.shutdown()
+VIEW_CLASS = BandsView  # the ``view`` fixture (conftest.py) makes one
 
 
 def give_state(view, config):
@@ -59,6 +54,7 @@ def test_bands_worker_can_be_cancelled(view, qtbot):
         view.cancel_button.click()
     qtbot.waitUntil(lambda: view.result is not None, timeout=2000)
     assert not view.result.complete
+    assert all(runs.steps[-1] < 1_000_000 for runs in view.result.runs.values())  # cut short
     assert "Cancelled" in view.status.text()
 
 
@@ -73,4 +69,7 @@ def test_sweep_grid_small_in_process(view, qtbot):
         for opt in ("sgd", "momentum", "adam"):
             x, y = plot.items[opt][3].getData()
             assert len(x) and np.isfinite(y).all()
+            b = res.runs[(width, opt)].band(which)  # the median over the seeds, in log mode
+            np.testing.assert_array_equal(x, b.steps)
+            np.testing.assert_allclose(10 ** np.asarray(y), b.median, rtol=1e-9)
     assert "took" in view.status.text() and "35.2 min" in view.status.text()

@@ -1,22 +1,19 @@
-"""The parameter-space view: loss curve / contour with the iterate, distances, the side-by-side dance."""
+"""The parameter-space view: loss curve / contour with the iterate, distances, the side-by-side dance;
+a network too wide for theta* gets a sentence instead of a frozen window."""
 
 import numpy as np
 import pytest
 
+from reluviz.core import optimum as optimum_module
+from reluviz.core.config import TrainConfig
 from reluviz.core.landscape import loss_curve
 from reluviz.core.optimum import distance_to_optimum, optimum
 from reluviz.core.presets import load_preset
-from reluviz.gui.views.dance_view import DanceView
+from reluviz.gui.views import DanceView
 
 from helpers import short_run, show
 
-
-@pytest.fixture
-def view(qtbot):
-    v = DanceView()
-    qtbot.addWidget(v)
-    yield v
-    v.shutdown()
+VIEW_CLASS = DanceView  # the ``view`` fixture (conftest.py) makes one
 
 
 def finite_xy(item):
@@ -79,6 +76,9 @@ def test_full_network_local_optimum_on_demand(view, qtbot):
     x, d = finite_xy(view.distance_plot.distance)
     assert np.isfinite(d).all()
     assert "local optimum" in view.distance_plot.note.toPlainText()
+    local = view._local[0]  # measured to the local optimum found from the displayed step
+    assert local.kind == "local" and view._local[1] == snap.step == x[-1]
+    assert 10 ** d[-1] == pytest.approx(float(distance_to_optimum(snap.params[0], local)), rel=1e-9)
 
 
 def _run_dance(view, qtbot, start, steps):
@@ -134,4 +134,30 @@ def test_dance_can_be_cancelled(view, qtbot):
     with qtbot.waitSignal(worker.finished_ok, timeout=10000) as blocker:
         view.cancel_dance()
     assert not blocker.args[0].complete
+    assert blocker.args[0].trace.steps[-1] < 1_000_000
     assert view.dance_panel.run_button.isEnabled()
+
+
+def test_dance_view_on_a_network_too_wide_for_theta_star(view, monkeypatch):
+    """train=output at 4,000 points x 5,000 units froze the window 20 s solving for theta*; a local
+    optimum or a dance at that width never came back (and a closing window waited for it)."""
+    monkeypatch.setattr(optimum_module, "EXACT_OPTIMUM_MAX_FLOPS", 1e4)
+    monkeypatch.setattr(optimum_module, "LOCAL_OPTIMUM_MAX_PARAMS", 30)
+    cfg = TrainConfig(width=20, n_train=100, batch_size=10, train="output")
+    tr, history, snap = short_run(cfg, 3)
+    show(view, snap, history, tr.dataset, cfg)
+    assert view._mode == "big" and view._opt is None and view.placeholder.isVisible()
+    assert "too costly" in view.placeholder.toPlainText()
+    assert view.run_dance(steps=50) is None and "Cannot run the dance" in view.dance_panel.status.text()
+    full = cfg.updated({"train": "all"})
+    tr, history, snap = short_run(full, 3)
+    show(view, snap, history, tr.dataset, full)
+    assert view._mode == "full" and not view.local_button.isEnabled()
+    view.find_local_optimum()
+    assert view.optimum_worker is None and "too costly" in view.landscape_caption.text()
+    small = TrainConfig(width=3, n_train=20, batch_size=5, train="output")  # small enough: theta* again
+    tr, history, snap = short_run(small, 3)
+    show(view, snap, history, tr.dataset, small)
+    assert view._mode == "output" and view._opt is not None
+    assert view._opt.kind == "exact"
+    assert view._opt.params == pytest.approx(optimum(small, tr.dataset, snap.params[0]).params)

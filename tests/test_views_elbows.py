@@ -1,4 +1,5 @@
-"""The elbow view: counts equal the core's activity counts; unit selection and the elbow trail."""
+"""The elbow view: counts equal the core's activity counts; unit selection and the elbow trail; the
+expected counts at init drawn as steps or as a smooth curve, switching between runs."""
 
 import numpy as np
 import pytest
@@ -12,15 +13,11 @@ from reluviz.core.model import Layout
 from reluviz.core.presets import load_preset
 from reluviz.core.snapshot import Snapshot
 from reluviz.core.elbow_stats import unit_elbow_trail
-from reluviz.gui.views.elbows_view import ElbowsView
-from helpers import show
+from reluviz.gui.views import ElbowsView
 
+from helpers import short_run, show
 
-@pytest.fixture
-def view(qtbot):
-    v = ElbowsView()
-    qtbot.addWidget(v)
-    return v
+VIEW_CLASS = ElbowsView  # the ``view`` fixture (conftest.py) makes one
 
 
 def constructed():
@@ -102,7 +99,8 @@ def test_real_run_and_non_relu_model(view):
     show(view, snap, hist, tr.dataset, cfg)
     x, y = view.trail_plot.curve.getData()
     assert len(x) == len(hist) and np.isfinite(y).all()
-    total = sum(int(v.sum()) for v in view.bin_counts.values()) + view.counts["below"] + view.counts["above"]
+    counts = view.counts
+    total = sum(int(v.sum()) for v in view.bin_counts.values()) + counts["below"] + counts["above"]
     assert total == cfg.width
     lin = load_preset("linear-model").config
     tr2 = Trainer(lin)
@@ -117,3 +115,19 @@ def test_unit_elbow_trail_for_the_fit_plot():
     assert t.dead is not None and not t.dead.any()
     np.testing.assert_allclose(unit_elbow_trail(hist, 1, upto=1).elbow, [-5.0, -6.0])
     assert unit_elbow_trail(hist, 9, upto=2) is None
+
+
+@pytest.mark.parametrize("first, second", [("uniform_elbows", "gaussian"), ("he", "gaussian"),
+                                           ("gaussian", "uniform_elbows")])
+def test_elbows_view_switches_between_stepped_and_smooth_expected_curves(view, first, second):
+    """A run with init uniform_elbows / he draws the expected counts as steps (len(x) = len(y) + 1),
+    a gaussian one as a smooth curve; pyqtgraph kept the old stepMode and raised on the switch (found
+    by the UI fuzzer)."""
+    for init in (first, second, first):
+        cfg = TrainConfig(width=8, n_train=50, batch_size=10, init=init)
+        tr, history, snap = short_run(cfg, 3)
+        show(view, snap, history, tr.dataset, cfg)
+        x, y = view.hist.expected.getData()
+        assert x is not None and y is not None
+        assert len(x) == len(y) + (1 if init != "gaussian" else 0)
+        assert np.all(np.isfinite(y))

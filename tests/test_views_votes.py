@@ -1,21 +1,19 @@
-"""The votes view draws the core's per-point votes and both sums."""
+"""The votes view draws the core's per-point votes and both sums, and says so when there are too
+many votes to draw live."""
 
 import numpy as np
 import pytest
 
+from reluviz.core.config import TrainConfig
 from reluviz.core.optimum import optimum
 from reluviz.core.presets import load_preset
 from reluviz.core.votes import compute_votes, votes_at
-from reluviz.gui.views.votes_view import VotesView
+from reluviz.gui.views import votes_view as votes_module
+from reluviz.gui.views import VotesView
 
 from helpers import short_run, show
 
-
-@pytest.fixture
-def view(qtbot):
-    v = VotesView()
-    qtbot.addWidget(v)
-    return v
+VIEW_CLASS = VotesView  # the ``view`` fixture (conftest.py) makes one
 
 
 def bars(item):
@@ -74,3 +72,16 @@ def test_relu_parameter_choice_and_unit_selection(view):
     view.select_unit(5)
     assert view.parameter() == "v[5]"
     assert not view.at_optimum.isEnabled()  # no closed-form theta* when the hidden layer trains
+
+
+def test_votes_view_says_when_there_are_too_many_votes(view, monkeypatch):
+    """N x P votes are computed on every frame: 100,000 points x 601 parameters took 3.7 s a frame."""
+    monkeypatch.setattr(votes_module, "VOTES_LIMIT", 1000)
+    cfg = TrainConfig(width=20, n_train=100, batch_size=10)
+    tr, history, snap = short_run(cfg, 3)
+    show(view, snap, history, tr.dataset, cfg)
+    assert view.last_votes is None and "Too many votes" in view.summary.text()
+    assert "6,100" not in view.summary.text() and "100 training points" in view.summary.text()
+    monkeypatch.setattr(votes_module, "VOTES_LIMIT", 10_000)  # a smaller run draws again
+    show(view, snap, history, tr.dataset, cfg)
+    assert view.last_votes is not None and len(view.last_votes.votes) == 100
