@@ -5,6 +5,8 @@ import pytest
 
 from reluviz.core.config import SETTINGS, TrainConfig
 
+from helpers import SMALL_APP, train_to
+
 DEFAULT = TrainConfig()
 
 
@@ -60,3 +62,41 @@ def test_the_panel_enables_what_applies(panel):
                     assert w[name].isEnabled() == s.applies(values), (optimizer, schedule, name)
     w["full_batch"].setChecked(True)
     assert not w["sampling"].isEnabled() and not w["sample_seed"].isEnabled() and not w["batch_size"].isEnabled()
+
+
+# ---------------------------------------------------------------------- the panel in the window
+def test_controls_that_do_not_apply_are_disabled(make_window):
+    w = make_window()
+    p = w.panel.widgets
+    assert not p["momentum"].isEnabled() and not p["beta1"].isEnabled()
+    p["optimizer"].setCurrentIndex(p["optimizer"].findData("momentum"))
+    assert p["momentum"].isEnabled() and not p["beta2"].isEnabled()
+    p["optimizer"].setCurrentIndex(p["optimizer"].findData("adam"))
+    assert p["beta1"].isEnabled() and p["beta2"].isEnabled() and not p["momentum"].isEnabled()
+    assert not p["step_size"].isEnabled() and not p["decay"].isEnabled()
+    p["schedule"].setCurrentIndex(p["schedule"].findData("inverse"))
+    assert p["decay"].isEnabled() and not p["gamma"].isEnabled()
+    p["full_batch"].setChecked(True)
+    assert not p["sampling"].isEnabled() and not p["batch_size"].isEnabled()
+    p["model"].setCurrentIndex(p["model"].findData("constant"))
+    assert not p["width"].isEnabled() and not p["init"].isEnabled()
+    assert w.config.model == "constant" and w.displayed_snapshot.layout.model == "constant"
+
+
+def test_lr_slider_is_logarithmic_and_drives_the_spin_box(make_window):
+    w = make_window()
+    slider, spin = w.panel.lr_slider, w.panel.widgets["lr"]
+    slider.setValue(slider.maximum())
+    assert spin.value() == pytest.approx(10.0)
+    slider.setValue(slider.maximum() // 2)
+    assert spin.value() == pytest.approx(10 ** -2, rel=0.01)
+    assert w.config.lr == pytest.approx(spin.value())
+
+
+def test_config_values_beyond_the_spin_boxes_do_not_break_the_panel(qtbot, make_window):
+    big = SMALL_APP.updated({"steps": 10**11, "data_seed": 2**31 - 1, "step_size": 10**11, "t_max": 10**11,
+                             "batch_size": 100})
+    w = make_window(big)
+    assert w.config.steps == 10**11 and w.panel.widgets["steps"].value() == w.panel.widgets["steps"].maximum()
+    assert w.panel.widgets["data_seed"].value() == 2**31 - 1
+    train_to(qtbot, w, 3)

@@ -18,28 +18,21 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from reluviz.core.presets import load_preset, preset_names
 from reluviz.gui import MainWindow
 from reluviz.gui.views import BandsView, DanceView
-from helpers import show
 
-SMALL = load_preset("notebook").config.updated({"width": 12, "n_train": 100, "batch_size": 10, "steps": 10**6})
+from helpers import SMALL_APP as SMALL, rss_mib, show
 
 
 def os_threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
-def rss_mib() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    raise RuntimeError("VmRSS")
-
-
 def view_of(window, cls):
     return next(window.tabs.widget(i) for i in range(window.tabs.count()) if isinstance(window.tabs.widget(i), cls))
 
 
-def close_quickly(window, seconds: float = 2.0) -> float:
+def close_quickly(window, seconds: float = 5.0) -> float:
+    """Close ``window``; its training thread must be finished. ``seconds`` is a hang guard: closing
+    takes well under a second here, while a thread nobody stops would train on for minutes."""
     t0 = time.perf_counter()
     window.close()
     took = time.perf_counter() - t0
@@ -54,7 +47,7 @@ def test_close_while_training_at_full_speed(qtbot, make_window):
     w.panel.set_speed(0)
     w.play()
     qtbot.waitUntil(lambda: w.frames_drawn >= 5 and w.worker.steps_trained > 1000, timeout=10_000)
-    close_quickly(w, 1.0)
+    close_quickly(w)
     steps = w.worker.steps_trained
     qtbot.wait(100)
     assert w.worker.steps_trained == steps  # nothing trains after the close
@@ -78,7 +71,7 @@ def test_close_during_the_notebook_sweep(qtbot, make_window):
     w.tabs.setCurrentWidget(bands)
     worker = bands.run_sweep(seeds=4, steps=200_000, processes=2)
     qtbot.waitUntil(lambda: bands.progress.value() > 0, timeout=30_000)
-    close_quickly(w, 8.0)
+    close_quickly(w, 10.0)  # (worker processes to stop as well)
     assert worker.isFinished()
     import multiprocessing
 
@@ -95,7 +88,7 @@ def test_close_during_a_dance_and_a_local_optimum_search(qtbot, make_window):
     dance.find_local_optimum()
     assert run is not None and run.isRunning()
     qtbot.waitUntil(lambda: dance.progress.value() > 0, timeout=20_000)
-    close_quickly(w, 5.0)  # the local optimum search stops within its 3 s budget
+    close_quickly(w, 8.0)  # the local optimum search stops within its 3 s budget
     assert run.isFinished()
     assert dance.optimum_worker is None or dance.optimum_worker.isFinished()
 
@@ -131,6 +124,7 @@ def test_close_during_an_export(qtbot, make_window, tmp_path):
 
 
 # ---------------------------------------------------------------------- new runs while the old one is busy
+@pytest.mark.slow
 def test_new_runs_while_the_old_thread_is_busy(qtbot, make_window):
     """Reset, preset switches and data/model changes, each while the training thread is in the
     middle of a burst (and a seed-band run works in the background): every new run starts from step 0
@@ -173,6 +167,7 @@ def test_new_runs_while_the_old_thread_is_busy(qtbot, make_window):
 
 
 # ---------------------------------------------------------------------- open / close cycles
+@pytest.mark.slow
 def test_a_hundred_open_close_cycles_do_not_grow_memory_or_threads(qtbot, capsys):
     def cycle(k: int) -> None:
         w = MainWindow(SMALL)

@@ -1,0 +1,269 @@
+"""Changing the run from the window (``gui/run_control.py``): optimizer settings apply from the next
+step and keep the run, data and model settings start a new one, presets (with their ghost run) and
+CSV files load. Bad files and runs too big to draw live give a notice and leave the run on screen
+untouched: same history, same displayed step, same config, and the controls show the run in force.
+
+Modal dialogs never wait for a human here: QFileDialog and QMessageBox are patched per test.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6 import QtWidgets
+
+from reluviz.core import Trainer
+from reluviz.core.presets import load_preset
+from reluviz.core.session import LIVE_LIMIT
+from reluviz.gui import main_window as main_window_module
+from reluviz.gui import run_control as run_control_module
+from reluviz.plots import fit_plot
+
+from cases import BAD_CSVS, BAD_SETTINGS_FILES, as_preset, million_row_csv, write
+from helpers import SMALL_APP as SMALL, action, train_to
+
+
+def run_state(window):
+    """What must not change when a bad input is refused."""
+    with window.session.locked():
+        return (len(window.history), window.history.last_step(), window.displayed_snapshot.step, window.config,
+                window.displayed_snapshot.params.tobytes(), window.dataset.n)
+
+
+def panel_matches(window):
+    values = window.panel.values()
+    cfg = window.config
+    return all(values[k] == getattr(cfg, k) for k in ("n_train", "width", "model", "target", "lr"))
+
+
+def some_fast(rows, fast):
+    """``rows`` as pytest params: the cases named in ``fast`` run in the fast loop, the others are slow
+    (one window each; the core's tests check every case's message)."""
+    return [pytest.param(*row, id=row[0], marks=() if row[0] in fast else pytest.mark.slow) for row in rows]
+
+
+# ---------------------------------------------------------------------- settings that keep the run
+def test_change_lr_mid_run_keeps_the_run(qtbot, make_window):
+    w = make_window()
+    train_to(qtbot, w, 50)
+    w.panel.widgets["lr"].setValue(0.05)
+    assert w.config.lr == 0.05
+    assert w.displayed_snapshot.step == 50 and w.history.first_step() == 0  # not reset
+    train_to(qtbot, w, 60)
+    with w.session.locked():
+        steps, lrs = w.history.steps.copy(), w.history.lrs[:, 0].copy()
+    assert lrs[steps == 10][0] == pytest.approx(SMALL.lr)
+    assert lrs[steps == 55][0] == pytest.approx(0.05)
+    # the same as a headless run that changed its rate at step 50
+    trainer = Trainer(SMALL)
+    trainer.run(50)
+    trainer.reconfigure(SMALL.updated({"lr": 0.05}))
+    trainer.run(10)
+    np.testing.assert_array_equal(w.displayed_snapshot.params[0], trainer.params[0])
+
+
+def test_change_optimizer_kind_mid_run_then_resume_from_before(qtbot, make_window):
+    w = make_window()
+    train_to(qtbot, w, 40)
+    combo = w.panel.widgets["optimizer"]
+    combo.setCurrentIndex(combo.findData("adam"))
+    assert w.config.optimizer == "adam"
+    assert len(w.history.segments) == 2  # the state grew Adam's moments: a second segment
+    train_to(qtbot, w, 70)
+    assert w.history.first_step() == 0 and w.history.last_step() == 70
+    w.scrub_to(20)  # back into the SGD part, then go on with Adam from there
+    action(w, "actionResume").trigger()
+    train_to(qtbot, w, 30)
+    trainer = Trainer(SMALL)
+    trainer.run(20)
+    trainer.reconfigure(SMALL.updated({"optimizer": "adam"}))
+    trainer.run(10)
+    np.testing.assert_array_equal(w.displayed_snapshot.params[0], trainer.params[0])
+    # full batch changes the minibatch shape too
+    w.panel.widgets["full_batch"].setChecked(True)
+    assert w.config.batch_size == 0
+    assert not w.panel.widgets["sampling"].isEnabled()
+    train_to(qtbot, w, 35)
+
+
+# ---------------------------------------------------------------------- settings that start a new run
+def test_reset_and_data_change_start_a_new_run(qtbot, make_window):
+    w = make_window()
+    train_to(qtbot, w, 20)
+    action(w, "actionReset").trigger()
+    assert w.displayed_snapshot.step == 0 and len(w.history) == 1
+    train_to(qtbot, w, 10)
+    w.panel.widgets["n_train"].setValue(150)
+    assert w.dataset.n == 150 and w.displayed_snapshot.step == 0
+    assert w.notice.isVisible() and "n_train" in w.notice.text()
+    w.panel.widgets["width"].setValue(7)
+    assert w.displayed_snapshot.layout.width == 7 and w.displayed_snapshot.step == 0
+
+
+def test_invalid_setting_is_explained_not_applied(qtbot, make_window):
+    w = make_window()
+    w.panel.widgets["n_train"].setValue(5)  # batch size 10 > 5 points: the spin box clamps it
+    assert w.config.n_train == 5 and w.config.batch_size <= 5
+
+
+# ---------------------------------------------------------------------- presets
+def test_preset_picker_loads_a_preset(qtbot, make_window):
+    w = make_window()
+    combo = w.panel.preset_combo
+    i = combo.findData("output-only")
+    combo.setCurrentIndex(i)
+    combo.activated.emit(i)
+    assert w.config.train == "output" and w.preset_name == "output-only"
+    assert w.panel.description.text() == load_preset("output-only").description
+
+
+def test_dance_preset_runs_a_ghost_in_lockstep(qtbot, make_window):
+    w = make_window(None, preset="dance")
+    assert w.session.ghost is not None
+    train_to(qtbot, w, 30)
+    ghost = w.displayed_frame.ghost
+    assert ghost.step == 30
+    ghost_cfg = w.config.updated({"schedule": "inverse", "decay": 0.002})
+    np.testing.assert_array_equal(ghost.params[0], headless_params(ghost_cfg, 30)[0])
+    assert w.view.fit.ghost.xData is not None and len(w.view.fit.ghost.xData)
+    x, y = w.view.fit.ghost.getData()  # the dashed curve is the ghost network's prediction
+    np.testing.assert_allclose(y, ghost.predict(np.asarray(x)), rtol=1e-12, atol=1e-12)
+    w.scrub_to(10)
+    assert w.displayed_frame.ghost.step == 10
+
+
+def headless_params(config, steps: int) -> np.ndarray:
+    trainer = Trainer(config)
+    trainer.run(steps)
+    return trainer.params.copy()
+
+
+@pytest.mark.parametrize("name, content, needle",
+                         some_fast(BAD_SETTINGS_FILES, {"truncated.json", "nan_lr.json", "deep.json", "binary.json"}))
+def test_broken_preset_file_is_a_notice_and_the_run_stays(qtbot, make_window, tmp_path, monkeypatch,
+                                                          name, content, needle):
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    write(presets / "broken.json", as_preset(content))
+    monkeypatch.setattr(main_window_module, "load_preset", lambda n: load_preset(n, directory=presets))
+    monkeypatch.setattr(run_control_module, "load_preset", lambda n: load_preset(n, directory=presets))
+    w = make_window()
+    train_to(qtbot, w, 15)
+    before = run_state(w)
+    w.load_preset("broken")
+    assert run_state(w) == before
+    assert w.notice.isVisible() and "broken.json" in w.notice.text()
+    w.load_preset("missing")
+    assert run_state(w) == before and "unknown preset 'missing'" in w.notice.text()
+
+
+# ---------------------------------------------------------------------- CSV files
+def test_csv_data(qtbot, make_window, tmp_path):
+    path = tmp_path / "points.csv"
+    xs = np.linspace(0, 1, 30)
+    path.write_text("x,y\n" + "\n".join(f"{x},{abs(x - 0.5)}" for x in xs))
+    w = make_window()
+    w.load_csv(str(path))
+    assert w.config.target == "csv" and w.dataset.n == 24
+    train_to(qtbot, w, 3)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2\nfoo\n")
+    w.load_csv(str(bad))
+    assert w.config.csv_path == str(path)  # the run goes on with the good data
+    assert "bad.csv" in w.notice.text()
+
+
+@pytest.mark.parametrize("name, content, needle", some_fast(BAD_CSVS, {"empty.csv", "text.csv", "binary.csv"}))
+def test_bad_csv_in_the_window_is_a_notice_and_the_run_stays(qtbot, make_window, tmp_path, monkeypatch,
+                                                             name, content, needle):
+    path = write(tmp_path / name, content)
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    w = make_window()
+    train_to(qtbot, w, 30)
+    w.scrub_to(12)
+    before = run_state(w)
+    w.findChild(QtWidgets.QWidget, "loadCsv").click()  # the side panel's button -> the (patched) file dialog
+    assert run_state(w) == before
+    assert w.notice.isVisible() and needle in w.notice.text() and name in w.notice.text()
+    assert panel_matches(w)
+    w.go_end()
+    train_to(qtbot, w, 40)  # and the run goes on (from its head)
+
+
+def test_the_file_dialog_cancelled_changes_nothing(qtbot, make_window, monkeypatch):
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: ("", "")))
+    w = make_window()
+    before = run_state(w)
+    w.findChild(QtWidgets.QWidget, "loadCsv").click()
+    assert run_state(w) == before
+
+
+@pytest.mark.slow
+def test_a_million_row_csv_loads_in_the_window_in_a_few_seconds(qtbot, make_window, tmp_path):
+    path = million_row_csv(tmp_path / "big.csv")
+    w = make_window()
+    t0 = time.perf_counter()
+    w.load_csv(str(path))
+    seconds = time.perf_counter() - t0
+    print(f"10^6-row CSV into the window: {seconds:.2f} s")
+    assert w.dataset.n == 800_000 and w.config.target == "csv"
+    assert seconds < 30.0  # a hang guard (0.9 s here); what keeps it quick is drawing a subset:
+    xs, _ = w.view.fit.train.getData()
+    assert len(xs) <= fit_plot.MAX_DRAWN_POINTS  # an even subset is drawn
+    assert "of 800,000 drawn" in w.view.fit.legend.getLabel(w.view.fit.train).text
+    t0 = time.perf_counter()
+    train_to(qtbot, w, 2)
+    w.step_back(1)
+    assert time.perf_counter() - t0 < 30.0  # a hang guard (0.35 s here)
+
+
+# ---------------------------------------------------------------------- runs too big to draw live
+def test_a_csv_too_big_to_draw_live_is_refused_with_the_numbers(qtbot, make_window, tmp_path):
+    w = make_window(SMALL.updated({"width": 2000, "n_train": 100}))
+    rows = LIVE_LIMIT // 2000 * 5 // 4 + 100  # 80% of the rows train: just over the limit
+    path = tmp_path / "wide.csv"
+    x = np.linspace(0, 1, rows)
+    np.savetxt(path, np.c_[x, x * x], delimiter=",", fmt="%.6g")
+    before = run_state(w)
+    w.load_csv(str(path))
+    assert run_state(w) == before
+    assert "too big to draw live" in w.notice.text() and "2,000 units" in w.notice.text()
+
+
+def test_points_times_units_beyond_the_live_limit_is_refused_and_the_controls_snap_back(qtbot, make_window):
+    """100,000 points x 5,000 units: each frame evaluated the net on every point (seconds a frame,
+    gigabytes of temporaries). Now the notice gives the numbers and the controls show the run in force."""
+    w = make_window()
+    train_to(qtbot, w, 20)
+    w.panel.widgets["width"].setValue(5000)  # 100 x 5000: fine, a new run
+    assert w.config.width == 5000 and w.displayed_snapshot.step == 0
+    train_to(qtbot, w, 5)
+    before = run_state(w)
+    t0 = time.perf_counter()
+    w.panel.widgets["n_train"].setValue(100_000)
+    assert time.perf_counter() - t0 < 10.0  # a hang guard: refused before any work (1 ms here)
+    assert run_state(w) == before
+    assert "too big to draw live" in w.notice.text() and "100,000 training points" in w.notice.text()
+    assert w.panel.widgets["n_train"].value() == 100 and panel_matches(w)
+    w.reset_run()  # a reset with the (restored) controls works
+    assert w.displayed_snapshot.step == 0 and w.config.n_train == 100
+
+
+def test_minibatches_beyond_the_app_limit_are_refused(qtbot, make_window):
+    """The sampler draws the batches of 1,024 steps at once in the thread the window waits on: at
+    B = 47,194 that was 386 MB and 2 s per draw (80 s with sampling=shuffle, see core/sampling.py)."""
+    from reluviz.core.session import MAX_LIVE_BATCH
+
+    w = make_window(SMALL.updated({"n_train": 5000}))
+    spin = w.panel.widgets["batch_size"]
+    assert spin.maximum() == MAX_LIVE_BATCH
+    spin.setValue(10**6)
+    assert w.config.batch_size == MAX_LIVE_BATCH
+    before = run_state(w)
+    w.apply_config(w.config.updated({"batch_size": 4000}))
+    assert run_state(w) == before and "tick 'full batch'" in w.notice.text()
+    w.panel.widgets["full_batch"].setChecked(True)
+    assert w.config.batch_size == 0
+    train_to(qtbot, w, 2)

@@ -1,0 +1,140 @@
+"""The app window (offscreen, with its real training thread): what it is built with, its actions
+and tabs, the settings it remembers between launches (bad saved settings start the default preset),
+and what the fit plot shows of a selected unit.
+
+Every wait is a ``qtbot.waitUntil`` with a timeout; nothing sleeps for a fixed time. Settings go to
+a temporary folder (``RELUVIZ_SETTINGS_DIR``), never the user's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore, QtGui
+
+from reluviz.core.presets import load_preset
+from reluviz.gui.settings import open_settings
+from reluviz.gui.views.base import LectureView
+
+from helpers import SMALL_APP as SMALL, action, train_to
+
+
+def test_window_builds_idle_with_public_actions(make_window):
+    w = make_window()
+    assert w.displayed_snapshot.step == 0
+    assert not w.worker.busy and w.worker.isRunning()
+    for name in ("actionPlayPause", "actionStep", "actionStepBack", "actionReset", "actionExport", "actionResume",
+                 "actionHome", "actionEnd"):
+        assert action(w, name).text(), name
+    assert action(w, "actionPlayPause").shortcut() == QtGui.QKeySequence(QtCore.Qt.Key.Key_Space)
+    assert action(w, "actionStep").shortcut() == QtGui.QKeySequence(QtCore.Qt.Key.Key_Right)
+    assert action(w, "actionStepBack").shortcut() == QtGui.QKeySequence(QtCore.Qt.Key.Key_Left)
+    assert action(w, "actionExport").shortcut() == QtGui.QKeySequence("Ctrl+E")
+    assert w.config == SMALL
+    assert w.dataset.n == 100
+    assert w.tabs.tabText(0) == "Fit" and w.tabs.widget(0) is w.view
+    # every control explains itself
+    for field, widget in w.panel.widgets.items():
+        assert widget.toolTip(), field
+
+
+def test_view_actions(make_window):
+    w = make_window()
+    action(w, "actionShowTest").setChecked(False)
+    assert not w.view.fit.test.isVisible()
+    action(w, "actionShowUnits").setChecked(False)
+    assert not w.view.fit.units_pos.isVisible()
+    w.view.fit_item.setXRange(0.4, 0.5, padding=0)
+    action(w, "actionResetView").trigger()
+    (x0, x1), _ = w.view.fit.view_range
+    assert w.view.fit_item.vb.viewRange()[0] == pytest.approx([x0, x1])
+
+
+class CountingView(LectureView):
+    view_name = "counting"
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def show_frame(self, frame):
+        self.calls.append((frame.step, frame.last_step, frame.dataset.n))
+
+
+def test_add_view_gets_the_drawn_state(qtbot, make_window):
+    w = make_window()
+    view = CountingView()
+    index = w.add_view("Votes", view)
+    assert w.tabs.tabText(index) == "Votes"
+    w.tabs.setCurrentIndex(index)
+    assert view.calls and view.calls[-1][0] == 0
+    train_to(qtbot, w, 4)
+    assert view.calls[-1] == (4, 4, 100)
+
+
+def test_selected_unit_shows_its_elbow_trail_on_the_fit_plot(qtbot, make_window):
+    w = make_window()
+    train_to(qtbot, w, 40)
+    w.view.fit.unitClicked.emit(2)
+    xs, _ = w.view.fit.elbow_trail.getData()
+    snap = w.displayed_snapshot
+    assert xs is not None and len(xs) > 1
+    assert xs[-1] == pytest.approx(snap.elbows()[2])  # the trail ends at the unit's current elbow
+    w.view.fit.unitClicked.emit(-1)
+    xs, _ = w.view.fit.elbow_trail.getData()
+    assert xs is None or len(xs) == 0
+
+
+# ---------------------------------------------------------------------- remembered settings
+def test_settings_are_remembered(qtbot, make_window):
+    w = make_window()
+    w.panel.widgets["lr"].setValue(0.03)
+    w.panel.set_speed(10)
+    w.close()
+    again = make_window(None)
+    assert again.config.lr == pytest.approx(0.03)
+    assert again.config.width == SMALL.width
+    assert again.panel.speed() == 10
+
+
+def test_first_launch_uses_the_notebook_preset(make_window):
+    w = make_window(None)
+    assert w.config == load_preset("notebook").config
+    assert "notebook" in w.panel.description.text().lower()
+
+
+CORRUPT_SAVED = [
+    "[1, 2, 3]", "42", '"notebook"', "null", '{"lr": 0.1, "width": ', "[" * 50_000 + "]" * 50_000,
+    '{"lr": "fast"}', '{"width": 1e400}', '{"data_seed": -1}', '{"config": {"lr": 0.1}}', "\x00\x01garbage",
+    '{"target": "csv", "csv_path": ""}',
+]
+#: the fast loop opens a window for these; the full suite for every one
+FAST_CORRUPT_SAVED = ('{"lr": 0.1, "width": ', '{"width": 1e400}', '{"target": "csv", "csv_path": ""}')
+
+
+@pytest.mark.parametrize("saved", [pytest.param(s, marks=() if s in FAST_CORRUPT_SAVED else pytest.mark.slow)
+                                   for s in CORRUPT_SAVED])
+def test_corrupt_saved_settings_start_the_default_preset(qtbot, make_window, saved):
+    s = open_settings()
+    s.setValue("run/config", saved)
+    s.setValue("run/preset", "no-such-preset")
+    s.setValue("view/speed", "fast")
+    s.setValue("view/show_test", "perhaps")
+    s.setValue("window/geometry", 12345)
+    s.setValue("window/splitter", "junk")
+    s.sync()
+    w = make_window(None)
+    assert w.config == load_preset("notebook").config
+    train_to(qtbot, w, 3)
+
+
+def test_a_saved_run_whose_csv_is_gone_starts_the_default_preset_with_a_notice(qtbot, make_window, tmp_path):
+    path = tmp_path / "gone.csv"
+    path.write_text("".join(f"{i / 10},{i}\n" for i in range(10)))
+    w = make_window()
+    w.load_csv(str(path))
+    assert w.config.target == "csv"
+    w.close()
+    path.unlink()
+    again = make_window(None)
+    assert again.config == load_preset("notebook").config
+    assert "Could not start the last run" in again.notice.text() and "gone.csv" in again.notice.text()
