@@ -12,12 +12,22 @@ import json
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from reluviz.cli import main
+from reluviz.core import History, TrainConfig, Trainer
+from reluviz.core.presets import load_preset
+from reluviz.core.recording import record_run
 
-from reluviz.cli import main  # noqa: E402
-from reluviz.core import History, TrainConfig, Trainer  # noqa: E402
-from reluviz.core.presets import load_preset  # noqa: E402
-from reluviz.core.recording import record_run  # noqa: E402
+#: replays of 400 to 2,000 steps each in torch (about 8 s in all): the full suite's, not the fast loop's
+pytestmark = pytest.mark.slow
+
+torch = None  # imported by the fixture below, so that collecting the fast loop does not load torch
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _torch():
+    global torch
+    torch = pytest.importorskip("torch")
+
 
 RTOL = 1e-10
 
