@@ -1,7 +1,9 @@
 """Test setup: Qt runs offscreen (set before any Qt import; without a display Qt aborts), every test
-keeps the app's remembered settings in its own temporary folder, never the user's, and the fixtures
-that build windows and lecture views (each closed or shut down after its test)."""
+keeps the app's remembered settings in its own temporary folder, never the user's, Qt tests collect
+garbage in the GUI thread only, and the fixtures that build windows and lecture views (each closed
+or shut down after its test)."""
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -13,6 +15,29 @@ import pytest  # noqa: E402
 @pytest.fixture(autouse=True)
 def private_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("RELUVIZ_SETTINGS_DIR", str(tmp_path / "settings"))
+
+
+@pytest.fixture(autouse=True)
+def garbage_collected_in_the_gui_thread(request):
+    """Python collects reference cycles in whichever thread happens to allocate. In a worker thread
+    (a seed-band run, the training thread) that deleted a dead window's widgets there, and PySide6
+    deadlocked: the worker held a Qt lock and waited for the GIL, the GUI thread held the GIL and
+    waited for the lock (seen in test_lifecycle's new-runs test). For Qt tests, pyqtgraph's
+    GarbageCollector collects on a timer in the GUI thread instead; the rest is collected after."""
+    if not {"qtbot", "qapp"} & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("qapp")
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    gc.collect()
+    collector = GarbageCollector(interval=0.2)  # (disables automatic collection)
+    try:
+        yield
+    finally:
+        collector.timer.stop()
+        gc.enable()
+        gc.collect()
 
 
 @pytest.fixture
