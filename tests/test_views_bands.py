@@ -1,7 +1,6 @@
 """The seed-band view: the worker thread reports progress, delivers bands, and can be cancelled."""
 
 import numpy as np
-import pytest
 
 from reluviz.core import Trainer
 from reluviz.core.bands import band
