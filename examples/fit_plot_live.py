@@ -19,7 +19,7 @@ from reluviz.core.presets import load_preset
 from reluviz.plots import FitPlot, theme
 
 parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-parser.add_argument("--preset", default="notebook", help="a preset in resources/presets (default notebook)")
+parser.add_argument("--preset", default="notebook", help="a preset (default notebook; `reluviz presets` lists them)")
 parser.add_argument("--steps-per-frame", type=int, default=20, help="updates between two drawn frames")
 parser.add_argument("--frames", type=int, default=0, help="quit after this many frames (0: run until closed)")
 args = parser.parse_args()

@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_config_args(p: argparse.ArgumentParser) -> None:
     """--preset, --config and --set; the help ends with every setting (``settings_help``)."""
-    p.add_argument("--preset", help="start from a preset in resources/presets (e.g. notebook, dance)")
+    p.add_argument("--preset", help="start from a preset (e.g. notebook, dance; `reluviz presets` lists them)")
     p.add_argument("--config", metavar="FILE", help="JSON file of settings (applied after the preset)")
     p.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
                    help="override one setting (repeatable; applied after --config); the settings, their "

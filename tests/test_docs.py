@@ -4,7 +4,7 @@
   ``frame_drawn()``, ``reluviz.core.bands``) names something that exists: a ``reluviz.*`` module
   imported by its dotted path, otherwise a module-level name of some reluviz module, followed
   through attributes (a dataclass field or an instance attribute the class assigns counts).
-* Every inline span that is a path (``reluviz/core/``, ``examples/``, ``resources/presets/NAME.json``)
+* Every inline span that is a path (``reluviz/core/``, ``examples/``, ``reluviz/presets/NAME.json``)
   exists in the repository (an ALLCAPS file name is a placeholder: its folder must exist).
 * Every capitalised name in the ```text flow diagram resolves the same way.
 * The ```layers table (``gui -> core, plots, export``) allows every import between reluviz's
@@ -131,7 +131,7 @@ def test_every_path_in_backticks_exists():
     assert len(paths) >= 10
     for p in paths:
         path = ROOT / p
-        if re.fullmatch(r"[A-Z]+\.\w+", path.name):  # resources/presets/NAME.json
+        if re.fullmatch(r"[A-Z]+\.\w+", path.name):  # reluviz/presets/NAME.json
             assert path.parent.is_dir(), p
         else:
             assert path.exists(), p

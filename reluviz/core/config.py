@@ -1,7 +1,7 @@
 """Training configuration: one flat, validated, JSON-friendly record of every setting.
 
 Field names are the keys accepted by ``--set KEY=VALUE`` on the command line and by preset files
-in ``resources/presets/``. Each field carries its description once, a ``Setting`` in the field's
+in ``reluviz/presets/``. Each field carries its description once, a ``Setting`` in the field's
 metadata (``SETTINGS[name]``): label, group, range, step, choices, tooltip, whether a change needs
 a new run (``RESET_FIELDS``) and which choice of optimizer / schedule / model / data / batch makes
 it meaningful. ``TrainConfig.validate``, the app's side panel and ``reluviz --help`` all read it.

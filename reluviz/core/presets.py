@@ -1,4 +1,7 @@
-"""Presets: named starting points stored as JSON in ``resources/presets/NAME.json``.
+"""Presets: named starting points stored as JSON in ``reluviz/presets/NAME.json``.
+
+The files are package data: they ship inside the installed package (wheel or checkout alike) and
+are found with ``importlib.resources`` (``PRESET_DIR``), never through a path of the source tree.
 
 A preset file holds ``title``, ``description`` (a paragraph tying it to the course notes),
 ``config`` (settings over the defaults), an optional ``view`` (which lecture view the app opens)
@@ -9,13 +12,16 @@ schedule and batch settings only, see ``reluviz.core.compare.ghost_config``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from reluviz.core.compare import ghost_config
 from reluviz.core.config import ConfigError, TrainConfig, parse_json
 
-PRESET_DIR = Path(__file__).resolve().parents[2] / "resources" / "presets"
+#: The installed presets (a folder of the package; a ``Traversable``, a ``Path`` when installed as files).
+PRESET_DIR: Traversable = resources.files("reluviz") / "presets"
 
 
 @dataclass(frozen=True)
@@ -28,22 +34,39 @@ class Preset:
     compare: dict[str, Any] = field(default_factory=dict)
 
 
-def preset_names(directory: Path = PRESET_DIR) -> list[str]:
+def preset_names(directory: Traversable | Path = PRESET_DIR) -> list[str]:
     """Names of the available presets, sorted (the ``notebook`` preset first)."""
-    names = sorted(p.stem for p in directory.glob("*.json"))
+    try:
+        entries = list(directory.iterdir())
+    except OSError:  # (no such folder: no presets)
+        return []
+    names = sorted(p.name[: -len(".json")] for p in entries if p.name.endswith(".json") and p.is_file())
     return sorted(names, key=lambda n: (n != "notebook", n))
 
 
-def load_preset(name: str, directory: Path = PRESET_DIR) -> Preset:
+def preset_titles(directory: Traversable | Path = PRESET_DIR) -> dict[str, str]:
+    """Each preset's one-line title by name, in ``preset_names`` order (a broken file says so)."""
+    titles = {}
+    for name in preset_names(directory):
+        try:
+            titles[name] = load_preset(name, directory).title
+        except ConfigError as exc:
+            titles[name] = f"(cannot be loaded: {exc})"
+    return titles
+
+
+def load_preset(name: str, directory: Traversable | Path = PRESET_DIR) -> Preset:
     """Read and validate preset ``name``; ``ConfigError`` if missing or malformed."""
     path = directory / f"{name}.json"
-    if not path.is_file():
+    if "/" in name or "\\" in name or not path.is_file():
         raise ConfigError(f"unknown preset '{name}' (available: {', '.join(preset_names(directory))})")
     return load_preset_file(path)
 
 
-def load_preset_file(path: str | Path) -> Preset:
-    path = Path(path)
+def load_preset_file(path: str | Path | Traversable) -> Preset:
+    """Read and validate the preset file ``path`` (a file name or a package resource)."""
+    if isinstance(path, str):
+        path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -62,9 +85,10 @@ def load_preset_file(path: str | Path) -> Preset:
             ghost_config(config, compare)  # validate the ghost run's settings now
     except ConfigError as exc:
         raise ConfigError(f"preset {path.name}: {exc}") from None
+    stem = path.name[: -len(".json")] if path.name.endswith(".json") else path.name
     return Preset(
-        name=path.stem,
-        title=str(data.get("title", path.stem)),
+        name=stem,
+        title=str(data.get("title", stem)),
         description=str(data.get("description", "")),
         config=config,
         view=str(data.get("view", "fit")),
