@@ -110,6 +110,31 @@ class History:
     def record_snapshot(self, snap: Snapshot) -> None:
         self.record(snap.step, snap.state, snap.batch, snap.batch_loss, snap.lr, snap.diverged)
 
+    def extend(self, steps: np.ndarray, states: np.ndarray, batches: np.ndarray, batch_losses: np.ndarray,
+               lrs: np.ndarray, diverged: np.ndarray) -> None:
+        """Append K recorded rows at once (a run read from a file): steps (K,) increasing and after
+        the last row, states (K, R, S), batches (K, R, B), batch_losses, lrs and diverged (K, R).
+        The store is thinned exactly as K calls of ``record`` would thin it."""
+        steps = np.asarray(steps, dtype=np.int64)
+        if len(steps) and ((self._n and steps[0] <= self._step[self._n - 1]) or np.any(np.diff(steps) <= 0)):
+            raise ValueError("rows must come after the recorded ones, in increasing steps")
+        self.check_shape(states.shape[-1], batches.shape[-1])
+        done = 0
+        while done < len(steps):
+            if self._n == self.capacity:
+                self._thin()
+            n = self._n
+            k = min(len(steps) - done, self.capacity - n)
+            rows = slice(done, done + k)
+            self._step[n : n + k] = steps[rows]
+            self._state[n : n + k] = states[rows]
+            self._batch[n : n + k] = batches[rows]
+            self._loss[n : n + k] = batch_losses[rows]
+            self._lr[n : n + k] = lrs[rows]
+            self._diverged[n : n + k] = diverged[rows]
+            self._n = n + k
+            done += k
+
     def truncate_after(self, step: int) -> None:
         """Forget every row after ``step`` (resume from here discards the future)."""
         self._n = int(np.searchsorted(self._step[: self._n], step, side="right"))
@@ -173,6 +198,16 @@ class History:
     def batches(self) -> np.ndarray:
         """(T, R, B) minibatch indices of the update after each recorded step."""
         return self._batch[: self._n]
+
+    @property
+    def states(self) -> np.ndarray:
+        """(T, R, S) recorded states: the parameters, then the optimizer slots (view; do not write)."""
+        return self._state[: self._n]
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """(T, R) bool: the run had stopped at each recorded step (view; do not write)."""
+        return self._diverged[: self._n]
 
     def index_at(self, step: int) -> int:
         """Row of the nearest recorded step at or before ``step`` (0 if before the first)."""

@@ -83,6 +83,18 @@ class HistoryChain:
         self.segments: list[tuple[TrainConfig, History]] = []
         self._new_segment(trainer)
 
+    @classmethod
+    def of_segments(cls, layout, runs: int, segments: list[tuple[TrainConfig, History]],
+                    budget_bytes: int = DEFAULT_BUDGET) -> "HistoryChain":
+        """A chain of recorded segments (oldest first, each with its configuration), e.g. read from
+        a run file; a trainer that goes on from its last row is attached with ``follow``."""
+        if not segments:
+            raise ValueError("a history needs at least one segment")
+        chain = cls.__new__(cls)
+        chain.budget, chain.layout, chain.runs = budget_bytes, layout, runs
+        chain.segments = list(segments)
+        return chain
+
     def _new_segment(self, trainer) -> None:
         self.segments.append((trainer.config, History.for_trainer(trainer, self.budget)))
 
