@@ -28,7 +28,7 @@ def test_train_writes_documented_history(tmp_path):
         assert h[k].shape == (301, 20)
     for k in ("c", "lr", "batch_loss", "train_loss", "test_loss"):
         assert h[k].shape == (301,)
-    assert h["batch"].shape == (300, 40)
+    assert h["batch"].shape == (301, 40)  # each row's next minibatch
     assert h["x_train"].shape == (200,) and h["x_test"].shape == (1000,)
     cfg = TrainConfig.from_dict(json.loads(str(h["config"])))
     assert cfg == load_preset("notebook").config

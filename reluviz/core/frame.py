@@ -81,6 +81,7 @@ class Frame:
     ``live``: this is the run's newest state (not a look back). ``divergence``: why the run
     stopped, or "". ``trail``: thinned recorded parameters up to this step (empty unless asked for).
     ``run_id``: changes whenever a new run starts (views drop what they computed for the old one).
+    ``resume_note``: why training cannot go on from this step ("" when it can; see ``Session.load``).
     """
 
     snapshot: Snapshot
@@ -99,6 +100,7 @@ class Frame:
     curves: LossCurves
     trail: Trail
     run_id: int = 0
+    resume_note: str = ""
 
     @property
     def step(self) -> int:
@@ -136,7 +138,7 @@ def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: Lo
                ghost: Snapshot | None = None, compare: Mapping | None = None, first_step: int = 0,
                last_step: int | None = None, live: bool = True, divergence: str = "",
                trail: Trail | None = None, losses: tuple[float, float] | None = None,
-               epoch: float | None = None, run_id: int = 0) -> Frame:
+               epoch: float | None = None, run_id: int = 0, resume_note: str = "") -> Frame:
     """A ``Frame`` from its parts; the losses, dead units and epoch are computed when not given."""
     train, test = losses if losses is not None else dataset_losses(snap, dataset)
     if epoch is None:
@@ -146,7 +148,8 @@ def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: Lo
         dataset=dataset, train_loss=float(train), test_loss=float(test), epoch=float(epoch),
         dead=dead_units(snap, dataset), first_step=int(first_step),
         last_step=int(snap.step if last_step is None else last_step), live=live, divergence=divergence,
-        curves=curves, trail=trail if trail is not None else Trail.empty(snap.layout.size), run_id=run_id)
+        curves=curves, trail=trail if trail is not None else Trail.empty(snap.layout.size), run_id=run_id,
+        resume_note=resume_note)
 
 
 def frame_from_history(snap: Snapshot, history, dataset: Dataset, config: TrainConfig,

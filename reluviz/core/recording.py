@@ -1,33 +1,60 @@
-"""Headless training to arrays and to a history ``.npz`` file (what ``reluviz train`` writes).
+"""Headless training to arrays, and the run file that ``reluviz train`` and the app's Save run write.
 
-File contents (T recorded steps 0, K, 2K, ... up to the last step; one run):
+A run file is an ``.npz`` (format ``RUN_FORMAT``) holding T recorded rows of one run, oldest first:
 
-* ``step`` (T,) int; ``w``, ``b``, ``v`` (T, H) and ``c`` (T,) for the relu model, or ``theta`` (T,)
-* ``lr`` (T,): the rate of the update that follows each recorded step
-* ``batch_loss`` (T,): minibatch MSE at each recorded step, on the batch of the next update
-* ``train_loss``, ``test_loss`` (T,): MSE on the whole training set and on the test set
-* ``x_train``, ``y_train``, ``x_test``, ``y_test``; ``config`` (JSON text)
-* ``batch`` (T-1, B) int, with ``record_batches``: indices of the update from each row to the next
+* ``format`` (int) and ``reluviz_version`` (text): the format and the version that wrote it
+* ``step`` (T,) int, increasing: ``reluviz train`` records steps 0, K, 2K, ...; the app's history
+  keeps every recent step and an even subset of the older ones
+* the parameters by name (``Layout.names()``): ``w``, ``b``, ``v`` (T, H) and ``c`` (T,) for the
+  relu model, or ``theta`` (T,)
+* ``slots`` (K, S) and ``slots_step`` (K,): the optimizer's state (the momentum buffer, or Adam's
+  two moments: S = P x slots) at K of the recorded steps, every one unless ``reluviz train
+  --params-only`` kept only the last; absent when the optimizer keeps none. From a step whose state
+  is kept the run can be resumed exactly (the minibatches are a function of the seed and the step)
+* ``lr`` (T,): the rate of the update that follows each step; ``batch_loss`` (T,): the minibatch
+  MSE at each step on that update's batch; ``diverged`` (T,) bool: the run had stopped there
+* ``train_loss``, ``test_loss`` (T,): MSE on the whole training and test sets (``row_metrics``)
+* ``batch`` (T, B) int, optional (``--record-batches``, the app's saves): the indices of each row's
+  next minibatch (-1 pads a narrower one; a full-batch row is all -1). Without it a reader draws them
+  again from the settings
+* the data: the ``Dataset`` arrays (``x_train``, ``y_train``, ``x_test``, ``y_test``, and
+  ``true_x``, ``true_y`` where the true function is known)
+* ``config`` (JSON text): the settings in force at the last step; ``segment_step`` (G,) and
+  ``segment_config`` (G,): each stretch of rows with the settings it was recorded under (the app
+  starts a stretch where a change of optimizer or batch size changes the row's shape)
+* ``compare`` (JSON text): the ghost run's settings ("{}": none). The app's saves also hold the
+  ghost's rows under the same names prefixed ``ghost_`` (no loss columns); without them a reader
+  trains the ghost again from the settings
 * ``diverged_at`` (int, -1 if never) and ``stop_reason`` (text, empty if the run finished)
 
-The file is written to a temporary name beside the target and renamed, so it appears whole or not at all.
+Files are written to a temporary name beside the target and renamed: whole or not at all.
+``reluviz.core.runfile`` reads them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
+from reluviz import __version__
 from reluviz.core.atomic import atomic_path
 from reluviz.core.config import ConfigError, TrainConfig
-from reluviz.core.model import mse
+from reluviz.core.data import Dataset
+from reluviz.core.metrics import row_losses
+from reluviz.core.model import Layout
+from reluviz.core.optimizers import slots
 from reluviz.core.trainer import Trainer
 
+#: The run-file format this version writes and reads (a reader refuses any other).
+RUN_FORMAT = 1
 #: The arrays of one recording are kept in memory (and in the .npz); this bounds them.
 RECORD_MAX_BYTES = 4 * 2**30
+GHOST = "ghost_"  # prefix of the ghost run's rows
 
 
 @dataclass
@@ -38,9 +65,123 @@ class Recording:
     stop_reason: str = ""
 
 
+@dataclass(frozen=True)
+class RowBlock:
+    """Consecutive recorded rows of one run under one setting of the row shape: ``steps`` (t,),
+    ``states`` (t, S) parameters then optimizer slots (S = P (1 + slots)), ``lr``, ``batch_loss``
+    (t,), ``diverged`` (t,) bool, ``batches`` (t, B) or None (drawn again from ``config``)."""
+
+    config: TrainConfig
+    steps: np.ndarray
+    states: np.ndarray
+    lr: np.ndarray
+    batch_loss: np.ndarray
+    diverged: np.ndarray
+    batches: np.ndarray | None = None
+
+
+def dataset_arrays(ds: Dataset) -> dict[str, np.ndarray]:
+    """The data's arrays by their ``Dataset`` field names (the ones that exist)."""
+    return {f.name: np.asarray(getattr(ds, f.name)) for f in dataclasses.fields(ds)
+            if isinstance(getattr(ds, f.name), np.ndarray)}
+
+
+def row_metrics(layout: Layout, params: np.ndarray, ds: Dataset,
+                progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
+    """The loss columns of a run file for parameters (T, P): MSE on the whole training set and on
+    the test set. ``progress(done, total)`` counts rows (T in all), each set's share by its size."""
+    t = len(params)
+    sets = {"train_loss": (ds.x_train, ds.y_train), "test_loss": (ds.x_test, ds.y_test)}
+    points = sum(len(x) for x, _ in sets.values()) or 1
+    out, before = {}, 0.0
+    for name, (x, y) in sets.items():
+        share = len(x) / points
+        done = (lambda k, b=before, f=share: progress(int(b + f * k), t)) if progress else None
+        out[name] = row_losses(layout, params, x, y, done)
+        before += share * t
+    return out
+
+
+def rows_arrays(layout: Layout, blocks: Sequence[RowBlock], prefix: str = "", slots_kept: str = "all") -> dict:
+    """The row arrays of a run file (``step``, parameters, ``slots``, ``lr``, ... see the module
+    docstring) for ``blocks`` of rows, names prefixed with ``prefix``. ``slots_kept``: "all", or
+    "last" for the optimizer state of the last row only."""
+    size = layout.size
+    steps = np.concatenate([b.steps for b in blocks]).astype(np.int64)
+    params = np.concatenate([b.states[:, :size] for b in blocks])
+    out: dict[str, np.ndarray] = {"step": steps}
+    for name in layout.names():
+        out[name] = np.ascontiguousarray(layout.get(params, name))
+    out["lr"] = np.concatenate([b.lr for b in blocks]).astype(float)
+    out["batch_loss"] = np.concatenate([b.batch_loss for b in blocks]).astype(float)
+    out["diverged"] = np.concatenate([b.diverged for b in blocks]).astype(bool)
+    width = max(b.states.shape[1] - size for b in blocks)
+    if width:
+        kept_steps, kept = [], []
+        for k, b in enumerate(blocks):
+            w = b.states.shape[1] - size
+            if w == 0:
+                continue
+            rows = slice(None) if slots_kept == "all" else slice(-1, None) if k == len(blocks) - 1 else slice(0, 0)
+            part = np.full((len(b.steps[rows]), width), np.nan)
+            part[:, :w] = b.states[rows, size:]
+            kept_steps.append(b.steps[rows])
+            kept.append(part)
+        out["slots_step"] = np.concatenate(kept_steps).astype(np.int64)
+        out["slots"] = np.concatenate(kept)
+    if any(b.batches is not None for b in blocks):
+        bwidth = max(b.batches.shape[1] for b in blocks if b.batches is not None and not _full(b))
+        batch = np.full((len(steps), bwidth), -1, dtype=np.int32 if _fits_int32(blocks) else np.int64)
+        row = 0
+        for b in blocks:
+            if b.batches is not None and not _full(b):
+                batch[row : row + len(b.steps), : b.batches.shape[1]] = b.batches
+            row += len(b.steps)
+        out["batch"] = batch
+    out["segment_step"] = np.array([int(b.steps[0]) for b in blocks], dtype=np.int64)
+    out["segment_config"] = np.array([b.config.to_json() for b in blocks])
+    return {prefix + k: v for k, v in out.items()}
+
+
+def _full(block: RowBlock) -> bool:
+    return block.config.batch_size == 0
+
+
+def _fits_int32(blocks: Sequence[RowBlock]) -> bool:
+    return all(b.batches is None or not b.batches.size or int(b.batches.max()) < 2**31 - 1 for b in blocks)
+
+
+def run_arrays(config: TrainConfig, dataset: Dataset, blocks: Sequence[RowBlock], compare: dict | None = None,
+               ghost_blocks: Sequence[RowBlock] | None = None, stop_reason: str = "", diverged_at: int = -1,
+               slots_kept: str = "all", progress: Callable[[int, int], None] | None = None) -> dict:
+    """Everything a run file holds (see the module docstring); ``progress`` counts the rows whose
+    losses are evaluated (``row_metrics``: the slow part of a long run)."""
+    layout = Layout.for_config(config)
+    out = {"format": np.array(RUN_FORMAT), "reluviz_version": np.array(__version__)}
+    out.update(rows_arrays(layout, blocks, slots_kept=slots_kept))
+    out.update(row_metrics(layout, np.concatenate([b.states[:, : layout.size] for b in blocks]), dataset, progress))
+    out.update(dataset_arrays(dataset))
+    out["config"] = np.array(config.to_json())
+    out["compare"] = np.array(json.dumps(dict(compare or {}), sort_keys=True))
+    if ghost_blocks:
+        out.update(rows_arrays(layout, ghost_blocks, prefix=GHOST))
+    out["diverged_at"] = np.array(int(diverged_at))
+    out["stop_reason"] = np.array(stop_reason)
+    return out
+
+
 def record_run(config: TrainConfig, steps: int | None = None, every: int = 1, record_batches: bool = False,
-               progress: Callable[[int, int], None] | None = None, trainer: Trainer | None = None) -> Recording:
-    """Train ``steps`` updates (default ``config.steps``) recording every ``every``-th step."""
+               progress: Callable[..., None] | None = None, trainer: Trainer | None = None,
+               compare: dict | None = None, params_only: bool = False,
+               eval_progress: Callable[[int, int], None] | None = None) -> Recording:
+    """Train ``steps`` updates (default ``config.steps``) recording every ``every``-th step.
+
+    ``progress(done, total, loss)`` gets the steps trained and the mean minibatch loss of the
+    steps recorded since the last call; ``eval_progress(done, total)`` the rows whose train/test
+    loss is evaluated after training. ``compare``: the ghost run's settings, written to the file
+    (a reader trains the ghost again). ``params_only``: keep the optimizer state of the last row
+    only (a smaller file that can be resumed from its last step only).
+    """
     steps = config.steps if steps is None else steps
     if steps < 0:
         raise ConfigError(f"--steps must be >= 0, got {steps}")
@@ -49,60 +190,64 @@ def record_run(config: TrainConfig, steps: int | None = None, every: int = 1, re
     if record_batches and every != 1:
         raise ConfigError("--record-batches needs --every 1 (a batch is the indices of one update)")
     trainer = trainer or Trainer(config)
-    rows = steps // every + 1
+    rows = steps // every + 2  # (+ the last step, when it is not a multiple of every)
     size = trainer.layout.size
-    need = rows * 8 * (size + 3 + (trainer.batch_size if record_batches else 0))
+    width = size * (1 + slots(config.optimizer))
+    kept = size if params_only else width
+    need = rows * 8 * (kept + 4 + (trainer.batch_size if record_batches else 0))
     if need > RECORD_MAX_BYTES:
-        raise ConfigError(f"recording {rows:,} rows of {size:,} parameters needs {need / 2**30:,.1f} GB "
+        raise ConfigError(f"recording {rows:,} rows of {kept:,} values needs {need / 2**30:,.1f} GB "
                           f"(at most {RECORD_MAX_BYTES / 2**30:g} GB): record every K-th step with --every K, "
-                          "or train fewer --steps")
+                          "or train fewer --steps" + ("" if params_only or kept == size else ", or --params-only"))
     rec_step = np.zeros(rows, dtype=np.int64)
-    rec_params = np.zeros((rows, size))
+    rec_state = np.zeros((rows, width if not params_only else size))
     rec_lr = np.zeros(rows)
     rec_loss = np.zeros(rows)
-    rec_batch = np.zeros((max(rows - 1, 0), trainer.batch_size), dtype=np.int64) if record_batches else None
+    rec_div = np.zeros(rows, dtype=bool)
+    rec_batch = np.zeros((rows, trainer.batch_size), dtype=np.int64) if record_batches else None
     count = 0
 
     def sink(step, state, batch, batch_loss, lr, diverged):
         nonlocal count
         rec_step[count] = step
-        rec_params[count] = state[0, :size]
+        rec_state[count] = state[0, : rec_state.shape[1]]
         rec_lr[count] = lr[0]
         rec_loss[count] = batch_loss[0]
-        if rec_batch is not None and count < len(rec_batch):
+        rec_div[count] = diverged[0]
+        if rec_batch is not None:
             rec_batch[count] = batch[0]
         count += 1
 
     chunk = max(every, 1000 // every * every)
-    done = 0
+    done = reported = 0
     while done < steps and not trainer.stopped:
         n = trainer.run(min(chunk, steps - done), on_step=sink, every=every)
         done += n
         if progress:
-            progress(done, steps)
+            loss = float(np.mean(rec_loss[reported:count])) if count > reported else None
+            reported = count
+            progress(done, steps, loss)
         if n == 0:
             break
-    if not trainer.stopped and trainer.step % every == 0 and (count == 0 or rec_step[count - 1] != trainer.step):
-        snap = trainer.snapshot()
-        if count < rows:
-            sink(snap.step, snap.state, snap.batch, snap.batch_loss, snap.lr, snap.diverged)
-    params = rec_params[:count]
-    ds, layout = trainer.dataset, trainer.layout
-    out: dict[str, np.ndarray] = {"step": rec_step[:count].copy()}
-    for name in layout.names():
-        out[name] = layout.get(params, name).copy()
-    out["lr"] = rec_lr[:count].copy()
-    out["batch_loss"] = rec_loss[:count].copy()
-    out["train_loss"] = mse(layout, params, ds.x_train, ds.y_train)
-    out["test_loss"] = mse(layout, params, ds.x_test, ds.y_test)
-    out.update(x_train=ds.x_train, y_train=ds.y_train, x_test=ds.x_test, y_test=ds.y_test)
-    out["config"] = np.array(config.to_json())
-    if rec_batch is not None:
-        out["batch"] = rec_batch[: max(count - 1, 0)].copy()
+    snap = trainer.snapshot()  # the last state is always a row (after a divergence, the last finite one)
+    if count and rec_step[count - 1] == snap.step:
+        rec_div[count - 1] = trainer.stopped  # (recorded with the rate and batch of the update that blew up)
+    else:
+        sink(snap.step, snap.state, snap.batch, snap.batch_loss, snap.lr, snap.diverged)
+    last_state = trainer.state[0].copy()
+    states = rec_state[:count]
+    if params_only and width > size:  # the last row's optimizer state, for a run that goes on from it
+        states = np.zeros((count, width))
+        states[:, :size] = rec_state[:count]
+        states[-1, size:] = last_state[size:]
+    block = RowBlock(config, rec_step[:count].copy(), states, rec_lr[:count].copy(), rec_loss[:count].copy(),
+                     rec_div[:count].copy(), rec_batch[:count].copy() if rec_batch is not None else None)
     div = trainer.divergence
-    out["diverged_at"] = np.array(div.step if div else -1)
-    out["stop_reason"] = np.array(div.reason if div else "")
-    return Recording(out, div.reason if div else "")
+    reason = div.reason if div else ""
+    arrays = run_arrays(config, trainer.dataset, [block], compare=compare,
+                        stop_reason=reason, diverged_at=div.step if div else -1,
+                        slots_kept="last" if params_only else "all", progress=eval_progress)
+    return Recording(arrays, reason)
 
 
 def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:

@@ -126,6 +126,27 @@ class Session:
             self.ghost_history = HistoryChain(ghost, max(self.budget // 4, 1 << 20))
         self._record_head()
 
+    def load(self, run) -> None:
+        """Show a recorded run (a ``reluviz.core.runfile.RecordedRun``): its history, its loss trace
+        and its ghost; playing goes on from its last step. Raises ``ConfigError`` (and changes
+        nothing) for a run the app cannot draw live."""
+        check_live_size(run.dataset.n, run.config)
+        history = run.history(self.budget)
+        trainer = run.trainer(history)
+        ghost, ghost_history = run.ghost(max(self.budget // 4, 1 << 20))
+        self.generation += 1
+        self.run_id += 1
+        self.compare = dict(run.compare) if ghost is not None else {}
+        self.config = run.config
+        self.trainer = trainer
+        self.dataset = run.dataset
+        self.history = history
+        history.follow(trainer)
+        self.trace = run.trace()
+        self.ghost = ghost
+        self.ghost_history = ghost_history
+        self._record_head()
+
     def apply_config(self, config: TrainConfig) -> list[str]:
         """Use ``config`` from the next step on. Returns the reset fields that changed (then the
         run was reset); an empty list means the run goes on (``Trainer.reconfigure``)."""
@@ -263,7 +284,17 @@ class Session:
             snap, self.dataset, self.config, self._curves(), ghost=ghost, compare=self.compare, first_step=history.first_step(), last_step=last,
             live=live, divergence=self.divergence_reason if live else "",
             trail=history.rows(snap.step, trail.dense, trail.sparse) if trail else None,
-            losses=losses, run_id=self.run_id)
+            losses=losses, run_id=self.run_id, resume_note=self._resume_note(snap, ghost))
+
+    @staticmethod
+    def _resume_note(snap: Snapshot, ghost: Snapshot | None) -> str:
+        """Why training cannot go on from ``snap`` ("" when it can): a run file written with
+        ``--params-only`` keeps the optimizer's state (momentum buffer, Adam's moments) only at its
+        last step, and without it the next update would not be the one the run made."""
+        if np.all(np.isfinite(snap.state)) and (ghost is None or np.all(np.isfinite(ghost.state))):
+            return ""
+        return (f"the run file keeps the optimizer's state (momentum buffer, Adam's moments) only at its last "
+                f"step, so training can go on from there but not from step {snap.step:,}")
 
     def _curves(self) -> LossCurves:
         h, t = self.history, self.trace
