@@ -1,6 +1,10 @@
-"""Command line: ``reluviz`` (the app), ``reluviz train`` (headless history), ``reluviz export``.
+"""Command line: ``reluviz`` (the app; ``--open FILE.npz`` shows a recorded run), ``reluviz train``
+(headless: a run file), ``reluviz export`` (frames of a run, trained or ``--from`` a run file),
+``reluviz presets``, ``reluviz --version``.
 
-Bad input never shows a traceback: it prints one line ``reluviz: error: ...`` and exits with 2.
+Bad input never shows a traceback: it prints one line ``reluviz: error: ...`` and exits with 2. A
+setting given on the command line that cannot take effect (``csv_path`` without ``target=csv``)
+is bad input too. Progress goes to stderr on a terminal only (``TerminalProgress``).
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
-from reluviz.core.config import ConfigError, TrainConfig, parse_assignments, settings_help
-from reluviz.core.presets import load_preset
+from reluviz import __version__
+from reluviz.core.config import SETTINGS, ConfigError, TrainConfig, parse_assignments, settings_help
+from reluviz.core.presets import load_preset, preset_titles
 
 EXIT_USAGE = 2
 
@@ -33,22 +39,48 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     p.epilog = settings_help(width=max(60, min(100, shutil.get_terminal_size().columns - 2)))
 
 
+def _add_ghost_args(p: argparse.ArgumentParser) -> None:
+    ghost = p.add_mutually_exclusive_group()
+    ghost.add_argument("--compare", dest="compare", action="append", default=[], metavar="KEY=VALUE",
+                       help="a ghost run drawn faintly beside the main one, with this setting changed (same "
+                            "data, init and batch order; repeatable; added to the preset's own ghost, if any)")
+    ghost.add_argument("--no-ghost", action="store_true", help="leave out the preset's (or the run file's) ghost run")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reluviz", description="Watch a ReLU network learn a 1-D function.")
+    parser.add_argument("--version", action="version", version=f"reluviz {__version__}")
+    parser.add_argument("--open", metavar="FILE.npz",
+                        help="open a run file (from `reluviz train` or the app's File > Save run) in the app")
     _add_config_args(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    train = sub.add_parser("train", help="train headless and write a history .npz file")
+    train = sub.add_parser("train", help="train headless and write a run file (.npz)",
+                           description="Train headless and write a run file: every recorded step's parameters, "
+                                       "optimizer state, rate and losses, the data and the settings. Open it with "
+                                       "`reluviz --open FILE.npz` (scrub, export, resume from any step) or render it "
+                                       "with `reluviz export --from FILE.npz`.")
     _add_config_args(train)
     train.add_argument("--steps", type=int, help="number of updates (default: the config's steps)")
-    train.add_argument("--every", type=int, default=1, help="record every K-th step (default 1)")
+    train.add_argument("--every", type=int, default=1, help="record every K-th step and the last (default 1)")
     train.add_argument("--record-batches", action="store_true", help="also store the minibatch indices (needs --every 1)")
-    train.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the history")
+    train.add_argument("--params-only", action="store_true",
+                       help="keep the optimizer's state (momentum buffer, Adam's moments) of the last step only: "
+                            "a file up to 3x smaller, which the app shows and trains on from its last step but "
+                            "cannot resume from an earlier one")
+    train.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the run file")
     train.add_argument("--quiet", action="store_true", help="no progress line")
+    _add_ghost_args(train)
 
-    export = sub.add_parser("export", help="train headless and render frames to PNG/GIF/MP4")
+    sub.add_parser("presets", help="list the presets with their titles")
+
+    export = sub.add_parser("export", help="render frames of a run to PNG/GIF/MP4 (trained here, or --from a run file)")
     _add_config_args(export)
-    export.add_argument("--steps", type=int, help="number of updates (default: the config's steps)")
+    export.add_argument("--from", dest="from_file", metavar="FILE.npz",
+                        help="render the run recorded in this run file (from `reluviz train` or the app) instead "
+                             "of training; its settings come from the file")
+    export.add_argument("--steps", type=int,
+                        help="number of updates (default: the config's steps); with --from: the last step to render")
     spacing = export.add_mutually_exclusive_group()
     spacing.add_argument("--every", type=int, metavar="K", help="one frame every K steps (and the last step)")
     spacing.add_argument("--frames", type=int, metavar="F",
@@ -66,31 +98,59 @@ def build_parser() -> argparse.ArgumentParser:
                         help="PATH.gif, PATH.mp4, or a new directory for PNG frames (frame_00000.png, ...); "
                              "frames.csv (frame, step, lr, losses) goes inside it, or beside as PATH.gif.frames.csv")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
-    ghost = export.add_mutually_exclusive_group()
-    ghost.add_argument("--compare", dest="compare", action="append", default=[], metavar="KEY=VALUE",
-                       help="a ghost run drawn faintly beside the main one, with this setting changed (same "
-                            "data, init and batch order; repeatable; added to the preset's own ghost, if any)")
-    ghost.add_argument("--no-ghost", action="store_true", help="leave out the preset's ghost run")
+    _add_ghost_args(export)
     return parser
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """Preset, then config file, then ``--set`` assignments, each over the last."""
+    """Preset, then config file, then ``--set`` assignments, each over the last. A setting the user
+    gives (``--set``, or a config file's value other than the default) that the resulting settings
+    never use is an error (``check_effective``); the preset's own values and the defaults are not."""
     config = load_preset(args.preset).config if args.preset else TrainConfig()
+    given: dict = {}
     if args.config:
         file_config = TrainConfig.from_json_file(args.config)
         defaults = TrainConfig().to_dict()
         changed = {k: v for k, v in file_config.to_dict().items() if v != defaults[k]}
         config = config.updated(changed)
+        given.update(changed)
     if args.assignments:
         config = config.with_assignments(args.assignments)
+        given.update(parse_assignments(args.assignments))
+    check_effective(config, given)
     return config
+
+
+def check_effective(config: TrainConfig, given: dict, option: str = "--set") -> None:
+    """``ConfigError`` for the first of the ``given`` settings that ``config`` does not use (its
+    ``Setting.applies_when`` does not hold), e.g. ``csv_path`` without ``target=csv``."""
+    values = config.to_dict()
+    for key, raw in given.items():
+        s = SETTINGS.get(key)
+        if s is None or s.applies(values):
+            continue
+        when = s.applies_when
+        choices = " or ".join(str(v) for v in when.values)
+        if when.text:
+            rule = f"it is used only with {when.text}"
+        elif when.negate:
+            rule = f"it is not used when {when.field} is {choices}"
+        else:
+            rule = f"it is used only when {when.field} is {choices}"
+        raise ConfigError(f"{option} {key}={raw} cannot take effect: {rule}, and this run has "
+                          f"{when.field}={values[when.field]}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "presets":
+            return _presets()
+        if args.command == "export" and args.from_file:
+            return export_from_file(args)
+        if args.command is None and args.open:
+            return _open_in_app(args)
         config = config_from_args(args)
         if args.command == "train":
             return _train(config, args)
@@ -106,21 +166,63 @@ def main(argv: list[str] | None = None) -> int:
 
 
 class TerminalProgress:
-    """A one-line progress bar on stderr (silent when stderr is not a terminal or ``quiet``)."""
+    """One progress line on stderr, redrawn in place: done/total, percent, rate, time left and (when
+    given) the current loss, e.g. ``training  45,000/200,000 steps  22%  98,765 steps/s  0:02 left
+    minibatch MSE 0.0123``. Silent when stderr is not a terminal (piped or redirected) or ``quiet``."""
 
-    def __init__(self, label: str, quiet: bool = False):
+    REDRAW = 0.1  # seconds between redraws
+
+    def __init__(self, label: str, quiet: bool = False, unit: str = "steps", stream=None, clock=time.monotonic):
         self.label = label
-        self.enabled = not quiet and sys.stderr.isatty()
+        self.unit = unit
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = not quiet and self.stream.isatty()
+        self.clock = clock
+        self._start: tuple[float, int] | None = None
+        self._drawn_at = -1.0
+        self._width = 0
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, loss: float | None = None) -> None:
         if not self.enabled:
             return
-        frac = done / total if total else 1.0
-        bar = "#" * int(30 * frac)
-        sys.stderr.write(f"\r{self.label} [{bar:<30}] {done}/{total}")
+        now = self.clock()
+        if self._start is None:
+            self._start = (now, done)
+        if done < total and now - self._drawn_at < self.REDRAW:
+            return
+        self._drawn_at = now
+        text = self.text(done, total, loss, now)
+        self.stream.write("\r" + text.ljust(self._width))
+        self._width = len(text)
         if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            self.stream.write("\n")
+            self._start, self._width = None, 0
+        self.stream.flush()
+
+    def text(self, done: int, total: int, loss: float | None, now: float) -> str:
+        t0, d0 = self._start if self._start is not None else (now, done)
+        parts = [f"{self.label} {done:,}/{total:,} {self.unit}", f"{100 * done / total if total else 100:3.0f}%"]
+        if now > t0 and done > d0:
+            rate = (done - d0) / (now - t0)
+            parts.append(f"{rate:,.0f} {self.unit}/s")
+            parts.append(f"{_clock(max(total - done, 0) / rate)} left" if done < total else f"in {_clock(now - t0)}")
+        if loss is not None:
+            parts.append(f"minibatch MSE {loss:.3g}")
+        return "  ".join(parts)
+
+    def note(self, text: str) -> None:
+        """A line of its own (e.g. "writing h.npz..."), on a terminal only."""
+        if self.enabled:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    """0:07, 3:25, 1:02:03."""
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
 def ghost_settings(config: TrainConfig, args: argparse.Namespace) -> dict:
@@ -131,11 +233,12 @@ def ghost_settings(config: TrainConfig, args: argparse.Namespace) -> dict:
     compare: dict = {}
     if args.preset:
         compare.update(load_preset(args.preset).compare)
-    compare.update(parse_assignments(getattr(args, "compare", []) or [], "--compare"))
+    given = parse_assignments(getattr(args, "compare", []) or [], "--compare")
+    compare.update(given)
     if compare:
         from reluviz.core.compare import ghost_config
 
-        ghost_config(config, compare)  # (refuses data, model and init settings too)
+        check_effective(ghost_config(config, compare), given, "--compare")  # (refuses data, model and init settings too)
     return compare
 
 
@@ -165,7 +268,8 @@ def export_command(config: TrainConfig, args: argparse.Namespace) -> int:
     final, count, note = export_run(config, out, choose, size=size, fps=fps, panels=panels,
                                     caption=not args.no_caption, force=args.force, train_steps=last,
                                     train_progress=TerminalProgress("training ", args.quiet),
-                                    progress=TerminalProgress("rendering", args.quiet), compare=compare,
+                                    progress=TerminalProgress("rendering", args.quiet, unit="frames"),
+                                    compare=compare,
                                     spacing=args.spacing if args.every is None else "every")
     if note:
         print(f"reluviz: {note}", file=sys.stderr)
@@ -180,18 +284,93 @@ def _train(config: TrainConfig, args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".npz":
         raise ConfigError(f"--out must end in .npz, got {out.name}")
+    if not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise ConfigError(f"folder {out.parent} does not exist")
+    compare = ghost_settings(config, args)
+    progress = TerminalProgress("training", args.quiet)
     recording = record_run(config, steps=args.steps, every=args.every, record_batches=args.record_batches,
-                           progress=TerminalProgress("training", args.quiet))
+                           progress=progress, compare=compare, params_only=args.params_only,
+                           eval_progress=TerminalProgress("losses  ", args.quiet, unit="rows"))
+    progress.note(f"writing {out}...")
     write_npz(out, recording.arrays)
     final = recording.arrays
     if recording.stop_reason:
         print(f"reluviz: stopped early: {recording.stop_reason}", file=sys.stderr)
-    print(f"wrote {out} ({len(final['step'])} steps recorded, last step {int(final['step'][-1])}, "
+    print(f"wrote {out} ({len(final['step']):,} steps recorded, last step {int(final['step'][-1]):,}, "
           f"train loss {float(final['train_loss'][-1]):.4g}, test loss {float(final['test_loss'][-1]):.4g})")
     return 0
 
 
-def _launch_app(config: TrainConfig, args: argparse.Namespace) -> int:
+def _presets() -> int:
+    titles = preset_titles()
+    if not titles:
+        print("reluviz: no presets found (the installation lacks reluviz/presets)", file=sys.stderr)
+        return 1
+    width = max(len(name) for name in titles)
+    for name, title in titles.items():
+        print(f"{name:<{width}}  {title}")
+    return 0
+
+
+def _read_run_file(path: str):
+    from reluviz.core.runfile import read_run
+
+    return read_run(Path(path).expanduser())
+
+
+def _no_settings_with(args: argparse.Namespace, option: str) -> None:
+    """``option`` takes the run's settings from its file: settings given beside it cannot take effect."""
+    given = [name for name, on in (("--preset", args.preset), ("--config", args.config),
+                                   ("--set", args.assignments), ("--compare", getattr(args, "compare", None)))
+             if on]
+    if given:
+        raise ConfigError(f"{option} takes the run's settings from the file; {', '.join(given)} cannot take "
+                          "effect with it")
+
+
+def _open_in_app(args: argparse.Namespace) -> int:
+    _no_settings_with(args, "--open")
+    run = _read_run_file(args.open)
+    return _launch_app(run.config, args, recorded=run)
+
+
+def export_from_file(args: argparse.Namespace) -> int:
+    """``reluviz export --from FILE.npz``: draw the recorded run (no training) and write it."""
+    _no_settings_with(args, "--from")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from reluviz.export.frames import ExportError, parse_fps, parse_panels, parse_size, select_steps
+    from reluviz.export.pipeline import check_outputs, export_recorded
+
+    size, panels, fps = parse_size(args.size), parse_panels(args.panels), parse_fps(args.fps)
+    run = _read_run_file(args.from_file)
+    last = run.last_step if args.steps is None else args.steps
+    if not run.first_step <= last:
+        raise ExportError(f"--steps {last} is before the file's first recorded step ({run.first_step:,})")
+    last = min(last, run.last_step)
+
+    def choose(last_step: int):
+        return select_steps(last_step, every=args.every, frames=args.frames, spacing=args.spacing,
+                            first_step=run.first_step)
+
+    choose(last)
+    out = Path(args.out).expanduser()
+    kind = check_outputs(out, args.force)
+    if kind == "gif" and fps > 50:
+        print("reluviz: note: many GIF viewers slow frames shorter than 20 ms down to 100 ms; "
+              "use --fps 50 or less (or .mp4)", file=sys.stderr)
+    final, count, note = export_recorded(run, out, choose(last), size=size, fps=fps, panels=panels,
+                                         caption=not args.no_caption, force=args.force, ghost=not args.no_ghost,
+                                         progress=TerminalProgress("rendering", args.quiet, unit="frames"),
+                                         spacing=args.spacing if args.every is None else "every")
+    if note:
+        print(f"reluviz: {note}", file=sys.stderr)
+    side = final / "frames.csv" if kind == "png" else Path(str(final) + ".frames.csv")
+    print(f"wrote {final} ({count} frame{'s' if count != 1 else ''} of {run.path.name}, {size[0]}x{size[1]}, "
+          f"{fps:g} frames/s) and {side}")
+    return 0
+
+
+def _launch_app(config: TrainConfig, args: argparse.Namespace, recorded=None) -> int:
     try:
         from reluviz.gui.app import run_app
     except ImportError as exc:
@@ -199,6 +378,8 @@ def _launch_app(config: TrainConfig, args: argparse.Namespace) -> int:
               "use `reluviz train` or `reluviz export` for headless work", file=sys.stderr)
         return 1
     explicit = bool(args.preset or args.config or args.assignments)
+    if recorded is not None:
+        return run_app(None, recorded=recorded)
     return run_app(config if explicit else None, preset=args.preset)
 
 

@@ -2,7 +2,8 @@
 
 Frame k shows the state after step s_k (``frames.csv`` lists frame, step, lr, batch_loss,
 train_loss, test_loss). ``export_run`` trains first (``plan.plan_training`` keeps the exact state
-at each frame's step), then ``export_plan`` draws the frames through the app's ``TrainingView``
+at each frame's step), ``export_recorded`` reads the steps from a run file instead (``plan.plan_recorded``:
+the same frames for the same run), then ``export_plan`` draws the frames through the app's ``TrainingView``
 offscreen and hands them to a writer whose encoder runs on its own thread. The app's export
 dialog drives the same steps itself (``check_outputs``, ``open_frame_writer``, ``iter_render``,
 ``finish``) between its events; ``reluviz export`` is ``reluviz.cli.export_command``.
@@ -18,7 +19,7 @@ from typing import Callable, Iterator
 from reluviz.core.atomic import write_text_atomic
 from reluviz.core.config import TrainConfig
 from reluviz.export.frames import ExportError
-from reluviz.export.plan import CSV_HEADER, ExportPlan, plan_training
+from reluviz.export.plan import CSV_HEADER, ExportPlan, plan_recorded, plan_training
 from reluviz.export.gif_writer import GifWriter
 from reluviz.export.writers import (AtomicWriter, Mp4Writer, PngSequenceWriter, check_encoder, check_target,
                                     format_for, os_error_message)
@@ -143,6 +144,19 @@ def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fp
     out = Path(out)
     check_outputs(out, force)
     plan = plan_training(config, steps, steps=train_steps, progress=train_progress, compare=compare)
+    final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress,
+                        spacing=spacing)
+    return final, len(plan.frames), plan.note
+
+
+def export_recorded(run, out: str | Path, steps, size=(1280, 720), fps: float = 20.0, panels=("main", "loss"),
+                    caption: bool = True, force: bool = False, ghost: bool = True,
+                    progress: Callable[[int, int], None] | None = None, spacing: str = "linear") -> tuple[Path, int, str]:
+    """Render ``steps`` of a recorded run (``reluviz.core.runfile.RecordedRun``) without training;
+    returns (output path, frames written, note or "")."""
+    out = Path(out)
+    check_outputs(out, force)
+    plan = plan_recorded(run, steps, ghost=ghost)
     final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress,
                         spacing=spacing)
     return final, len(plan.frames), plan.note

@@ -8,6 +8,8 @@ time while the app goes on training:
   (the loss diverged), the frames are chosen again over the steps that exist, and the plan says so.
 * ``plan_history`` (the app) takes the chosen steps from the recorded history; where the history
   was thinned, each frame shows the nearest recorded step (no frame twice) and the plan says so.
+* ``plan_recorded`` (``reluviz export --from``) does the same for a run read from a run file, its
+  history kept as the training export keeps it, so both draw the same frames.
 
 Train and test loss are evaluated at every frame's step and on an even grid of steps (a few
 hundred), so the loss panel's curves are as fine as the run whatever frames were chosen.
@@ -23,7 +25,7 @@ import numpy as np
 from reluviz.core.compare import ghost_trainer
 from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset
-from reluviz.core.history import History
+from reluviz.core.history import DEFAULT_BUDGET, History
 from reluviz.core.loss_trace import LossTrace
 from reluviz.core.snapshot import Snapshot
 from reluviz.core.trainer import Trainer
@@ -251,3 +253,19 @@ def plan_history(history, dataset: Dataset, wanted: np.ndarray, ghost_history=No
     trace = _trace(history.at, dataset, grid, {f.step: f for f in frames})
     return ExportPlan(dataset, frames, LossColumns.of(history), trace, note=note, wanted=len(wanted),
                       compare=dict(compare or {}) if ghost_history is not None else {})
+
+
+def plan_recorded(run, wanted: np.ndarray, ghost: bool = True) -> ExportPlan:
+    """Frames at ``wanted`` steps of a recorded run (``reluviz.core.runfile.RecordedRun``), without
+    training: its rows are kept in a history of the budget ``plan_training`` uses (so a long run is
+    thinned alike) and its ghost, unless ``ghost`` is False, comes from the file or is trained again.
+    When the run stopped before the last chosen step, the plan says so."""
+    history = run.history(DEFAULT_BUDGET)
+    ghost_history = run.ghost(GHOST_BUDGET)[1] if ghost and run.compare else None
+    plan = plan_history(history, run.dataset, wanted, ghost_history=ghost_history,
+                        compare=run.compare if ghost_history is not None else None)
+    if run.stop_reason:
+        plan.stop_reason = run.stop_reason
+        stop = f"the recorded run stopped at step {run.last_step:,} ({run.stop_reason})"
+        plan.note = f"{stop}; {plan.note}" if plan.note else stop
+    return plan
