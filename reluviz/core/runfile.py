@@ -273,6 +273,28 @@ class RecordedRun:
         return train_ghost(self.rows.segments, self.compare, self.dataset, self.last_step, budget)
 
 
+@dataclass(frozen=True, eq=False)
+class LoadedRun:
+    """A recorded run made ready for a ``Session`` (``Session.load``): its history, a trainer at the
+    last row, the ghost's trainer and history (None: no ghost) and the loss trace."""
+
+    run: RecordedRun
+    history: HistoryChain
+    trainer: Trainer
+    ghost: Trainer | None
+    ghost_history: HistoryChain | None
+    trace: LossTrace
+
+
+def load_run(run: RecordedRun, budget: int) -> LoadedRun:
+    """Build what a session shows of ``run`` (the slow part of opening a file: a window does it off
+    its GUI thread); ``budget``: the main history's bytes (the ghost's: a quarter)."""
+    history = run.history(budget)
+    trainer = run.trainer(history)
+    ghost, ghost_history = run.ghost(max(budget // 4, 1 << 20))
+    return LoadedRun(run, history, trainer, ghost, ghost_history, run.trace())
+
+
 def train_ghost(segments, compare: dict, dataset: Dataset, last_step: int, budget: int):
     """The ghost run trained again from step 0 to ``last_step`` under each stretch's settings with
     ``compare`` over them (the same data, init and minibatches): (trainer, history)."""
@@ -475,5 +497,5 @@ def describe(run: RecordedRun) -> str:
     return text + (f"; it stopped: {run.stop_reason}" if run.stop_reason else "")
 
 
-__all__ = ["CapturedRun", "RecordedRows", "RecordedRun", "RunFileError", "capture_session", "describe", "read_run",
-           "train_ghost", "write_run"]
+__all__ = ["CapturedRun", "LoadedRun", "RecordedRows", "RecordedRun", "RunFileError", "capture_session", "describe",
+           "load_run", "read_run", "train_ghost", "write_run"]

@@ -126,25 +126,23 @@ class Session:
             self.ghost_history = HistoryChain(ghost, max(self.budget // 4, 1 << 20))
         self._record_head()
 
-    def load(self, run) -> None:
-        """Show a recorded run (a ``reluviz.core.runfile.RecordedRun``): its history, its loss trace
-        and its ghost; playing goes on from its last step. Raises ``ConfigError`` (and changes
-        nothing) for a run the app cannot draw live."""
+    def load(self, loaded) -> None:
+        """Show a recorded run (a ``reluviz.core.runfile.LoadedRun``, see ``load_run``): its history,
+        loss trace and ghost; playing trains on from its last step. Raises ``ConfigError`` (and
+        changes nothing) for a run too big to draw live."""
+        run = loaded.run
         check_live_size(run.dataset.n, run.config)
-        history = run.history(self.budget)
-        trainer = run.trainer(history)
-        ghost, ghost_history = run.ghost(max(self.budget // 4, 1 << 20))
         self.generation += 1
         self.run_id += 1
-        self.compare = dict(run.compare) if ghost is not None else {}
+        self.compare = dict(run.compare) if loaded.ghost is not None else {}
         self.config = run.config
-        self.trainer = trainer
+        self.trainer = loaded.trainer
         self.dataset = run.dataset
-        self.history = history
-        history.follow(trainer)
-        self.trace = run.trace()
-        self.ghost = ghost
-        self.ghost_history = ghost_history
+        self.history = loaded.history
+        self.history.follow(self.trainer)
+        self.trace = loaded.trace
+        self.ghost = loaded.ghost
+        self.ghost_history = loaded.ghost_history
         self._record_head()
 
     def apply_config(self, config: TrainConfig) -> list[str]:

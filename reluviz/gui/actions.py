@@ -1,8 +1,10 @@
 """The window's actions in one table: name, text, shortcut, tooltip, the window method they call,
-the menu they sit in. ``build_actions(window)`` makes them (``window.actionPlayPause``, ...)."""
+the menu they sit in. ``build_actions(window)`` makes them (``window.actionPlayPause``, ...) and
+keeps the menus by title in ``window.menus``."""
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -15,7 +17,8 @@ CTRL = QtCore.Qt.KeyboardModifier.ControlModifier
 class ActionSpec:
     name: str
     text: str
-    slot: str                     # the window method called (toggled(bool) for checkable ones)
+    slot: str                     # the window method called (toggled(bool) for checkable ones); a dotted
+                                  # name is a piece's method ("files.save_dialog"), found when triggered
     menu: str
     shortcut: object = None
     tip: str = ""
@@ -24,9 +27,17 @@ class ActionSpec:
     separator_before: bool = False
 
 
+SHIFT = QtCore.Qt.KeyboardModifier.ShiftModifier
+
 ACTIONS = (
+    ActionSpec("actionOpenRun", "Open run...", "files.open_dialog", "&File", QtGui.QKeySequence(CTRL | SHIFT | K.Key_O),
+               "Open a run file (.npz from `reluviz train` or Save run): scrub it, export it, resume from "
+               "any step (Ctrl+Shift+O)"),
+    ActionSpec("actionSaveRun", "Save run...", "files.save_dialog", "&File", QtGui.QKeySequence(CTRL | K.Key_S),
+               "Save the run on screen (every recorded step, the data and the settings) as a run file "
+               "to open again later (Ctrl+S)"),
     ActionSpec("actionLoadCsv", "Load CSV...", "load_csv_dialog", "&File", QtGui.QKeySequence(CTRL | K.Key_O),
-               "Fit your own x,y data (Ctrl+O)"),
+               "Fit your own x,y data (Ctrl+O)", separator_before=True),
     ActionSpec("actionExport", "Export...", "open_export_dialog", "&File", QtGui.QKeySequence(CTRL | K.Key_E),
                "Render frames, a GIF or an MP4 (Ctrl+E)"),
     ActionSpec("actionQuit", "Quit", "close", "&File", QtGui.QKeySequence(CTRL | K.Key_Q), separator_before=True),
@@ -71,12 +82,14 @@ def build_actions(window: QtWidgets.QMainWindow) -> dict[str, QtGui.QAction]:
         if spec.tip:
             a.setToolTip(spec.tip)
             a.setStatusTip(spec.tip)
-        slot = getattr(window, spec.slot)
         if spec.checkable:
             a.setCheckable(True)
             a.setChecked(spec.checked)
-            a.toggled.connect(slot)
+            a.toggled.connect(getattr(window, spec.slot))
+        elif "." in spec.slot:  # (a piece made after the actions: found when triggered)
+            a.triggered.connect(lambda _checked=False, name=spec.slot: operator.attrgetter(name)(window)())
         else:
+            slot = getattr(window, spec.slot)
             a.triggered.connect(lambda _checked=False, s=slot: s())
         window.addAction(a)
         if spec.menu:
@@ -87,4 +100,5 @@ def build_actions(window: QtWidgets.QMainWindow) -> dict[str, QtGui.QAction]:
             menus[spec.menu].addAction(a)
         setattr(window, spec.name, a)
         actions[spec.name] = a
+    window.menus = menus
     return actions

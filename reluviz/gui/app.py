@@ -20,11 +20,13 @@ def display_available() -> bool:
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"))
 
 
-def run_app(config: TrainConfig | None = None, preset: str | None = None, argv: list[str] | None = None) -> int:
+def run_app(config: TrainConfig | None = None, preset: str | None = None, argv: list[str] | None = None,
+            recorded=None) -> int:
     """Open the window and run until it closes; returns the exit code (1 without a display).
 
     ``config`` None starts from the last-used settings; ``preset`` names the preset the config
-    came from (its description, lecture view and ghost run).
+    came from (its description, lecture view and ghost run); ``recorded``: a run read from a run
+    file (``reluviz.core.runfile.read_run``) to show.
     """
     if not display_available():
         print(NO_DISPLAY, file=sys.stderr)
@@ -39,6 +41,8 @@ def run_app(config: TrainConfig | None = None, preset: str | None = None, argv: 
     app.setApplicationName("reluviz")
     window = MainWindow(config, preset=preset)
     window.show()
+    if recorded is not None:
+        window.files.show_recorded(recorded)
     code = app.exec()
     window.shutdown()
     window.deleteLater()

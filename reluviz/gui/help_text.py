@@ -1,5 +1,7 @@
 """The texts of Help > Keyboard shortcuts and Help > About (rich text)."""
 
+from reluviz import __version__
+
 SHORTCUTS_HTML = """
 <table cellspacing=6>
 <tr><td><b>Space</b></td><td>play / pause</td></tr>
@@ -12,10 +14,12 @@ SHORTCUTS_HTML = """
 <tr><td><b>Esc</b></td><td>leave a text field, so Space and the arrows drive playback again</td></tr>
 <tr><td><b>Ctrl+E</b></td><td>export frames, GIF or MP4</td></tr>
 <tr><td><b>Ctrl+O</b></td><td>load a CSV of x,y rows</td></tr>
+<tr><td><b>Ctrl+Shift+O</b></td><td>open a run file (.npz from <tt>reluviz train</tt> or Save run)</td></tr>
+<tr><td><b>Ctrl+S</b></td><td>save the run on screen as a run file</td></tr>
 </table>
 <p>Click an elbow marker (the triangles on the x axis) to follow one unit. Drag to pan, wheel to zoom.</p>
 """
 
-ABOUT_HTML = ("<h3>reluviz</h3><p>Watch a ReLU network f(x) = &Sigma; v<sub>j</sub> relu(w<sub>j</sub> x + b<sub>j</sub>) "
+ABOUT_HTML = (f"<h3>reluviz {__version__}</h3><p>Watch a ReLU network f(x) = &Sigma; v<sub>j</sub> relu(w<sub>j</sub> x + b<sub>j</sub>) "
               "+ c learn a 1-D function by SGD, step by step: every unit's elbow at x = -b/w, the minibatch, the "
               "train and test loss.</p><p>Built for UC Berkeley CS 182's lectures on SGD and ReLU networks.</p>")

@@ -15,8 +15,10 @@ starts from the last-used settings (or the ``notebook`` preset).
 QActions (``window.findChild(QAction, name)`` or ``window.<name>``): see ``reluviz.gui.actions``:
 ``actionPlayPause`` (Space), ``actionStep`` (Right), ``actionStepBack`` (Left), ``actionReset``,
 ``actionResume``, ``actionHome``, ``actionEnd``, ``actionExport`` (Ctrl+E), ``actionLoadCsv``,
-``actionQuit``, ``actionShowTest``, ``actionShowUnits``, ``actionResetView``, ``actionAbout``,
-``actionShortcuts``, ``actionFocusPlot``.
+``actionOpenRun`` (Ctrl+Shift+O), ``actionSaveRun`` (Ctrl+S), ``actionQuit``, ``actionShowTest``,
+``actionShowUnits``, ``actionResetView``, ``actionAbout``, ``actionShortcuts``, ``actionFocusPlot``.
+Run files: ``files.open(path)``, ``files.save(path)`` (``files``: ``RunFiles``; ``files.busy``
+while a file is read or written).
 
 Attributes: ``displayed_frame`` (the ``Frame`` on screen), ``displayed_snapshot`` (its core
 ``Snapshot``), ``history`` (the run's ``HistoryChain``), ``dataset``, ``config``, ``worker``,
@@ -45,6 +47,7 @@ from reluviz.gui.help_text import ABOUT_HTML, SHORTCUTS_HTML
 from reluviz.gui.notices import NoticeBar
 from reluviz.gui.playback import Playback
 from reluviz.gui.run_control import DEFAULT_PRESET, Notice, Outcome, RunControl, preset_text, starting_point
+from reluviz.gui.run_files import RunFiles
 from reluviz.gui.settings import open_settings
 from reluviz.gui.timeline import TimelineBar
 from reluviz.gui.view_tabs import ViewTabs
@@ -61,10 +64,12 @@ ELBOW_TRAIL = TrailSpec(300, 900)  # the past a selected unit's elbow trail is d
 class MainWindow(QtWidgets.QMainWindow):
     """The app window (see the module docstring for the public surface)."""
 
+    TITLE = "reluviz: watch a ReLU network learn"
+
     def __init__(self, config: TrainConfig | None = None, preset: str | None = None,
                  parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("reluviz: watch a ReLU network learn")
+        self.setWindowTitle(self.TITLE)
         self.settings = open_settings(self)
         self.frames_drawn = 0
         self._closed = False
@@ -84,6 +89,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.playback = Playback(self.session, self.worker, self._draw_frame, self)
         self.runs = RunControl(self.session, self.playback, start.preset)
         build_actions(self)
+        self._resume_tip = self.actionResume.toolTip()
+        self.files = RunFiles(self)
         self.panel.add_action_buttons([getattr(self, name) for name in PANEL_BUTTONS])
         self._connect()
         self._restore_view_settings()
@@ -187,6 +194,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline_bar.pressed.connect(self.pause)
         self.playback.playingChanged.connect(self._on_playing_changed)
         self.playback.runStopped.connect(self._on_run_stopped)
+        self.playback.refused.connect(lambda text: self.show_notice(text, "warn"))
 
     def _restore_view_settings(self) -> None:
         s = self.settings
@@ -258,6 +266,7 @@ class MainWindow(QtWidgets.QMainWindow):
             QtCore.QTimer.singleShot(0, self.worker.frame_drawn)  # (the fit view says so when it paints)
         self.timeline_bar.show_frame(frame)
         self._update_status(frame)
+        self._update_resume(frame)
         if frame.divergence:
             self.show_notice("Training stopped: " + frame.divergence, "error", sticky=True)
         self.frames_drawn += 1
@@ -270,6 +279,12 @@ class MainWindow(QtWidgets.QMainWindow):
         trail = frame.trail
         elbows = elbow_trail(frame.snapshot.layout, trail.params, trail.steps, unit).elbow if len(trail) else []
         self.view.fit.set_elbow_trail(elbows)
+
+    def _update_resume(self, frame: Frame) -> None:
+        """Resume from here is off (its tooltip says why) at a step whose state a run file lacks."""
+        note = frame.resume_note
+        self.actionResume.setEnabled(not note)
+        self.actionResume.setToolTip(f"Resume from here is off: {note}." if note else self._resume_tip)
 
     def _update_status(self, frame: Frame) -> None:
         parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}",
@@ -351,6 +366,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if outcome.new_run:
             self._select_unit(None)
             self.notice.clear()
+            self.files.forget_path()
         self.panel.set_config(self.session.config)
         self._say(outcome.notice)
 
@@ -468,6 +484,7 @@ class MainWindow(QtWidgets.QMainWindow):
         dialog = getattr(self, "_export_dialog", None)
         if dialog is not None and shiboken6.isValid(dialog):
             dialog.close()  # cancels a running export (nothing half-written is left behind)
+        self.files.shutdown()  # a run being saved is finished (it would be lost)
         self.worker.stop()
         self.tabs.shutdown()
         try:

@@ -35,11 +35,13 @@ class Playback(QtCore.QObject):
     """Drives ``worker`` over ``session`` and hands every frame to ``show``.
 
     Signals: ``playingChanged(bool)``; ``runStopped(str)`` after the training thread stopped by
-    itself ("diverged", "horizon", "steps") and its last frame was shown.
+    itself ("diverged", "horizon", "steps") and its last frame was shown; ``refused(str)``: training
+    cannot go on from the displayed step (``Frame.resume_note``), in a sentence.
     """
 
     playingChanged = QtCore.Signal(bool)
     runStopped = QtCore.Signal(str)
+    refused = QtCore.Signal(str)
 
     def __init__(self, session: Session, worker: TrainingWorker, show: Callable[[Frame], None],
                  parent: QtCore.QObject | None = None):
@@ -86,6 +88,8 @@ class Playback(QtCore.QObject):
         frame = self.frame
         self._replay.stop()
         if self.session.stopped:
+            if self._refuse(frame):
+                return
             self._resume(frame.step if frame else self.session.head_step)
         elif frame is not None and not frame.live and self.speed > 0:
             self._replay.start()
@@ -167,6 +171,8 @@ class Playback(QtCore.QObject):
                 return
             if self.session.stopped:
                 # as play does: go on from the displayed (last finite) state with the current settings
+                if self._refuse(frame):
+                    return
                 self._resume(frame.step if frame is not None else self.session.head_step)
             self.worker.step(n)
 
@@ -207,10 +213,17 @@ class Playback(QtCore.QObject):
     def resume_from_here(self) -> int | None:
         """Continue from the displayed step with the current settings, discarding the later
         history; returns that step (None when nothing is shown)."""
-        if self.frame is None:
+        if self.frame is None or self._refuse(self.frame):
             return None
         with self.paused():
             return self._resume(self.frame.step)
+
+    def _refuse(self, frame: Frame | None) -> bool:
+        """True (and ``refused`` says why) when training cannot go on from ``frame``'s step."""
+        if frame is None or not frame.resume_note:
+            return False
+        self.refused.emit(f"Cannot resume from step {frame.step:,}: {frame.resume_note}.")
+        return True
 
     def _resume(self, step: int) -> int:
         with self.session.locked():

@@ -8,6 +8,8 @@ outcomes into widget updates; tests drive it without any widget.
   from the next step while the run goes on (``Session.apply_config``).
 * A preset starts a new run with its settings and ghost run; a CSV file starts a new run on the
   file's points (full batch).
+* A run file (``reluviz.core.runfile``) replaces the run with the recorded one (``show_loaded``);
+  ``capture`` copies the run on screen for File > Save run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from reluviz.core.config import ConfigError, TrainConfig, parse_json
 from reluviz.core.presets import Preset, load_preset
+from reluviz.core.runfile import CapturedRun, LoadedRun, capture_session, describe
 from reluviz.core.session import Session, needs_reset
 from reluviz.gui.playback import Playback
 
@@ -179,3 +182,26 @@ class RunControl:
         self.preset_name = None
         return Outcome(True, Notice(f"Loaded {path}: {self.session.dataset.n} training points (full batch; "
                                     "set a batch size to use SGD)."))
+
+    def show_loaded(self, loaded: LoadedRun) -> Outcome:
+        """Replace the run with a recorded one (read and prepared by ``reluviz.core.runfile``); its
+        last step is shown and training stays paused. On a ``ConfigError`` nothing changes."""
+        run = loaded.run
+        try:
+            with self.playback.paused(resume=False), self.session.locked():
+                self.session.load(loaded)
+                self.session.checkpoint()
+                frame = self.session.frame(trail=self.playback.trail)
+        except ConfigError as exc:
+            return Outcome(notice=Notice(f"Could not open {run.path.name}: {exc}", "error"))
+        self.playback.show(frame)
+        self.preset_name = None
+        note = f"Opened {run.path.name}: {describe(run)}."
+        if frame.resume_note:
+            note += " Resume from here is off at earlier steps: " + frame.resume_note + "."
+        return Outcome(True, Notice(note))
+
+    def capture(self) -> CapturedRun:
+        """Copies of the run on screen for File > Save run (training may go on meanwhile)."""
+        with self.session.locked():
+            return capture_session(self.session)
