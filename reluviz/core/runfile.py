@@ -240,6 +240,17 @@ class RecordedRun:
     def last_step(self) -> int:
         return int(self.rows.steps[-1])
 
+    @property
+    def resumable_steps(self) -> int:
+        """How many recorded steps training can go on from (those whose optimizer state is kept)."""
+        rows = self.rows
+        if rows.slots is None:
+            return len(rows)
+        bounds = rows._bounds()
+        free = sum(int(bounds[k + 1] - bounds[k]) for k, (_f, cfg) in enumerate(rows.segments)
+                   if not slots(cfg.optimizer))
+        return free + len(rows.slots_step)
+
     def history(self, budget: int) -> HistoryChain:
         return self.rows.chain(self.dataset.n, budget)
 

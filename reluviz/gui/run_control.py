@@ -197,8 +197,9 @@ class RunControl:
         self.playback.show(frame)
         self.preset_name = None
         note = f"Opened {run.path.name}: {describe(run)}."
-        if frame.resume_note:
-            note += " Resume from here is off at earlier steps: " + frame.resume_note + "."
+        if run.resumable_steps < len(run.rows):
+            note += (" It keeps the optimizer's state at its last step only (written with --params-only): "
+                     "training goes on from there, but Resume from here is off at earlier steps.")
         return Outcome(True, Notice(note))
 
     def capture(self) -> CapturedRun:
