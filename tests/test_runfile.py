@@ -16,8 +16,8 @@ import pytest
 from reluviz.core import TrainConfig, Trainer
 from reluviz.core.config import ConfigError
 from reluviz.core.history import History
-from reluviz.core.recording import RUN_FORMAT, record_run, write_npz
-from reluviz.core.runfile import RunFileError, capture_session, load_run, read_run, write_run
+from reluviz.core.recording import RUN_FORMAT, capture_session, record_run, write_npz, write_run
+from reluviz.core.runfile import RunFileError, load_run, read_run
 from reluviz.core.session import Session
 
 from helpers import SMALL_NOTEBOOK as SMALL, head_frame

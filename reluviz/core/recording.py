@@ -27,8 +27,9 @@ A run file is an ``.npz`` (format ``RUN_FORMAT``) holding T recorded rows of one
   trains the ghost again from the settings
 * ``diverged_at`` (int, -1 if never) and ``stop_reason`` (text, empty if the run finished)
 
-Files are written to a temporary name beside the target and renamed: whole or not at all.
-``reluviz.core.runfile`` reads them.
+``record_run`` records a run headless (``reluviz train``); ``capture_session`` copies the app's run
+and ``write_run`` writes it (File > Save run). Files are written to a temporary name beside the
+target and renamed: whole or not at all. ``reluviz.core.runfile`` reads them.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from reluviz import __version__
 from reluviz.core.atomic import atomic_path
 from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.data import Dataset
+from reluviz.core.history_chain import HistoryChain
 from reluviz.core.metrics import row_losses
 from reluviz.core.model import Layout
 from reluviz.core.optimizers import slots
@@ -248,6 +250,55 @@ def record_run(config: TrainConfig, steps: int | None = None, every: int = 1, re
                         stop_reason=reason, diverged_at=div.step if div else -1,
                         slots_kept="last" if params_only else "all", progress=eval_progress)
     return Recording(arrays, reason)
+
+
+# ---------------------------------------------------------------------- the app's run, to a file
+@dataclass(frozen=True, eq=False)
+class CapturedRun:
+    """Copies of everything a running ``Session`` shows, to be written without the session's lock."""
+
+    config: TrainConfig
+    compare: dict
+    dataset: Dataset
+    blocks: list[RowBlock]
+    ghost_blocks: list[RowBlock] | None
+    stop_reason: str
+    diverged_at: int
+
+    @property
+    def rows(self) -> int:
+        return sum(len(b.steps) for b in self.blocks)
+
+    @property
+    def last_step(self) -> int:
+        return int(self.blocks[-1].steps[-1])
+
+
+def _blocks(chain: HistoryChain) -> list[RowBlock]:
+    out = []
+    for config, h in chain.segments:
+        if len(h):
+            out.append(RowBlock(config, np.array(h.steps), np.array(h.states[:, 0]), np.array(h.lrs[:, 0]),
+                                np.array(h.batch_losses[:, 0]), np.array(h.diverged[:, 0]),
+                                None if config.batch_size == 0 else np.array(h.batches[:, 0])))
+    return out
+
+
+def capture_session(session) -> CapturedRun:
+    """Copy ``session``'s run (its recorded rows, its ghost's, the settings); call with its lock held."""
+    session.checkpoint()  # (the head is a row)
+    div = session.trainer.divergence
+    ghost = _blocks(session.ghost_history) if session.ghost is not None else None
+    return CapturedRun(session.config, dict(session.compare), session.dataset, _blocks(session.history), ghost,
+                       div.reason if div else "", div.step if div else -1)
+
+
+def write_run(path: str | Path, run: CapturedRun, progress: Callable[[int, int], None] | None = None) -> None:
+    """Write a captured run as a run file, atomically (``ConfigError`` with the reason on failure);
+    ``progress(done, total)`` counts the rows whose losses are evaluated."""
+    arrays = run_arrays(run.config, run.dataset, run.blocks, compare=run.compare, ghost_blocks=run.ghost_blocks,
+                        stop_reason=run.stop_reason, diverged_at=run.diverged_at, progress=progress)
+    write_npz(path, arrays)
 
 
 def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:

@@ -1,4 +1,4 @@
-"""Run files: reading one (``read_run``) and capturing the app's run to write one (``capture_session``).
+"""Run files: reading one (``read_run``) and making it ready for a session (``load_run``).
 
 ``reluviz.core.recording`` says what a run file holds and writes it. ``read_run`` checks a file and
 gives a ``RecordedRun``: the settings, the data, the recorded rows of the run (and of its ghost),
@@ -17,7 +17,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -30,9 +30,8 @@ from reluviz.core.history_chain import HistoryChain
 from reluviz.core.loss_trace import LossTrace
 from reluviz.core.model import Layout
 from reluviz.core.optimizers import slots
-from reluviz.core.recording import GHOST, RUN_FORMAT, RowBlock, run_arrays, write_npz
+from reluviz.core.recording import GHOST, RUN_FORMAT
 from reluviz.core.sampling import BLOCK, block_indices
-from reluviz.core.snapshot import Snapshot
 from reluviz.core.thinning import thin_index
 from reluviz.core.trainer import Divergence, Trainer
 
@@ -450,55 +449,6 @@ def _compare(arrays: dict, config: TrainConfig) -> dict:
     return compare
 
 
-# ---------------------------------------------------------------------- the app's run, to a file
-@dataclass(frozen=True, eq=False)
-class CapturedRun:
-    """Copies of everything a running ``Session`` shows, to be written without the session's lock."""
-
-    config: TrainConfig
-    compare: dict
-    dataset: Dataset
-    blocks: list[RowBlock]
-    ghost_blocks: list[RowBlock] | None
-    stop_reason: str
-    diverged_at: int
-
-    @property
-    def rows(self) -> int:
-        return sum(len(b.steps) for b in self.blocks)
-
-    @property
-    def last_step(self) -> int:
-        return int(self.blocks[-1].steps[-1])
-
-
-def _blocks(chain: HistoryChain) -> list[RowBlock]:
-    out = []
-    for config, h in chain.segments:
-        if len(h):
-            out.append(RowBlock(config, np.array(h.steps), np.array(h.states[:, 0]), np.array(h.lrs[:, 0]),
-                                np.array(h.batch_losses[:, 0]), np.array(h.diverged[:, 0]),
-                                None if config.batch_size == 0 else np.array(h.batches[:, 0])))
-    return out
-
-
-def capture_session(session) -> CapturedRun:
-    """Copy ``session``'s run (its recorded rows, its ghost's, the settings); call with its lock held."""
-    session.checkpoint()  # (the head is a row)
-    div = session.trainer.divergence
-    ghost = _blocks(session.ghost_history) if session.ghost is not None else None
-    return CapturedRun(session.config, dict(session.compare), session.dataset, _blocks(session.history), ghost,
-                       div.reason if div else "", div.step if div else -1)
-
-
-def write_run(path: str | Path, run: CapturedRun, progress: Callable[[int, int], None] | None = None) -> None:
-    """Write a captured run as a run file, atomically (``ConfigError`` with the reason on failure);
-    ``progress(done, total)`` counts the rows whose losses are evaluated."""
-    arrays = run_arrays(run.config, run.dataset, run.blocks, compare=run.compare, ghost_blocks=run.ghost_blocks,
-                        stop_reason=run.stop_reason, diverged_at=run.diverged_at, progress=progress)
-    write_npz(path, arrays)
-
-
 def describe(run: RecordedRun) -> str:
     """One line about a recorded run: its steps, settings and who wrote it."""
     cfg = run.config
@@ -508,5 +458,5 @@ def describe(run: RecordedRun) -> str:
     return text + (f"; it stopped: {run.stop_reason}" if run.stop_reason else "")
 
 
-__all__ = ["CapturedRun", "LoadedRun", "RecordedRows", "RecordedRun", "RunFileError", "capture_session", "describe",
-           "load_run", "read_run", "train_ghost", "write_run"]
+__all__ = ["LoadedRun", "RecordedRows", "RecordedRun", "RunFileError", "describe", "load_run", "read_run",
+           "train_ghost"]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from reluviz.core.config import ConfigError, TrainConfig, parse_json
 from reluviz.core.presets import Preset, load_preset
-from reluviz.core.runfile import CapturedRun, LoadedRun, capture_session, describe
+from reluviz.core.recording import CapturedRun, capture_session
+from reluviz.core.runfile import LoadedRun, describe
 from reluviz.core.session import Session, needs_reset
 from reluviz.gui.playback import Playback
 

@@ -215,7 +215,7 @@ class RunFiles(QtCore.QObject):
     def save(self, path: str | Path) -> None:
         """Write the run on screen to ``path`` (``.npz`` added when missing), atomically, off the
         GUI thread: training may go on meanwhile; the file holds the run as it was when asked."""
-        from reluviz.core.runfile import write_run
+        from reluviz.core.recording import write_run
 
         path = Path(path).expanduser()
         if path.suffix.lower() != ".npz":
