@@ -262,3 +262,19 @@ def test_files_that_are_not_run_files(tmp_path):
     for missing, needle in ((tmp_path / "nope.npz", "no such file"), (tmp_path, "folder")):
         with pytest.raises(RunFileError, match=needle):
             read_run(missing)
+
+
+@pytest.mark.parametrize("model", ["relu", "constant", "linear"])
+def test_the_loss_columns_are_each_rows_mse(model):
+    from reluviz.core.metrics import row_losses
+    from reluviz.core.model import Layout, mse
+
+    config = SMALL.updated({"model": model})
+    trainer = Trainer(config)
+    layout, ds = trainer.layout, trainer.dataset
+    rows = np.random.default_rng(3).normal(size=(257, layout.size))
+    for x, y in ((ds.x_train, ds.y_train), (ds.x_test, ds.y_test)):
+        got = row_losses(layout, rows, x, y)
+        want = np.array([float(mse(layout, r, x, y)) for r in rows])
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert Layout("relu", 3).names() == ("w", "b", "v", "c")  # (the fast path's precondition)

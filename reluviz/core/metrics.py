@@ -40,22 +40,46 @@ def dataset_losses(snap: Snapshot, ds: Dataset, run: int = 0) -> tuple[float, fl
 def row_losses(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray,
                progress=None) -> np.ndarray:
     """MSE on (x, y) (N,) of every row of ``params`` (T, P): (T,). Rows are evaluated in blocks of
-    about ``ROW_PIECE`` values; ``progress(rows_done)`` is called after each group of blocks."""
+    about ``ROW_PIECE`` values; ``progress(rows_done)`` is called after each group of blocks.
+
+    The one-hidden-layer relu network takes a faster path (``_relu_rows``, about 2x): all its
+    pre-activations of a block of rows in one matrix product, then one batched product with v."""
     params = np.asarray(params, dtype=float)
     n = len(x)
     out = np.empty(len(params))
     if n == 0:
         out.fill(np.nan)
         return out
+    relu = layout.model == "relu" and layout.names() == ("w", "b", "v", "c") and n <= PIECE
     block = max(1, ROW_PIECE // (n * max(layout.width, 1)))
+    x1 = np.stack([np.asarray(x, dtype=float), np.ones(n)]) if relu else None  # (2, N): rows [x; 1]
     with np.errstate(all="ignore"):
         for start in range(0, len(params), block):
-            for lo in range(0, n, PIECE):  # (one point block unless the data are very large)
-                r = predict(layout, params[start : start + block], x[lo : lo + PIECE]) - y[lo : lo + PIECE]
-                part = np.einsum("tn,tn->t", r, r)
-                out[start : start + block] = part if lo == 0 else out[start : start + block] + part
+            rows = params[start : start + block]
+            if relu:
+                out[start : start + block] = _relu_rows(layout, rows, x1, y)
+            else:
+                total = 0.0
+                for lo in range(0, n, PIECE):  # (one piece unless the data are very large)
+                    r = predict(layout, rows, x[lo : lo + PIECE]) - y[lo : lo + PIECE]
+                    total = total + np.einsum("tn,tn->t", r, r)
+                out[start : start + block] = total
             if progress is not None and (start // block) % 64 == 63:
                 progress(min(start + block, len(params)))
     if progress is not None:
         progress(len(params))
     return out / n
+
+
+def _relu_rows(layout: Layout, rows: np.ndarray, x1: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Sum of squared errors of k relu networks ``rows`` (k, P) on points x1 = [x; 1] (2, N): (k,)."""
+    k, h = len(rows), layout.width
+    wb = np.empty((k, h, 2))
+    wb[:, :, 0] = layout.get(rows, "w")
+    wb[:, :, 1] = layout.get(rows, "b")
+    z = wb.reshape(k * h, 2) @ x1                       # (k H, N) pre-activations
+    np.maximum(z, 0.0, out=z)
+    f = np.matmul(layout.get(rows, "v")[:, None, :], z.reshape(k, h, -1))[:, 0, :]  # (k, N)
+    f += layout.get(rows, "c")[:, None]
+    f -= y
+    return np.einsum("kn,kn->k", f, f)
