@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6 import QtGui, QtWidgets
 
 from reluviz.cli import main
@@ -208,3 +209,48 @@ def test_file_actions_are_in_the_file_menu_with_shortcuts(make_window, monkeypat
     action(w, "actionSaveRun").trigger()
     assert asked[0] == "open" and asked[1][0] == "Save run" and asked[1][1].endswith(".npz")
     assert not w.files.busy  # cancelled dialogs do nothing
+
+
+def export_log_frames(qtbot, window, out, frames=7, size="640x360"):
+    """PNG frames of the window's run through File > Export (log-spaced over the recorded steps)."""
+    action(window, "actionExport").trigger()
+    d = window._export_dialog
+    d.format.setCurrentIndex(d.format.findData("png"))
+    d.path.setText(str(out))
+    d.spacing.setCurrentIndex(d.spacing.findData("log"))
+    d.count.setValue(frames)
+    d.size.setCurrentText(size)
+    d.start_export()
+    with qtbot.waitSignal(d.job.finished, timeout=20_000):
+        pass
+    d.close()
+    return [np.asarray(Image.open(out / f"frame_{k:05d}.png")) for k in range(frames)]
+
+
+def test_opened_in_the_app_and_exported_gives_the_frames_of_the_run_trained_there(qtbot, make_window, tmp_path):
+    """A file of `reluviz train` (a ghost run too) exported from the app: the frames of the same run
+    trained in the app and exported alike, pixel for pixel; frames.csv as `reluviz export`'s."""
+    path = train_file(tmp_path, "dance.npz", "--preset", "dance", steps=300)  # (the later --preset wins)
+    w = opened(qtbot, make_window(), path)
+    assert w.session.ghost is not None
+    from_file = export_log_frames(qtbot, w, tmp_path / "opened")
+    config = read_run(path).config
+    w.close()
+    trained = make_window(config, preset="dance")
+    train_to(qtbot, trained, 300)
+    live = export_log_frames(qtbot, trained, tmp_path / "trained")
+    assert read_csv_rows(tmp_path / "opened" / "frames.csv") == read_csv_rows(tmp_path / "trained" / "frames.csv")
+    assert all(np.array_equal(a, b) for a, b in zip(from_file, live))
+    assert main(["export", "--preset", "notebook", *SETTINGS, "--preset", "dance", "--steps", "300", "--frames", "7",
+                 "--spacing", "log", "--size", "640x360", "--out", str(tmp_path / "cli"), "--quiet"]) == 0
+    assert read_csv_rows(tmp_path / "cli" / "frames.csv") == read_csv_rows(tmp_path / "opened" / "frames.csv")
+
+
+def test_reluviz_open_hands_the_read_run_to_the_app(tmp_path, monkeypatch):
+    import reluviz.cli as cli
+
+    path = train_file(tmp_path, steps=20)
+    launched = []
+    monkeypatch.setattr(cli, "_launch_app", lambda config, args, recorded=None: launched.append(recorded) or 0)
+    assert main(["--open", str(path)]) == 0
+    assert launched[0].path == path and launched[0].last_step == 20
