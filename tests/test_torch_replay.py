@@ -54,8 +54,8 @@ def replay(rec: dict, cfg: TrainConfig, rtol: float = RTOL) -> tuple[int, float]
     """Replay ``rec`` (arrays of a recording) in torch, checking every step: (steps, worst error)."""
     w, b, v, c = (np.asarray(rec[k]) for k in ("w", "b", "v", "c"))
     batches, lrs, losses = np.asarray(rec["batch"]), np.asarray(rec["lr"]), np.asarray(rec["batch_loss"])
-    steps, h = batches.shape[0] - 1, w.shape[1]  # (the last row's batch is that of the update after it)
-    assert steps > 0 and w.shape[0] == steps + 1
+    steps, h = w.shape[0] - 1, w.shape[1]  # (a run file also holds the last row's next batch)
+    assert steps > 0 and len(batches) >= steps
     x = torch.tensor(np.asarray(rec["x_train"]), dtype=torch.float64).reshape(-1, 1)
     y = torch.tensor(np.asarray(rec["y_train"]), dtype=torch.float64).reshape(-1, 1)
     model = torch.nn.Sequential(torch.nn.Linear(1, h), torch.nn.ReLU(), torch.nn.Linear(h, 1)).double()
