@@ -22,20 +22,26 @@ def garbage_collected_in_the_gui_thread(request):
     """Python collects reference cycles in whichever thread happens to allocate. In a worker thread
     (a seed-band run, the training thread) that deleted a dead window's widgets there, and PySide6
     deadlocked: the worker held a Qt lock and waited for the GIL, the GUI thread held the GIL and
-    waited for the lock (seen in test_lifecycle's new-runs test). For Qt tests, pyqtgraph's
-    GarbageCollector collects on a timer in the GUI thread instead; the rest is collected after."""
+    waited for the lock (seen in test_lifecycle's new-runs test). So a Qt test collects in the GUI
+    thread only: everything older is collected and frozen first (``gc.freeze``), then a timer
+    collects what the test made (cheap: the frozen objects are not scanned)."""
     if not {"qtbot", "qapp"} & set(request.fixturenames):
         yield
         return
     request.getfixturevalue("qapp")
-    from pyqtgraph.util.garbage_collector import GarbageCollector
+    from PySide6 import QtCore
 
     gc.collect()
-    collector = GarbageCollector(interval=0.2)  # (disables automatic collection)
+    gc.freeze()
+    gc.disable()
+    timer = QtCore.QTimer()
+    timer.timeout.connect(gc.collect)
+    timer.start(500)
     try:
         yield
     finally:
-        collector.timer.stop()
+        timer.stop()
+        gc.unfreeze()
         gc.enable()
         gc.collect()
 
