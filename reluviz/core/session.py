@@ -83,6 +83,8 @@ class Session:
         #: Bumped when a new run starts (new data, network or ghost): frames carry it as ``run_id``.
         self.run_id = 0
         self._head_key: tuple | None = None
+        #: the run the last ``reset`` replaced (``undo_reset`` brings it back); one at most
+        self.previous: dict | None = None
         self.reset(config, compare or {})
 
     # ------------------------------------------------------------------ locking
@@ -112,6 +114,8 @@ class Session:
         trainer = Trainer(config)  # may raise ConfigError (e.g. an unreadable CSV): nothing changed then
         check_live_size(trainer.dataset.n, config)
         ghost = ghost_trainer(config, compare, trainer.dataset) if compare else None
+        if hasattr(self, "trainer"):
+            self.previous = self._run_parts()  # (the one it replaced before is dropped: memory stays bounded)
         self.generation += 1
         self.run_id += 1
         self.compare = compare
@@ -132,6 +136,7 @@ class Session:
         changes nothing) for a run too big to draw live."""
         run = loaded.run
         check_live_size(run.dataset.n, run.config)
+        self.previous = self._run_parts()  # (Ctrl+Z brings back the run the file replaced)
         self.generation += 1
         self.run_id += 1
         self.compare = dict(run.compare) if loaded.ghost is not None else {}
@@ -144,6 +149,31 @@ class Session:
         self.ghost = loaded.ghost
         self.ghost_history = loaded.ghost_history
         self._record_head()
+
+    _PARTS = ("config", "compare", "trainer", "dataset", "history", "trace", "ghost", "ghost_history")
+
+    def _run_parts(self) -> dict:
+        return {name: getattr(self, name) for name in self._PARTS}
+
+    @property
+    def can_undo_reset(self) -> bool:
+        """Whether a run replaced by ``reset`` can come back (``undo_reset``)."""
+        return self.previous is not None
+
+    def undo_reset(self) -> TrainConfig:
+        """Swap back to the run the last ``reset`` replaced, as it was (its settings, history and
+        step); the run it replaces is kept in turn, so a second call goes back again. Returns the
+        settings now in force. ``ConfigError`` when there is no such run."""
+        if self.previous is None:
+            raise ConfigError("there is no earlier run to go back to")
+        current = self._run_parts()
+        for name, value in self.previous.items():
+            setattr(self, name, value)
+        self.previous = current
+        self.generation += 1
+        self.run_id += 1  # (frames of either run are told apart from frames drawn before)
+        self._head_key = None
+        return self.config
 
     def apply_config(self, config: TrainConfig) -> list[str]:
         """Use ``config`` from the next step on. Returns the reset fields that changed (then the

@@ -41,6 +41,9 @@ ACTIONS = (
     ActionSpec("actionExport", "Export...", "open_export_dialog", "&File", QtGui.QKeySequence(CTRL | K.Key_E),
                "Render frames, a GIF or an MP4 (Ctrl+E)"),
     ActionSpec("actionQuit", "Quit", "close", "&File", QtGui.QKeySequence(CTRL | K.Key_Q), separator_before=True),
+    ActionSpec("actionUndoRun", "Undo new run", "undo_new_run", "&Edit", QtGui.QKeySequence(CTRL | K.Key_Z),
+               "Bring back the run that the last new run (a preset, a CSV file, Reset, a data or model "
+               "setting) replaced, with its history and settings (Ctrl+Z)"),
     ActionSpec("actionPlayPause", "Play", "toggle_play", "&Run", K.Key_Space, "Play / pause training (Space)"),
     ActionSpec("actionStep", "Step \u25b6", "step", "&Run", K.Key_Right,
                "One frame forward: 'steps / frame' updates (Right)"),
