@@ -305,8 +305,9 @@ class TrainConfig:
         0.001, label="decay k", group="schedule", lo=0.0, hi=1000.0, step=0.0005, decimals=5,
         applies_when=only("schedule", "inverse"), tip="inverse schedule: the rate is lr / (1 + decay * t).")
     t_max: int = setting(
-        0, label="t_max", group="schedule", lo=0, step=1000, unit="steps", zero="the run's steps",
-        applies_when=only("schedule", "cosine"), tip="cosine schedule: steps to anneal over (0: the run length).")
+        0, label="t_max", group="schedule", lo=0, step=1000, unit="steps", zero="the run length",
+        applies_when=only("schedule", "cosine"),
+        tip="cosine schedule: steps to anneal over (0: the run length, set under Playback).")
     lr_min: float = setting(
         0.0, label="lr_min", group="schedule", lo=0.0, hi=10.0, step=0.0001, decimals=6,
         applies_when=only("schedule", "cosine"), tip="cosine schedule: the rate it anneals down to.")

@@ -11,6 +11,7 @@ the next step (optimizer).
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -19,6 +20,7 @@ from reluviz.core.config import SETTINGS, Setting, TrainConfig
 from reluviz.core.data import TARGET_FUNCTIONS
 from reluviz.core.presets import load_preset, preset_names
 from reluviz.core.session import MAX_LIVE_BATCH, MAX_LIVE_WIDTH
+from reluviz.gui.input_guard import guard_wheel
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)  # updates per frame; 0 = as fast as possible
 LR_LOG_MIN, LR_LOG_MAX, LR_TICKS = -5.0, 1.0, 600
@@ -46,6 +48,10 @@ PANEL_TIPS = {
 }
 
 
+def _shown(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
 def spin_range(field: str) -> tuple[float, float]:
     """The range of ``field``'s spin box: the setting's (open bounds one decimal inside), within
     what a spin box holds and ``APP_RANGES``."""
@@ -56,31 +62,93 @@ def spin_range(field: str) -> tuple[float, float]:
     return (lo, min(hi, SPIN_INT_MAX)) if s.decimals == 0 else (lo, hi)
 
 
-class LrSpinBox(QtWidgets.QDoubleSpinBox):
+_NUMBER_START = re.compile(r"^[-+]?(\d[\d,]*)?\.?\d*([eE][-+]?\d*)?$")
+
+
+def parse_number(text: str) -> float | None:
+    """The number typed in ``text`` ("1,000", "-5", "1e-3"), or None when it is not one (yet)."""
+    t = text.strip().replace(",", "").replace("_", "")
+    try:
+        value = float(t)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _check(box: QtWidgets.QAbstractSpinBox, text: str, pos: int, decimals: int):
+    """A spin box's validate: in range -> Acceptable; a number out of range, or the start of one
+    ("-", "1e") -> Intermediate, so the minus sign stays and Enter reports it (``fixup``), never
+    clamps; anything else -> Invalid (the key is refused)."""
+    stripped = text.strip()
+    if box.specialValueText() and stripped == box.specialValueText():
+        return QtGui.QValidator.State.Acceptable, text, pos
+    value = parse_number(stripped)
+    if value is None:
+        ok = stripped == "" or _NUMBER_START.match(stripped) is not None
+        return (QtGui.QValidator.State.Intermediate if ok else QtGui.QValidator.State.Invalid), text, pos
+    if decimals == 0 and not value.is_integer():
+        return QtGui.QValidator.State.Intermediate, text, pos
+    value = round(value, decimals)
+    ok = box.minimum() <= value <= box.maximum()
+    return (QtGui.QValidator.State.Acceptable if ok else QtGui.QValidator.State.Intermediate), text, pos
+
+
+class IntSpinBox(QtWidgets.QSpinBox):
+    """A whole-number spin box that refuses typed values out of its range with ``rejected(text)``
+    (the display goes back to the value in force) instead of clamping them or dropping a minus."""
+
+    rejected = QtCore.Signal(str)
+
+    def validate(self, text, pos):  # noqa: D102 (Qt API)
+        return _check(self, text, pos, 0)
+
+    def fixup(self, text: str) -> str:  # noqa: D102 - called by Qt with text validate did not accept
+        if text.strip():
+            self.rejected.emit(text.strip())
+        return text
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802
+        if self.specialValueText() and text.strip() == self.specialValueText():
+            return self.minimum()
+        value = parse_number(text)
+        return int(value) if value is not None else self.value()
+
+
+class FloatSpinBox(QtWidgets.QDoubleSpinBox):
+    """``IntSpinBox`` for numbers with decimals (accepts 1e-3 too)."""
+
+    rejected = QtCore.Signal(str)
+
+    def validate(self, text, pos):  # noqa: D102
+        return _check(self, text, pos, self.decimals())
+
+    def fixup(self, text: str) -> str:  # noqa: D102
+        if text.strip():
+            self.rejected.emit(text.strip())
+        return text
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        value = parse_number(text)
+        return value if value is not None else self.value()
+
+
+class LrSpinBox(FloatSpinBox):
     """A spin box that shows a rate as 0.02 or 1e-05, not 0.020000."""
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
         return f"{value:.4g}"
 
-    def valueFromText(self, text: str) -> float:  # noqa: N802
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text, pos):  # noqa: D102 - accept what float() accepts, e.g. 1e-3
-        try:
-            float(text)
-            return QtGui.QValidator.State.Acceptable, text, pos
-        except ValueError:
-            return QtGui.QValidator.State.Intermediate, text, pos
-
 
 class ControlPanel(QtWidgets.QWidget):
     """Controls for every setting. Signals: ``edited(field)``, ``presetChosen(name)``,
-    ``speedChanged(int)``, ``csvRequested()``."""
+    ``speedChanged(int)``, ``csvRequested()``, ``rejected(field, message)`` (a typed value out of
+    range, refused: the message names the allowed range).
+
+    A setting another one bounds (B <= N) is lowered while its bound is lower and goes back up
+    when the bound allows; ``take_adjustments()`` says what was changed so (for the notice)."""
 
     edited = QtCore.Signal(str)
+    rejected = QtCore.Signal(str, str)
     presetChosen = QtCore.Signal(str)
     speedChanged = QtCore.Signal(int)
     csvRequested = QtCore.Signal()
@@ -91,6 +159,9 @@ class ControlPanel(QtWidgets.QWidget):
         self._labels: dict[str, QtWidgets.QLabel] = {}
         self._csv_path = ""
         self._updating = False
+        self._batch_wanted: int | None = None  # B before N lowered it (it goes back when N allows)
+        self._adjustments: list[str] = []
+        self._preset_titles: dict[int, str] = {}
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
@@ -104,6 +175,7 @@ class ControlPanel(QtWidgets.QWidget):
         self._build_playback()
         self._connect()
         self.update_enabled()
+        guard_wheel(self)
 
     # ------------------------------------------------------------------ building
     def _form(self, title: str, name: str) -> tuple[QtWidgets.QGroupBox, QtWidgets.QFormLayout]:
@@ -153,7 +225,7 @@ class ControlPanel(QtWidgets.QWidget):
     def _spin(field: str, s: Setting) -> QtWidgets.QAbstractSpinBox:
         lo, hi = spin_range(field)
         if s.decimals == 0:
-            box = QtWidgets.QSpinBox()
+            box = IntSpinBox()
             box.setAccelerated(True)
         elif s.log:  # rates: shown as 0.02 or 1e-05, stepped by their last digit
             box = LrSpinBox()
@@ -161,8 +233,10 @@ class ControlPanel(QtWidgets.QWidget):
             box.setStepType(QtWidgets.QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
             box.setMinimumWidth(80)
         else:
-            box = QtWidgets.QDoubleSpinBox()
+            box = FloatSpinBox()
             box.setDecimals(s.decimals)
+        if s.zero and lo == 0:  # what 0 means, where it is set (e.g. t_max 0: the run length)
+            box.setSpecialValueText(f"0 = {s.zero}")
         box.setRange(lo, hi)
         box.setSingleStep(s.step)
         box.setKeyboardTracking(False)
@@ -271,6 +345,7 @@ class ControlPanel(QtWidgets.QWidget):
                 w.toggled.connect(lambda _b, f=field: self._on_edit(f))
             else:
                 w.valueChanged.connect(lambda _v, f=field: self._on_edit(f))
+                w.rejected.connect(lambda text, f=field: self.rejected.emit(f, self.range_message(f, text)))
         self.lr_slider.valueChanged.connect(self._on_lr_slider)
         self.preset_combo.activated.connect(self._on_preset)
         self.speed_combo.currentIndexChanged.connect(lambda _i: self.speedChanged.emit(self.speed()))
@@ -282,8 +357,32 @@ class ControlPanel(QtWidgets.QWidget):
             self._sync_lr_slider()
         if self._updating:
             return
+        if field == "batch_size":
+            self._batch_wanted = None  # the user set B: that is the value wanted now
         self.update_enabled()
         self.edited.emit(field)
+
+    def range_message(self, field: str, typed: str) -> str:
+        """Why the value ``typed`` into ``field``'s box was refused, naming the allowed range."""
+        s, box = SETTINGS[field], self.widgets[field]
+        lo, hi = box.minimum(), box.maximum()
+        value = parse_number(typed)
+        kept = box.textFromValue(box.value()) if box.value() != lo or not box.specialValueText() else \
+            box.specialValueText()
+        tail = f"'{typed}' was not applied; it stays {kept}."
+        if field == "batch_size" and value is not None and value > hi and hi < MAX_LIVE_BATCH:
+            return (f"{s.label} must be at most the number of points N = {int(hi):,}: tick 'full batch' to use "
+                    f"every point. {tail}")
+        what = "a whole number" if s.decimals == 0 else "a number"
+        setting_lo, setting_hi = s.panel_range()
+        app = " in the app (`reluviz train` allows more)" if setting_hi is not None and hi < setting_hi else ""
+        zero = f" (0 = {s.zero})" if s.zero and lo == 0 else ""
+        return f"{s.label} takes {what} from {_shown(lo)} to {_shown(hi)}{zero}{app}. {tail}"
+
+    def take_adjustments(self) -> list[str]:
+        """What the panel changed by itself since last asked (e.g. B lowered to N), in words."""
+        out, self._adjustments = self._adjustments, []
+        return out
 
     def _on_lr_slider(self, tick: int) -> None:
         if self._updating:
@@ -315,12 +414,23 @@ class ControlPanel(QtWidgets.QWidget):
         if i >= 0:
             self.speed_combo.setCurrentIndex(i)
 
-    def set_preset(self, name: str | None, description: str = "") -> None:
-        """Show ``name`` as the current preset (None/'' = custom) and its description."""
-        self.preset_combo.blockSignals(True)
-        i = self.preset_combo.findData(name or "")
-        self.preset_combo.setCurrentIndex(max(i, 0))
-        self.preset_combo.blockSignals(False)
+    def set_preset(self, name: str | None, description: str = "", changes: list[str] | None = None) -> None:
+        """Show ``name`` as the current preset (None/'' = custom) and its description; with
+        ``changes`` (what the settings changed from it) the title says "(modified)" and the
+        description lists them."""
+        combo = self.preset_combo
+        combo.blockSignals(True)
+        for j, title in self._preset_titles.items():  # (a title marked earlier)
+            combo.setItemText(j, title)
+        self._preset_titles.clear()
+        i = max(combo.findData(name or ""), 0)
+        combo.setCurrentIndex(i)
+        if changes and i > 0:
+            self._preset_titles[i] = combo.itemText(i)
+            combo.setItemText(i, combo.itemText(i) + " (modified)")
+        combo.blockSignals(False)
+        if changes and i > 0:
+            description += "\nModified: " + "; ".join(changes) + "."
         self.description.setText(description)
         self.description.setVisible(bool(description))
 
@@ -331,6 +441,8 @@ class ControlPanel(QtWidgets.QWidget):
 
     def set_config(self, cfg: TrainConfig) -> None:
         """Show ``cfg`` in the controls (emits nothing)."""
+        if not (self._batch_wanted is not None and cfg.batch_size == cfg.n_train < self._batch_wanted):
+            self._batch_wanted = None  # (unless cfg is the state where N holds B down)
         self._updating = True
         try:
             self.widgets["batch_size"].setMaximum(spin_range("batch_size")[1])  # (update_enabled sets the real bound)
@@ -366,6 +478,32 @@ class ControlPanel(QtWidgets.QWidget):
         out["csv_path"] = self._csv_path
         return out
 
+    def _bound_batch(self, current: dict) -> None:
+        """B <= N: lower B while N is below it, and bring it back when N allows (said in
+        ``take_adjustments``)."""
+        box = self.widgets["batch_size"]
+        batch_hi = spin_range("batch_size")[1]
+        if current["target"] != "csv" and self.widgets["target"].count():
+            batch_hi = max(1, min(current["n_train"], batch_hi))
+        wanted = self._batch_wanted if self._batch_wanted is not None else box.value()
+        was, updating = box.value(), self._updating
+        self._updating = True
+        try:
+            box.setMaximum(batch_hi)
+            box.setValue(min(wanted, batch_hi))
+        finally:
+            self._updating = updating
+        full = self.widgets["full_batch"].isChecked()
+        if wanted > batch_hi:
+            if self._batch_wanted is None and not full:
+                self._adjustments.append(f"batch size B lowered from {wanted:,} to {batch_hi:,} (B is at most N); "
+                                         f"it goes back to {wanted:,} when N allows")
+            self._batch_wanted = wanted
+        elif self._batch_wanted is not None:
+            if box.value() != was and not full:
+                self._adjustments.append(f"batch size B back to {wanted:,}")
+            self._batch_wanted = None
+
     def config(self, base: TrainConfig | None = None) -> TrainConfig:
         """A validated config from the controls over ``base`` (``ConfigError`` if invalid)."""
         return (base or TrainConfig()).updated(self.values())
@@ -379,10 +517,7 @@ class ControlPanel(QtWidgets.QWidget):
                 on = s.applies(current)
                 w[field].setEnabled(on)
                 self._labels[field].setEnabled(on)
-        batch_hi = spin_range("batch_size")[1]
-        if current["target"] != "csv" and w["target"].count():
-            batch_hi = max(1, min(current["n_train"], batch_hi))  # B <= N
-        w["batch_size"].setMaximum(batch_hi)
+        self._bound_batch(current)
         model = w["target"].model()
         i = w["target"].findData("csv")
         item = model.item(i) if hasattr(model, "item") else None
