@@ -97,7 +97,8 @@ def test_reset_and_data_change_start_a_new_run(qtbot, make_window):
     train_to(qtbot, w, 10)
     w.panel.widgets["n_train"].setValue(150)
     assert w.dataset.n == 150 and w.displayed_snapshot.step == 0
-    assert w.notice.isVisible() and "n_train" in w.notice.text()
+    assert w.notice.isVisible() and "points N changed" in w.notice.text()
+    assert "n_train" not in w.notice.text()  # the panel's words, not the field's name
     w.panel.widgets["width"].setValue(7)
     assert w.displayed_snapshot.layout.width == 7 and w.displayed_snapshot.step == 0
 
@@ -267,3 +268,48 @@ def test_minibatches_beyond_the_app_limit_are_refused(qtbot, make_window):
     w.panel.widgets["full_batch"].setChecked(True)
     assert w.config.batch_size == 0
     train_to(qtbot, w, 2)
+
+
+# ---------------------------------------------------------------------- what the preset box and notices say
+def test_the_preset_box_says_modified_and_what_differs(qtbot, make_window):
+    w = make_window(None, preset="notebook")
+    combo = w.panel.preset_combo
+    title = load_preset("notebook").title
+    assert combo.currentText() == title and "Modified" not in w.panel.description.text()
+    combo_opt = w.panel.widgets["optimizer"]
+    combo_opt.setCurrentIndex(combo_opt.findData("adam"))
+    w.panel.widgets["width"].setValue(30)
+    assert combo.currentText() == title + " (modified)"
+    text = w.panel.description.text()
+    assert "Modified: " in text and "optimizer adam (preset: sgd)" in text and "width H 30 (preset: 20)" in text
+    assert "momentum" not in text.split("Modified:")[1]  # (a setting that means nothing under either: no change)
+    combo_opt.setCurrentIndex(combo_opt.findData("sgd"))
+    w.panel.widgets["width"].setValue(20)  # the preset's settings again: no longer modified
+    assert combo.currentText() == title and "Modified" not in w.panel.description.text()
+    i = combo.findData("dance")  # another preset: its own title, the old one unmarked
+    combo.setCurrentIndex(i)
+    combo.activated.emit(i)
+    assert combo.itemText(combo.findData("notebook")) == title and combo.currentText() == load_preset("dance").title
+
+
+def test_notices_use_the_panels_words_and_say_when_the_schedule_jumps(qtbot, make_window):
+    w = make_window()
+    train_to(qtbot, w, 400)
+    w.panel.widgets["batch_size"].setValue(20)
+    assert w.notice.text().startswith("Batch size B changed: applies from step 400; press Play to go on.")
+    w.panel.widgets["steps"].setValue(1000)
+    schedule = w.panel.widgets["schedule"]
+    schedule.setCurrentIndex(schedule.findData("cosine"))
+    text = w.notice.text()
+    assert "counts from step 0" in text and "lr schedule" in text.lower()
+    rate = float(text.split("is already ")[1].split(" ")[0])
+    assert rate == pytest.approx(w.displayed_frame.lr, rel=1e-2) and rate < w.config.lr
+
+
+def test_a_csv_load_says_where_every_row_went(qtbot, make_window, tmp_path):
+    w = make_window()
+    path = tmp_path / "five.csv"
+    path.write_text("x,y\n0,0\n1,1\n2,4\n3,9\n4,16\n")
+    w.load_csv(str(path))
+    assert w.dataset.n == 4
+    assert "5 rows: 4 train the network, 1 held out (a random fifth) as test points" in w.notice.text()

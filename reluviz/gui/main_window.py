@@ -15,10 +15,10 @@ starts from the last-used settings (or the ``notebook`` preset).
 QActions (``window.findChild(QAction, name)`` or ``window.<name>``): see ``reluviz.gui.actions``:
 ``actionPlayPause`` (Space), ``actionStep`` (Right), ``actionStepBack`` (Left), ``actionReset``,
 ``actionResume``, ``actionHome``, ``actionEnd``, ``actionExport`` (Ctrl+E), ``actionLoadCsv``,
-``actionOpenRun`` (Ctrl+Shift+O), ``actionSaveRun`` (Ctrl+S), ``actionQuit``, ``actionShowTest``,
-``actionShowUnits``, ``actionResetView``, ``actionAbout``, ``actionShortcuts``, ``actionFocusPlot``.
-Run files: ``files.open(path)``, ``files.save(path)`` (``files``: ``RunFiles``; ``files.busy``
-while a file is read or written).
+``actionOpenRun`` (Ctrl+Shift+O), ``actionSaveRun`` (Ctrl+S), ``actionUndoRun`` (Ctrl+Z), ``actionQuit``,
+``actionShowTest``, ``actionShowUnits``, ``actionResetView``, ``actionAbout``, ``actionShortcuts``,
+``actionFocusPlot``. Run files: ``files.open(path)``, ``files.save(path)`` (``files``: ``RunFiles``;
+``files.busy`` while a file is read or written).
 
 Attributes: ``displayed_frame`` (the ``Frame`` on screen), ``displayed_snapshot`` (its core
 ``Snapshot``), ``history`` (the run's ``HistoryChain``), ``dataset``, ``config``, ``worker``,
@@ -31,6 +31,7 @@ called for every drawn frame (see ``reluviz.gui.views.base``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import shiboken6
@@ -44,9 +45,11 @@ from reluviz.core.session import Session
 from reluviz.gui.actions import PANEL_BUTTONS, build_actions
 from reluviz.gui.controls import ControlPanel
 from reluviz.gui.help_text import ABOUT_HTML, SHORTCUTS_HTML
+from reluviz.gui.input_guard import guard_wheel
 from reluviz.gui.notices import NoticeBar
 from reluviz.gui.playback import Playback
-from reluviz.gui.run_control import DEFAULT_PRESET, Notice, Outcome, RunControl, preset_text, starting_point
+from reluviz.gui.run_control import (DEFAULT_PRESET, Notice, Outcome, RunControl, preset_changes, preset_text,
+                                     sentence, starting_point)
 from reluviz.gui.run_files import RunFiles
 from reluviz.gui.settings import open_settings
 from reluviz.gui.timeline import TimelineBar
@@ -92,6 +95,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._resume_tip = self.actionResume.toolTip()
         self.files = RunFiles(self)
         self.panel.add_action_buttons([getattr(self, name) for name in PANEL_BUTTONS])
+        self.actionUndoRun.setEnabled(False)
         self._connect()
         self._restore_view_settings()
         self.worker.start()
@@ -186,6 +190,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.panel.presetChosen.connect(self.load_preset)
         self.panel.speedChanged.connect(self._on_speed)
         self.panel.csvRequested.connect(self.load_csv_dialog)
+        self.panel.rejected.connect(lambda _field, message: self.show_notice(message, "warn"))
         self.view.fit.unitClicked.connect(self._on_unit_clicked)
         self.view.painted.connect(self.worker.frame_drawn)
         self.tabs.currentChanged.connect(lambda _i: self._update_trail())
@@ -232,6 +237,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _install_lecture_views(self) -> None:
         for view in create_views(self.tabs):
+            guard_wheel(view)
             self.add_view(view.title or view.view_name, view)
 
     def _update_trail(self) -> None:
@@ -368,16 +374,23 @@ class MainWindow(QtWidgets.QMainWindow):
             self.notice.clear()
             self.files.forget_path()
         self.panel.set_config(self.session.config)
+        self._show_preset(self.preset_name)
+        self.actionUndoRun.setEnabled(self.session.can_undo_reset)
         self._say(outcome.notice)
 
     def _on_edited(self, field: str) -> None:
+        adjusted = self.panel.take_adjustments()  # (e.g. B lowered to the new N: said with the outcome)
         try:
             config = self.panel.config(self.session.config)
         except ConfigError as exc:
             self.show_notice(f"Not applied: {exc}", "warn")
             self.panel.set_config(self.session.config)  # the controls show the settings in force
             return
-        self.apply_config(config, field)
+        outcome = self.runs.apply(config, field)
+        if adjusted:
+            said = outcome.notice.text + " " if outcome.notice is not None else ""
+            outcome = dataclasses.replace(outcome, notice=Notice(said + sentence("; ".join(adjusted)) + "."))
+        self._after(outcome)
 
     def apply_config(self, config: TrainConfig, field: str = "") -> None:
         """Use ``config``: data/model changes start a new run, the rest applies from the next step."""
@@ -398,17 +411,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self._after(outcome)
         if outcome.new_run:
             self._preset_view = outcome.view
-            self._show_preset(name)
             self.tabs.open(outcome.view)
 
+    def undo_new_run(self) -> None:
+        """Bring back the run the last new run replaced (Edit > Undo new run, Ctrl+Z)."""
+        self._after(self.runs.undo())
+
     def _show_preset(self, name: str | None) -> None:
-        text = ""
+        """The preset box: ``name``'s title and paragraph, marked "(modified)" with what differs
+        when the settings in force are no longer the preset's."""
+        text, changes = "", []
         if name:
             try:
-                text = preset_text(load_preset(name))
+                preset = load_preset(name)
+                text = preset_text(preset)
+                changes = preset_changes(preset, self.session.config)
             except ConfigError:
                 name = None
-        self.panel.set_preset(name, text)
+        self.panel.set_preset(name, text, changes)
 
     def load_csv_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load x,y data", "", "CSV files (*.csv *.txt);;All files (*)")
@@ -417,10 +437,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def load_csv(self, path: str) -> None:
         """Fit the x,y rows of ``path`` (a new run)."""
-        outcome = self.runs.load_csv(path)
-        self._after(outcome)
-        if outcome.new_run:
-            self._show_preset(None)
+        self._after(self.runs.load_csv(path))
 
     # ------------------------------------------------------------------ view toggles
     def show_test_points(self, on: bool) -> None:

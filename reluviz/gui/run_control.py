@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reluviz.core.config import ConfigError, TrainConfig, parse_json
+from reluviz.core.config import SETTINGS, ConfigError, TrainConfig, parse_json
 from reluviz.core.presets import Preset, load_preset
 from reluviz.core.recording import CapturedRun, capture_session
 from reluviz.core.runfile import LoadedRun, describe
+from reluviz.core.schedules import lr_at
 from reluviz.core.session import Session, needs_reset
 from reluviz.gui.playback import Playback
 
@@ -87,6 +88,51 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
     return StartingPoint(config, preset, compare, view)
 
 
+def label(field: str) -> str:
+    """A setting's name as the panel shows it ("batch size B", not "batch_size")."""
+    s = SETTINGS.get(field)
+    return s.label if s is not None else field.replace("_", " ")
+
+
+def sentence(text: str) -> str:
+    """``text`` with its first letter a capital (and the rest as it is: "Batch size B")."""
+    return text[:1].upper() + text[1:]
+
+
+def labels(fields) -> str:
+    return ", ".join(label(f) for f in fields)
+
+
+def shown_value(field: str, value) -> str:
+    """A setting's value in words (choices by their panel label, 0 by what it means)."""
+    s = SETTINGS.get(field)
+    if s is None:
+        return str(value)
+    if s.choices and s.choice_labels and value in s.choices:
+        return s.choice_labels[s.choices.index(value)]
+    if s.zero and value == 0:
+        return f"0 ({s.zero})"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def preset_changes(preset: Preset, config: TrainConfig) -> list[str]:
+    """What ``config`` changed from ``preset``'s settings, e.g. "optimizer adam (preset: sgd)";
+    only settings that mean something under either (a disabled control is no change)."""
+    old, new = preset.config.to_dict(), config.to_dict()
+    out = []
+    for field, s in SETTINGS.items():
+        if old[field] == new[field] or not (s.applies(old) or s.applies(new)):
+            continue
+        if field == "csv_path":
+            continue  # (the target says it: csv)
+        out.append(f"{label(field)} {shown_value(field, new[field])} (preset: {shown_value(field, old[field])})")
+    return out
+
+
 def preset_text(preset: Preset) -> str:
     """A preset's paragraph, with its ghost run named."""
     text = preset.description
@@ -102,6 +148,29 @@ class RunControl:
         self.session = session
         self.playback = playback
         self.preset_name = preset
+        self._previous_preset: str | None = None  # the preset of the run ``undo`` brings back
+
+    def undo_hint(self) -> str:
+        """A sentence naming Ctrl+Z when the replaced run had trained (else "")."""
+        prev = self.session.previous
+        if prev is None or prev["trainer"].step == 0:
+            return ""
+        return f" Ctrl+Z (Edit > Undo new run) brings back the previous run (step {prev['trainer'].step:,})."
+
+    def undo(self) -> Outcome:
+        """Go back to the run the last new run replaced (``Session.undo_reset``); training stays paused."""
+        session = self.session
+        if not session.can_undo_reset:
+            return Outcome(notice=Notice("There is no earlier run to go back to."))
+        self.playback.pause()
+        with session.locked():
+            session.undo_reset()
+            session.checkpoint()
+            frame = session.frame(trail=self.playback.trail)
+        self.preset_name, self._previous_preset = self._previous_preset, self.preset_name
+        self.playback.show(frame)
+        return Outcome(True, Notice(f"Back to the previous run, at step {frame.step:,} with its settings. "
+                                    "Ctrl+Z again returns to the run you left."))
 
     def apply(self, config: TrainConfig, field: str = "") -> Outcome:
         """Use ``config``: data/model changes start a new run, the rest applies from the next step."""
@@ -114,7 +183,8 @@ class RunControl:
                 outcome = self.reset(config)
             if not outcome.new_run:
                 return outcome
-            return Outcome(True, Notice(f"New run: changing {', '.join(changed)} needs new data or a new network."))
+            return Outcome(True, Notice(f"New run: {labels(changed)} changed, which needs new data or a new network."
+                                        + self.undo_hint()))
         playback = self.playback
         shown = playback.frame
         try:
@@ -127,13 +197,19 @@ class RunControl:
             return Outcome(notice=Notice(f"Not applied: {exc}", "warn"))
         if frame is not None:
             playback.show(frame)
-        what = field or "settings"
+        what = f"{sentence(label(field))} changed" if field else "Settings changed"
         if session.stopped:
-            return Outcome(notice=Notice(f"{what} changed. The run had stopped: press play (or Resume from here) "
+            return Outcome(notice=Notice(f"{what}. The run had stopped: press Play (or Resume from here) "
                                          "to go on from the displayed step with the new setting."))
         where = f"step {head:,}" if shown is None or shown.live else \
             f"step {head:,} (or from the displayed step with Resume from here)"
-        return Outcome(notice=Notice(f"{what} changed: applies from {where}; the run goes on."))
+        going = "the run goes on" if playback.worker.playing else "press Play to go on"
+        text = f"{what}: applies from {where}; {going}."
+        if field == "schedule" and head > 0 and config.schedule != "constant":
+            rate = float(lr_at(config, head))
+            text += (f" The {config.schedule} schedule counts from step 0, so the rate at step {head:,} is "
+                     f"already {rate:.3g} (base rate {config.lr:g}).")
+        return Outcome(notice=Notice(text))
 
     def reset(self, config: TrainConfig, compare: dict | None = None) -> Outcome:
         """A new run with ``config`` (``compare`` None keeps the ghost settings); the new run's
@@ -146,6 +222,7 @@ class RunControl:
                 frame = session.frame(trail=self.playback.trail)
         except ConfigError as exc:
             return Outcome(notice=Notice(f"Could not start the run: {exc}", "error"))
+        self._previous_preset = self.preset_name
         self.playback.show(frame)
         return Outcome(True)
 
@@ -154,7 +231,7 @@ class RunControl:
         with self.playback.paused():
             outcome = self.reset(config)
         if outcome.new_run:
-            return Outcome(True, Notice("New run from step 0."))
+            return Outcome(True, Notice("New run from step 0." + self.undo_hint()))
         return Outcome(notice=Notice(f"Not reset: {outcome.notice.text}", "warn")) if outcome.notice else outcome
 
     def load_preset(self, name: str) -> Outcome:
@@ -168,7 +245,8 @@ class RunControl:
         if not outcome.new_run:
             return outcome
         self.preset_name = name
-        return Outcome(True, view=preset.view)
+        hint = self.undo_hint()
+        return Outcome(True, Notice(hint.strip()) if hint else None, view=preset.view)
 
     def load_csv(self, path: str) -> Outcome:
         """Fit the x,y rows of ``path`` (a new run, full batch)."""
@@ -207,3 +285,9 @@ class RunControl:
         """Copies of the run on screen for File > Save run (training may go on meanwhile)."""
         with self.session.locked():
             return capture_session(self.session)
+        ds = self.session.dataset
+        rows, tests = ds.n + len(ds.x_test), len(ds.x_test)
+        return Outcome(True, Notice(
+            f"Loaded {path}: {rows:,} rows: {ds.n:,} train the network, {tests:,} held out (a random fifth) "
+            f"as test points (pale green) for the test loss. Full batch; set a batch size to use SGD."
+            + self.undo_hint()))
