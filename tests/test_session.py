@@ -174,3 +174,36 @@ def test_the_stopped_frame_keeps_the_rate_and_minibatch_of_the_update_that_blew_
     np.testing.assert_array_equal(frame.snapshot.batch, row.batch)
     assert frame.batch_loss == float(row.batch_loss[0])
     np.testing.assert_array_equal(frame.snapshot.state, reference.state)
+
+
+def test_the_epoch_counts_the_points_drawn_across_batch_size_changes():
+    s = Session(SMALL_APP)  # 100 points, B = 10
+    n = s.dataset.n
+    s.advance(100)
+    assert head_frame(s).epoch == pytest.approx(100 * 10 / n)
+    s.apply_config(s.config.updated({"batch_size": 4}))
+    s.advance(50)
+    at_150 = head_frame(s).epoch
+    assert at_150 == pytest.approx((100 * 10 + 50 * 4) / n)  # not 150 * 4 / n: never goes back
+    s.apply_config(s.config.updated({"batch_size": 0}))  # full batch: every point per step
+    s.advance(10)
+    assert head_frame(s).epoch == pytest.approx(at_150 + 10)
+    assert s.frame(120).epoch == pytest.approx((100 * 10 + 20 * 4) / n)  # a look back counts the same way
+    s.resume_from(120)  # the later segments are gone, and so are their points
+    assert head_frame(s).epoch == pytest.approx((100 * 10 + 20 * 4) / n)
+
+
+def test_a_run_that_cannot_start_blames_the_data_scale_not_the_rate(tmp_path):
+    path = tmp_path / "huge.csv"
+    xs = np.linspace(-1e6, 1e6, 50)
+    path.write_text("x,y\n" + "\n".join(f"{x:.6g},{np.sin(x):.6g}" for x in xs))
+    s = Session(SMALL_APP.updated({"target": "csv", "csv_path": str(path), "batch_size": 0, "width": 20}))
+    frame = head_frame(s)
+    assert frame.stopped and frame.step == 0
+    reason = frame.divergence
+    assert "at step 0, before any update" in reason and "data's scale is the cause, not the learning rate" in reason
+    assert "Rescale x and y" in reason and "|x| reaches 1e+06" in reason
+    # a rate that is too large still gets the blame when the start was fine
+    s = Session(SMALL_APP.updated({"lr": 1e4, "batch_size": 0}))
+    s.advance(50)
+    assert s.stopped and s.trainer.divergence.step > 0 and "learning rate (10000" in s.divergence_reason

@@ -82,6 +82,7 @@ class Frame:
     stopped, or "". ``trail``: thinned recorded parameters up to this step (empty unless asked for).
     ``run_id``: changes whenever a new run starts (views drop what they computed for the old one).
     ``resume_note``: why training cannot go on from this step ("" when it can; see ``Session.load``).
+    ``epoch``: passes over the training data so far (the points the updates drew, over N).
     """
 
     snapshot: Snapshot
@@ -167,5 +168,6 @@ def frame_from_history(snap: Snapshot, history, dataset: Dataset, config: TrainC
     else:
         curves = LossCurves.of(*(np.empty(0),) * 6)
         rows, first, last = None, snap.step, snap.step
+    epoch = history.samples_before(snap.step) / dataset.n if hasattr(history, "samples_before") else None
     return make_frame(snap, dataset, config, curves, ghost=ghost, compare=compare, first_step=first,
-                      last_step=last, live=snap.step >= last, trail=rows)
+                      last_step=last, live=snap.step >= last, trail=rows, epoch=epoch)

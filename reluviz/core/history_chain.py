@@ -81,6 +81,7 @@ class HistoryChain:
         self.layout = trainer.layout
         self.runs = trainer.runs
         self.segments: list[tuple[TrainConfig, History]] = []
+        self._starts: list[int] = []  # the step each segment's updates begin at
         self._new_segment(trainer)
 
     @classmethod
@@ -93,10 +94,24 @@ class HistoryChain:
         chain = cls.__new__(cls)
         chain.budget, chain.layout, chain.runs = budget_bytes, layout, runs
         chain.segments = list(segments)
+        chain._starts = [int(h.first_step()) for _, h in chain.segments]  # (where each segment's updates begin)
         return chain
 
     def _new_segment(self, trainer) -> None:
         self.segments.append((trainer.config, History.for_trainer(trainer, self.budget)))
+        self._starts.append(int(trainer.step))
+
+    def samples_before(self, step: int) -> int:
+        """Training points drawn by the updates before ``step``: each segment's minibatch size
+        (all points at full batch) times its updates. (step x the current batch size would jump
+        back after a smaller batch size mid-run.)"""
+        total = 0
+        for i, (_, h) in enumerate(self.segments):
+            start = self._starts[i]
+            end = step if i + 1 == len(self.segments) else min(step, self._starts[i + 1])
+            if end > start:
+                total += (end - start) * h.batch_size
+        return total
 
     @property
     def current(self) -> History:
@@ -115,6 +130,7 @@ class HistoryChain:
         self.truncate_after(trainer.step - 1)
         if len(self.current) == 0:
             self.segments.pop()
+            self._starts.pop()
         self._new_segment(trainer)
 
     def record_snapshot(self, snap: Snapshot) -> None:
@@ -178,6 +194,7 @@ class HistoryChain:
         """Forget every row after ``step``; segments that start later are dropped."""
         while len(self.segments) > 1 and (len(self.segments[-1][1]) == 0 or self.segments[-1][1].first_step() > step):
             self.segments.pop()
+            self._starts.pop()
         for _, h in self.segments:
             h.truncate_after(step)
 

@@ -312,7 +312,8 @@ class Session:
             snap, self.dataset, self.config, self._curves(), ghost=ghost, compare=self.compare, first_step=history.first_step(), last_step=last,
             live=live, divergence=self.divergence_reason if live else "",
             trail=history.rows(snap.step, trail.dense, trail.sparse) if trail else None,
-            losses=losses, run_id=self.run_id, resume_note=self._resume_note(snap, ghost))
+            losses=losses, run_id=self.run_id, resume_note=self._resume_note(snap, ghost),
+            epoch=history.samples_before(snap.step) / self.dataset.n)
 
     @staticmethod
     def _resume_note(snap: Snapshot, ghost: Snapshot | None) -> str:
