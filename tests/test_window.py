@@ -138,3 +138,19 @@ def test_a_saved_run_whose_csv_is_gone_starts_the_default_preset_with_a_notice(q
     again = make_window(None)
     assert again.config == load_preset("notebook").config
     assert "Could not start the last run" in again.notice.text() and "gone.csv" in again.notice.text()
+
+
+def test_a_restored_run_that_cannot_train_says_so_at_launch(qtbot, make_window, tmp_path):
+    import numpy as np
+
+    path = tmp_path / "huge.csv"
+    xs = np.linspace(-1e6, 1e6, 50)
+    path.write_text("x,y\n" + "\n".join(f"{x:.6g},{np.sin(x):.6g}" for x in xs))
+    w = make_window(SMALL.updated({"width": 20}))
+    w.load_csv(str(path))
+    assert w.session.stopped and "data's scale is the cause" in w.notice.text()
+    w.close()
+    again = make_window(None)  # the next launch restores these settings: it says what it restored
+    assert again.session.stopped and again.notice.isVisible() and again.notice.kind == "error"
+    assert again.notice.text().startswith("Restored the last session's settings, and this run cannot train")
+    assert "Rescale x and y" in again.notice.text()

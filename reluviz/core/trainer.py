@@ -319,6 +319,16 @@ class Trainer:
             self._lr_values[:, self.diverged] = 0.0
         return self.step
 
+    def _scale_reason(self, what: str) -> str:
+        """Why a run cannot start: its loss before any update is past the cut-off. No learning rate
+        did that: the data's scale did (the network starts with outputs of the order of x)."""
+        ds = self.dataset
+        xmax, ymax = float(np.max(np.abs(ds.x_train))), float(np.max(np.abs(ds.y_train)))
+        return (f"the loss is already {what} at step 0, before any update, past the cut-off "
+                f"{self.explode_limit:.3g} (1e10 x (1 + mean y^2)). The data's scale is the cause, not the learning "
+                f"rate: |x| reaches {xmax:.3g} and |y| {ymax:.3g}, and the network starts with outputs of the order "
+                "of x. Rescale x and y (e.g. standardise each to mean 0, std 1) and load the data again")
+
     def _handle_divergence(self, t: int, loss: np.ndarray) -> None:
         bad = ~(loss < self.explode_limit) & ~self.diverged
         if t > 0:
@@ -328,8 +338,11 @@ class Trainer:
         first = int(np.flatnonzero(bad)[0])
         value = float(loss[first])
         what = "inf" if value == np.inf else ("nan" if value != value else f"{value:.3g}")
-        reason = (f"loss became {what} at step {t}: the learning rate ({self.config.lr:g}, {self.config.optimizer}) "
-                  "is too large for this data; lower it and reset or resume from an earlier step")
+        if t == 0:
+            reason = self._scale_reason(what)
+        else:
+            reason = (f"loss became {what} at step {t}: the learning rate ({self.config.lr:g}, {self.config.optimizer}) "
+                      "is too large for this data; lower it and reset or resume from an earlier step")
         if self.stopped:
             if t > 0:
                 self.step = t - 1  # the state on screen is the last finite one

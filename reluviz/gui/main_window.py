@@ -108,6 +108,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.playback.show(frame)
         if problem:
             self.show_notice(problem, "warn", sticky=True)
+        elif frame.stopped and config is None and preset is None:
+            self.show_notice("Restored the last session's settings, and this run cannot train: "
+                             + frame.divergence + ". Or pick a preset to start afresh.", "error", sticky=True)
         QtWidgets.QApplication.instance().aboutToQuit.connect(self.shutdown)
 
     # ------------------------------------------------------------------ public properties
@@ -376,6 +379,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.panel.set_config(self.session.config)
         self._show_preset(self.preset_name)
         self.actionUndoRun.setEnabled(self.session.can_undo_reset)
+        frame = self.displayed_frame
+        if outcome.new_run and frame is not None and frame.divergence:  # (a run that stops at once: say why too)
+            said = outcome.notice.text + " " if outcome.notice is not None else ""
+            self.show_notice(said + "Training stopped: " + frame.divergence, "error", sticky=True)
+            return
         self._say(outcome.notice)
 
     def _on_edited(self, field: str) -> None:
