@@ -313,3 +313,61 @@ def test_a_csv_load_says_where_every_row_went(qtbot, make_window, tmp_path):
     w.load_csv(str(path))
     assert w.dataset.n == 4
     assert "5 rows: 4 train the network, 1 held out (a random fifth) as test points" in w.notice.text()
+
+
+def legend_layout(fit):
+    """The fit legend's labels and their rectangles in scene coordinates."""
+    out = []
+    for _sample, lab in fit.legend.items:
+        out.append((lab.text, lab.mapRectToScene(lab.boundingRect())))
+    return out
+
+
+def expected_legend(frame) -> list[str]:
+    cfg = frame.config
+    names = [] if cfg.target == "csv" else ["true function"]
+    names.append("training data")
+    if cfg.batch_size != 0 and cfg.batch_size < frame.dataset.n:
+        names.append("minibatch")
+    names.append("network f(x)")
+    if cfg.model == "relu":
+        names += ["unit, v > 0", "unit, v &lt; 0", "dead unit"]
+    if frame.compare:
+        names.append("ghost: " + ", ".join(f"{k}={v}" for k, v in frame.compare.items()))
+    return names
+
+
+def test_after_every_preset_switch_the_fit_legend_lists_what_is_drawn(qtbot, make_window):
+    from reluviz.core.presets import preset_names
+    from reluviz.export.render import FrameRenderer
+
+    w = make_window(None, preset="dance")  # a ghost first: its removal broke the legend's grid
+    names = preset_names()
+    assert {"dance", "constant-model", "linear-model", "notebook"} <= set(names)
+    for name in [*names, "dance", "constant-model", "notebook"]:
+        w.load_preset(name)
+        w.tabs.setCurrentIndex(0)
+        qtbot.wait(20)
+        frame = w.displayed_frame
+        fit = w.view.fit
+        layout = legend_layout(fit)
+        assert [text for text, _ in layout] == expected_legend(frame), name
+        plot_rect = fit.plot.vb.sceneBoundingRect()
+        for text, rect in layout:  # every entry inside the plot, none on top of another
+            assert plot_rect.contains(rect), (name, text)
+        for i, (a, ra) in enumerate(layout):
+            for b, rb in layout[i + 1:]:
+                assert not ra.intersects(rb), (name, a, b)
+        # the exported frame's legend lists the same
+        renderer = FrameRenderer(frame.dataset, (800, 450), compare=dict(frame.compare))
+        renderer.render(frame.snapshot, ghost=frame.ghost)
+        assert [t for t, _ in legend_layout(renderer.view.fit)] == [t for t, _ in layout], name
+
+
+def test_a_full_batch_csv_run_has_no_minibatch_or_true_function_in_its_legend(qtbot, make_window, tmp_path):
+    path = tmp_path / "line.csv"
+    path.write_text("".join(f"{i / 20},{i / 40}\n" for i in range(40)))
+    w = make_window()
+    w.load_csv(str(path))
+    names = [t for t, _ in legend_layout(w.view.fit)]
+    assert names == expected_legend(w.displayed_frame) and "minibatch" not in names and "true function" not in names

@@ -72,14 +72,17 @@ class FitPlot(QtCore.QObject):
         for item in (self.test, self.train, self.units_dead, self.units_pos, self.units_neg, self.unit_selected,
                      self.ghost, self.prediction, self.batch, self.elbow_trail, self.elbows):
             plot.addItem(item)
-        self.legend.addItem(self.train, "training data")
-        self.legend.addItem(self.batch, "minibatch")
-        self.legend.addItem(self.prediction, "network f(x)")
-        self.legend.addItem(self.units_pos, "unit, v > 0")
-        self.legend.addItem(self.units_neg, "unit, v &lt; 0")
-        self.legend.addItem(self.units_dead, "dead unit")
-        self._layout_legend()
-        plot.vb.sigResized.connect(self._refit)  # (the legend's size changes only in _layout_legend)
+        self.show_units = True
+        self.show_batch = True
+        self._legend_key: tuple | None = None
+        self._legend_columns = 0
+        self._drawn_kinds = (True, True)  # (a relu net's units, a minibatch): what the last state drew
+        self._train_label = "training data"
+        self._ghost_label: str | None = None
+        self.dataset: Dataset | None = None
+        self._sync_legend()
+        plot.vb.sigResized.connect(self._place_legend)  # (fewer columns in a narrow plot; then _refit)
+        plot.vb.sigResized.connect(self._refit)
         # says so when the network's curve leaves the plot (a diverging run): otherwise it just vanishes
         self.offscale = pg.TextItem("", color=theme.NEGATIVE, anchor=(1, 0))
         self.offscale.setZValue(50)
@@ -103,15 +106,11 @@ class FitPlot(QtCore.QObject):
             cache(plot.getAxis(name))
         self.elbows.sigClicked.connect(self._on_elbow_clicked)
         self.selected_unit: int | None = None
-        self.dataset: Dataset | None = None
         self.grid = np.linspace(0.0, 1.0, CURVE_POINTS)
         self._range = ((0.0, 1.0), (-1.0, 1.0))
         self._base: tuple | None = None  # (x range, usual y range, highest data y) of the data set
         self._elbow_state = (np.empty(0), np.empty(0), np.empty(0), np.empty(0, bool))  # for the tooltips
         self._elbow_look: np.ndarray | None = None  # the markers' symbols and colours last set
-        self.show_units = True
-        self.show_batch = True
-        self._ghost_label: str | None = None
         self._elbow_brushes = (theme.brush(theme.POSITIVE), theme.brush(theme.NEGATIVE), theme.brush(theme.DEAD),
                                theme.brush(theme.SELECTED))
 
@@ -152,20 +151,82 @@ class FitPlot(QtCore.QObject):
         """Name the ghost run in the legend, plain text (``ghost_text``; None: no ghost entry)."""
         if label == self._ghost_label:
             return
-        if self._ghost_label is not None:
-            self.legend.removeItem(self.ghost)
-        if label is not None:
-            self.legend.addItem(self.ghost, html.escape(label))
-        else:
+        if label is None:
             self.ghost.setData([], [])
         self._ghost_label = label
+        self._sync_legend()
+
+    def legend_entries(self) -> list[tuple[pg.GraphicsObject, str]]:
+        """What the legend lists: exactly the kinds of thing drawn for the data, the model, the
+        batch and the ghost of the last state (no units for the constant / linear models, no
+        minibatch at full batch, no true function for CSV data)."""
+        units, minibatch = self._drawn_kinds
+        ds = self.dataset
+        entries = [] if ds is not None and ds.true_x is None else [(self.truth, "true function")]
+        entries.append((self.train, self._train_label))
+        if minibatch and self.show_batch:
+            entries.append((self.batch, "minibatch"))
+        entries.append((self.prediction, "network f(x)"))
+        if units:
+            entries += [(self.units_pos, "unit, v > 0"), (self.units_neg, "unit, v &lt; 0"),
+                        (self.units_dead, "dead unit")]
+        if self._ghost_label is not None:
+            entries.append((self.ghost, html.escape(self._ghost_label)))
+        return entries
+
+    def _sync_legend(self) -> None:
+        """Rebuild the legend when what it should list changed. (pyqtgraph's removeItem leaves the
+        grid's old rows and columns behind: entries then spread across the plot and fall off it,
+        so the legend gets a new grid and its entries again, in order.)"""
+        entries = self.legend_entries()
+        key = tuple((id(item), name) for item, name in entries)
+        if key == self._legend_key:
+            return
+        self._legend_key = key
+        legend = self.legend
+        legend.clear()
+        for item, name in entries:  # (as LegendItem.addItem makes them; _place_legend lays them out)
+            sample = legend.sampleType(item)
+            sample.sigClicked.connect(legend.sigSampleClicked)
+            label = pg.LabelItem(name, color=legend.opts["labelTextColor"], justify="left",
+                                 size=legend.opts["labelTextSize"])
+            legend.items.append((sample, label))
+        self._legend_columns = 0
+        self._place_legend()
+
+    def _legend_width(self, columns: int) -> float:
+        """Pixels the legend's entries take in ``columns`` aligned columns."""
+        widths = [0.0] * columns
+        for i, (sample, label) in enumerate(self.legend.items):
+            w = sample.boundingRect().width() + label.item.boundingRect().width() + 2 * self.legend.layout.horizontalSpacing()
+            widths[i % columns] = max(widths[i % columns], w)
+        return sum(widths) + 12
+
+    def _place_legend(self) -> None:
+        """A wide, short legend: as many columns (4 at most) as fit the plot's width."""
+        legend = self.legend
+        room = self.plot.vb.width() - (legend.offset[0] if legend.offset else 0) - 4
+        columns = 4
+        while columns > 1 and room > 0 and self._legend_width(columns) > room:
+            columns -= 1
+        if columns == self._legend_columns:
+            return
+        self._legend_columns = columns
+        grid = QtWidgets.QGraphicsGridLayout()
+        grid.setVerticalSpacing(legend.layout.verticalSpacing())
+        grid.setHorizontalSpacing(legend.layout.horizontalSpacing())
+        legend.layout = grid
+        legend.setLayout(grid)  # (the old grid goes, with its stale rows and columns)
+        legend.columnCount = columns
+        for i, (sample, label) in enumerate(legend.items):
+            grid.addItem(sample, i // columns, 2 * (i % columns), alignment=QtCore.Qt.AlignmentFlag.AlignVCenter)
+            grid.addItem(label, i // columns, 2 * (i % columns) + 1)
+        legend.rowCount = -(-len(legend.items) // columns)
+        legend.updateSize()
         self._layout_legend()
 
     def _layout_legend(self) -> None:
-        """A wide, short legend (4 columns) in the headroom above the data. pyqtgraph places items
-        added to a multi-column legend on top of each other, so lay it out again from one column."""
-        self.legend.setColumnCount(1)
-        self.legend.setColumnCount(4)
+        """Cache the legend's parts as pixmaps and make room for it above the data."""
         cache(self.legend)
         for sample, label in self.legend.items:
             cache(sample)
@@ -182,10 +243,8 @@ class FitPlot(QtCore.QObject):
         # 800,000 dots cost seconds and show nothing more than 10,000 do.
         keep = subset(ds.n, MAX_DRAWN_POINTS)
         self.train.setData(ds.x_train[keep], ds.y_train[keep])
-        label = self.legend.getLabel(self.train)
-        if label is not None:
-            label.setText("training data" if ds.n <= MAX_DRAWN_POINTS else
-                          f"training data ({len(range(ds.n)[keep]):,} of {ds.n:,} drawn)")
+        self._train_label = ("training data" if ds.n <= MAX_DRAWN_POINTS else
+                             f"training data ({len(range(ds.n)[keep]):,} of {ds.n:,} drawn)")
         keep_test = subset(len(ds.x_test), MAX_DRAWN_POINTS)
         self.test.setData(ds.x_test[keep_test], ds.y_test[keep_test])
         if ds.true_x is not None:
@@ -201,6 +260,7 @@ class FitPlot(QtCore.QObject):
         self._base = ((x0 - pad, x1 + pad), (y0 - ypad, y1 + ypad), y1)
         self._range = self._fitted_range()
         self.grid = np.linspace(x0 - pad, x1 + pad, CURVE_POINTS)
+        self._sync_legend()
         self.reset_view()
         self.staticChanged.emit()
 
@@ -268,6 +328,10 @@ class FitPlot(QtCore.QObject):
         units active on no training point (computed from the data set when not given)."""
         ds = self.dataset
         grid = self.grid
+        kinds = (snap.layout.model == "relu", ds is None or snap.batch.shape[1] < ds.n)
+        if kinds != self._drawn_kinds:
+            self._drawn_kinds = kinds
+            self._sync_legend()
         elbows = snap.elbows(run) if snap.layout.model == "relu" else None
         xs, ys = self._curve(snap, run, elbows)
         self.prediction.setData(xs, ys)
