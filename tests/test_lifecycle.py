@@ -27,7 +27,7 @@ def os_threads() -> int:
 
 
 def view_of(window, cls):
-    return next(window.tabs.widget(i) for i in range(window.tabs.count()) if isinstance(window.tabs.widget(i), cls))
+    return next(window.tabs.view_at(i) for i in range(window.tabs.count()) if isinstance(window.tabs.view_at(i), cls))
 
 
 def close_quickly(window, seconds: float = 5.0) -> float:

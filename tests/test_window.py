@@ -154,3 +154,34 @@ def test_a_restored_run_that_cannot_train_says_so_at_launch(qtbot, make_window, 
     assert again.session.stopped and again.notice.isVisible() and again.notice.kind == "error"
     assert again.notice.text().startswith("Restored the last session's settings, and this run cannot train")
     assert "Rescale x and y" in again.notice.text()
+
+
+# ---------------------------------------------------------------------- the window's size
+@pytest.mark.parametrize("preset", ["dance", "notebook", "output-only", "constant-model"])
+def test_tab_switches_never_resize_the_window_and_every_tab_fits_1280x720(qtbot, make_window, preset):
+    from PySide6 import QtWidgets
+
+    w = make_window(None, preset=preset)
+    train_to(qtbot, w, 20)
+    w.show_notice("A notice two lines long at this width: " + "so that the bar takes its room. " * 6, "warn")
+    for size in ((1280, 720), (900, 600)):
+        w.resize(*size)
+        qtbot.wait(10)
+        assert w.size().toTuple() == size
+        min_w, min_h = w.minimumSizeHint().toTuple()
+        assert min_w <= 1280 and min_h <= 720
+        for i in [*range(w.tabs.count()), 0]:
+            w.tabs.setCurrentIndex(i)
+            qtbot.wait(10)
+            assert w.size().toTuple() == size, (w.tabs.tabText(i), size)  # a tab switch never resizes it
+            page = w.tabs.widget(i)
+            if size == (1280, 720) and isinstance(page, QtWidgets.QScrollArea):  # fits: nothing to scroll
+                assert page.horizontalScrollBar().maximum() == 0, w.tabs.tabText(i)
+                assert page.verticalScrollBar().maximum() == 0, w.tabs.tabText(i)
+                assert w.tabs.view_at(i).width() == page.viewport().width()
+    w.resize(1280, 720)
+    dance = next(w.tabs.view_at(i) for i in range(w.tabs.count()) if w.tabs.matches(i, "dance"))
+    w.tabs.open("dance")
+    qtbot.wait(10)
+    if dance.placeholder.isVisible():  # (the full network: a sentence instead of the landscape, not cut off)
+        assert dance.placeholder.textItem.boundingRect().width() <= dance.land_item.vb.width()

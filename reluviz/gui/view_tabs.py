@@ -3,6 +3,10 @@
 Lecture views follow ``reluviz.gui.views.base.LectureView``'s protocol: ``show_frame(frame)`` for
 the visible tab, ``trail_spec(config)`` (how much of the past its frames must carry),
 ``select_unit(j)``, ``unitSelected(int)`` and ``shutdown()``.
+
+Each lecture view sits in a scroll area of its own: a view's minimum size (rows of controls,
+plots) never reaches the window, so switching tabs never resizes it and every tab fits a small
+window (the view scrolls where it cannot shrink further).
 """
 
 from __future__ import annotations
@@ -12,6 +16,46 @@ from PySide6 import QtCore, QtWidgets
 from reluviz.core.config import TrainConfig
 from reluviz.core.frame import Frame, TrailSpec
 from reluviz.gui.views.base import LectureView
+
+
+class ViewPage(QtWidgets.QScrollArea):
+    """A tab's page: its view fills the page, and scrolls only where the page is smaller than the
+    view's minimum size. (QScrollArea's own widgetResizable sizes a view with word-wrapped text to
+    its preferred height, not its minimum: every lecture view scrolled at 1280x720.)"""
+
+    def __init__(self, view: QtWidgets.QWidget, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.setWidgetResizable(False)
+        self.setWidget(view)
+        view.installEventFilter(self)
+
+    def fit_view(self) -> None:
+        view = self.widget()
+        if view is None:
+            return
+        room = self.maximumViewportSize()  # (without scroll bars)
+        layout = view.layout()
+        min_w = view.minimumSizeHint().width()
+        width = max(room.width(), min_w)
+        min_h = layout.totalMinimumHeightForWidth(width) if layout is not None and layout.hasHeightForWidth() \
+            else view.minimumSizeHint().height()
+        if min_h > room.height():  # a vertical scroll bar takes width from the view
+            width = max(room.width() - self.verticalScrollBar().sizeHint().width(), min_w)
+        if width > room.width() and min_h <= room.height():
+            height = room.height() - self.horizontalScrollBar().sizeHint().height()
+        else:
+            height = room.height()
+        view.resize(width, max(height, min_h))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self.fit_view()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QtCore.QEvent.Type.LayoutRequest and obj is self.widget():
+            QtCore.QTimer.singleShot(0, self.fit_view)  # (after the layout has its new minimum)
+        return False
 
 
 class ViewTabs(QtWidgets.QTabWidget):
@@ -25,20 +69,38 @@ class ViewTabs(QtWidgets.QTabWidget):
         self.setObjectName("views")
         self.fit = fit
         self.views: list[LectureView] = []
+        self._pages: dict[QtWidgets.QWidget, LectureView] = {}  # a tab's scroll area -> its view
         self.addTab(fit, "Fit")
 
     def add_view(self, title: str, view: LectureView) -> int:
-        """Add a lecture view as a tab; returns its index."""
-        view.setParent(self)
-        index = self.addTab(view, title)
+        """Add a lecture view as a tab (inside a scroll area); returns its index."""
+        page = ViewPage(view, self)
+        page.setObjectName(f"page_{view.view_name or title}")
+        index = self.addTab(page, title)
         self.views.append(view)
+        self._pages[page] = view
         view.unitSelected.connect(self.unitSelected)
         return index
 
+    def view_at(self, index: int) -> QtWidgets.QWidget | None:
+        """The view shown by tab ``index`` (the fit view, a lecture view or None)."""
+        widget = self.widget(index)
+        return self._pages.get(widget, widget)
+
+    def page_of(self, view: QtWidgets.QWidget) -> QtWidgets.QWidget:
+        """The tab page showing ``view`` (the fit view is its own page)."""
+        return next((page for page, v in self._pages.items() if v is view), view)
+
+    def setCurrentWidget(self, widget: QtWidgets.QWidget) -> None:  # noqa: N802 (Qt API)
+        """Show ``widget``'s tab: a page, the fit view or a lecture view."""
+        super().setCurrentWidget(self.page_of(widget))
+
+    def indexOf(self, widget: QtWidgets.QWidget) -> int:  # noqa: N802 (Qt API)
+        return super().indexOf(self.page_of(widget))
+
     def lecture_view(self) -> LectureView | None:
         """The visible lecture view (None when the Fit tab is shown)."""
-        widget = self.currentWidget()
-        return widget if widget is not self.fit else None
+        return self._pages.get(self.currentWidget())
 
     def open(self, key: str) -> bool:
         """Show the tab a preset's ``view`` key names ("fit" or unknown: the Fit tab); True if found."""
@@ -50,7 +112,7 @@ class ViewTabs(QtWidgets.QTabWidget):
         return key in ("", "fit")
 
     def matches(self, index: int, key: str) -> bool:
-        name = getattr(self.widget(index), "view_name", "") or self.tabText(index)
+        name = getattr(self.view_at(index), "view_name", "") or self.tabText(index)
         return bool(key) and name.lower().startswith(key.lower())
 
     def trail_needed(self, config: TrainConfig) -> TrailSpec:

@@ -77,6 +77,10 @@ class DanceView(LectureView):
         self.landscape_caption = QtWidgets.QLabel("")
         self.landscape_caption.setObjectName("landscapeCaption")
         big_font(self.landscape_caption, 3)
+        # It changes every frame: wrapped (never widening the view) in room kept for two lines
+        # (the plots below do not jump when it wraps)
+        self.landscape_caption.setWordWrap(True)
+        self.landscape_caption.setMinimumHeight(2 * self.landscape_caption.fontMetrics().lineSpacing() + 2)
         bar.addWidget(self.landscape_caption, 1)
         self.axis_a = QtWidgets.QComboBox()
         self.axis_b = QtWidgets.QComboBox()
@@ -112,10 +116,11 @@ class DanceView(LectureView):
         self.placeholder.setTextWidth(430)
         self.land_item.addItem(self.placeholder, ignoreBounds=True)  # shown for the full network only
         self.placeholder.hide()
+        self.land_item.vb.sigResized.connect(self._fit_placeholder)
         self.top.ci.layout.setColumnStretchFactor(0, 3)
         self.top.ci.layout.setColumnStretchFactor(1, 2)
         self._land_shown = self.land_item
-        self.top.setMinimumHeight(260)
+        self.top.setMinimumHeight(130)
         tl.addWidget(self.top, 1)
 
         self.dance_panel = DanceComparePanel()
@@ -129,6 +134,10 @@ class DanceView(LectureView):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([520, 480])
         self.body.addWidget(self.splitter, 1)
+
+    def _fit_placeholder(self) -> None:
+        """The sentence in place of the landscape wraps to the plot's width (it was cut off in a small window)."""
+        self.placeholder.setTextWidth(max(120.0, min(430.0, self.land_item.vb.width() - 16)))
 
     # ------------------------------------------------------------------ protocol
     def trail_spec(self, config: TrainConfig) -> TrailSpec:
