@@ -248,7 +248,7 @@ def test_play_after_a_divergence_goes_on_from_the_last_finite_step_with_the_lowe
     last_finite = w.displayed_snapshot.step
     assert last_finite > 0 and w.session.divergence_reason
     w.panel.widgets["lr"].setValue(0.02)
-    assert "press play" in w.notice.text()
+    assert "press Play" in w.notice.text()
     w.step(3)
     assert not w.session.stopped
     qtbot.waitUntil(lambda: w.displayed_snapshot.step == last_finite + 3 and not w.worker.busy, timeout=10_000)

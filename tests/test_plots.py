@@ -103,3 +103,41 @@ def test_relu_polyline_equals_the_network_at_every_elbow(seed):
     exact = predict(layout, params, xs)
     scale = np.abs(v).sum() * (np.abs(w).max() + np.abs(b).max()) + abs(c)
     np.testing.assert_allclose(ys, exact, rtol=0, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("theta, where", [(-40.0, "below the chart"), (60.0, "above the chart")])
+def test_a_curve_off_the_chart_is_said_readably_with_where_it_is(qtbot, theta, where):
+    from reluviz.core.config import TrainConfig
+    from reluviz.plots.training_view import TrainingView
+
+    view = TrainingView(panels=("main",))
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    trainer = Trainer(TrainConfig(model="constant", n_train=50, batch_size=10))
+    trainer.params[:] = theta
+    view.set_dataset(trainer.dataset)
+    view.show_snapshot(trainer.snapshot())
+    qtbot.wait(20)
+    fit = view.fit
+    note = fit.offscale
+    (_, _), (y0, y1) = fit.view_range
+    assert note.isVisible()
+    text = note.toPlainText()
+    assert f"network f(x) is {where}: its values run from {theta:.3g} to {theta:.3g}" in text
+    assert f"the chart shows y from {y0:.3g} to {y1:.3g}" in text
+    box = note.mapRectToScene(note.boundingRect())
+    assert fit.plot.vb.sceneBoundingRect().contains(box)  # inside the plot ...
+    legend = fit.legend.mapRectToScene(fit.legend.boundingRect())
+    assert not box.intersects(legend) and note.zValue() > fit.legend.zValue()  # ... clear of the legend, on top
+    image = view.grab().toImage()
+    dpr = image.devicePixelRatio()
+    reds = 0
+    for x in range(int(box.left()) + 2, int(box.right()) - 2, 2):
+        for y in range(int(box.top()) + 2, int(box.bottom()) - 2, 2):
+            c = image.pixelColor(int(x * dpr), int(y * dpr))
+            reds += c.red() > 150 and c.green() < 120 and c.blue() < 120
+    assert reds > 40  # dark red text on its white box, not a faint line under the legend
+    trainer.params[:] = float(np.mean(trainer.dataset.y_train))  # back on the chart: the note goes
+    view.show_snapshot(trainer.snapshot())
+    assert not note.isVisible()

@@ -185,3 +185,35 @@ def test_tab_switches_never_resize_the_window_and_every_tab_fits_1280x720(qtbot,
     qtbot.wait(10)
     if dance.placeholder.isVisible():  # (the full network: a sentence instead of the landscape, not cut off)
         assert dance.placeholder.textItem.boundingRect().width() <= dance.land_item.vb.width()
+
+
+# ---------------------------------------------------------------------- notices
+def test_notices_come_and_go_without_moving_the_layout(qtbot, make_window):
+    w = make_window()
+    w.resize(1280, 720)
+    qtbot.wait(10)
+    w.notice.clear()
+    qtbot.wait(10)
+
+    def places():
+        return (w.tabs.geometry().getRect(), w.timeline_bar.geometry().getRect(), w.notice.geometry().getRect())
+
+    empty = places()
+    for text in ("Short.", "Two lines at this width: " + "the words go on and on and on. " * 4):
+        w.show_notice(text, "warn")
+        qtbot.wait(10)
+        assert w.notice.isVisible() and places() == empty, text
+        w.notice.clear()
+        qtbot.wait(10)
+        assert places() == empty
+
+
+def test_reached_the_run_length_goes_once_the_run_goes_on(qtbot, make_window):
+    w = make_window(SMALL.updated({"steps": 30}))
+    w.panel.set_speed(10)
+    w.play()
+    qtbot.waitUntil(lambda: w.displayed_snapshot.step == 30 and not w.playing, timeout=10_000)
+    qtbot.waitUntil(lambda: "Reached the run length (30 steps)" in w.notice.text(), timeout=5_000)
+    w.step(10)  # training on past it: the notice is no longer true
+    qtbot.waitUntil(lambda: w.displayed_snapshot.step == 40 and not w.worker.busy, timeout=10_000)
+    assert not w.notice.isVisible()

@@ -276,6 +276,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline_bar.show_frame(frame)
         self._update_status(frame)
         self._update_resume(frame)
+        if frame.step > frame.config.steps or not frame.live:
+            self.notice.clear_topic("horizon")  # (the run went on past it, or the user looks back)
         if frame.divergence:
             self.show_notice("Training stopped: " + frame.divergence, "error", sticky=True)
         self.frames_drawn += 1
@@ -307,9 +309,10 @@ class MainWindow(QtWidgets.QMainWindow):
             parts.append("looking back")
         self.status.setText("   \u00b7   ".join(parts))
 
-    def show_notice(self, text: str, kind: str = "info", sticky: bool = False) -> None:
-        """A message above the plot (``sticky`` ones stay until the next run change)."""
-        self.notice.show_notice(text, kind, sticky)
+    def show_notice(self, text: str, kind: str = "info", sticky: bool = False, topic: str = "") -> None:
+        """A message above the plot (``sticky`` ones stay until the next run change; one with a
+        ``topic`` goes when that stops being true, see ``NoticeBar.clear_topic``)."""
+        self.notice.show_notice(text, kind, sticky, topic)
 
     def _say(self, notice: Notice | None) -> None:
         if notice is not None:
@@ -355,13 +358,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actionPlayPause.setText("Pause" if playing else "Play")
         if playing:
             self.notice.clear_sticky()
+            self.notice.clear_topic("horizon")
 
     def _on_run_stopped(self, reason: str) -> None:
         if self.session.stopped:
             self.show_notice("Training stopped: " + self.session.divergence_reason, "error", sticky=True)
         elif reason == "horizon":
-            self.show_notice(f"Reached the run length ({self.session.config.steps:,} steps). "
-                             "Press play to keep training.", "info")
+            self.show_notice(f"Reached the run length ({self.session.config.steps:,} steps): training paused. "
+                             "Press Play to train on past it.", "info", topic="horizon")
         if self.displayed_frame is not None:
             self._update_status(self.displayed_frame)
 

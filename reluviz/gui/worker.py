@@ -105,6 +105,7 @@ class TrainingWorker(QtCore.QThread):
         """Train ``n`` updates, then stop (with a frame of the last one)."""
         with self._cond:
             self._playing = False
+            self._horizon = None  # (the run length stops playing, not single steps: a step past it was stuck)
             self._pending += max(1, int(n))
             self._cond.notify_all()
 

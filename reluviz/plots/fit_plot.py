@@ -84,8 +84,10 @@ class FitPlot(QtCore.QObject):
         plot.vb.sigResized.connect(self._place_legend)  # (fewer columns in a narrow plot; then _refit)
         plot.vb.sigResized.connect(self._refit)
         # says so when the network's curve leaves the plot (a diverging run): otherwise it just vanishes
-        self.offscale = pg.TextItem("", color=theme.NEGATIVE, anchor=(1, 0))
-        self.offscale.setZValue(50)
+        # (over everything, the legend included, on an opaque box: it was drawn faint under the legend)
+        self.offscale = pg.TextItem("", color=theme.NEGATIVE, anchor=(1, 0.5), fill=theme.brush((255, 255, 255), 235),
+                                    border=theme.pen(theme.NEGATIVE, 1.5))
+        self.offscale.setZValue(1000)
         font = self.offscale.textItem.font()
         font.setPointSize(theme.FONT_POINT_SIZE + 1)
         self.offscale.setFont(font)
@@ -370,7 +372,6 @@ class FitPlot(QtCore.QObject):
     def _note_offscale(self, ys: np.ndarray) -> None:
         (x0, x1), (y0, y1) = self._range
         finite = ys[np.isfinite(ys)]
-        worst = float(np.max(np.abs(finite))) if len(finite) else np.inf
         if len(finite) == len(ys) and finite.min() >= y0 and finite.max() <= y1:
             if self.offscale.toPlainText():
                 self.offscale.setText("")
@@ -379,11 +380,16 @@ class FitPlot(QtCore.QObject):
         inside = np.count_nonzero((finite >= y0) & (finite <= y1))
         if inside > len(ys) // 2:
             text = ""
+        elif not len(finite):
+            text = "network f(x) is not a number here (the run blew up)"
         else:
-            text = f"network f(x) is off the chart: |f(x)| up to {worst:.3g}"
+            lo, hi = float(finite.min()), float(finite.max())
+            where = "below the chart" if hi < y0 else "above the chart" if lo > y1 else "mostly off the chart"
+            text = (f"network f(x) is {where}: its values run from {lo:.3g} to {hi:.3g};\n"
+                    f"the chart shows y from {y0:.3g} to {y1:.3g}")
         self.offscale.setText(text)
         self.offscale.setVisible(bool(text))
-        self.offscale.setPos(x1, y1)
+        self.offscale.setPos(x1 - 0.01 * (x1 - x0), 0.5 * (y0 + y1))
 
     def _curve(self, snap: Snapshot, run: int, elbows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The network's output as a polyline: at the ends of the view and at every elbow inside
