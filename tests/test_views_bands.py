@@ -72,3 +72,31 @@ def test_sweep_grid_small_in_process(view, qtbot):
             np.testing.assert_array_equal(x, b.steps)
             np.testing.assert_allclose(10 ** np.asarray(y), b.median, rtol=1e-9)
     assert "took" in view.status.text() and "35.2 min" in view.status.text()
+
+
+def test_before_any_run_the_plots_say_what_run_bands_draws(view):
+    view.steps_spin.setValue(5000)
+    plot = view.train_plot
+    assert plot.empty_note.isVisible() and "Press “Run bands”" in plot.empty_note.toPlainText()
+    assert "5,000 steps" in plot.empty_note.toPlainText()
+    (x0, x1), _ = plot.plot.vb.viewRange()
+    assert x0 <= 0 < 5000 <= x1 and x0 > -500  # the steps a run will cover, not -0.4..0.4
+    assert plot.legend is not None and not plot.legend.isVisible()  # no empty legend box
+
+
+def test_bands_for_earlier_settings_are_labelled_as_such(view, qtbot):
+    cfg = load_preset("notebook").config.updated({"width": 10})
+    give_state(view, cfg)
+    worker = view.run_bands(seeds=3, steps=200, optimizers=["sgd"])
+    with qtbot.waitSignal(worker.finished_ok, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: view.result is not None, timeout=2000)
+    assert "earlier settings" not in view.status.text()
+    assert view.train_plot.legend.isVisible() and not view.train_plot.empty_note.isVisible()
+    give_state(view, cfg.updated({"optimizer": "adam", "steps": 999}))  # settings the bands replace anyway
+    assert "earlier settings" not in view.status.text()
+    give_state(view, cfg.updated({"lr": 0.05}))
+    assert "The bands below are for earlier settings" in view.status.text()
+    assert "learning rate 0.05 (was 0.02)" in view.status.text()
+    give_state(view, cfg)  # back to the settings they were computed for
+    assert "earlier settings" not in view.status.text() and "seeds × 200 steps" in view.status.text()

@@ -161,3 +161,27 @@ def test_dance_view_on_a_network_too_wide_for_theta_star(view, monkeypatch):
     assert view._mode == "output" and view._opt is not None
     assert view._opt.kind == "exact"
     assert view._opt.params == pytest.approx(optimum(small, tr.dataset, snap.params[0]).params)
+
+
+def test_a_dance_for_an_earlier_preset_is_labelled_not_passed_off_as_current(qtbot, make_window):
+    from reluviz.gui.views import DanceView
+
+    w = make_window(None, preset="constant-model")
+    dance = next(w.tabs.view_at(i) for i in range(w.tabs.count()) if isinstance(w.tabs.view_at(i), DanceView))
+    w.tabs.setCurrentWidget(dance)
+    worker = dance.run_dance(steps=300)
+    with qtbot.waitSignal(worker.finished_ok, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: dance.dance_result is not None, timeout=2000)
+    panel = dance.dance_panel
+    assert "earlier settings" not in panel.status.text() and "300 steps" in panel.status.text()
+    w.load_preset("notebook")
+    w.tabs.setCurrentWidget(dance)
+    text = panel.status.text()
+    assert "These curves are for earlier settings" in text and "model relu (was constant)" in text, text
+    assert "Run dance" in text
+    worker = dance.run_dance(steps=50)  # for the current settings: no longer labelled
+    with qtbot.waitSignal(worker.finished_ok, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: "50 steps" in panel.status.text(), timeout=2000)
+    assert "earlier settings" not in panel.status.text()

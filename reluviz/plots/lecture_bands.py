@@ -12,7 +12,8 @@ import pyqtgraph as pg
 
 from reluviz.core.config import OPTIMIZERS
 from reluviz.plots import theme
-from reluviz.plots.lecture_common import OPTIMIZER_COLORS, LogRange, add_legend, positive, set_log_y, style_plot
+from reluviz.plots.lecture_common import (OPTIMIZER_COLORS, LogRange, add_legend, note_item, positive, set_log_y,
+                                          style_plot)
 
 
 class BandsPlot:
@@ -34,11 +35,24 @@ class BandsPlot:
         self.yr = LogRange(margin_decades=0.15, shrink_decades=1.5)
         self._in_legend: set[str] = set()
         plot.vb.disableAutoRange()
+        self.empty_note = note_item(plot, anchor=(0.5, 0.5))  # what the plot shows before any band
+        if self.legend is not None:
+            self.legend.setVisible(False)  # (no entries yet: an empty box)
 
     def clear(self) -> None:
         for opt in OPTIMIZERS:
             self.hide(opt)
         self.yr.reset()
+        if self.legend is not None:
+            self.legend.setVisible(False)
+
+    def show_empty(self, text: str, steps: int) -> None:
+        """No bands yet: the step axis from 0 to ``steps``, a few decades of MSE and ``text`` in the middle."""
+        self.clear()
+        self.plot.setXRange(0, max(int(steps), 1), padding=0.02)
+        set_log_y(self.plot, -4.0, 0.0)
+        self.empty_note.setText(text)
+        self.empty_note.setPos(max(int(steps), 1) / 2, -2.0)
 
     def hide(self, opt: str) -> None:
         lo, hi, fill, med = self.items[opt]
@@ -56,9 +70,11 @@ class BandsPlot:
         hi.setData(steps, positive(q75))
         med.setData(steps, positive(median))
         fill.setVisible(True)
+        self.empty_note.setText("")
         if self.legend is not None and opt not in self._in_legend:
             self.legend.addItem(med, label or opt)
             self._in_legend.add(opt)
+            self.legend.setVisible(True)
 
     def fit_view(self) -> None:
         """Range over everything drawn (x: all steps; y: the bands, in decades)."""

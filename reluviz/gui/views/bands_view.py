@@ -13,12 +13,12 @@ the wall time it took.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from reluviz.core.bands import (BAND_OPTIMIZERS, NOTEBOOK_MINUTES, SWEEP_SEEDS, SWEEP_STEPS, SWEEP_WIDTHS, BandsResult,
                                 SweepResult, bands_task, sweep_task)
 from reluviz.core.frame import Frame
-from reluviz.gui.views.base import LectureView, big_font
+from reluviz.gui.views.base import LectureView, big_font, settings_changes, stale_note
 from reluviz.gui.views.workers import TaskWorker
 from reluviz.plots import theme
 from reluviz.plots.lecture_bands import BandsPlot
@@ -39,6 +39,8 @@ class BandsView(LectureView):
         super().__init__(parent)
         self.worker: TaskWorker | None = None
         self.result: BandsResult | SweepResult | None = None
+        self._bands_for: object | None = None  # the settings the bands shown were computed for
+        self._done_text = ""
         self.last_seconds = 0.0
         row = QtWidgets.QHBoxLayout()
         row.addWidget(QtWidgets.QLabel("seeds:"))
@@ -85,6 +87,7 @@ class BandsView(LectureView):
         self.status = QtWidgets.QLabel("")
         self.status.setObjectName("bandStatus")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(QtCore.Qt.TextFormat.RichText)
         big_font(self.status, 2)
         self.body.addWidget(self.status)
         self.stack = QtWidgets.QStackedWidget()
@@ -111,6 +114,17 @@ class BandsView(LectureView):
         self.stack.addWidget(self.sweep_page)
         self.body.addWidget(self.stack, 1)
         self._describe()
+        self._show_empty(True)
+        self.steps_spin.valueChanged.connect(lambda _v: self._show_empty(self._bands_for is None and not self.busy()))
+
+    def _show_empty(self, empty: bool) -> None:
+        """Before any band: both plots say what "Run bands" will draw, over its steps (not -0.4..0.4)."""
+        if not empty or self.stack.currentWidget() is not self.bands_page:
+            return
+        text = (f"Press “Run bands”: {self.seeds_spin.value()} seeds of the current settings per checked optimizer,"
+                f"\n{self.steps_spin.value():,} steps each; median and 25th–75th percentile band here.")
+        self.train_plot.show_empty(text, self.steps_spin.value())
+        self.test_plot.show_empty("", self.steps_spin.value())
 
     # ------------------------------------------------------------------ protocol
     def show_frame(self, frame: Frame) -> None:
@@ -120,8 +134,21 @@ class BandsView(LectureView):
         if cfg is not old and (old is None or cfg.to_dict() != old.to_dict()):
             if old is None or old.steps != cfg.steps:
                 self.steps_spin.setValue(max(10, min(cfg.steps or 30000, 1_000_000)))
-            if self.worker is None or not self.worker.isRunning():
+            if self._bands_for is not None:
+                self._label_bands()
+            elif self.worker is None or not self.worker.isRunning():
                 self._describe()
+
+    #: settings a seed-band run does not take from the run (its own steps; each optimizer replaces the run's)
+    BAND_OWN = ("steps", "optimizer")
+
+    def _label_bands(self) -> None:
+        """The bands shown were computed for the settings in ``_bands_for``: say so when they changed."""
+        changes = settings_changes(self._bands_for, self.config, ignore=self.BAND_OWN)
+        if changes:
+            self.status.setText(stale_note("The bands below", changes, "Run bands"))
+        elif self._done_text:
+            self.status.setText(self._done_text)
 
     def _describe(self) -> None:
         cfg = self.config
@@ -173,12 +200,14 @@ class BandsView(LectureView):
         self.train_plot.clear()
         self.test_plot.clear()
         self.status.setText(f"Training {seeds} seeds × {steps:,} steps for {', '.join(opts)} …")
+        self._bands_for, self._done_text = cfg, ""
         self._job = (seeds, steps, opts)
         return self._start(bands_task(cfg, opts, seeds, steps), self._on_bands_done, self._on_bands_partial)
 
     def run_sweep(self, seeds: int = SWEEP_SEEDS, steps: int = SWEEP_STEPS, processes: int = 2) -> TaskWorker:
         """Start the notebook sweep (widths 10/20/40 x sgd/momentum/adam); returns the worker."""
         self.stack.setCurrentWidget(self.sweep_page)
+        self._bands_for, self._done_text = None, ""  # (the sweep is the notebook's, whatever the settings)
         for p in self.sweep_plots.values():
             p.clear()
         self.status.setText(f"Notebook sweep: 3 widths × 3 optimizers × {seeds} seeds × {steps:,} steps on "
@@ -233,10 +262,12 @@ class BandsView(LectureView):
         finals = "; ".join(f"{o}: median test MSE {r.band('test').median[-1]:.3g}" for o, r in res.runs.items())
         if res.complete:
             self.progress.setValue(1000)
-            self.status.setText(f"{seeds} seeds × {steps:,} steps × {len(opts)} optimizers in "
-                                f"{self.last_seconds:.1f} s. Lines: median; bands: 25th–75th percentile. {finals}")
+            self._done_text = (f"{seeds} seeds × {steps:,} steps × {len(opts)} optimizers in "
+                               f"{self.last_seconds:.1f} s. Lines: median; bands: 25th–75th percentile. {finals}")
         else:
-            self.status.setText(f"Cancelled after {self.last_seconds:.1f} s; showing what was done. {finals}")
+            self._done_text = f"Cancelled after {self.last_seconds:.1f} s; showing what was done. {finals}"
+        self.status.setText(self._done_text)
+        self._label_bands()
 
     def _on_sweep_done(self, res: SweepResult) -> None:
         if self.sender() is not self.worker:

@@ -17,7 +17,7 @@ from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.dance import DanceResult, dance_task, default_ghost, run_labels
 from reluviz.core.model import Layout
 from reluviz.core.optimum import optimum_too_big
-from reluviz.gui.views.base import big_font
+from reluviz.gui.views.base import big_font, settings_changes, stale_note
 from reluviz.gui.views.workers import TaskWorker
 from reluviz.plots import theme
 from reluviz.plots.lecture_common import GHOST_RUN, MAIN_RUN
@@ -42,6 +42,9 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self.compare: dict = {}
         self.worker: TaskWorker | None = None
         self.result: DanceResult | None = None
+        #: what the curves shown were computed for: (config, ghost settings, data), or None
+        self.computed_for: tuple | None = None
+        self._done_text = ""
         bl = QtWidgets.QVBoxLayout(self)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(QtWidgets.QLabel("start:"))
@@ -87,6 +90,7 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self.status = QtWidgets.QLabel("Press “Run dance” to train the run and its ghost side by side.")
         self.status.setObjectName("danceStatus")
         self.status.setWordWrap(True)
+        self.status.setTextFormat(QtCore.Qt.TextFormat.RichText)
         big_font(self.status, 1)
         row2.addWidget(self.legend, 1)
         row2.addSpacing(16)
@@ -108,11 +112,37 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         return dict(self.compare) if self.compare else default_ghost(self.config)
 
     def set_context(self, config: TrainConfig, dataset, compare: dict, new_run: bool) -> None:
-        """The run the dance starts from (``new_run``: its length sets the default step count)."""
+        """The run the dance starts from (``new_run``: its length sets the default step count).
+        Curves computed for other settings or data are labelled as such (see ``is_stale``)."""
+        changed = (config, dataset, dict(compare)) != (self.config, self.dataset, self.compare)
         self.config, self.dataset, self.compare = config, dataset, dict(compare)
         if new_run:
             self.steps_spin.setValue(max(10, min(config.steps or 20000, 1_000_000)))
         self._update_compare_label()
+        if changed:
+            self._label_result()
+
+    def is_stale(self) -> bool:
+        """Whether the curves shown were computed for other settings, ghost or data than the run's."""
+        if self.computed_for is None:
+            return False
+        cfg, overrides, data = self.computed_for
+        return (settings_changes(cfg, self.config, ignore=("steps",)) != [] or overrides != self.overrides()
+                or data.name != self.dataset.name or data.n != self.dataset.n)
+
+    def _label_result(self) -> None:
+        if self.computed_for is None:
+            return
+        if not self.is_stale():
+            self.status.setText(self._done_text)
+            return
+        cfg, overrides, data = self.computed_for
+        changes = settings_changes(cfg, self.config, ignore=("steps",))
+        if overrides != self.overrides():
+            changes.append("ghost " + ", ".join(f"{k}={v}" for k, v in self.overrides().items()))
+        if not changes:
+            changes.append("other data")
+        self.status.setText(stale_note("These curves", changes, "Run dance"))
 
     def _update_compare_label(self) -> None:
         self.compare_label.setText("ghost: " + ", ".join(f"{k}={v}" for k, v in self.overrides().items()))
@@ -139,6 +169,8 @@ class DanceComparePanel(QtWidgets.QGroupBox):
             self.status.setText(f"Cannot run the dance: {too_big}")
             return None
         main_label, ghost_label = run_labels(cfg, overrides)
+        self.computed_for = (cfg, dict(overrides), ds)
+        self._done_text = ""
         self.legend.setText(legend_html([(MAIN_RUN, main_label), (GHOST_RUN, ghost_label)]))
         for p in (self.distance, self.excess):
             p.show(np.empty(0), np.empty((0, 2)), np.empty((0, 2)))
@@ -190,13 +222,15 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         secs = self.worker.seconds if self.worker is not None else 0.0
         if res.complete:
             self.progress.setValue(1000)
-            self.status.setText(
+            self._done_text = (
                 f"{res.steps_total:,} steps in {secs:.1f} s. RMS distance to θ* over the second half (dashed): "
                 f"{res.floor:.3g} at a constant rate; the ghost ends at {res.final_ghost:.3g}. "
                 f"Thick: RMS over {res.window} recorded points; thin: each point.")
         else:
             n = int(res.trace.steps[-1]) if len(res.trace.steps) else 0
-            self.status.setText(f"Stopped at step {n:,} of {res.steps_total:,}.")
+            self._done_text = f"Stopped at step {n:,} of {res.steps_total:,}."
+        self.status.setText(self._done_text)
+        self._label_result()
 
     def _on_failed(self, msg: str) -> None:
         self.run_button.setEnabled(True)
