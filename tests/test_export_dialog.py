@@ -182,3 +182,16 @@ def test_an_animation_of_a_run_with_a_ghost_draws_the_ghost_too(qtbot, make_wind
             np.testing.assert_array_equal(f.ghost.params, w.session.ghost_history.at(f.step).params)
     assert [f.step for f in plan.frames] == [0, 30, 60] and (tmp_path / "dance.gif").exists()
     assert "ghost: schedule=inverse, decay=0.002" in [label.text for _, label in w.view.fit.legend.items]
+
+
+def test_the_suggested_name_follows_what_is_exported_until_the_user_names_it(window, tmp_path):
+    d = open_dialog(window)
+    assert d.path.text().endswith("-animation.gif")
+    d.what.setCurrentIndex(d.what.findData("frame"))  # one frame is not an "animation"
+    step = window.displayed_snapshot.step
+    assert d.path.text().endswith(f"-step{step}.png") and "animation" not in d.path.text()
+    d.what.setCurrentIndex(d.what.findData("animation"))
+    assert d.path.text().endswith("-animation.gif")
+    d.path.setText(str(tmp_path / "mine.gif"))  # the user's own name keeps its stem
+    d.what.setCurrentIndex(d.what.findData("frame"))
+    assert d.path.text() == str(tmp_path / "mine.png")

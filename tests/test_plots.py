@@ -141,3 +141,37 @@ def test_a_curve_off_the_chart_is_said_readably_with_where_it_is(qtbot, theta, w
     trainer.params[:] = float(np.mean(trainer.dataset.y_train))  # back on the chart: the note goes
     view.show_snapshot(trainer.snapshot())
     assert not note.isVisible()
+
+
+def test_axes_show_the_data_values_not_si_scaled_ones(qtbot):
+    from reluviz.core.data import Dataset
+    from reluviz.plots.training_view import TrainingView
+
+    view = TrainingView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    x = np.linspace(0.2e-3, 0.5e-3, 40)  # pyqtgraph would label these 200-500 with "x (x0.001)"
+    ds = Dataset(x, 1e-3 * x, x, 1e-3 * x, None, None, "tiny")
+    view.set_dataset(ds)
+    qtbot.wait(10)
+    for name in ("bottom", "left"):
+        axis = view.fit.plot.getAxis(name)
+        assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString() and "(m" not in axis.labelString()
+    assert view.loss.plot.getAxis("right").autoSIPrefixScale == 1.0
+
+
+def test_the_rate_axis_has_no_ticks_without_a_rate(qtbot):
+    from reluviz.plots.training_view import TrainingView
+
+    view = TrainingView(panels=("loss",))
+    qtbot.addWidget(view)
+    right = view.loss.plot.getAxis("right")
+    empty = np.empty(0)
+    view.loss.set_data(empty, empty, empty, empty, empty, empty)  # nothing yet (or a run stopped at step 0)
+    assert right._tickLevels == [[], []]
+    steps = np.arange(10)
+    view.loss.set_data(steps, np.ones(10), steps, np.ones(10), np.ones(10), np.full(10, 0.02))
+    assert right._tickLevels is None  # the rate's own log ticks
+    view.loss.set_data(steps, np.ones(10), steps, np.ones(10), np.ones(10), np.zeros(10))  # a stopped run: rate 0
+    assert right._tickLevels == [[], []]

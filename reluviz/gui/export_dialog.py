@@ -311,7 +311,7 @@ class ExportDialog(QtWidgets.QDialog):
         """Match the file name's ending to the format; a name the user chose keeps its stem."""
         ext = {"gif": ".gif", "mp4": ".mp4", "png": "", "png1": ".png", "svg": ".svg"}[self.format.currentData()]
         current = self.path.text().strip()
-        if current:
+        if current and current != getattr(self, "_suggested", None):  # (a name the user typed or browsed to)
             path = Path(current)
             stem = path.name[: -len(path.suffix)] if path.suffix.lower() in (".gif", ".mp4", ".png", ".svg") else path.name
             self.path.setText(str(path.with_name(stem + ext)))
@@ -319,7 +319,8 @@ class ExportDialog(QtWidgets.QDialog):
         name = self.window.preset_name or "reluviz"
         step = self.window.displayed_snapshot.step if self.window.displayed_snapshot is not None else 0
         stem = f"{name}-step{step}" if self.what.currentData() == "frame" else f"{name}-animation"
-        self.path.setText(str(Path.home() / (stem + ext)))
+        self._suggested = str(Path.home() / (stem + ext))  # (follows the choices until the user names the file)
+        self.path.setText(self._suggested)
 
     def _browse(self) -> None:
         if self.format.currentData() == "png":

@@ -102,6 +102,8 @@ class LossPlot(QtCore.QObject):
         plot.addItem(self.hover, ignoreBounds=True)
         self._curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lr_data = (np.empty(0), np.empty(0))
+        self._lr_ticks_shown = False
+        plot.getAxis("right").setTicks([[], []])
         self._proxy = None
         #: the curves under the cursor, legend and hover text, in drawing order (the learning rate's
         #: view box is a scene item of its own at pyqtgraph's view box depth, under the whole plot)
@@ -181,6 +183,9 @@ class LossPlot(QtCore.QObject):
         self._lr_data = (lx, ly)
         self._fit_y_range([by, train_loss, test_loss])
         finite = ly[np.isfinite(ly)]
+        if bool(len(finite)) != self._lr_ticks_shown:  # no rate, no made-up ticks (2 ... 9 of a default range)
+            self._lr_ticks_shown = bool(len(finite))
+            self.plot.getAxis("right").setTicks(None if len(finite) else [[], []])
         if len(finite):
             lo, hi = float(np.floor(finite.min())), float(np.ceil(finite.max()))
             if hi - lo < 3:  # at least three decades, so the axis labels powers of ten, not crowded minor ticks

@@ -53,3 +53,4 @@ def style_axes(plot: pg.PlotItem, font_size: int = FONT_POINT_SIZE) -> None:
         axis.setStyle(tickFont=font)
         axis.setTextPen(FOREGROUND)
         axis.label.setFont(font)
+        axis.enableAutoSIPrefix(False)  # (x from 0.2 to 0.5 was labelled 200-500 with "x (x0.001)")
