@@ -135,12 +135,19 @@ def test_the_wheel_over_the_panel_scrolls_it_and_changes_no_setting(qtbot, make_
     assert w.config == config and w.session.run_id == run_id  # ... and changed nothing
     assert w.displayed_snapshot.step == 30
     assert (w.panel.preset_combo.currentIndex(), w.panel.speed(), w.panel.lr_slider.value()) == (preset, speed, slider)
-    # a control the user clicked (it has focus) takes the wheel as usual
-    width = w.panel.widgets["batch_size"]
-    width.setFocus()
-    qtbot.waitUntil(width.hasFocus)
-    wheel(width)
+    # a control the user clicked (it has focus) takes the wheel as usual ...
+    batch = w.panel.widgets["batch_size"]
+    batch.setFocus()
+    qtbot.waitUntil(batch.hasFocus)
+    wheel(batch)
     assert w.config.batch_size == config.batch_size - 1
+    # ... unless its change discards the run: a box keeps the focus after a typed value
+    for field in ("width", "n_train", "target", "model"):
+        box = w.panel.widgets[field]
+        box.setFocus()
+        qtbot.waitUntil(box.hasFocus)
+        wheel(box, 3)
+        assert getattr(w.config, field) == getattr(config, field) and w.session.run_id == run_id, field
 
 
 def test_ctrl_z_brings_back_the_run_a_new_run_replaced(qtbot, make_window):

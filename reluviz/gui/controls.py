@@ -20,7 +20,7 @@ from reluviz.core.config import SETTINGS, Setting, TrainConfig
 from reluviz.core.data import TARGET_FUNCTIONS
 from reluviz.core.presets import load_preset, preset_names
 from reluviz.core.session import MAX_LIVE_BATCH, MAX_LIVE_WIDTH
-from reluviz.gui.input_guard import guard_wheel
+from reluviz.gui.input_guard import guard_wheel, no_wheel
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)  # updates per frame; 0 = as fast as possible
 LR_LOG_MIN, LR_LOG_MAX, LR_TICKS = -5.0, 1.0, 600
@@ -176,6 +176,10 @@ class ControlPanel(QtWidgets.QWidget):
         self._connect()
         self.update_enabled()
         guard_wheel(self)
+        for field, w in self.widgets.items():  # a change of these discards the run: never by the wheel
+            if field in SETTINGS and SETTINGS[field].resets:
+                no_wheel(w)
+        no_wheel(self.preset_combo)
 
     # ------------------------------------------------------------------ building
     def _form(self, title: str, name: str) -> tuple[QtWidgets.QGroupBox, QtWidgets.QFormLayout]:

@@ -7,7 +7,9 @@ control is under the pointer, so scrolling the panel changed every setting that 
 
 * a wheel event over a guarded control without keyboard focus goes to the nearest scroll area
   (its vertical scroll bar), or nowhere when there is none; with focus (the user clicked it or
-  tabbed to it) the control takes the wheel as usual;
+  tabbed to it) the control takes the wheel as usual, unless it is marked ``no_wheel`` (a control
+  whose change discards the run: a box keeps the focus after its value was typed, and a later
+  scroll passing over it started a new run);
 * the controls get focus by click or Tab, never by the wheel (``StrongFocus``);
 * Ctrl+Z in a spin box that is not being edited goes to the window (Edit > Undo new run), not
   to the spin box's text undo.
@@ -18,13 +20,19 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 GUARDED = (QtWidgets.QAbstractSpinBox, QtWidgets.QComboBox, QtWidgets.QAbstractSlider)
+NO_WHEEL = "reluvizNoWheel"  # a widget property: the wheel never changes this control
+
+
+def no_wheel(widget: QtWidgets.QWidget) -> None:
+    """The wheel never changes ``widget``, focused or not (it scrolls the panel around it)."""
+    widget.setProperty(NO_WHEEL, True)
 
 
 class _WheelGuard(QtCore.QObject):
     def eventFilter(self, obj: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt API)
         kind = event.type()
         if kind == QtCore.QEvent.Type.Wheel and isinstance(obj, QtWidgets.QWidget):
-            if obj.hasFocus() or _popup_open(obj):
+            if _popup_open(obj) or (obj.hasFocus() and not obj.property(NO_WHEEL)):
                 return False
             area = _scroll_area(obj)
             if area is not None:
