@@ -44,7 +44,7 @@ from reluviz.core.presets import load_preset
 from reluviz.core.session import Session
 from reluviz.gui.actions import PANEL_BUTTONS, build_actions
 from reluviz.gui.controls import ControlPanel
-from reluviz.gui.help_text import ABOUT_HTML, SHORTCUTS_HTML
+from reluviz.gui.help_text import ABOUT_HTML, IDLE_HINT, SHORTCUTS_HTML
 from reluviz.gui.input_guard import guard_wheel
 from reluviz.gui.notices import NoticeBar
 from reluviz.gui.playback import Playback
@@ -172,7 +172,17 @@ class MainWindow(QtWidgets.QMainWindow):
         central = QtWidgets.QWidget()
         v = QtWidgets.QVBoxLayout(central)
         v.setContentsMargins(4, 4, 4, 4)
-        v.addWidget(self.notice)
+        # the notice bar over a greyed hint in the same place: the room it keeps is never blank
+        self.hint = QtWidgets.QLabel(IDLE_HINT)
+        self.hint.setObjectName("idleHint")
+        self.hint.setStyleSheet("color: #8a8f96; padding-left: 8px;")
+        self.hint.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        notice_area = QtWidgets.QWidget()
+        stack = QtWidgets.QGridLayout(notice_area)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.addWidget(self.hint, 0, 0)
+        stack.addWidget(self.notice, 0, 0)  # (on top: its background is opaque)
+        v.addWidget(notice_area)
         v.addWidget(self.tabs, 1)
         v.addWidget(self.timeline_bar)
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
