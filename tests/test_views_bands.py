@@ -78,7 +78,7 @@ def test_before_any_run_the_plots_say_what_run_bands_draws(view):
     view.steps_spin.setValue(5000)
     plot = view.train_plot
     assert plot.empty_note.isVisible() and "Press “Run bands”" in plot.empty_note.toPlainText()
-    assert "5,000 steps" in plot.empty_note.toPlainText()
+    assert "5,000 steps" in plot.empty_note.toPlainText() and "30 seeds" in plot.empty_note.toPlainText()
     (x0, x1), _ = plot.plot.vb.viewRange()
     assert x0 <= 0 < 5000 <= x1 and x0 > -500  # the steps a run will cover, not -0.4..0.4
     assert plot.legend is not None and not plot.legend.isVisible()  # no empty legend box

@@ -175,6 +175,8 @@ def test_a_dance_for_an_earlier_preset_is_labelled_not_passed_off_as_current(qtb
     qtbot.waitUntil(lambda: dance.dance_result is not None, timeout=2000)
     panel = dance.dance_panel
     assert "earlier settings" not in panel.status.text() and "300 steps" in panel.status.text()
+    w.load_preset("constant-model")  # the same preset again: a new run on the same data and settings
+    assert "earlier settings" not in panel.status.text() and "300 steps" in panel.status.text()
     w.load_preset("notebook")
     w.tabs.setCurrentWidget(dance)
     text = panel.status.text()

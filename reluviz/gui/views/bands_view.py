@@ -115,14 +115,15 @@ class BandsView(LectureView):
         self.body.addWidget(self.stack, 1)
         self._describe()
         self._show_empty(True)
-        self.steps_spin.valueChanged.connect(lambda _v: self._show_empty(self._bands_for is None and not self.busy()))
+        for spin in (self.steps_spin, self.seeds_spin):
+            spin.valueChanged.connect(lambda _v: self._show_empty(self._bands_for is None and not self.busy()))
 
     def _show_empty(self, empty: bool) -> None:
         """Before any band: both plots say what "Run bands" will draw, over its steps (not -0.4..0.4)."""
         if not empty or self.stack.currentWidget() is not self.bands_page:
             return
-        text = (f"Press “Run bands”: {self.seeds_spin.value()} seeds of the current settings per checked optimizer,"
-                f"\n{self.steps_spin.value():,} steps each; median and 25th–75th percentile band here.")
+        text = (f"Press “Run bands”:\n{self.seeds_spin.value()} seeds per checked optimizer,\n"
+                f"{self.steps_spin.value():,} steps each;\nhere their median and middle half.")
         self.train_plot.show_empty(text, self.steps_spin.value())
         self.test_plot.show_empty("", self.steps_spin.value())
 

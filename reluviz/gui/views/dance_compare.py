@@ -114,7 +114,7 @@ class DanceComparePanel(QtWidgets.QGroupBox):
     def set_context(self, config: TrainConfig, dataset, compare: dict, new_run: bool) -> None:
         """The run the dance starts from (``new_run``: its length sets the default step count).
         Curves computed for other settings or data are labelled as such (see ``is_stale``)."""
-        changed = (config, dataset, dict(compare)) != (self.config, self.dataset, self.compare)
+        changed = dataset is not self.dataset or config != self.config or dict(compare) != self.compare
         self.config, self.dataset, self.compare = config, dataset, dict(compare)
         if new_run:
             self.steps_spin.setValue(max(10, min(config.steps or 20000, 1_000_000)))
