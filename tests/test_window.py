@@ -148,7 +148,8 @@ def test_a_restored_run_that_cannot_train_says_so_at_launch(qtbot, make_window, 
     path.write_text("x,y\n" + "\n".join(f"{x:.6g},{np.sin(x):.6g}" for x in xs))
     w = make_window(SMALL.updated({"width": 20}))
     w.load_csv(str(path))
-    assert w.session.stopped and "data's scale is the cause" in w.notice.text()
+    assert w.session.stopped and w.notice.text().startswith("This run cannot train: the loss is already")
+    assert "data's scale is the cause" in w.notice.text() and w.notice.kind == "error"
     w.close()
     again = make_window(None)  # the next launch restores these settings: it says what it restored
     assert again.session.stopped and again.notice.isVisible() and again.notice.kind == "error"

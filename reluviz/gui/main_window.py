@@ -394,9 +394,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._show_preset(self.preset_name)
         self.actionUndoRun.setEnabled(self.session.can_undo_reset)
         frame = self.displayed_frame
-        if outcome.new_run and frame is not None and frame.divergence:  # (a run that stops at once: say why too)
-            said = outcome.notice.text + " " if outcome.notice is not None else ""
-            self.show_notice(said + "Training stopped: " + frame.divergence, "error", sticky=True)
+        if outcome.new_run and frame is not None and frame.divergence:  # (a run that stops at once: why, first)
+            self.show_notice("This run cannot train: " + frame.divergence + ".", "error", sticky=True)
             return
         self._say(outcome.notice)
 

@@ -15,6 +15,7 @@ outcomes into widget updates; tests drive it without any widget.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from reluviz.core.config import SETTINGS, ConfigError, TrainConfig, parse_json
 from reluviz.core.presets import Preset, load_preset
@@ -288,6 +289,6 @@ class RunControl:
         ds = self.session.dataset
         rows, tests = ds.n + len(ds.x_test), len(ds.x_test)
         return Outcome(True, Notice(
-            f"Loaded {path}: {rows:,} rows: {ds.n:,} train the network, {tests:,} held out (a random fifth) "
+            f"Loaded {Path(path).name}: {rows:,} rows: {ds.n:,} train the network, {tests:,} held out (a random fifth) "
             f"as test points (pale green) for the test loss. Full batch; set a batch size to use SGD."
             + self.undo_hint()))

@@ -93,6 +93,7 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self.status.setTextFormat(QtCore.Qt.TextFormat.RichText)
         big_font(self.status, 1)
         row2.addWidget(self.legend, 1)
+        self.legend.setVisible(False)  # (until a dance has curves to name: the status line takes the row)
         row2.addSpacing(16)
         row2.addWidget(self.status, 1)
         bl.addLayout(row2)
@@ -172,6 +173,7 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self.computed_for = (cfg, dict(overrides), ds)
         self._done_text = ""
         self.legend.setText(legend_html([(MAIN_RUN, main_label), (GHOST_RUN, ghost_label)]))
+        self.legend.setVisible(True)
         for p in (self.distance, self.excess):
             p.show(np.empty(0), np.empty((0, 2)), np.empty((0, 2)))
         where = "θ*" if start == "optimum" else "the initialisation"
