@@ -183,10 +183,10 @@ def test_typed_values_out_of_range_are_refused_with_their_range(qtbot, make_wind
         qtbot.keyClicks(box, text)
         qtbot.keyClick(box, QtCore.Qt.Key.Key_Return)
 
-    for field, text, needle in (("n_train", "-5", "points N takes a whole number from 2 to 10,000,000"),
+    for field, text, needle in (("n_train", "-5", "Points N takes a whole number from 2 to 10,000,000"),
                                 ("n_train", "0", "from 2 to"), ("n_train", "99999999999", "to 10,000,000"),
-                                ("lr", "0", "learning rate takes a number from 1e-08 to 1,000,000"),
-                                ("lr", "-0.5", "learning rate"), ("lr", "1e-9", "from 1e-08"),
+                                ("lr", "0", "Learning rate takes a number from 1e-08 to 1,000,000"),
+                                ("lr", "-0.5", "Learning rate"), ("lr", "1e-9", "from 1e-08"),
                                 ("width", "9000", "to 5,000 in the app"),
                                 ("batch_size", "500", "at most the number of points N = 100")):
         w.notice.clear()

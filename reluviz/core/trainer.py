@@ -341,7 +341,7 @@ class Trainer:
         if t == 0:
             reason = self._scale_reason(what)
         else:
-            reason = (f"loss became {what} at step {t}: the learning rate ({self.config.lr:g}, {self.config.optimizer}) "
+            reason = (f"loss became {what} at step {t:,}: the learning rate ({self.config.lr:g}, {self.config.optimizer}) "
                       "is too large for this data; lower it and reset or resume from an earlier step")
         if self.stopped:
             if t > 0:

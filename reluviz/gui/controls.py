@@ -375,13 +375,14 @@ class ControlPanel(QtWidgets.QWidget):
             box.specialValueText()
         tail = f"'{typed}' was not applied; it stays {kept}."
         if field == "batch_size" and value is not None and value > hi and hi < MAX_LIVE_BATCH:
-            return (f"{s.label} must be at most the number of points N = {int(hi):,}: tick 'full batch' to use "
+            return (f"Batch size B must be at most the number of points N = {int(hi):,}: tick 'full batch' to use "
                     f"every point. {tail}")
         what = "a whole number" if s.decimals == 0 else "a number"
         setting_lo, setting_hi = s.panel_range()
         app = " in the app (`reluviz train` allows more)" if setting_hi is not None and hi < setting_hi else ""
         zero = f" (0 = {s.zero})" if s.zero and lo == 0 else ""
-        return f"{s.label} takes {what} from {_shown(lo)} to {_shown(hi)}{zero}{app}. {tail}"
+        name = s.label[:1].upper() + s.label[1:]
+        return f"{name} takes {what} from {_shown(lo)} to {_shown(hi)}{zero}{app}. {tail}"
 
     def take_adjustments(self) -> list[str]:
         """What the panel changed by itself since last asked (e.g. B lowered to N), in words."""
