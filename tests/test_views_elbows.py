@@ -131,3 +131,15 @@ def test_elbows_view_switches_between_stepped_and_smooth_expected_curves(view, f
         assert x is not None and y is not None
         assert len(x) == len(y) + (1 if init != "gaussian" else 0)
         assert np.all(np.isfinite(y))
+
+
+def test_with_no_unit_followed_the_trail_plot_spans_the_run_so_far(view):
+    from helpers import SMALL
+
+    tr, hist, snap = short_run(SMALL.updated({"n_train": 60}), 250)
+    show(view, snap, hist, tr.dataset, SMALL)
+    assert view.selected_unit is None
+    (x0, x1), (y0, y1) = view.trail_plot.plot.vb.viewRange()
+    assert x0 <= 0 and 250 <= x1 < 300  # the steps so far, not 0 .. 1
+    lo, hi = tr.dataset.x_range
+    assert y0 <= lo and hi <= y1  # the data's x range (where elbows matter)

@@ -155,7 +155,14 @@ class ElbowTrailPlot:
         self.cursor.setValue(step)
         self.plot.setTitle(title, size="13pt", color=theme.FOREGROUND)
 
-    def clear(self, message: str) -> None:
+    def clear(self, message: str, upto: int | None = None) -> None:
+        """No unit followed: ``message`` as the title; with ``upto``, the steps 0 .. ``upto`` and
+        the data's x range shown (not pyqtgraph's 0 .. 1 of an empty plot)."""
         self.curve.setData([], [])
         self.dead.setData([], [])
         self.plot.setTitle(message, size="13pt", color=theme.FOREGROUND)
+        if upto is not None:
+            self.cursor.setValue(upto)
+            self.plot.setXRange(0, max(int(upto), 10), padding=0.02)
+            lo, hi = self.region.getRegion()
+            self.plot.setYRange(lo, hi, padding=0.1)

@@ -213,7 +213,8 @@ class ElbowsView(LectureView):
         j, snap, ds = self.selected_unit, self._snapshot, self._dataset
         if j is None or self._rows is None or len(self._rows) == 0:
             self.trail = None
-            self.trail_plot.clear("Select a unit (marker, list or fit plot) to follow its elbow over training")
+            self.trail_plot.clear("Select a unit (marker, list or fit plot) to follow its elbow over training",
+                                  snap.step if snap is not None else None)
             return
         self.trail = trail_with_dead(snap.layout, self._rows.params, self._rows.steps, j, x=ds.x_train)
         t = self.trail
