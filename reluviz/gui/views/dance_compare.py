@@ -103,7 +103,7 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self.excess = DanceComparePlot(self.plots.addPlot(row=0, col=1), "log scale",
                                        "excess loss:  L(θ_t) − L(θ*)  (MSE)")
         self.excess.plot.setXLink(self.distance.plot)
-        self.plots.setMinimumHeight(100)
+        self.plots.setMinimumHeight(160)  # (readable: below this the page scrolls)
         bl.addWidget(self.plots, 1)
         self._update_compare_label()
 

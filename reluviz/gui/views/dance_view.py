@@ -120,7 +120,7 @@ class DanceView(LectureView):
         self.top.ci.layout.setColumnStretchFactor(0, 3)
         self.top.ci.layout.setColumnStretchFactor(1, 2)
         self._land_shown = self.land_item
-        self.top.setMinimumHeight(130)
+        self.top.setMinimumHeight(210)  # (readable: below this the page scrolls)
         tl.addWidget(self.top, 1)
 
         self.dance_panel = DanceComparePanel()
