@@ -186,7 +186,8 @@ def test_tab_switches_never_resize_the_window_and_every_tab_fits_1280x720(qtbot,
     w.tabs.open("dance")
     qtbot.wait(10)
     if dance.placeholder.isVisible():  # (the full network: a sentence instead of the landscape, not cut off)
-        assert dance.placeholder.textItem.boundingRect().width() <= dance.land_item.vb.width()
+        text = dance.placeholder.textItem.boundingRect()
+        assert text.width() <= dance.land_item.vb.width() and text.height() <= dance.land_item.vb.height()
 
 
 # ---------------------------------------------------------------------- notices

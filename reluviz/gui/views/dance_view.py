@@ -136,8 +136,14 @@ class DanceView(LectureView):
         self.body.addWidget(self.splitter, 1)
 
     def _fit_placeholder(self) -> None:
-        """The sentence in place of the landscape wraps to the plot's width (it was cut off in a small window)."""
-        self.placeholder.setTextWidth(max(120.0, min(430.0, self.land_item.vb.width() - 16)))
+        """The sentence in place of the landscape wraps to the plot's width and takes a smaller
+        font where it would be taller than the plot (it was cut off in a small window)."""
+        vb = self.land_item.vb
+        self.placeholder.setTextWidth(max(120.0, min(430.0, vb.width() - 16)))
+        for points in range(14, 8, -1):
+            self.placeholder.setFont(_qfont(points))
+            if self.placeholder.textItem.boundingRect().height() <= vb.height() - 8:
+                break
 
     # ------------------------------------------------------------------ protocol
     def trail_spec(self, config: TrainConfig) -> TrailSpec:
