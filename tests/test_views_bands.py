@@ -97,6 +97,6 @@ def test_bands_for_earlier_settings_are_labelled_as_such(view, qtbot):
     assert "earlier settings" not in view.status.text()
     give_state(view, cfg.updated({"lr": 0.05}))
     assert "The bands below are for earlier settings" in view.status.text()
-    assert "learning rate 0.05 (was 0.02)" in view.status.text()
+    assert "learning rate 0.02 → 0.05" in view.status.text()
     give_state(view, cfg)  # back to the settings they were computed for
     assert "earlier settings" not in view.status.text() and "seeds × 200 steps" in view.status.text()

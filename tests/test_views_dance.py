@@ -180,7 +180,7 @@ def test_a_dance_for_an_earlier_preset_is_labelled_not_passed_off_as_current(qtb
     w.load_preset("notebook")
     w.tabs.setCurrentWidget(dance)
     text = panel.status.text()
-    assert "These curves are for earlier settings" in text and "model relu (was constant)" in text, text
+    assert "These curves are for earlier settings" in text and "model constant → relu" in text, text
     assert "Run dance" in text
     worker = dance.run_dance(steps=50)  # for the current settings: no longer labelled
     with qtbot.waitSignal(worker.finished_ok, timeout=20000):

@@ -204,7 +204,8 @@ class RunControl:
                                          "to go on from the displayed step with the new setting."))
         where = f"step {head:,}" if shown is None or shown.live else \
             f"step {head:,} (or from the displayed step with Resume from here)"
-        going = "the run goes on" if playback.worker.playing else "press Play to go on"
+        going = "the run goes on" if playback.worker.playing else \
+            "press Play to train" if head == 0 else "press Play to go on"
         text = f"{what}: applies from {where}; {going}."
         if field == "schedule" and head > 0 and config.schedule != "constant":
             rate = float(lr_at(config, head))

@@ -89,15 +89,15 @@ def big_font(widget: QtWidgets.QWidget, delta: int = 2) -> None:
 
 
 def settings_changes(old: TrainConfig, new: TrainConfig, ignore: tuple[str, ...] = ()) -> list[str]:
-    """The settings ``new`` changed from ``old`` in the panel's words, e.g. "learning rate 0.05
-    (was 0.1)"; fields in ``ignore`` and settings that mean nothing under either are left out."""
+    """The settings ``new`` changed from ``old`` in the panel's words, e.g. "learning rate 0.1 →
+    0.05"; fields in ``ignore`` and settings that mean nothing under either are left out."""
     a, b = old.to_dict(), new.to_dict()
     out = []
     for field, s in SETTINGS.items():
         if field in ignore or a[field] == b[field] or not (s.applies(a) or s.applies(b)):
             continue
-        out.append(f"{s.label} {b[field]:g} (was {a[field]:g})" if isinstance(a[field], float)
-                   else f"{s.label} {b[field]} (was {a[field]})")
+        out.append(f"{s.label} {a[field]:g} \u2192 {b[field]:g}" if isinstance(a[field], float)
+                   else f"{s.label} {a[field]} \u2192 {b[field]}")
     return out
 
 
@@ -105,5 +105,5 @@ def stale_note(what: str, changes: list[str], button: str) -> str:
     """Rich text saying results (``what``, a plural) were computed for earlier settings, which
     differ, and what redoes them."""
     listed = "; ".join(changes[:4]) + ("; ..." if len(changes) > 4 else "")
-    return (f"<span style='color: #8a5300'><b>{what} are for earlier settings</b> ({listed}). "
+    return (f"<span style='color: #8a5300'><b>{what} are for earlier settings</b>: {listed}. "
             f"Press “{button}” for the current ones.</span>")
