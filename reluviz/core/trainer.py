@@ -324,10 +324,10 @@ class Trainer:
         did that: the data's scale did (the network starts with outputs of the order of x)."""
         ds = self.dataset
         xmax, ymax = float(np.max(np.abs(ds.x_train))), float(np.max(np.abs(ds.y_train)))
-        return (f"the loss is already {what} at step 0, before any update, past the cut-off "
-                f"{self.explode_limit:.3g} (1e10 x (1 + mean y^2)). The data's scale is the cause, not the learning "
-                f"rate: |x| reaches {xmax:.3g} and |y| {ymax:.3g}, and the network starts with outputs of the order "
-                "of x. Rescale x and y (e.g. standardise each to mean 0, std 1) and load the data again")
+        return (f"the loss is already {what} at step 0, before any update (the cut-off is {self.explode_limit:.3g}). "
+                f"The data's scale is the cause, not the learning rate: x reaches {xmax:.3g} (y {ymax:.3g}) and the "
+                "network starts with outputs of that order. Rescale x and y (e.g. to mean 0, std 1) and load the "
+                "data again")
 
     def _handle_divergence(self, t: int, loss: np.ndarray) -> None:
         bad = ~(loss < self.explode_limit) & ~self.diverged
