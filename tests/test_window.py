@@ -220,3 +220,14 @@ def test_reached_the_run_length_goes_once_the_run_goes_on(qtbot, make_window):
     w.step(10)  # training on past it: the notice is no longer true
     qtbot.waitUntil(lambda: w.displayed_snapshot.step == 40 and not w.worker.busy, timeout=10_000)
     assert not w.notice.isVisible()
+
+
+def test_the_run_goes_on_goes_when_the_run_is_paused(qtbot, make_window):
+    w = make_window()
+    w.panel.set_speed(1)
+    w.play()
+    qtbot.waitUntil(lambda: w.displayed_snapshot.step > 5, timeout=10_000)
+    w.panel.widgets["lr"].setValue(0.03)
+    assert w.notice.isVisible() and w.notice.text().endswith("the run goes on.")
+    w.pause()
+    assert not w.notice.isVisible()  # paused: no longer true

@@ -326,7 +326,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _say(self, notice: Notice | None) -> None:
         if notice is not None:
-            self.show_notice(notice.text, notice.kind, notice.sticky)
+            self.show_notice(notice.text, notice.kind, notice.sticky, notice.topic)
 
     # ------------------------------------------------------------------ playback (see gui.playback)
     def toggle_play(self) -> None:
@@ -369,6 +369,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if playing:
             self.notice.clear_sticky()
             self.notice.clear_topic("horizon")
+        else:
+            self.notice.clear_topic("playing")  # ("... the run goes on" is no longer true)
 
     def _on_run_stopped(self, reason: str) -> None:
         if self.session.stopped:

@@ -36,6 +36,7 @@ class Notice:
     text: str
     kind: str = "info"
     sticky: bool = False
+    topic: str = ""  # what must stay true for the notice to stay ("playing": it says the run goes on)
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ class RunControl:
             rate = float(lr_at(config, head))
             text += (f" The {config.schedule} schedule counts from step 0, so the rate at step {head:,} is "
                      f"already {rate:.3g} (base rate {config.lr:g}).")
-        return Outcome(notice=Notice(text))
+        return Outcome(notice=Notice(text, topic="playing" if playback.worker.playing else ""))
 
     def reset(self, config: TrainConfig, compare: dict | None = None) -> Outcome:
         """A new run with ``config`` (``compare`` None keeps the ghost settings); the new run's
