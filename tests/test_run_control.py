@@ -17,7 +17,6 @@ from PySide6 import QtWidgets
 from reluviz.core import Trainer
 from reluviz.core.presets import load_preset
 from reluviz.core.session import LIVE_LIMIT
-from reluviz.gui import main_window as main_window_module
 from reluviz.gui import run_control as run_control_module
 from reluviz.plots import fit_plot
 
@@ -148,7 +147,6 @@ def test_broken_preset_file_is_a_notice_and_the_run_stays(qtbot, make_window, tm
     presets = tmp_path / "presets"
     presets.mkdir()
     write(presets / "broken.json", as_preset(content))
-    monkeypatch.setattr(main_window_module, "load_preset", lambda n: load_preset(n, directory=presets))
     monkeypatch.setattr(run_control_module, "load_preset", lambda n: load_preset(n, directory=presets))
     w = make_window()
     train_to(qtbot, w, 15)

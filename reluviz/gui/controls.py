@@ -11,7 +11,6 @@ the next step (optimizer).
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -21,6 +20,7 @@ from reluviz.core.data import TARGET_FUNCTIONS
 from reluviz.core.presets import load_preset, preset_names
 from reluviz.core.session import MAX_LIVE_BATCH, MAX_LIVE_WIDTH
 from reluviz.gui.input_guard import guard_wheel, no_wheel
+from reluviz.gui.spin_boxes import FloatSpinBox, IntSpinBox, LrSpinBox, parse_number, shown_number
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)  # updates per frame; 0 = as fast as possible
 LR_LOG_MIN, LR_LOG_MAX, LR_TICKS = -5.0, 1.0, 600
@@ -48,10 +48,6 @@ PANEL_TIPS = {
 }
 
 
-def _shown(x: float) -> str:
-    return f"{int(x):,}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
-
-
 def spin_range(field: str) -> tuple[float, float]:
     """The range of ``field``'s spin box: the setting's (open bounds one decimal inside), within
     what a spin box holds and ``APP_RANGES``."""
@@ -60,83 +56,6 @@ def spin_range(field: str) -> tuple[float, float]:
     s = SETTINGS[field]
     lo, hi = s.panel_range()
     return (lo, min(hi, SPIN_INT_MAX)) if s.decimals == 0 else (lo, hi)
-
-
-_NUMBER_START = re.compile(r"^[-+]?(\d[\d,]*)?\.?\d*([eE][-+]?\d*)?$")
-
-
-def parse_number(text: str) -> float | None:
-    """The number typed in ``text`` ("1,000", "-5", "1e-3"), or None when it is not one (yet)."""
-    t = text.strip().replace(",", "").replace("_", "")
-    try:
-        value = float(t)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _check(box: QtWidgets.QAbstractSpinBox, text: str, pos: int, decimals: int):
-    """A spin box's validate: in range -> Acceptable; a number out of range, or the start of one
-    ("-", "1e") -> Intermediate, so the minus sign stays and Enter reports it (``fixup``), never
-    clamps; anything else -> Invalid (the key is refused)."""
-    stripped = text.strip()
-    if box.specialValueText() and stripped == box.specialValueText():
-        return QtGui.QValidator.State.Acceptable, text, pos
-    value = parse_number(stripped)
-    if value is None:
-        ok = stripped == "" or _NUMBER_START.match(stripped) is not None
-        return (QtGui.QValidator.State.Intermediate if ok else QtGui.QValidator.State.Invalid), text, pos
-    if decimals == 0 and not value.is_integer():
-        return QtGui.QValidator.State.Intermediate, text, pos
-    value = round(value, decimals)
-    ok = box.minimum() <= value <= box.maximum()
-    return (QtGui.QValidator.State.Acceptable if ok else QtGui.QValidator.State.Intermediate), text, pos
-
-
-class IntSpinBox(QtWidgets.QSpinBox):
-    """A whole-number spin box that refuses typed values out of its range with ``rejected(text)``
-    (the display goes back to the value in force) instead of clamping them or dropping a minus."""
-
-    rejected = QtCore.Signal(str)
-
-    def validate(self, text, pos):  # noqa: D102 (Qt API)
-        return _check(self, text, pos, 0)
-
-    def fixup(self, text: str) -> str:  # noqa: D102 - called by Qt with text validate did not accept
-        if text.strip():
-            self.rejected.emit(text.strip())
-        return text
-
-    def valueFromText(self, text: str) -> int:  # noqa: N802
-        if self.specialValueText() and text.strip() == self.specialValueText():
-            return self.minimum()
-        value = parse_number(text)
-        return int(value) if value is not None else self.value()
-
-
-class FloatSpinBox(QtWidgets.QDoubleSpinBox):
-    """``IntSpinBox`` for numbers with decimals (accepts 1e-3 too)."""
-
-    rejected = QtCore.Signal(str)
-
-    def validate(self, text, pos):  # noqa: D102
-        return _check(self, text, pos, self.decimals())
-
-    def fixup(self, text: str) -> str:  # noqa: D102
-        if text.strip():
-            self.rejected.emit(text.strip())
-        return text
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802
-        value = parse_number(text)
-        return value if value is not None else self.value()
-
-
-class LrSpinBox(FloatSpinBox):
-    """A spin box that shows a rate as 0.02 or 1e-05, not 0.020000."""
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
-        return f"{value:.4g}"
 
 
 class ControlPanel(QtWidgets.QWidget):
@@ -382,7 +301,7 @@ class ControlPanel(QtWidgets.QWidget):
         app = " in the app (`reluviz train` allows more)" if setting_hi is not None and hi < setting_hi else ""
         zero = f" (0 = {s.zero})" if s.zero and lo == 0 else ""
         name = s.label[:1].upper() + s.label[1:]
-        return f"{name} takes {what} from {_shown(lo)} to {_shown(hi)}{zero}{app}. {tail}"
+        return f"{name} takes {what} from {shown_number(lo)} to {shown_number(hi)}{zero}{app}. {tail}"
 
     def take_adjustments(self) -> list[str]:
         """What the panel changed by itself since last asked (e.g. B lowered to N), in words."""

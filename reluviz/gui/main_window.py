@@ -40,19 +40,18 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.elbow_stats import elbow_trail
 from reluviz.core.frame import Frame, TrailSpec
-from reluviz.core.presets import load_preset
 from reluviz.core.session import Session
 from reluviz.gui.actions import PANEL_BUTTONS, build_actions
 from reluviz.gui.controls import ControlPanel
 from reluviz.gui.help_text import ABOUT_HTML, IDLE_HINT, SHORTCUTS_HTML
 from reluviz.gui.input_guard import guard_wheel
-from reluviz.gui.notices import NoticeBar
+from reluviz.gui.notices import NoticeArea
 from reluviz.gui.playback import Playback
-from reluviz.gui.run_control import (DEFAULT_PRESET, Notice, Outcome, RunControl, preset_changes, preset_text,
-                                     sentence, starting_point)
+from reluviz.gui.run_control import (DEFAULT_PRESET, Notice, Outcome, RunControl, preset_display, sentence,
+                                     starting_point)
 from reluviz.gui.run_files import RunFiles
 from reluviz.gui.settings import open_settings
-from reluviz.gui.timeline import TimelineBar
+from reluviz.gui.timeline import TimelineBar, status_text
 from reluviz.gui.view_tabs import ViewTabs
 from reluviz.gui.views import create_views
 from reluviz.gui.views.base import LectureView
@@ -166,22 +165,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view.setObjectName("trainingView")
         self.view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self.tabs = ViewTabs(self.view)
-        self.notice = NoticeBar()
+        notice_area = NoticeArea(IDLE_HINT)
+        self.notice, self.hint = notice_area.bar, notice_area.hint
         self.timeline_bar = TimelineBar()
         self.timeline, self.timeline_label = self.timeline_bar.slider, self.timeline_bar.label
         central = QtWidgets.QWidget()
         v = QtWidgets.QVBoxLayout(central)
         v.setContentsMargins(4, 4, 4, 4)
-        # the notice bar over a greyed hint in the same place: the room it keeps is never blank
-        self.hint = QtWidgets.QLabel(IDLE_HINT)
-        self.hint.setObjectName("idleHint")
-        self.hint.setStyleSheet("color: #8a8f96; padding-left: 8px;")
-        self.hint.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        notice_area = QtWidgets.QWidget()
-        stack = QtWidgets.QGridLayout(notice_area)
-        stack.setContentsMargins(0, 0, 0, 0)
-        stack.addWidget(self.hint, 0, 0)
-        stack.addWidget(self.notice, 0, 0)  # (on top: its background is opaque)
         v.addWidget(notice_area)
         v.addWidget(self.tabs, 1)
         v.addWidget(self.timeline_bar)
@@ -308,16 +298,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actionResume.setToolTip(f"Resume from here is off: {note}." if note else self._resume_tip)
 
     def _update_status(self, frame: Frame) -> None:
-        parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}",
-                 f"minibatch {frame.batch_loss:.3g}", f"train {frame.train_loss:.3g}", f"test {frame.test_loss:.3g}",
-                 f"lr {frame.lr:.3g}" if not frame.stopped else "stopped"]
-        if frame.snapshot.layout.model == "relu":
-            parts.append(f"dead units {frame.dead_units}/{frame.width}")
-        if self.worker.playing:
-            parts.append(f"{self.worker.steps_per_second:,.0f} steps/s")
-        elif not frame.live:
-            parts.append("looking back")
-        self.status.setText("   \u00b7   ".join(parts))
+        rate = self.worker.steps_per_second if self.worker.playing else None
+        self.status.setText(status_text(frame, rate))
 
     def show_notice(self, text: str, kind: str = "info", sticky: bool = False, topic: str = "") -> None:
         """A message above the plot (``sticky`` ones stay until the next run change; one with a
@@ -441,17 +423,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._after(self.runs.undo())
 
     def _show_preset(self, name: str | None) -> None:
-        """The preset box: ``name``'s title and paragraph, marked "(modified)" with what differs
-        when the settings in force are no longer the preset's."""
-        text, changes = "", []
-        if name:
-            try:
-                preset = load_preset(name)
-                text = preset_text(preset)
-                changes = preset_changes(preset, self.session.config)
-            except ConfigError:
-                name = None
-        self.panel.set_preset(name, text, changes)
+        """The preset box: ``name``'s title and paragraph, "(modified)" with what differs."""
+        self.panel.set_preset(*preset_display(name, self.session.config))
 
     def load_csv_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load x,y data", "", "CSV files (*.csv *.txt);;All files (*)")

@@ -68,3 +68,20 @@ class NoticeBar(QtWidgets.QLabel):
     def clear_topic(self, topic: str) -> None:
         if self.isVisible() and topic and self.topic == topic:
             self.clear()
+
+
+class NoticeArea(QtWidgets.QWidget):
+    """The bar's place above the plots: the ``NoticeBar`` (``bar``) over a greyed ``hint`` in the
+    same cell, so the room it keeps is never a blank strip (the bar's background is opaque)."""
+
+    def __init__(self, hint: str, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.hint = QtWidgets.QLabel(hint)
+        self.hint.setObjectName("idleHint")
+        self.hint.setStyleSheet("color: #8a8f96; padding-left: 8px;")
+        self.hint.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self.bar = NoticeBar()
+        stack = QtWidgets.QGridLayout(self)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.addWidget(self.hint, 0, 0)
+        stack.addWidget(self.bar, 0, 0)  # (on top)

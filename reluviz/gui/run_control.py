@@ -135,6 +135,18 @@ def preset_changes(preset: Preset, config: TrainConfig) -> list[str]:
     return out
 
 
+def preset_display(name: str | None, config: TrainConfig) -> tuple[str | None, str, list[str]]:
+    """What the preset box shows for preset ``name`` under ``config``: (name, or None for custom
+    settings or an unreadable preset; its paragraph; what ``config`` changed from it)."""
+    if not name:
+        return None, "", []
+    try:
+        preset = load_preset(name)
+    except ConfigError:
+        return None, "", []
+    return name, preset_text(preset), preset_changes(preset, config)
+
+
 def preset_text(preset: Preset) -> str:
     """A preset's paragraph, with its ghost run named."""
     text = preset.description

@@ -1,4 +1,5 @@
-"""The timeline under the plots: a slider over the recorded steps and where the frame on screen is."""
+"""The timeline under the plots (a slider over the recorded steps and where the frame on screen is)
+and the status line's text for a frame."""
 
 from __future__ import annotations
 
@@ -42,3 +43,18 @@ class TimelineBar(QtWidgets.QWidget):
         s.blockSignals(False)
         where = "newest" if frame.live else f"of {frame.last_step:,}"
         self.label.setText(f"step {frame.step:,} ({where})")
+
+
+def status_text(frame: Frame, steps_per_second: float | None = None) -> str:
+    """The status line for ``frame``: step, epoch (points drawn / N), losses, rate, dead units, and
+    the training speed while playing (``steps_per_second``; None: not playing)."""
+    parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}",
+             f"minibatch {frame.batch_loss:.3g}", f"train {frame.train_loss:.3g}", f"test {frame.test_loss:.3g}",
+             f"lr {frame.lr:.3g}" if not frame.stopped else "stopped"]
+    if frame.snapshot.layout.model == "relu":
+        parts.append(f"dead units {frame.dead_units}/{frame.width}")
+    if steps_per_second is not None:
+        parts.append(f"{steps_per_second:,.0f} steps/s")
+    elif not frame.live:
+        parts.append("looking back")
+    return "   \u00b7   ".join(parts)
