@@ -101,3 +101,12 @@ def test_start_must_be_known():
 def test_trailing_mean():
     v = np.arange(1.0, 7.0)[:, None]
     np.testing.assert_allclose(trailing_mean(v, 3)[:, 0], [1, 1.5, 2, 3, 4, 5])
+
+
+def test_the_ghost_is_named_alike_whatever_order_its_settings_come_in():
+    from reluviz.core.compare import ghost_text
+
+    # a preset's order and a run file's sorted keys: one name (the export of an opened file and of
+    # the same run trained in the app drew different legends)
+    assert ghost_text({"decay": 0.002, "schedule": "inverse"}) == ghost_text({"schedule": "inverse", "decay": 0.002})
+    assert ghost_text({"decay": 0.002, "schedule": "inverse"}) == "ghost: schedule=inverse, decay=0.002"

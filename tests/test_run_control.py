@@ -322,6 +322,8 @@ def legend_layout(fit):
 
 
 def expected_legend(frame) -> list[str]:
+    from reluviz.core.compare import ghost_text
+
     cfg = frame.config
     names = [] if cfg.target == "csv" else ["true function"]
     names.append("training data")
@@ -331,7 +333,7 @@ def expected_legend(frame) -> list[str]:
     if cfg.model == "relu":
         names += ["unit, v > 0", "unit, v &lt; 0", "dead unit"]
     if frame.compare:
-        names.append("ghost: " + ", ".join(f"{k}={v}" for k, v in frame.compare.items()))
+        names.append(ghost_text(frame.compare))
     return names
 
 

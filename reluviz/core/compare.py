@@ -162,5 +162,8 @@ def dance_runs(config: TrainConfig, overrides: dict[str, Any], dataset: Dataset 
 
 
 def ghost_text(overrides: dict[str, Any]) -> str:
-    """The ghost run's name, the settings it differs by: ``"ghost: k=v, k2=v2"`` (plain text)."""
-    return "ghost: " + ", ".join(f"{k}={v}" for k, v in overrides.items())
+    """The ghost run's name, the settings it differs by: ``"ghost: k=v, k2=v2"`` (plain text), in
+    the settings' order (a run file's sorted keys and a preset's order name the same ghost alike)."""
+    order = {name: i for i, name in enumerate(TrainConfig.field_names())}
+    keys = sorted(overrides, key=lambda k: order.get(k, len(order)))
+    return "ghost: " + ", ".join(f"{k}={overrides[k]}" for k in keys)
