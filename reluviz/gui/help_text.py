@@ -1,4 +1,6 @@
-"""The texts of Help > Keyboard shortcuts and Help > About (rich text)."""
+"""The texts of Help > Keyboard shortcuts and Help > About (rich text), and the box that shows them."""
+
+from PySide6 import QtCore, QtWidgets
 
 from reluviz import __version__
 
@@ -30,3 +32,14 @@ IDLE_HINT = ("Space: play / pause   \u00b7   \u2192 / \u2190: a step forward / b
 ABOUT_HTML = (f"<h3>reluviz {__version__}</h3><p>Watch a ReLU network f(x) = &Sigma; v<sub>j</sub> relu(w<sub>j</sub> x + b<sub>j</sub>) "
               "+ c learn a 1-D function by SGD, step by step: every unit's elbow at x = -b/w, the minibatch, the "
               "train and test loss.</p><p>Built for UC Berkeley CS 182's lectures on SGD and ReLU networks.</p>")
+
+
+def message_box(parent: QtWidgets.QWidget, title: str, text: str) -> QtWidgets.QMessageBox:
+    """A non-modal box showing rich ``text`` (deleted when closed)."""
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, title, text,
+                                QtWidgets.QMessageBox.StandardButton.Ok, parent)
+    box.setTextFormat(QtCore.Qt.TextFormat.RichText)
+    box.setObjectName("messageBox")
+    box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box

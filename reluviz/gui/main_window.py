@@ -31,7 +31,6 @@ called for every drawn frame (see ``reluviz.gui.views.base``).
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import shiboken6
@@ -43,12 +42,11 @@ from reluviz.core.frame import Frame, TrailSpec
 from reluviz.core.session import Session
 from reluviz.gui.actions import PANEL_BUTTONS, build_actions
 from reluviz.gui.controls import ControlPanel
-from reluviz.gui.help_text import ABOUT_HTML, IDLE_HINT, SHORTCUTS_HTML
+from reluviz.gui.help_text import ABOUT_HTML, IDLE_HINT, SHORTCUTS_HTML, message_box
 from reluviz.gui.input_guard import guard_wheel
 from reluviz.gui.notices import NoticeArea
 from reluviz.gui.playback import Playback
-from reluviz.gui.run_control import (DEFAULT_PRESET, Notice, Outcome, RunControl, preset_display, sentence,
-                                     starting_point)
+from reluviz.gui.run_control import DEFAULT_PRESET, Notice, Outcome, RunControl, preset_display, starting_point
 from reluviz.gui.run_files import RunFiles
 from reluviz.gui.settings import open_settings
 from reluviz.gui.timeline import TimelineBar, status_text
@@ -391,11 +389,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_notice(f"Not applied: {exc}", "warn")
             self.panel.set_config(self.session.config)  # the controls show the settings in force
             return
-        outcome = self.runs.apply(config, field)
-        if adjusted:
-            said = outcome.notice.text + " " if outcome.notice is not None else ""
-            outcome = dataclasses.replace(outcome, notice=Notice(said + sentence("; ".join(adjusted)) + "."))
-        self._after(outcome)
+        self._after(self.runs.apply(config, field, adjusted))
 
     def apply_config(self, config: TrainConfig, field: str = "") -> None:
         """Use ``config``: data/model changes start a new run, the rest applies from the next step."""
@@ -471,21 +465,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._export_dialog = ExportDialog(self)
         self._export_dialog.show()
 
-    def _message(self, title: str, text: str) -> QtWidgets.QMessageBox:
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, title, text,
-                                    QtWidgets.QMessageBox.StandardButton.Ok, self)
-        box.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        box.setObjectName("messageBox")
-        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        self.last_message = box
-        return box
-
     def show_about(self) -> None:
-        self._message("About reluviz", ABOUT_HTML)
+        self.last_message = message_box(self, "About reluviz", ABOUT_HTML)
 
     def show_shortcuts(self) -> None:
-        self._message("Keyboard shortcuts", SHORTCUTS_HTML)
+        self.last_message = message_box(self, "Keyboard shortcuts", SHORTCUTS_HTML)
 
     # ------------------------------------------------------------------ closing
     def shutdown(self) -> None:

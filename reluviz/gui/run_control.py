@@ -14,6 +14,7 @@ outcomes into widget updates; tests drive it without any widget.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,8 +187,16 @@ class RunControl:
         return Outcome(True, Notice(f"Back to the previous run, at step {frame.step:,} with its settings. "
                                     "Ctrl+Z again returns to the run you left."))
 
-    def apply(self, config: TrainConfig, field: str = "") -> Outcome:
-        """Use ``config``: data/model changes start a new run, the rest applies from the next step."""
+    def apply(self, config: TrainConfig, field: str = "", adjusted: list[str] | None = None) -> Outcome:
+        """Use ``config``: data/model changes start a new run, the rest applies from the next step.
+        ``adjusted``: what the panel changed by itself on the way (said after the outcome)."""
+        outcome = self._apply(config, field)
+        if not adjusted:
+            return outcome
+        said = outcome.notice.text + " " if outcome.notice is not None else ""
+        return dataclasses.replace(outcome, notice=Notice(said + sentence("; ".join(adjusted)) + "."))
+
+    def _apply(self, config: TrainConfig, field: str) -> Outcome:
         session = self.session
         if config == session.config:
             return Outcome()
@@ -274,8 +283,12 @@ class RunControl:
         if not outcome.new_run:
             return outcome
         self.preset_name = None
-        return Outcome(True, Notice(f"Loaded {path}: {self.session.dataset.n} training points (full batch; "
-                                    "set a batch size to use SGD)."))
+        ds = self.session.dataset
+        rows, tests = ds.n + len(ds.x_test), len(ds.x_test)
+        return Outcome(True, Notice(
+            f"Loaded {Path(path).name}: {rows:,} rows: {ds.n:,} train the network, {tests:,} held out (a random fifth) "
+            f"as test points (pale green) for the test loss. Full batch; set a batch size to use SGD."
+            + self.undo_hint()))
 
     def show_loaded(self, loaded: LoadedRun) -> Outcome:
         """Replace the run with a recorded one (read and prepared by ``reluviz.core.runfile``); its
@@ -289,20 +302,14 @@ class RunControl:
         except ConfigError as exc:
             return Outcome(notice=Notice(f"Could not open {run.path.name}: {exc}", "error"))
         self.playback.show(frame)
-        self.preset_name = None
+        self._previous_preset, self.preset_name = self.preset_name, None
         note = f"Opened {run.path.name}: {describe(run)}."
         if run.resumable_steps < len(run.rows):
             note += (" It keeps the optimizer's state at its last step only (written with --params-only): "
                      "training goes on from there, but Resume from here is off at earlier steps.")
-        return Outcome(True, Notice(note))
+        return Outcome(True, Notice(note + self.undo_hint()))
 
     def capture(self) -> CapturedRun:
         """Copies of the run on screen for File > Save run (training may go on meanwhile)."""
         with self.session.locked():
             return capture_session(self.session)
-        ds = self.session.dataset
-        rows, tests = ds.n + len(ds.x_test), len(ds.x_test)
-        return Outcome(True, Notice(
-            f"Loaded {Path(path).name}: {rows:,} rows: {ds.n:,} train the network, {tests:,} held out (a random fifth) "
-            f"as test points (pale green) for the test loss. Full batch; set a batch size to use SGD."
-            + self.undo_hint()))
