@@ -254,3 +254,14 @@ def test_reluviz_open_hands_the_read_run_to_the_app(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "_launch_app", lambda config, args, recorded=None: launched.append(recorded) or 0)
     assert main(["--open", str(path)]) == 0
     assert launched[0].path == path and launched[0].last_step == 20
+
+
+def test_ctrl_z_after_opening_a_file_brings_back_the_run_it_replaced(qtbot, make_window, tmp_path):
+    path = train_file(tmp_path, steps=20)
+    w = make_window()
+    train_to(qtbot, w, 30)
+    before = (w.config, w.history.last_step(), w.displayed_snapshot.params.tobytes())
+    opened(qtbot, w, path)
+    assert w.history.last_step() == 20 and "Ctrl+Z" in w.notice.text() and w.actionUndoRun.isEnabled()
+    w.undo_new_run()
+    assert (w.config, w.history.last_step(), w.displayed_snapshot.params.tobytes()) == before
