@@ -231,3 +231,20 @@ def test_the_run_goes_on_goes_when_the_run_is_paused(qtbot, make_window):
     assert w.notice.isVisible() and w.notice.text().endswith("the run goes on.")
     w.pause()
     assert not w.notice.isVisible()  # paused: no longer true
+
+
+def test_a_tab_page_deleted_with_its_window_leaves_no_timer_behind(qtbot):
+    """A page refits its view after a layout change on a timer; one that fired after the window
+    was deleted raised in the event loop (and the caught exceptions kept whole windows alive)."""
+    from PySide6 import QtCore, QtWidgets
+
+    from reluviz.gui import MainWindow
+
+    w = MainWindow(SMALL)
+    w.show()
+    for i in range(1, w.tabs.count()):  # a layout request on every lecture view: each page's timer starts
+        QtWidgets.QApplication.sendEvent(w.tabs.view_at(i), QtCore.QEvent(QtCore.QEvent.Type.LayoutRequest))
+    w.close()
+    w.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    qtbot.wait(20)  # (pytest-qt fails the test on an exception in the event loop)

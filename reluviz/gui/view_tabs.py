@@ -29,6 +29,10 @@ class ViewPage(QtWidgets.QScrollArea):
         self.setWidgetResizable(False)
         self.setWidget(view)
         view.installEventFilter(self)
+        self._refit = QtCore.QTimer(self)  # (a timer of the page's own: it goes with the page)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(self.fit_view)
 
     def fit_view(self) -> None:
         view = self.widget()
@@ -54,7 +58,7 @@ class ViewPage(QtWidgets.QScrollArea):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         if event.type() == QtCore.QEvent.Type.LayoutRequest and obj is self.widget():
-            QtCore.QTimer.singleShot(0, self.fit_view)  # (after the layout has its new minimum)
+            self._refit.start()  # (after the layout has its new minimum)
         return False
 
 
