@@ -3,7 +3,6 @@ keeps the app's remembered settings in its own temporary folder, never the user'
 garbage in the GUI thread only, and the fixtures that build windows and lecture views (each closed
 or shut down after its test)."""
 
-import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -19,31 +18,19 @@ def private_settings(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def garbage_collected_in_the_gui_thread(request):
-    """Python collects reference cycles in whichever thread happens to allocate. In a worker thread
-    (a seed-band run, the training thread) that deleted a dead window's widgets there, and PySide6
-    deadlocked: the worker held a Qt lock and waited for the GIL, the GUI thread held the GIL and
-    waited for the lock (seen in test_lifecycle's new-runs test). So a Qt test collects in the GUI
-    thread only: everything older is collected and frozen first (``gc.freeze``), then a timer
-    collects what the test made (cheap: the frozen objects are not scanned)."""
+    """Qt tests collect garbage in the GUI thread only, as the app does (``reluviz.gui.gc_policy``:
+    a collection in a worker thread deleted a dead window's widgets there and deadlocked PySide6)."""
     if not {"qtbot", "qapp"} & set(request.fixturenames):
         yield
         return
     request.getfixturevalue("qapp")
-    from PySide6 import QtCore
+    from reluviz.gui.gc_policy import GuiThreadCollector
 
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    timer = QtCore.QTimer()
-    timer.timeout.connect(gc.collect)
-    timer.start(500)
+    collector = GuiThreadCollector(interval_ms=500).start()
     try:
         yield
     finally:
-        timer.stop()
-        gc.unfreeze()
-        gc.enable()
-        gc.collect()
+        collector.stop()
 
 
 @pytest.fixture

@@ -33,23 +33,20 @@ def run_app(config: TrainConfig | None = None, preset: str | None = None, argv: 
         return 1
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     from PySide6 import QtCore, QtWidgets
-    from pyqtgraph.util.garbage_collector import GarbageCollector
 
+    from reluviz.gui.gc_policy import GuiThreadCollector
     from reluviz.gui.main_window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(argv or ["reluviz"])
     app.setOrganizationName("reluviz")
     app.setApplicationName("reluviz")
-    # Python's cyclic garbage collector runs in whichever thread allocates: in the training thread it
-    # would finalise dead Qt objects there, which can deadlock PySide6 (that thread holds a Qt lock and
-    # waits for the GIL while the GUI thread holds the GIL and waits for the lock). pyqtgraph's
-    # collector turns automatic collection off and collects on a timer in the GUI thread instead.
-    collector = GarbageCollector(interval=1.0)  # noqa: F841 (kept alive while the app runs)
+    collector = GuiThreadCollector().start()  # (see gc_policy: no collection in the training thread)
     window = MainWindow(config, preset=preset)
     window.show()
     if recorded is not None:
         window.files.show_recorded(recorded)
     code = app.exec()
+    collector.stop()
     window.shutdown()
     window.deleteLater()
     QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
