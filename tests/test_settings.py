@@ -42,7 +42,7 @@ def test_every_field_has_its_setting():
     assert SETTINGS["target"].choices == cfgmod.TARGETS and cfgmod.TARGETS[:-1] == tuple(TARGET_FUNCTIONS)
     assert SETTINGS["optimizer"].choices == cfgmod.OPTIMIZERS and SETTINGS["schedule"].choices == cfgmod.SCHEDULES
     assert RESET_FIELDS == ("target", "n_train", "noise", "data_seed", "csv_path", "model", "width", "init",
-                            "init_seed")
+                            "init_seed", "depth", "activation", "leaky_slope")
 
 
 def test_applies_when_names_the_choices_that_use_a_setting():

@@ -8,6 +8,12 @@
   whose active side misses every point are dead (lecture note 2).
 * ``he``: w ~ N(0, 2), b = 0, v ~ N(0, 2/H), c = 0 (He et al.; all elbows start at x = 0).
 
+Deeper layers (depth L >= 2: W_k, b_k for k = 2..L) are drawn after all of the above from the
+same stream, so a deep net's first layer and output layer start as the depth-1 net's with the
+same seed. ``uniform_elbows`` and ``gaussian``: torch's default for a Linear(H, H) layer,
+W_k, b_k ~ U(-1/sqrt(H), 1/sqrt(H)); ``he``: W_k ~ N(0, 2/H), b_k = 0 (He et al.'s rule for every
+ReLU layer, which keeps the size of the activations from layer to layer).
+
 The small models start at theta ~ N(0, 1).
 """
 
@@ -45,4 +51,12 @@ def init_params(layout: Layout, init: str, seed: int, x_range: tuple[float, floa
         p[v_i] = rng.standard_normal(h) * np.sqrt(2.0 / h)
     else:
         raise ValueError(f"unknown init {init!r}")
+    bound = 1.0 / np.sqrt(h)
+    for k in range(2, layout.depth + 1):
+        w_k, b_k = layout.index(f"w{k}"), layout.index(f"b{k}")
+        if init == "he":
+            p[w_k] = rng.standard_normal(h * h) * np.sqrt(2.0 / h)
+        else:
+            p[w_k] = rng.uniform(-bound, bound, h * h)
+            p[b_k] = rng.uniform(-bound, bound, h)
     return p

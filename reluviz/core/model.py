@@ -6,6 +6,11 @@ Parameters of R independent runs live in one array ``params`` of shape (R, P):
   The (w, b) pairs are interleaved so that ``[x, 1] @ [[w], [b]]`` gives every pre-activation in
   one matmul and their gradient is one product. f(x) = sum_j v_j relu(w_j x + b_j) + c.
 * ``constant``: P = 1, y = theta.   ``linear``: P = 1, y = theta x.
+* ``relu`` with ``depth`` L >= 2 hidden layers of H units: the first layer as above, then per layer
+  k = 2..L its weights W_k (H*H, row-major in torch.nn.Linear's (out, in) layout) and biases b_k
+  (H), then v, c: P = 3H + 1 + (L - 1)(H^2 + H). f(x) = v . h_L + c, h_k = act(W_k h_(k-1) + b_k),
+  h_1 = act(w x + b). Other activations than relu (any depth) and depth >= 2 are "general"
+  networks, computed by ``reluviz.core.deep``; depth-1 relu keeps its own fast code here.
 
 The loss is the minibatch mean squared error (1/B) sum_i (y_hat_i - y_i)^2, as torch's MSELoss.
 relu'(0) = 0, as in torch: a point exactly on an elbow does not move that unit.
@@ -18,65 +23,114 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from reluviz.core import deep
+
 if TYPE_CHECKING:
     from reluviz.core.config import TrainConfig
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each named parameter sits in the flat vector of length ``size``."""
+    """Where each named parameter sits in the flat vector of length ``size``, and the network's
+    shape: ``depth`` hidden layers of ``width`` units with ``activation`` (``slope``: leaky ReLU's
+    slope below 0). The one-parameter models have width 0 and depth 1."""
 
     model: str
     width: int  # H for relu, 0 otherwise
+    depth: int = 1
+    activation: str = "relu"
+    slope: float = 0.01
 
     @classmethod
     def for_config(cls, config: TrainConfig) -> Layout:
-        """The layout of ``config``'s model (its ``width`` counts for relu only)."""
-        return cls(config.model, config.width if config.model == "relu" else 0)
+        """The layout of ``config``'s model (width, depth and activation count for relu only)."""
+        if config.model != "relu":
+            return cls(config.model, 0)
+        return cls("relu", config.width, config.depth, config.activation, float(config.leaky_slope))
+
+    @property
+    def general(self) -> bool:
+        """A network that ``reluviz.core.deep`` computes: depth >= 2 or an activation other than relu."""
+        return self.model == "relu" and (self.depth > 1 or self.activation != "relu")
+
+    @property
+    def piecewise_linear(self) -> bool:
+        """f is piecewise linear in x (relu, leaky relu): it has kinks and linear regions."""
+        return self.model == "relu" and self.activation in ("relu", "leaky_relu")
+
+    @property
+    def output_start(self) -> int:
+        """Flat index of v_0: everything before it belongs to the hidden layers."""
+        h = self.width
+        return 2 * h + (self.depth - 1) * (h * h + h)
 
     @property
     def size(self) -> int:
-        return 3 * self.width + 1 if self.model == "relu" else 1
+        return self.output_start + self.width + 1 if self.model == "relu" else 1
+
+    def layer_start(self, k: int) -> int:
+        """Flat index of W_k (k = 2..depth); its b_k follows the H*H weights."""
+        h = self.width
+        if not 2 <= k <= self.depth:
+            raise KeyError(f"w{k}")
+        return 2 * h + (k - 2) * (h * h + h)
 
     def names(self) -> tuple[str, ...]:
-        return ("w", "b", "v", "c") if self.model == "relu" else ("theta",)
+        if self.model != "relu":
+            return ("theta",)
+        deeper = tuple(n for k in range(2, self.depth + 1) for n in (f"w{k}", f"b{k}"))
+        return ("w", "b") + deeper + ("v", "c")
 
     def index(self, name: str) -> slice | int:
-        """Index of parameter ``name`` in the flat vector (a strided slice for w and b)."""
+        """Index of parameter ``name`` in the flat vector (a strided slice for w and b; a slice
+        of H*H entries, row-major (out, in), for ``wk``)."""
         h = self.width
         if self.model != "relu":
             if name != "theta":
                 raise KeyError(name)
             return 0
-        return {"w": slice(0, 2 * h, 2), "b": slice(1, 2 * h, 2), "v": slice(2 * h, 3 * h), "c": 3 * h}[name]
+        if name[0] in "wb" and name[1:].isdigit():
+            start = self.layer_start(int(name[1:]))
+            return slice(start, start + h * h) if name[0] == "w" else slice(start + h * h, start + h * h + h)
+        o = self.output_start
+        return {"w": slice(0, 2 * h, 2), "b": slice(1, 2 * h, 2), "v": slice(o, o + h), "c": o + h}[name]
 
     def get(self, params: np.ndarray, name: str) -> np.ndarray:
-        """View of parameter ``name`` in ``params`` (..., P): shape (..., H) or (...)."""
-        return params[..., self.index(name)]
+        """View of parameter ``name`` in ``params`` (..., P): shape (..., H), (..., H, H) for ``wk``, or (...)."""
+        value = params[..., self.index(name)]
+        if name[0] == "w" and name[1:].isdigit():
+            return value.reshape(value.shape[:-1] + (self.width, self.width))
+        return value
 
     def mask(self, train: str) -> np.ndarray:
-        """1.0 for parameters that train under ``train`` (all / output / hidden), else 0.0; shape (P,)."""
+        """1.0 for parameters that train under ``train`` (all / output / hidden), else 0.0; shape (P,).
+        hidden: every hidden layer (all but v and c)."""
         m = np.ones(self.size)
         if self.model == "relu":
             if train == "output":
-                m[: 2 * self.width] = 0.0
+                m[: self.output_start] = 0.0
             elif train == "hidden":
-                m[2 * self.width :] = 0.0
+                m[self.output_start :] = 0.0
         return m
 
     def unit_names(self) -> list[str]:
-        """Human names of each flat entry, e.g. ``w[3]``."""
+        """Human names of each flat entry, e.g. ``w[3]``, ``w2[1,4]``, ``b2[1]``."""
         if self.model != "relu":
             return ["theta"]
         out: list[str] = []
         for j in range(self.width):
             out += [f"w[{j}]", f"b[{j}]"]
+        for k in range(2, self.depth + 1):
+            out += [f"w{k}[{i},{j}]" for i in range(self.width) for j in range(self.width)]
+            out += [f"b{k}[{i}]" for i in range(self.width)]
         return out + [f"v[{j}]" for j in range(self.width)] + ["c"]
 
 
 def predict(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Network output for inputs ``x`` (M,), given ``params`` (P,) -> (M,) or (R, P) -> (R, M)."""
     x = np.asarray(x, dtype=float)
+    if layout.general:
+        return deep.predict(layout, params, x)
     if layout.model == "constant":
         return np.broadcast_to(params[..., 0:1], params.shape[:-1] + x.shape).copy()
     if layout.model == "linear":
@@ -87,7 +141,10 @@ def predict(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def unit_outputs(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Each hidden unit's contribution v_j relu(w_j x + b_j); params (P,), x (M,) -> (H, M)."""
+    """Each hidden unit's contribution v_j relu(w_j x + b_j); params (P,), x (M,) -> (H, M).
+    For a general network: each last-layer unit's v_j h_L,j(x)."""
+    if layout.general:
+        return deep.contributions(layout, params, x)
     w, b, v = (layout.get(params, k) for k in ("w", "b", "v"))
     return v[:, None] * np.maximum(w[:, None] * x[None, :] + b[:, None], 0.0)
 
@@ -95,7 +152,8 @@ def unit_outputs(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarra
 def mse(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mean squared error on (x, y); params (P,) -> scalar array, (R, P) -> (R,). Chunked for big data."""
     params = np.asarray(params)
-    chunk = max(1, 2_000_000 // max(1, layout.width * (params.shape[0] if params.ndim == 2 else 1)))
+    per_point = layout.width * (1 + (layout.depth - 1) * layout.width)  # multiply-adds per point and run
+    chunk = max(1, 2_000_000 // max(1, per_point * (params.shape[0] if params.ndim == 2 else 1)))
     total = np.zeros(params.shape[:-1])
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, len(x), chunk):
@@ -112,6 +170,8 @@ def point_gradients(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.nda
     """
     n = len(x)
     r = (predict(layout, params, x) - y) * (2.0 / n)
+    if layout.general:
+        return r[:, None] * deep.jacobian(layout, params, x)
     if layout.model == "constant":
         return r[:, None].copy()
     if layout.model == "linear":
@@ -155,7 +215,9 @@ class GradientWorkspace:
         self.loss = np.empty(r)
         self._x1t = np.ones((r, 2, b))
         self._x1ts = np.empty((r, 2, b))
-        if layout.model == "relu":
+        if layout.general:
+            self.deep = deep.Buffers(layout, r, b)
+        elif layout.model == "relu":
             if r == 1:
                 self.pre = np.empty((r, h, b))  # pre-activations w_j x_b + b_j
                 self.act = np.ones((r, h + 1, b))  # rows relu(pre), then a row of ones (for c)
@@ -191,6 +253,8 @@ class GradientWorkspace:
         lay, runs = self.layout, self.runs
         inv_b = 1.0 / self.batch
         loss, res = self.loss, self.res
+        if lay.general:
+            return deep.kernel(lay, self.deep, loss, res, self.batch, params, grad, data, _rows)
         matmul, multiply, subtract = np.matmul, np.multiply, np.subtract
         maximum, greater, copyto = np.maximum, np.greater, np.copyto
         zero = np.zeros(())  # a 0-d operand broadcasts faster than a Python float
