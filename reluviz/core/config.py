@@ -28,7 +28,6 @@ SCHEDULES = ("constant", "step", "exponential", "inverse", "cosine")
 SAMPLINGS = ("replacement", "shuffle", "sequential")
 TRAIN_LAYERS = ("all", "output", "hidden")
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
-MAX_DEPTH = 4
 GROUPS = ("data", "model", "optimizer", "schedule", "minibatches", "run")
 MAX_SEED = 2**31 - 1     # the app's seed boxes hold 32-bit numbers; NumPy refuses negative seeds
 MAX_STEPS = 10**12       # whole numbers without a range of their own (step counts) stay far from int64 overflow
@@ -259,26 +258,21 @@ class TrainConfig:
         "all", label="train", group="model", choices=TRAIN_LAYERS, applies_when=_RELU,
         choice_labels=("all layers", "output only (v, c)", "hidden only (w, b)"),
         tip="Which parameters learn. all; output: only v and c (random features, a convex problem); "
-            "hidden: only w and b (with depth > 1: every hidden layer's weights and biases). "
-            "Applies from the next step.")
-    # deep networks and other activations (issue 12)
+            "hidden: only w and b (all hidden layers' weights). Applies from the next step.")
+    # deep networks and other activations
     depth: int = setting(
-        1, label="depth L", group="model", lo=1, hi=MAX_DEPTH, unit="hidden layers", resets=True, applies_when=_RELU,
-        tip="L, the number of hidden layers, each of H units: f(x) = v . h_L(x) + c with "
-            "h_k = act(W_k h_(k-1) + b_k) and h_1 = act(w x + b). Every unit of every layer bends f where it "
-            "crosses 0, so a deep net can make more linear pieces than it has units (notes, Figure 8).")
+        1, label="depth L", group="model", lo=1, hi=4, unit="hidden layers", resets=True, applies_when=_RELU,
+        tip="L, the number of hidden layers of H units: f(x) = v^T h_L(x) + c with h_k = act(W_k h_(k-1) + b_k). "
+            "Every unit of every layer bends f where it crosses 0: depth makes more pieces than units (Figure 8).")
     activation: str = setting(
         "relu", label="activation", group="model", choices=ACTIVATIONS, resets=True, applies_when=_RELU,
         choice_labels=("ReLU max(0, z)", "leaky ReLU", "tanh", "sigmoid"),
-        summary="The units' nonlinearity: relu, leaky_relu (slope leaky_slope below 0), tanh or sigmoid.",
-        tip="The units' nonlinearity. relu: max(0, z), piecewise linear, derivative 1 or 0 (non-saturating).\n"
-            "leaky_relu: z above 0, leaky_slope * z below (never quite dead).\n"
-            "tanh, sigmoid: smooth S-curves whose derivative vanishes for large |z| (saturation): "
-            "sigmoid's is at most 1/4, so gradients shrink layer by layer (the notes' argument for ReLU).")
+        tip="The units' nonlinearity: relu max(0, z) (derivative 1 or 0, non-saturating), leaky_relu (slope "
+            "leaky_slope below 0), or the S-curves tanh and sigmoid.\nAn S-curve's derivative vanishes for large "
+            "|z| (saturation); sigmoid's is at most 1/4, so gradients shrink layer by layer (the notes' case for ReLU).")
     leaky_slope: float = setting(
         0.01, label="leaky slope", group="model", lo=0.0, hi=1.0, hi_open=True, step=0.01, decimals=3, resets=True,
-        applies_when=only("activation", "leaky_relu"),
-        tip="Leaky ReLU's slope for z < 0 (torch's negative_slope, default 0.01): 0 is a plain ReLU.")
+        applies_when=only("activation", "leaky_relu"), tip="Leaky ReLU's slope for z < 0 (torch's default 0.01).")
     # optimizer
     optimizer: str = setting(
         "sgd", label="optimizer", group="optimizer", choices=OPTIMIZERS,

@@ -25,12 +25,11 @@ one list of arrays per layer (a compiled kernel can mirror it loop for loop).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from reluviz.core.model import Layout
+# (``Layout`` in the annotations is reluviz.core.model.Layout, not imported: model imports this module)
 
 #: |act'| below this fraction of its largest value (1 for relu/tanh, 1/4 for sigmoid) on every
 #: training point: the unit is saturated (tanh: |z| > 2.3, sigmoid: |z| > 4.6 on every point).

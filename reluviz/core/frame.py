@@ -20,6 +20,7 @@ from reluviz.core.data import Dataset
 from reluviz.core.history_chain import Trail, history_rows
 from reluviz.core.metrics import dataset_losses
 from reluviz.core.snapshot import Snapshot
+from reluviz.core.structure import Structure, network_structure
 from reluviz.core.thinning import thin_index
 
 LOSS_CURVE_POINTS = 3000  # the loss panel's curves are thinned to about this many points
@@ -83,6 +84,8 @@ class Frame:
     ``run_id``: changes whenever a new run starts (views drop what they computed for the old one).
     ``resume_note``: why training cannot go on from this step ("" when it can; see ``Session.load``).
     ``epoch``: passes over the training data so far (the points the updates drew, over N).
+    ``structure``: the network's kinks, regions and per-layer units (``Structure``; None for the
+    one-parameter models). For a deep net ``dead`` is its last hidden layer's.
     """
 
     snapshot: Snapshot
@@ -102,6 +105,9 @@ class Frame:
     trail: Trail
     run_id: int = 0
     resume_note: str = ""
+    #: the network's kinks, linear regions, per-layer dead/saturated units and Figure 4's
+    #: piecewise-constant fit (``reluviz.core.structure``); None for the constant/linear models
+    structure: Structure | None = None
 
     @property
     def step(self) -> int:
@@ -128,10 +134,13 @@ class Frame:
         return bool(self.snapshot.diverged.all())
 
 
-def dead_units(snap: Snapshot, ds: Dataset) -> np.ndarray:
-    """(H,) bool: units active on no training point (read-only; empty for the small models)."""
+def dead_units(snap: Snapshot, ds: Dataset, structure: Structure | None = None) -> np.ndarray:
+    """(H,) bool: units active on no training point (read-only; empty for the small models); for
+    a deep net, its last hidden layer's (taken from ``structure`` when given)."""
     if snap.layout.model != "relu":
         return _frozen(np.zeros(0, dtype=bool))
+    if structure is not None:
+        return _frozen(structure.stats.dead[-1])
     return _frozen(snap.dead_units(ds.x_train))
 
 
@@ -144,13 +153,14 @@ def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: Lo
     train, test = losses if losses is not None else dataset_losses(snap, dataset)
     if epoch is None:
         epoch = snap.step * snap.batch.shape[1] / dataset.n
+    structure = network_structure(snap, dataset)
     return Frame(
         snapshot=snap, ghost=ghost, config=config, compare=MappingProxyType(dict(compare or {})),
         dataset=dataset, train_loss=float(train), test_loss=float(test), epoch=float(epoch),
-        dead=dead_units(snap, dataset), first_step=int(first_step),
+        dead=dead_units(snap, dataset, structure), first_step=int(first_step),
         last_step=int(snap.step if last_step is None else last_step), live=live, divergence=divergence,
         curves=curves, trail=trail if trail is not None else Trail.empty(snap.layout.size), run_id=run_id,
-        resume_note=resume_note)
+        resume_note=resume_note, structure=structure)
 
 
 def frame_from_history(snap: Snapshot, history, dataset: Dataset, config: TrainConfig,

@@ -43,15 +43,22 @@ MAX_LIVE_WIDTH = 5000    # hidden units in the app: 20,000 drew 1.6 frames/s, 10
 def check_live_size(n_points: int, config: TrainConfig) -> None:
     """``ConfigError`` when a run is too big to draw live: every frame evaluates the network on all
     training points (the train loss, the dead units), N x H multiply-adds, so N x H is bounded by
-    ``LIVE_LIMIT``; minibatches are at most ``MAX_LIVE_BATCH`` (the sampler draws 1,024 steps'
+    ``LIVE_LIMIT`` (a deep net: N x H (1 + (L - 1) H)); minibatches are at most ``MAX_LIVE_BATCH`` (the sampler draws 1,024 steps'
     batches at once, in the thread the window waits on). ``reluviz train`` has no such limits."""
     width = config.width if config.model == "relu" else 1
+    depth = config.depth if config.model == "relu" else 1
     if width > MAX_LIVE_WIDTH:
         raise ConfigError(f"width {width:,} is more than the app's {MAX_LIVE_WIDTH:,} units "
                           "(`reluviz train` has no such limit)")
     if config.batch_size > MAX_LIVE_BATCH:
         raise ConfigError(f"batch size {config.batch_size:,} is more than the app's {MAX_LIVE_BATCH:,}: tick "
                           "'full batch' for gradient descent on all points (`reluviz train` has no such limit)")
+    if depth > 1 and n_points * width * (1 + (depth - 1) * width) > LIVE_LIMIT:
+        # (a deep net's cost per point: H for the first layer, H^2 for each further one)
+        raise ConfigError(
+            f"{n_points:,} training points through {depth} layers of {width:,} units is too big to draw live "
+            f"(points x multiply-adds per point, {width:,} x (1 + {depth - 1} x {width:,}), at most {LIVE_LIMIT:,}): "
+            "use fewer points, fewer units or fewer layers (`reluviz train` has no such limit)")
     if n_points * width > LIVE_LIMIT:
         raise ConfigError(
             f"{n_points:,} training points x {width:,} units is too big to draw live (points x units at most "

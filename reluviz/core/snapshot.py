@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reluviz.core.layer_stats import layer_stats
 from reluviz.core.model import Layout, mse, predict, unit_outputs
 
 
@@ -161,5 +162,9 @@ class Snapshot:
         return active_counts(self.get("w", run), self.get("b", run), x)
 
     def dead_units(self, x: np.ndarray, run: int = 0) -> np.ndarray:
-        """Boolean (H,): units active on no point of ``x`` (their gradient is zero: they are stuck)."""
+        """Boolean (H,): units active on no point of ``x`` (their gradient is zero: they are stuck).
+        For a deep net or another activation: the last hidden layer's units whose act' is 0 on
+        every point (``reluviz.core.layer_stats``; none for leaky relu, tanh and sigmoid)."""
+        if self.layout.general:
+            return np.array(layer_stats(self.layout, self.params[run], x).dead[-1])
         return self.active_counts(x, run) == 0
