@@ -209,3 +209,43 @@ def test_activation_derivatives_are_the_slopes_of_the_activations():
         np.testing.assert_allclose(deep.derivative(kind, 0.2, z, a)[away], num[away], rtol=1e-6, atol=1e-9)
     assert deep.derivative("relu", 0.0, np.zeros(1), np.zeros(1))[0] == 0.0  # relu'(0) = 0 as torch
     assert deep.derivative("leaky_relu", 0.2, np.zeros(1), np.zeros(1))[0] == 0.2
+
+
+# ---------------------------------------------------------------------- the lecture maths on deep nets
+def test_the_output_layer_optimum_of_a_deep_net_is_least_squares_on_its_last_layer():
+    """train=output: f is linear in (v, c) with the last hidden layer as features: theta* exact."""
+    from reluviz.core.data import make_dataset
+    from reluviz.core.landscape import OutputQuadratic
+    from reluviz.core.optimum import objective, objective_gradient, optimum
+
+    for wd in (0.0, 0.01):
+        cfg = TrainConfig(target="sin20", n_train=80, width=6, depth=3, activation="tanh", train="output",
+                          weight_decay=wd)
+        ds = make_dataset(cfg)
+        layout = Layout.for_config(cfg)
+        p = init_params(layout, cfg.init, 0, ds.x_range)
+        opt = optimum(cfg, ds, p)
+        assert opt.kind == "exact"
+        assert np.array_equal(opt.params[: layout.output_start], p[: layout.output_start])
+        g = objective_gradient(layout, opt.params, ds.x_train, ds.y_train, wd, layout.mask("output"))
+        assert np.linalg.norm(g) < 1e-9
+        quad = OutputQuadratic(layout, p, ds.x_train, ds.y_train, wd)
+        assert quad.value(opt.params) == pytest.approx(float(objective(layout, opt.params, ds.x_train, ds.y_train, wd,
+                                                                       layout.mask("output"))), rel=1e-12)
+
+
+def test_jacobian_and_votes_of_a_deep_net():
+    from reluviz.core.optimum import jacobian
+    from reluviz.core.votes import compute_votes
+
+    layout, p, x, y = _case(2, "relu", width=3, seed=9)
+    jac = jacobian(layout, p, x)
+    for i in range(layout.size):
+        e = np.zeros(layout.size)
+        e[i] = 1e-6
+        np.testing.assert_allclose(jac[:, i], (predict(layout, p + e, x) - predict(layout, p - e, x)) / 2e-6,
+                                   atol=1e-7)
+    votes = compute_votes(layout, p, x, y, batch=np.array([0, 0, 3]), select=["w[1]", "w2[2,0]", "v", "c"])
+    _, grad = _workspace_grad(layout, p[None, :], x, y)
+    np.testing.assert_allclose(votes.full_sum, grad[0][votes.columns], rtol=1e-10, atol=1e-14)
+    assert votes.names[:2] == ("w[1]", "w2[2,0]")

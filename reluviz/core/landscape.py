@@ -114,14 +114,14 @@ class OutputQuadratic:
         if layout.model != "relu":
             raise ValueError("OutputQuadratic needs a relu model")
         self.layout = layout
-        self.hidden = np.array(params[: 2 * layout.width], dtype=float)
+        self.hidden = np.array(params[: layout.output_start], dtype=float)
         self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         self.wd = float(weight_decay)
         self.n = len(self.x)
         self.phi = output_features(layout, np.asarray(params, dtype=float), self.x)
         self.gram = (self.phi.T @ self.phi) / self.n
         self.out = output_slice(layout)
-        self._offset = 2 * layout.width
+        self._offset = layout.output_start
 
     def _check(self, params: np.ndarray) -> None:
         if not np.array_equal(params[..., : self._offset], np.broadcast_to(self.hidden, params[..., : self._offset].shape)):
@@ -172,7 +172,7 @@ def output_axes(layout: Layout, names: Sequence[str | int]) -> tuple[int, int]:
     out = []
     for nm in names:
         k = int(nm) if isinstance(nm, (int, np.integer)) else unit.index(nm)
-        if not 2 * layout.width <= k <= 3 * layout.width:
+        if not layout.output_start <= k <= layout.output_start + layout.width:
             raise ValueError(f"{unit[k]} is not an output weight (v_j or c)")
         out.append(k)
     if len(out) != 2 or out[0] == out[1]:
@@ -185,7 +185,7 @@ def default_output_axes(quad: OutputQuadratic, exclude_c: bool = False) -> tuple
     k = quad.layout.width + (0 if exclude_c else 1)
     diag = np.diag(quad.gram)[:k]
     order = np.argsort(-diag, kind="stable")
-    return int(order[0]) + 2 * quad.layout.width, int(order[1]) + 2 * quad.layout.width
+    return int(order[0]) + quad.layout.output_start, int(order[1]) + quad.layout.output_start
 
 
 def output_loss_grid(quad: OutputQuadratic, center: np.ndarray, axes: Sequence[str | int], *,
@@ -204,7 +204,7 @@ def output_loss_grid(quad: OutputQuadratic, center: np.ndarray, axes: Sequence[s
         f0 = max(float(quad.value(center, check=False)), 1e-12)
         hw = []
         for q, axis in enumerate(ax):
-            curv = quad.curvature(axis - 2 * lay.width)
+            curv = quad.curvature(axis - lay.output_start)
             h = np.sqrt(f0 / curv) if curv > 0 else 1.0
             if trail is not None and len(trail):
                 h = max(h, 1.2 * float(np.max(np.abs(np.asarray(trail)[..., axis] - center[axis]))))

@@ -37,6 +37,7 @@ import numpy as np
 
 from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset
+from reluviz.core import deep
 from reluviz.core.model import Layout, mse, predict
 
 #: Rows per chunk when forming J^T J or Phi^T Phi, so memory stays bounded on big CSV data.
@@ -150,9 +151,14 @@ def objective_gradient(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.
 
 
 def output_features(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Phi = [relu(w_j x_i + b_j) for j, 1] for a relu net: (N, H+1), so that f(x) = Phi @ (v, c)."""
-    w, b = layout.get(params, "w"), layout.get(params, "b")
+    """Phi = [relu(w_j x_i + b_j) for j, 1] for a relu net: (N, H+1), so that f(x) = Phi @ (v, c).
+    For a deep net (or another activation) the last hidden layer's activations h_L,j(x_i)."""
     phi = np.empty((len(x), layout.width + 1))
+    if layout.general:
+        phi[:, :-1] = deep.forward(layout, params, x)[1][-1].T
+        phi[:, -1] = 1.0
+        return phi
+    w, b = layout.get(params, "w"), layout.get(params, "b")
     np.maximum(np.multiply.outer(x, w) + b, 0.0, out=phi[:, :-1])
     phi[:, -1] = 1.0
     return phi
@@ -160,7 +166,7 @@ def output_features(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.nda
 
 def output_slice(layout: Layout) -> slice:
     """Flat positions of (v_0..v_{H-1}, c): contiguous at the end of a relu parameter vector."""
-    return slice(2 * layout.width, 3 * layout.width + 1)
+    return slice(layout.output_start, layout.output_start + layout.width + 1)
 
 
 def output_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, wd: float = 0.0) -> np.ndarray:
@@ -270,6 +276,8 @@ def local_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarr
 def jacobian(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarray:
     """d f(x_i) / d params: (N, P). For relu, relu'(0) = 0 as in the trainer."""
     x = np.asarray(x, dtype=float)
+    if layout.general:
+        return deep.jacobian(layout, params, x)
     if layout.model == "constant":
         return np.ones((len(x), 1))
     if layout.model == "linear":

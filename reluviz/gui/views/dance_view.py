@@ -189,7 +189,7 @@ class DanceView(LectureView):
         if mode == "output" and too_big:
             mode = "big"  # drawn like the full network: no theta*, a sentence instead of the landscape
         params = np.asarray(snapshot.params[0])
-        hidden = params[: 2 * layout.width].tobytes() if mode == "output" else b""
+        hidden = params[: layout.output_start].tobytes() if mode == "output" else b""
         key = (run_id, id(dataset), mode, layout, cfg.weight_decay, hidden)
         self._new_run = self._ctx_key is None or self._ctx_key[:2] != key[:2]
         if key == self._ctx_key:
@@ -245,7 +245,7 @@ class DanceView(LectureView):
     def _fill_axes(self, layout) -> None:
         names = [f"v[{j}]" for j in range(layout.width)] + ["c"]
         a0, b0 = default_output_axes(self._quad)
-        off = 2 * layout.width
+        off = layout.output_start
         for combo, sel in ((self.axis_a, a0 - off), (self.axis_b, b0 - off)):
             combo.blockSignals(True)
             combo.clear()
@@ -264,7 +264,7 @@ class DanceView(LectureView):
         """Flat indices of the two output weights on the contour plot (None if not shown)."""
         if self._mode != "output" or self._quad is None:
             return None
-        off = 2 * self._quad.layout.width
+        off = self._quad.layout.output_start
         a, b = self.axis_a.currentIndex(), self.axis_b.currentIndex()
         if a == b:
             b = (a + 1) % (self._quad.layout.width + 1)

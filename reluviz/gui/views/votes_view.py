@@ -129,7 +129,7 @@ class VotesView(LectureView):
         if cfg is None or (snap.layout.model == "relu" and cfg.train != "output"):
             return None
         params = np.asarray(snap.params[0])
-        hidden = params[: 2 * snap.layout.width].tobytes()
+        hidden = params[: snap.layout.output_start].tobytes()
         key = (id(ds), snap.layout, cfg.weight_decay, cfg.train, hidden)
         if key != self._opt_key:
             self._opt = optimum(cfg, ds, params).params
