@@ -60,6 +60,9 @@ ACTIONS = (
                "Show the held-out test points (pale green)", checkable=True, checked=True),
     ActionSpec("actionShowUnits", "Show units and elbows", "show_units", "&View", None,
                "Draw each unit's contribution v_j relu(w_j x + b_j) and its elbow", checkable=True, checked=True),
+    ActionSpec("actionShowConstantFit", "Piecewise-constant fit (Figure 4)", "show_constant_fit", "&View", None,
+               "Overlay the best piecewise-constant fit on the network's own linear pieces (least squares, red "
+               "steps) and compare the two training errors: the notes' Figure 4", checkable=True, checked=False),
     ActionSpec("actionResetView", "Reset view", "reset_plot_view", "&View", QtGui.QKeySequence(CTRL | K.Key_0),
                "Undo zoom and pan (Ctrl+0)"),
     ActionSpec("actionFocusPlot", "Keys to the plot", "focus_plot", "", K.Key_Escape,

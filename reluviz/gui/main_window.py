@@ -16,7 +16,8 @@ QActions (``window.findChild(QAction, name)`` or ``window.<name>``): see ``reluv
 ``actionPlayPause`` (Space), ``actionStep`` (Right), ``actionStepBack`` (Left), ``actionReset``,
 ``actionResume``, ``actionHome``, ``actionEnd``, ``actionExport`` (Ctrl+E), ``actionLoadCsv``,
 ``actionOpenRun`` (Ctrl+Shift+O), ``actionSaveRun`` (Ctrl+S), ``actionUndoRun`` (Ctrl+Z), ``actionQuit``,
-``actionShowTest``, ``actionShowUnits``, ``actionResetView``, ``actionAbout``, ``actionShortcuts``,
+``actionShowTest``, ``actionShowUnits``, ``actionShowConstantFit``, ``actionResetView``, ``actionAbout``,
+``actionShortcuts``,
 ``actionFocusPlot``. Run files: ``files.open(path)``, ``files.save(path)`` (``files``: ``RunFiles``;
 ``files.busy`` while a file is read or written).
 
@@ -95,6 +96,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.actionUndoRun.setEnabled(False)
         self._connect()
         self._restore_view_settings()
+        self.actionShowConstantFit.setChecked("piecewise-constant" in start.overlays)
         self.worker.start()
         self._install_lecture_views()
         self.panel.set_config(start.config)
@@ -283,7 +285,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _draw_elbow_trail(self, frame: Frame) -> None:
         """The selected unit's elbow over the recorded steps up to the frame's step, on the fit plot."""
         unit = self.view.fit.selected_unit
-        if unit is None or frame.snapshot.layout.model != "relu" or unit >= frame.width:
+        layout = frame.snapshot.layout
+        if unit is None or layout.model != "relu" or layout.general or unit >= frame.width:
             return
         trail = frame.trail
         elbows = elbow_trail(frame.snapshot.layout, trail.params, trail.steps, unit).elbow if len(trail) else []
@@ -410,6 +413,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._after(outcome)
         if outcome.new_run:
             self._preset_view = outcome.view
+            self.actionShowConstantFit.setChecked("piecewise-constant" in outcome.overlays)
             self.tabs.open(outcome.view)
 
     def undo_new_run(self) -> None:
@@ -435,6 +439,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_units(self, on: bool) -> None:
         self.view.fit.set_show_units(on)
+        if self.displayed_frame is not None:
+            self.view.show_frame(self.displayed_frame)
+
+    def show_constant_fit(self, on: bool) -> None:
+        """Figure 4: the piecewise-constant fit on the network's pieces, on the fit plot."""
+        self.view.fit.set_show_constant_fit(on)
         if self.displayed_frame is not None:
             self.view.show_frame(self.displayed_frame)
 

@@ -51,8 +51,11 @@ def status_text(frame: Frame, steps_per_second: float | None = None) -> str:
     parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}",
              f"minibatch {frame.batch_loss:.3g}", f"train {frame.train_loss:.3g}", f"test {frame.test_loss:.3g}",
              f"lr {frame.lr:.3g}" if not frame.stopped else "stopped"]
-    if frame.snapshot.layout.model == "relu":
-        parts.append(f"dead units {frame.dead_units}/{frame.width}")
+    st = frame.structure
+    if st is not None:  # (a relu net of any depth: dead units per layer; saturated ones for tanh / sigmoid)
+        counts = st.stats.dead_counts() if st.piecewise else st.stats.saturated_counts()
+        text = ("dead units " if st.piecewise else "saturated units ") + " · ".join(f"{n}/{st.width}" for n in counts)
+        parts.append(text + (f" (layers 1-{st.depth})" if st.depth > 1 else ""))
     if steps_per_second is not None:
         parts.append(f"{steps_per_second:,.0f} steps/s")
     elif not frame.live:

@@ -17,11 +17,14 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets, isQObjectAlive
 from reluviz.core.compare import ghost_text
 from reluviz.core.data import Dataset
 from reluviz.core.frame import Frame
+from reluviz.core.kinks import drawing_range, find_kinks
 from reluviz.core.polylines import kink_polylines, relu_polyline
 from reluviz.core.snapshot import Snapshot
+from reluviz.core.structure import Structure, network_structure
 from reluviz.plots import theme
 from reluviz.plots.fast_items import (CachedSubtreeEffect, FastCurve, cache, move_points, set_curve, subset,
                                        watch_view)
+from reluviz.plots.fit_structure import StructureOverlay, contribution_lines
 from reluviz.plots.legend_room import legend_height, top_for_legend
 
 CURVE_POINTS = 400
@@ -74,15 +77,19 @@ class FitPlot(QtCore.QObject):
             plot.addItem(item)
         self.show_units = True
         self.show_batch = True
+        self.structure = StructureOverlay(plot)  # kinks by layer, regions against units, Figure 4
+        self._frame: Frame | None = None  # the frame last drawn (drawn again when an overlay is toggled)
         self._legend_key: tuple | None = None
         self._legend_columns = 0
-        self._drawn_kinds = (True, True)  # (a relu net's units, a minibatch): what the last state drew
+        # what the last state drew: units, a minibatch, grey units' name, layers of kinks, Figure 4's steps
+        self._drawn_kinds = (True, True, "dead unit", 0, False)
         self._train_label = "training data"
         self._ghost_label: str | None = None
         self.dataset: Dataset | None = None
         self._sync_legend()
         plot.vb.sigResized.connect(self._place_legend)  # (fewer columns in a narrow plot; then _refit)
         plot.vb.sigResized.connect(self._refit)
+        plot.vb.sigRangeChanged.connect(self._place_structure)
         # says so when the network's curve leaves the plot (a diverging run): otherwise it just vanishes
         # (over everything, the legend included, on an opaque box: it was drawn faint under the legend)
         self.offscale = pg.TextItem("", color=theme.NEGATIVE, anchor=(1, 0.5), fill=theme.brush((255, 255, 255), 235),
@@ -162,7 +169,7 @@ class FitPlot(QtCore.QObject):
         """What the legend lists: exactly the kinds of thing drawn for the data, the model, the
         batch and the ghost of the last state (no units for the constant / linear models, no
         minibatch at full batch, no true function for CSV data)."""
-        units, minibatch = self._drawn_kinds
+        units, minibatch, off_units, _layers, _steps = self._drawn_kinds
         ds = self.dataset
         entries = [] if ds is not None and ds.true_x is None else [(self.truth, "true function")]
         entries.append((self.train, self._train_label))
@@ -171,7 +178,8 @@ class FitPlot(QtCore.QObject):
         entries.append((self.prediction, "network f(x)"))
         if units:
             entries += [(self.units_pos, "unit, v > 0"), (self.units_neg, "unit, v &lt; 0"),
-                        (self.units_dead, "dead unit")]
+                        (self.units_dead, off_units)]
+        entries += self.structure.legend_entries()
         if self._ghost_label is not None:
             entries.append((self.ghost, html.escape(self._ghost_label)))
         return entries
@@ -254,14 +262,13 @@ class FitPlot(QtCore.QObject):
             self.truth.show()
         else:
             self.truth.setData([], [])
-        x0, x1 = ds.x_range
-        pad = 0.05 * (x1 - x0)
+        lo, hi = drawing_range(ds.x_range)  # (the range the frame's kinks are computed on)
         ys = np.concatenate([ds.y_train, ds.y_test])
         y0, y1 = float(ys.min()), float(ys.max())
         ypad = 0.25 * max(y1 - y0, 1e-6)
-        self._base = ((x0 - pad, x1 + pad), (y0 - ypad, y1 + ypad), y1)
+        self._base = ((lo, hi), (y0 - ypad, y1 + ypad), y1)
         self._range = self._fitted_range()
-        self.grid = np.linspace(x0 - pad, x1 + pad, CURVE_POINTS)
+        self.grid = np.linspace(lo, hi, CURVE_POINTS)
         self._sync_legend()
         self.reset_view()
         self.staticChanged.emit()
@@ -299,8 +306,15 @@ class FitPlot(QtCore.QObject):
 
     def set_show_units(self, show: bool) -> None:
         self.show_units = show
+        self.structure.show_kinks = show
         for item in (self.units_pos, self.units_neg, self.units_dead, self.elbows):
             item.setVisible(show)
+
+    def set_show_constant_fit(self, show: bool) -> None:
+        """Overlay Figure 4's piecewise-constant fit on the network's pieces (the frame shown is drawn again)."""
+        self.structure.show_constant = show
+        if self._frame is not None:
+            self.show_frame(self._frame)
 
     def select_unit(self, unit: int | None) -> None:
         self.selected_unit = unit
@@ -319,35 +333,38 @@ class FitPlot(QtCore.QObject):
     # ------------------------------------------------------------------ drawing
     def show_frame(self, frame: Frame) -> None:
         """Draw ``frame``: its data set (when new), its ghost's legend entry, the network."""
+        self._frame = frame
         if frame.dataset is not self.dataset:
             self.set_dataset(frame.dataset)
         self.set_ghost_label(ghost_text(frame.compare) if frame.compare else None)
-        self.show_snapshot(frame.snapshot, ghost=frame.ghost, dead=frame.dead)
+        self.show_snapshot(frame.snapshot, ghost=frame.ghost, dead=frame.dead, structure=frame.structure,
+                           train_loss=frame.train_loss)
 
     def show_snapshot(self, snap: Snapshot, run: int = 0, ghost: Snapshot | None = None,
-                      dead: np.ndarray | None = None) -> None:
+                      dead: np.ndarray | None = None, structure: Structure | None = None,
+                      train_loss: float | None = None) -> None:
         """Draw ``snap`` (run ``run``); ``ghost`` is a second run drawn faintly; ``dead`` (H,) the
-        units active on no training point (computed from the data set when not given)."""
+        units active on no training point (computed from the data set when not given);
+        ``structure`` its kinks, regions and layers (computed when not given, for a relu net)."""
         ds = self.dataset
         grid = self.grid
-        kinds = (snap.layout.model == "relu", ds is None or snap.batch.shape[1] < ds.n)
+        if structure is None and snap.layout.model == "relu" and ds is not None:
+            structure = network_structure(snap, ds, run)
+        self.structure.show(structure if snap.layout.model == "relu" else None, snap.layout.general, train_loss)
+        off = "saturated unit" if structure is not None and not structure.piecewise else "dead unit"
+        kinds = (snap.layout.model == "relu", ds is None or snap.batch.shape[1] < ds.n, off,
+                 self.structure.kink_layers, self.structure.constant_shown)
         if kinds != self._drawn_kinds:
             self._drawn_kinds = kinds
             self._sync_legend()
+        if snap.layout.general:
+            self._show_general(snap, run, ghost, structure)
+            return
         elbows = snap.elbows(run) if snap.layout.model == "relu" else None
         xs, ys = self._curve(snap, run, elbows)
         self.prediction.setData(xs, ys)
         self._note_offscale(ys)
-        if ghost is not None:
-            self.ghost.setData(*self._curve(ghost, 0))
-        elif self.ghost.xData is not None and len(self.ghost.xData):
-            self.ghost.setData([], [])
-        if ds is not None and self.show_batch and snap.batch.shape[1] < ds.n:
-            idx = snap.batch[run][:MAX_DRAWN_BATCH]
-            if not move_points(self.batch, ds.x_train[idx], ds.y_train[idx]):
-                self.batch.setData(ds.x_train[idx], ds.y_train[idx])
-        else:
-            self.batch.setData([], [])
+        self._show_ghost_and_batch(snap, run, ghost)
         if snap.layout.model != "relu":
             for item in (self.units_pos, self.units_neg, self.units_dead, self.elbows):
                 item.setData([], [])
@@ -368,6 +385,42 @@ class FitPlot(QtCore.QObject):
             j = self.selected_unit
             set_curve(self.unit_selected, px[j], py[j], connect="finite")
         self._draw_elbows(snap, run, v, dead, elbows)
+
+    def _show_general(self, snap: Snapshot, run: int, ghost: Snapshot | None, st: Structure) -> None:
+        """A deep net or other activation: f and the last layer's contributions v_j h_L,j(x) through every
+        breakpoint (exact polylines; a grid for tanh/sigmoid); no elbow markers (a layer-2 unit has none)."""
+        k = st.kinks
+        self.prediction.setData(k.xs, k.fx)
+        self._note_offscale(k.fx)
+        self._show_ghost_and_batch(snap, run, ghost)
+        v = snap.get("v", run)
+        xs, lines, off = contribution_lines(st, v[:, None] * k.layers[-1] if k.layers is not None else
+                                            snap.units(k.xs, run))
+        for item, mask in ((self.units_pos, (v >= 0) & ~off), (self.units_neg, (v < 0) & ~off), (self.units_dead, off)):
+            item.setData(xs[mask].ravel(), lines[mask].ravel(), connect="finite")
+        j = self.selected_unit
+        if j is not None and j < len(v):
+            set_curve(self.unit_selected, xs[j], lines[j], connect="finite")
+        if len(self.elbows.data):
+            self.elbows.setData([], [])
+            self._elbow_look = None
+
+    def _show_ghost_and_batch(self, snap: Snapshot, run: int, ghost: Snapshot | None) -> None:
+        ds = self.dataset
+        if ghost is not None:
+            self.ghost.setData(*self._curve(ghost, 0))
+        elif self.ghost.xData is not None and len(self.ghost.xData):
+            self.ghost.setData([], [])
+        if ds is not None and self.show_batch and snap.batch.shape[1] < ds.n:
+            idx = snap.batch[run][:MAX_DRAWN_BATCH]
+            if not move_points(self.batch, ds.x_train[idx], ds.y_train[idx]):
+                self.batch.setData(ds.x_train[idx], ds.y_train[idx])
+        else:
+            self.batch.setData([], [])
+
+    def _place_structure(self, *_args) -> None:
+        """The overlay's text keeps to its corner (a method: a lambda held by the signal would keep the plot alive)."""
+        self.structure.place()
 
     def _note_offscale(self, ys: np.ndarray) -> None:
         (x0, x1), (y0, y1) = self._range
@@ -398,6 +451,9 @@ class FitPlot(QtCore.QObject):
         if snap.layout.model != "relu":
             return self.grid, snap.predict(self.grid, run)
         x0, x1 = float(self.grid[0]), float(self.grid[-1])
+        if snap.layout.general:
+            k = find_kinks(snap.layout, snap.params[run], x0, x1)
+            return k.xs, k.fx
         if snap.layout.width > EXACT_CURVE_WIDTH:
             return relu_polyline(snap.get("w", run), snap.get("b", run), snap.get("v", run), snap.get("c", run), x0, x1)
         e = snap.elbows(run) if elbows is None else elbows

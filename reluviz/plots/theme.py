@@ -22,6 +22,9 @@ TEST_LOSS = (214, 39, 40)
 LR = (120, 120, 120)
 GHOST = (120, 120, 120)
 CURSOR = (60, 60, 60)
+#: kinks and units of hidden layers 1..4 of a deep net (none of the colours above)
+LAYER_COLORS = ((0, 150, 136), (230, 97, 1), (94, 60, 153), (196, 40, 120))
+PIECEWISE_CONSTANT = (200, 0, 0)  # Figure 4's piecewise-constant fit (red in the notes)
 
 FONT_POINT_SIZE = 11
 
