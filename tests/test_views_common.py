@@ -17,7 +17,7 @@ from helpers import short_run, show
 
 
 def test_create_views_order_and_protocol(views):
-    assert [v.view_name for v in views] == ["dance", "votes", "elbows", "bands"]
+    assert [v.view_name for v in views] == ["dance", "votes", "elbows", "layers", "bands"]
     for v in views:
         assert v.title and len(v.explanation) > 200
         assert v.explanation_label.text() == v.explanation
@@ -25,7 +25,7 @@ def test_create_views_order_and_protocol(views):
             assert callable(getattr(v, name))
     cfg = load_preset("notebook").config
     assert [v.trail_spec(cfg) for v in views] == [TrailSpec(200, 200), TrailSpec(),
-                                                  TrailSpec(TRAIL_DENSE, TRAIL_SPARSE), TrailSpec()]
+                                                  TrailSpec(TRAIL_DENSE, TRAIL_SPARSE), TrailSpec(), TrailSpec()]
     assert VIEW_KEYS["fit"] is None
     assert view_for_key(views, "votes") is views[1] and view_for_key(views, "fit") is None
 
@@ -35,7 +35,7 @@ def test_every_preset_view_key_has_a_view():
         assert load_preset(name).view in VIEW_KEYS, name
 
 
-@pytest.mark.parametrize("preset", ["notebook", "constant-model", "dance"])
+@pytest.mark.parametrize("preset", ["notebook", "constant-model", "dance", "deep", "sigmoid-saturation"])
 def test_all_views_draw_a_real_state(views, preset):
     cfg = load_preset(preset).config
     tr, hist, snap = short_run(cfg, 120)
@@ -43,7 +43,7 @@ def test_all_views_draw_a_real_state(views, preset):
     for v in views:
         frame = show(v, snap, hist, tr.dataset, cfg)
         assert v.frame is frame and v.config is cfg
-    dance, votes, elbow_view, bands = views
+    dance, votes, elbow_view, layers, bands = views
 
     # dance: the distance to theta* up to the drawn step (no closed-form theta* for the full network)
     x, y = dance.distance_plot.distance.getData()
@@ -67,7 +67,10 @@ def test_all_views_draw_a_real_state(views, preset):
     assert votes.sums_plot.values[0] == pytest.approx(core.full_gradient[0], rel=1e-12, abs=1e-15)
 
     # elbows: every unit counted once in the histogram or beside it
-    if cfg.model == "relu":
+    if cfg.depth > 1:
+        assert elbow_view.summary.text().startswith("This view is about one hidden layer of ReLUs")
+        assert elbow_view.split.isHidden()
+    elif cfg.model == "relu":
         counts = elbow_view.counts
         hist_total = sum(int(c.sum()) for c in elbow_view.bin_counts.values())
         assert hist_total + counts["below"] + counts["above"] + counts["no_elbow"] == cfg.width == counts["units"]
@@ -79,8 +82,25 @@ def test_all_views_draw_a_real_state(views, preset):
     else:
         assert "Elbows belong to the ReLU network" in elbow_view.summary.text()
 
+    # layers: each hidden layer's units as drawn polylines through the frame's breakpoints
+    st = frame.structure
+    if st is None:
+        assert "has no hidden layers" in layers.layers_plot.note.toPlainText()
+    else:
+        assert len(layers.layers_plot.layers) == cfg.depth
+        for k, items in enumerate(layers.layers_plot.layers):
+            xs, ys = (np.concatenate([c.getData()[i] for c in (items.alive, items.dead) if c.getData()[0] is not None])
+                      for i in (0, 1))
+            assert np.count_nonzero(np.isnan(ys)) == cfg.width  # one line per unit
+            np.testing.assert_allclose(ys[np.isfinite(ys)].reshape(cfg.width, -1).sum(),
+                                       st.kinks.layers[k].sum(), rtol=1e-12)
+        np.testing.assert_array_equal(layers.layers_plot.curve.getData()[1], st.kinks.fx)
+        title = layers.layers_plot.output.titleLabel.text
+        assert (f"{st.regions} linear regions" in title) if st.piecewise else "smooth" in title
+
     # seed bands: nothing runs until asked; the view describes the settings a run would use
-    model = f"relu width {cfg.width}, train {cfg.train}" if cfg.model == "relu" else f"{cfg.model} model"
+    shape = {"deep": ", depth 3", "sigmoid-saturation": ", depth 3, sigmoid"}.get(preset, "")
+    model = f"relu width {cfg.width}{shape}, train {cfg.train}" if cfg.model == "relu" else f"{cfg.model} model"
     assert bands.status.text() == (f"Current settings: {cfg.target} data (n = {cfg.n_train}), {model}, lr {cfg.lr:g}, "
                                    f"batch {cfg.batch_size}, {cfg.schedule} schedule. Each checked optimizer "
                                    "replaces the run's optimizer.")

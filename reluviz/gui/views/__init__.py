@@ -1,7 +1,7 @@
 """Lecture views: self-contained widgets shown as tabs beside the fit plot.
 
 ``create_views(parent)`` builds them in the lecture's order (after the main window's own "Fit"
-tab): dance, votes, elbows, bands. Every view follows the protocol of
+tab): dance, votes, elbows, layers, bands. Every view follows the protocol of
 ``reluviz.gui.views.base.LectureView``: ``view_name`` (a preset's ``"view"`` key), ``title``,
 ``explanation``, ``show_frame(frame)``, ``trail_spec(config)``, ``select_unit(j)``, the signal
 ``unitSelected(int)`` and ``shutdown()``.
@@ -18,10 +18,11 @@ from reluviz.gui.views.bands_view import BandsView
 from reluviz.gui.views.base import LectureView
 from reluviz.gui.views.dance_view import DanceView
 from reluviz.gui.views.elbows_view import ElbowsView
+from reluviz.gui.views.layers_view import LayersView
 from reluviz.gui.views.votes_view import VotesView
 
 #: In tab order (the main window's "Fit" tab comes first).
-VIEW_CLASSES: tuple[type[LectureView], ...] = (DanceView, VotesView, ElbowsView, BandsView)
+VIEW_CLASSES: tuple[type[LectureView], ...] = (DanceView, VotesView, ElbowsView, LayersView, BandsView)
 
 #: A preset's "view" key -> the view class showing it (None: the fit tab).
 VIEW_KEYS: dict[str, type[LectureView] | None] = {"fit": None, **{cls.view_name: cls for cls in VIEW_CLASSES}}
@@ -40,5 +41,5 @@ def view_for_key(views: list[QtWidgets.QWidget], key: str) -> QtWidgets.QWidget 
     return None
 
 
-__all__ = ["BandsView", "DanceView", "ElbowsView", "LectureView", "VIEW_CLASSES", "VIEW_KEYS", "VotesView",
+__all__ = ["BandsView", "DanceView", "ElbowsView", "LayersView", "LectureView", "VIEW_CLASSES", "VIEW_KEYS", "VotesView",
            "create_views", "view_for_key"]

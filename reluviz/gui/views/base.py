@@ -2,7 +2,8 @@
 
 Protocol (what the main window relies on)
 -----------------------------------------
-* ``view_name``: the preset ``"view"`` key it answers to (``dance``, ``votes``, ``elbows``, ``bands``).
+* ``view_name``: the preset ``"view"`` key it answers to (``dance``, ``votes``, ``elbows``, ``layers``,
+  ``bands``).
 * ``title``: the tab title.  ``explanation``: one paragraph shown at the top of the view.
 * ``show_frame(frame)``: draw a ``reluviz.core.frame.Frame``. Called on every drawn frame while the
   view is visible, in the GUI thread; it draws only what the frame carries (snapshot, config,

@@ -86,6 +86,7 @@ class ElbowsView(LectureView):
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
         split.setSizes([850, 330])
+        self.split = split
         self.body.addWidget(split, 1)
         self.trail_plot.clear("Select a unit to follow its elbow over training")
 
@@ -127,12 +128,20 @@ class ElbowsView(LectureView):
         layout = snapshot.layout
         self._snapshot = snapshot
         self._dataset = dataset
-        if layout.model != "relu":
+        if layout.model != "relu" or layout.general:
             self._frame_key = None
-            self.summary.setText("Elbows belong to the ReLU network; this run fits a "
-                                 f"{layout.model} model (choose model = relu).")
+            if layout.general:  # a unit of layer k > 1 has no elbow -b/w; tanh / sigmoid units none at all
+                self.summary.setText(
+                    "This view is about one hidden layer of ReLUs, whose units bend at x = −b/w; this network has "
+                    f"{layout.depth} layer{'s' if layout.depth > 1 else ''} of {layout.activation} units: the Fit "
+                    "tab marks its kinks by layer and the Layers tab draws every unit.")
+            else:
+                self.summary.setText("Elbows belong to the ReLU network; this run fits a "
+                                     f"{layout.model} model (choose model = relu).")
             self.trail_plot.clear("")
+            self.split.setVisible(not layout.general)
             return
+        self.split.setVisible(True)
         self._frame(cfg, dataset, layout)
         if self.selected_unit is not None and self.selected_unit >= layout.width:
             self.selected_unit = None
