@@ -31,9 +31,10 @@ import numpy as np
 
 # (``Layout`` in the annotations is reluviz.core.model.Layout, not imported: model imports this module)
 
-#: |act'| below this fraction of its largest value (1 for relu/tanh, 1/4 for sigmoid) on every
-#: training point: the unit is saturated (tanh: |z| > 2.3, sigmoid: |z| > 4.6 on every point).
-SATURATED_FRACTION = 0.04
+#: |act'| below this fraction of its largest value (1 for tanh, 1/4 for sigmoid) on every training
+#: point: the unit is saturated, passing back less than a tenth of what a unit at its centre does
+#: (tanh: |z| > 1.8, output within 5% of +-1; sigmoid: |z| > 3.6, within 3% of 0 or 1).
+SATURATED_FRACTION = 0.1
 #: act' at its largest: what "a unit at its centre passes back" is measured against.
 PEAK_DERIVATIVE = {"relu": 1.0, "leaky_relu": 1.0, "tanh": 1.0, "sigmoid": 0.25}
 

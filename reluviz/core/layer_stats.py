@@ -2,8 +2,8 @@
 
 * dead (relu, leaky relu with slope 0): act'(z) = 0 on every training point. A dead unit gets no
   gradient from any batch and passes none back: it never moves again (lecture note 2).
-* saturated (tanh, sigmoid): |act'(z)| below ``SATURATED_FRACTION`` of its peak on every training
-  point: the unit sits in a flat tail of its S-curve and passes back almost nothing.
+* saturated (tanh, sigmoid): |act'(z)| below ``SATURATED_FRACTION`` (a tenth) of its peak on every
+  training point: the unit sits in a flat tail of its S-curve and passes back almost nothing.
 * mean |act'|: the average over units and training points of each layer's act'(z). Backprop
   multiplies the gradient by act' at every layer: relu passes 1 or 0, sigmoid at most 1/4, so
   the gradient reaching the early layers of a deep sigmoid net shrinks layer by layer (the notes'

@@ -6,7 +6,8 @@ are found with ``importlib.resources`` (``PRESET_DIR``), never through a path of
 A preset file holds ``title``, ``description`` (a paragraph tying it to the course notes),
 ``config`` (settings over the defaults), an optional ``view`` (which lecture view the app opens)
 and an optional ``compare`` (settings of a ghost run drawn beside the main one: optimizer,
-schedule and batch settings only, see ``reluviz.core.compare.ghost_config``).
+schedule and batch settings only, see ``reluviz.core.compare.ghost_config``), and optional
+``overlays``: what the fit plot adds (``OVERLAYS``; the app turns exactly these on).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from reluviz.core.config import ConfigError, TrainConfig, parse_json
 
 #: The installed presets (a folder of the package; a ``Traversable``, a ``Path`` when installed as files).
 PRESET_DIR: Traversable = resources.files("reluviz") / "presets"
+#: Fit-plot overlays a preset may turn on: Figure 4's piecewise-constant fit.
+OVERLAYS = ("piecewise-constant",)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Preset:
     config: TrainConfig
     view: str = "fit"
     compare: dict[str, Any] = field(default_factory=dict)
+    overlays: tuple[str, ...] = ()
 
 
 def preset_names(directory: Traversable | Path = PRESET_DIR) -> list[str]:
@@ -79,6 +83,9 @@ def load_preset_file(path: str | Path | Traversable) -> Preset:
     compare = data.get("compare", {})
     if not isinstance(compare, dict):
         raise ConfigError(f"preset {path.name}: 'compare' must be an object of settings")
+    overlays = data.get("overlays", [])
+    if not isinstance(overlays, list) or any(o not in OVERLAYS for o in overlays):
+        raise ConfigError(f"preset {path.name}: 'overlays' must be a list of {', '.join(OVERLAYS)}")
     try:
         config = TrainConfig.from_dict(data.get("config", {}))
         if compare:
@@ -93,4 +100,5 @@ def load_preset_file(path: str | Path | Traversable) -> Preset:
         config=config,
         view=str(data.get("view", "fit")),
         compare=compare,
+        overlays=tuple(overlays),
     )

@@ -43,11 +43,12 @@ class Notice:
 @dataclass(frozen=True)
 class Outcome:
     """What a change did: ``new_run`` (a new run started), ``notice`` (or None), ``view`` (the
-    lecture view a preset opens, else "")."""
+    lecture view a preset opens, else ""), ``overlays`` (the fit-plot overlays a preset turns on)."""
 
     new_run: bool = False
     notice: Notice | None = None
     view: str = ""
+    overlays: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class StartingPoint:
     preset: str | None
     compare: dict
     view: str
+    overlays: tuple[str, ...] = ()
 
 
 def starting_point(config: TrainConfig | None, preset: str | None, saved_config: str = "",
@@ -64,6 +66,7 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
     settings (JSON) and preset, else the default preset. Unreadable pieces are skipped."""
     compare: dict = {}
     view = "fit"
+    overlays: tuple[str, ...] = ()
     if config is None and preset is None:
         preset = saved_preset or None
         try:
@@ -77,6 +80,7 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
             p = load_preset(preset)
             compare = dict(p.compare)
             view = p.view
+            overlays = p.overlays
             if config is None:
                 config = p.config
         except ConfigError:
@@ -88,7 +92,7 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
             config.updated(compare)
         except ConfigError:
             compare = {}
-    return StartingPoint(config, preset, compare, view)
+    return StartingPoint(config, preset, compare, view, overlays)
 
 
 def label(field: str) -> str:
@@ -270,7 +274,7 @@ class RunControl:
             return outcome
         self.preset_name = name
         hint = self.undo_hint()
-        return Outcome(True, Notice(hint.strip()) if hint else None, view=preset.view)
+        return Outcome(True, Notice(hint.strip()) if hint else None, view=preset.view, overlays=preset.overlays)
 
     def load_csv(self, path: str) -> Outcome:
         """Fit the x,y rows of ``path`` (a new run, full batch)."""
