@@ -191,3 +191,18 @@ def test_exported_frames_of_a_deep_net_show_its_kinks(tmp_path, qapp):
     rgb = np.asarray(Image.open(final / "frame_00002.png").convert("RGB")).astype(int)
     for colour in theme.LAYER_COLORS[:3]:
         assert np.count_nonzero(np.abs(rgb - np.array(colour)).sum(axis=2) < 30) > 20  # markers and legend
+
+
+def test_the_panel_offers_depth_activation_and_the_leaky_slope_only_for_leaky_relu(qtbot):
+    from reluviz.gui.controls import ControlPanel
+
+    panel = ControlPanel()
+    qtbot.addWidget(panel)
+    panel.set_config(TrainConfig(depth=3, activation="tanh"))
+    w = panel.widgets
+    assert w["depth"].value() == 3 and w["depth"].maximum() == 4 and w["activation"].currentData() == "tanh"
+    assert not w["leaky_slope"].isEnabled()
+    w["activation"].setCurrentIndex(w["activation"].findData("leaky_relu"))
+    assert w["leaky_slope"].isEnabled()
+    assert panel.config().activation == "leaky_relu" and panel.config().depth == 3
+    assert "Figure 8" in w["depth"].toolTip() and "saturation" in w["activation"].toolTip()

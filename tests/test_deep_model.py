@@ -249,3 +249,39 @@ def test_jacobian_and_votes_of_a_deep_net():
     _, grad = _workspace_grad(layout, p[None, :], x, y)
     np.testing.assert_allclose(votes.full_sum, grad[0][votes.columns], rtol=1e-10, atol=1e-14)
     assert votes.names[:2] == ("w[1]", "w2[2,0]")
+
+
+# ---------------------------------------------------------------------- runs axis, divergence, resume
+def test_runs_side_by_side_train_as_each_run_alone():
+    cfg = TrainConfig(target="sin20", n_train=60, width=5, depth=3, activation="tanh", batch_size=10,
+                      optimizer="momentum", lr=0.05, weight_decay=0.01)
+    seeds = [3, 4, 5]
+    together = Trainer(cfg, runs=3, init_seeds=seeds, sample_seeds=seeds)
+    together.run(300)
+    for r, seed in enumerate(seeds):
+        alone = Trainer(cfg.updated({"init_seed": seed, "sample_seed": seed}))
+        alone.run(300)
+        np.testing.assert_allclose(together.params[r], alone.params[0], rtol=1e-11, atol=1e-14)
+
+
+def test_a_deep_net_that_blows_up_stops_at_its_last_finite_state():
+    cfg = TrainConfig(n_train=60, width=8, depth=3, batch_size=10, optimizer="sgd", lr=50.0)
+    tr = Trainer(cfg)
+    tr.run(500)
+    assert tr.stopped and tr.divergence is not None and "too large" in tr.divergence.reason
+    assert np.all(np.isfinite(tr.params))
+
+
+def test_resuming_a_deep_session_continues_the_same_trajectory():
+    from reluviz.core.session import Session
+
+    cfg = TrainConfig(n_train=60, width=5, depth=2, activation="leaky_relu", batch_size=10, optimizer="adam",
+                      lr=0.01)
+    straight = Session(cfg)
+    straight.advance(400)
+    resumed = Session(cfg)
+    resumed.advance(250)
+    assert resumed.resume_from(120) == 120
+    resumed.advance(280)
+    np.testing.assert_array_equal(resumed.trainer.params, straight.trainer.params)
+    assert resumed.frame().structure.depth == 2
