@@ -52,6 +52,7 @@ class ElbowsView(LectureView):
         self.summary.setObjectName("elbowCounts")
         self.summary.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
+        self.summary.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
         big_font(self.summary, 3)
         self.body.addWidget(self.summary)
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
