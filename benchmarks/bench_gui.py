@@ -25,6 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 os.environ.setdefault("RELUVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="reluviz-bench-"))
 
+import reluviz  # noqa: E402,F401  (first: it keeps BLAS to one thread, as in the app, only if NumPy is not loaded yet)
 import numpy as np  # noqa: E402
 
 from reluviz.core import History, TrainConfig, Trainer  # noqa: E402

@@ -31,14 +31,16 @@ def unit_lines(xs: np.ndarray, values: np.ndarray, mask: np.ndarray) -> tuple[np
 
 
 def layer_title(st: Structure, k: int) -> str:
-    """Plot title of hidden layer k (1-based): its units and what they do on the training data."""
+    """Plot title of hidden layer k (1-based) on three short lines (four layers side by side must fit
+    the window; a title sets its plot's least width): the layer, then what its units do on the
+    training data."""
     h = st.width
     if st.piecewise:
         dead = int(st.stats.dead[k - 1].sum())
         kinks = int(np.count_nonzero(st.kinks.layer == k))
-        return f"layer {k}: {h} units · {dead} dead · {kinks} kink{'s' if kinks != 1 else ''} of f"
+        return f"<b>layer {k}</b><br>{dead}/{h} dead<br>{kinks} kink{'s' if kinks != 1 else ''} of f"
     sat = int(st.stats.saturated[k - 1].sum())
-    return (f"layer {k}: {h} units · {sat} saturated · mean |{DERIVATIVE[st.activation]}| "
+    return (f"<b>layer {k}</b><br>{sat}/{h} saturated<br>mean |{DERIVATIVE[st.activation]}| "
             f"{st.stats.mean_derivative[k - 1]:.2g}")
 
 
@@ -127,7 +129,7 @@ class LayersPlot:
             lay.marks.setData(k.x[sel], np.zeros(int(sel.sum())))
             lo, hi = lay.range.update(min(0.0, float(np.nanmin(values))), max(0.0, float(np.nanmax(values))))
             lay.plot.setRange(xRange=(k.lo, k.hi), yRange=(lo, hi), padding=0)
-            lay.plot.setTitle(layer_title(st, i + 1), size="12pt", color=theme.FOREGROUND)
+            lay.plot.setTitle(layer_title(st, i + 1), size="11pt", color=theme.FOREGROUND)
         if dataset is not self._dataset:
             self._dataset = dataset
             step = max(1, dataset.n // MAX_DRAWN_POINTS)
