@@ -112,9 +112,8 @@ class LayersPlot:
         self.note.setText(text)
         self.note.setPos(0.5, 0.5)
 
-    def show(self, st: Structure, dataset: Dataset, v: np.ndarray) -> None:
-        """Draw ``st`` (its ``kinks.layers`` must be present); ``v`` (H,) the output weights (the last
-        layer's units whose v_j = 0 do not reach f: drawn like dead ones)."""
+    def show(self, st: Structure, dataset: Dataset) -> None:
+        """Draw ``st`` (its ``kinks.layers`` must be present) over ``dataset``'s points."""
         if st.depth != self.depth:
             self._build(st.depth)
         self.note.setText("")

@@ -48,4 +48,4 @@ class LayersView(LectureView):
             self.layers_plot.message(f"{st.depth} × {st.width:,} units are too many to draw one by one here; "
                                      "the Fit tab shows f and its kinks.")
         else:
-            self.layers_plot.show(st, frame.dataset, frame.snapshot.get("v"))
+            self.layers_plot.show(st, frame.dataset)
