@@ -101,7 +101,8 @@ def main() -> int:
     # the machine may be shared: measure the headless figure again after, and keep the mean
     recorded = (recorded + headless_rate(config, 1.5, record=True)) / 2
     ok = lambda good: "ok" if good else "BELOW TARGET"  # noqa: E731
-    print(f"reluviz app benchmark: width {args.width}, depth {args.depth}, {args.activation}, speed {'max' if args.speed == 0 else args.speed}, "
+    print(f"reluviz app benchmark: width {args.width}, depth {args.depth}, {args.activation}, "
+          f"speed {'max' if args.speed == 0 else args.speed}, "
           f"{args.seconds:g} s, platform {os.environ.get('QT_QPA_PLATFORM')}, {os.cpu_count()} cores, "
           f"load average {load_before:.2f} before (other processes share the cores)")
     print(f"  frames drawn per second      {fig['fps']:8.1f}   (target >= 30)   {ok(fig['fps'] >= 30)}")

@@ -229,8 +229,12 @@ def check_plot_items_finite(w: MainWindow, where: str) -> None:
         x, y = getattr(fit, name).getData()
         if x is None or not len(x):
             continue
+        # one line per unit, all of the same length (4 points for a depth-1 relu unit, every breakpoint for
+        # a deep net's), each ended by a NaN
+        nan_at = np.flatnonzero(np.isnan(x))
+        stride = int(nan_at[0]) + 1 if len(nan_at) else len(x) + 1
         sep = np.zeros(len(x), dtype=bool)
-        sep[3::4] = True
+        sep[stride - 1 :: stride] = True
         assert np.all(np.isnan(x[sep])) and np.all(np.isfinite(x[~sep])), f"{name} x ({where})"
         assert np.all(np.isfinite(y[~sep])), f"{name} y has non-finite values ({where})"
     pts = fit.elbows.data

@@ -269,7 +269,7 @@ class TrainConfig:
         choice_labels=("ReLU max(0, z)", "leaky ReLU", "tanh", "sigmoid"),
         tip="The units' nonlinearity: relu max(0, z) (derivative 1 or 0, non-saturating), leaky_relu (slope "
             "leaky_slope below 0), or the S-curves tanh and sigmoid.\nAn S-curve's derivative vanishes for large "
-            "|z| (saturation); sigmoid's is at most 1/4, so gradients shrink layer by layer (the notes' case for ReLU).")
+            "|z| (saturation); sigmoid's is at most 1/4: gradients shrink layer by layer (the notes' case for ReLU).")
     leaky_slope: float = setting(
         0.01, label="leaky slope", group="model", lo=0.0, hi=1.0, hi_open=True, step=0.01, decimals=3, resets=True,
         applies_when=only("activation", "leaky_relu"), tip="Leaky ReLU's slope for z < 0 (torch's default 0.01).")

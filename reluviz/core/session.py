@@ -43,8 +43,9 @@ MAX_LIVE_WIDTH = 5000    # hidden units in the app: 20,000 drew 1.6 frames/s, 10
 def check_live_size(n_points: int, config: TrainConfig) -> None:
     """``ConfigError`` when a run is too big to draw live: every frame evaluates the network on all
     training points (the train loss, the dead units), N x H multiply-adds, so N x H is bounded by
-    ``LIVE_LIMIT`` (a deep net: N x H (1 + (L - 1) H)); minibatches are at most ``MAX_LIVE_BATCH`` (the sampler draws 1,024 steps'
-    batches at once, in the thread the window waits on). ``reluviz train`` has no such limits."""
+    ``LIVE_LIMIT`` (a deep net: N x H (1 + (L - 1) H)); minibatches are at most ``MAX_LIVE_BATCH``
+    (the sampler draws 1,024 steps' batches at once, in the thread the window waits on).
+    ``reluviz train`` has no such limits."""
     width = config.width if config.model == "relu" else 1
     depth = config.depth if config.model == "relu" else 1
     if width > MAX_LIVE_WIDTH:

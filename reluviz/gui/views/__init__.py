@@ -41,5 +41,5 @@ def view_for_key(views: list[QtWidgets.QWidget], key: str) -> QtWidgets.QWidget 
     return None
 
 
-__all__ = ["BandsView", "DanceView", "ElbowsView", "LayersView", "LectureView", "VIEW_CLASSES", "VIEW_KEYS", "VotesView",
-           "create_views", "view_for_key"]
+__all__ = ["BandsView", "DanceView", "ElbowsView", "LayersView", "LectureView", "VIEW_CLASSES", "VIEW_KEYS",
+           "VotesView", "create_views", "view_for_key"]

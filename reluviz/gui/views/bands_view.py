@@ -156,7 +156,8 @@ class BandsView(LectureView):
         if cfg is None:
             self.status.setText("Run bands trains many seeds of the current settings per optimizer.")
             return
-        shape = (f", depth {cfg.depth}" if cfg.depth > 1 else "") + (f", {cfg.activation}" if cfg.activation != "relu" else "")
+        shape = ((f", depth {cfg.depth}" if cfg.depth > 1 else "")
+                 + (f", {cfg.activation}" if cfg.activation != "relu" else ""))
         model = f"relu width {cfg.width}{shape}, train {cfg.train}" if cfg.model == "relu" else f"{cfg.model} model"
         batch = "full batch" if cfg.batch_size == 0 else f"batch {cfg.batch_size}"
         self.status.setText(f"Current settings: {cfg.target} data (n = {cfg.n_train}), {model}, lr {cfg.lr:g}, "
