@@ -24,6 +24,7 @@ from helpers import SMALL_NOTEBOOK as SMALL, head_frame
 
 ADAM = SMALL.updated({"optimizer": "adam", "lr": 0.01})
 MOMENTUM = SMALL.updated({"optimizer": "momentum", "lr": 0.02})
+DEEP = SMALL.updated({"depth": 3, "activation": "leaky_relu", "optimizer": "adam", "lr": 0.01})  # (w2, w3: (T, H, H))
 
 
 def recorded(tmp_path, config, name="run.npz", **kwargs):
@@ -41,7 +42,7 @@ def opened(run, budget=8 << 20) -> Session:
 
 
 # ---------------------------------------------------------------------- the file of `reluviz train`
-@pytest.mark.parametrize("config", [SMALL, MOMENTUM, ADAM], ids=["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("config", [SMALL, MOMENTUM, ADAM, DEEP], ids=["sgd", "momentum", "adam", "deep"])
 def test_every_row_comes_back_with_its_optimizer_state_and_minibatch(tmp_path, config):
     _path, arrays, run = recorded(tmp_path, config, steps=200)
     assert int(arrays["format"]) == RUN_FORMAT and str(arrays["reluviz_version"])
@@ -59,7 +60,7 @@ def test_every_row_comes_back_with_its_optimizer_state_and_minibatch(tmp_path, c
     assert session.trace.steps[-1] == 200 and session.trace.train[-1] == pytest.approx(arrays["train_loss"][-1])
 
 
-@pytest.mark.parametrize("config", [MOMENTUM, ADAM], ids=["momentum", "adam"])
+@pytest.mark.parametrize("config", [MOMENTUM, ADAM, DEEP], ids=["momentum", "adam", "deep"])
 def test_resuming_an_opened_file_goes_on_exactly_as_the_run_did(tmp_path, config):
     _path, _arrays, run = recorded(tmp_path, config, steps=300, every=3)
     session = opened(run)
@@ -264,12 +265,13 @@ def test_files_that_are_not_run_files(tmp_path):
             read_run(missing)
 
 
-@pytest.mark.parametrize("model", ["relu", "constant", "linear"])
+@pytest.mark.parametrize("model", ["relu", "constant", "linear", "tanh", "deep"])
 def test_the_loss_columns_are_each_rows_mse(model):
     from reluviz.core.metrics import row_losses
     from reluviz.core.model import Layout, mse
 
-    config = SMALL.updated({"model": model})
+    shape = {"tanh": {"activation": "tanh"}, "deep": {"depth": 3}}.get(model, {"model": model})
+    config = SMALL.updated(shape)  # (tanh and deep nets take the generic path, not the relu one's)
     trainer = Trainer(config)
     layout, ds = trainer.layout, trainer.dataset
     rows = np.random.default_rng(3).normal(size=(257, layout.size))

@@ -16,6 +16,7 @@ import pytest
 
 from reluviz.cli import main
 from reluviz.core import TrainConfig
+from reluviz.core.config import SETTINGS
 from reluviz.core.recording import record_run
 
 #: torch replays of a few hundred steps each: the full suite's, not the fast loop's
@@ -59,9 +60,11 @@ def replay(rec: dict, cfg: TrainConfig, rtol: float = RTOL) -> int:
     """Replay ``rec`` (arrays of a deep recording) in torch, checking every step; returns the steps."""
     depth, h = cfg.depth, cfg.width
     names = _names(depth)
-    batches, lrs, losses = np.asarray(rec["batch"]), np.asarray(rec["lr"]), np.asarray(rec["batch_loss"])
-    steps = batches.shape[0]
-    assert rec["w"].shape == (steps + 1, h)
+    lrs, losses = np.asarray(rec["lr"]), np.asarray(rec["batch_loss"])
+    steps = rec["w"].shape[0] - 1  # (a run file also holds the last row's next batch)
+    n = len(rec["x_train"])  # (a full-batch run stores no batches: each is every point in order)
+    batches = np.asarray(rec["batch"]) if cfg.batch_size else np.tile(np.arange(n), (steps, 1))
+    assert steps > 0 and len(batches) >= steps and rec["w"].shape == (steps + 1, h)
     for k in range(2, depth + 1):
         assert rec[f"w{k}"].shape == (steps + 1, h, h) and rec[f"b{k}"].shape == (steps + 1, h)
     layers = [torch.nn.Linear(1, h)]
@@ -112,8 +115,10 @@ def replay(rec: dict, cfg: TrainConfig, rtol: float = RTOL) -> int:
 def _train_cli(tmp_path, settings: dict, steps: int) -> tuple[dict, TrainConfig]:
     out = tmp_path / "h.npz"
     args = ["train", "--steps", str(steps), "--record-batches", "--every", "1", "--out", str(out), "--quiet"]
-    for key, value in {**BASE.to_dict(), **settings}.items():
-        if key != "csv_path":
+    defaults = TrainConfig().to_dict()
+    values = {**BASE.to_dict(), **settings}
+    for key, value in values.items():  # (the command line refuses a setting the run would not use)
+        if value != defaults[key] and SETTINGS[key].applies(values):
             args += ["--set", f"{key}={value}"]
     assert main(args) == 0
     with np.load(out) as h:
@@ -153,6 +158,11 @@ def test_full_batch_and_shuffled_batches_of_a_deep_net_match_torch():
 
 
 def test_depth_one_history_keeps_its_format(tmp_path):
-    """Depth 1 files hold w, b, v, c and nothing more (as before issue 12)."""
+    """Depth 1 files hold w, b, v (T, H) and c (T,) as before issue 12, and no deeper layer."""
+    import re
+
     rec, _ = _train_cli(tmp_path, {"depth": 1}, 5)
-    assert {k for k in rec if k[0] in "wbvc" and k not in ("batch", "batch_loss")} == {"w", "b", "v", "c", "config"}
+    assert rec["w"].shape == rec["b"].shape == rec["v"].shape == (6, BASE.width) and rec["c"].shape == (6,)
+    assert not [k for k in rec if re.fullmatch(r"[wb]\d+", k)]
+    deep, _ = _train_cli(tmp_path, {"depth": 3}, 5)
+    assert {k for k in deep if re.fullmatch(r"[wb]\d+", k)} == {"w2", "b2", "w3", "b3"}

@@ -50,7 +50,7 @@ def row_losses(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray,
     if n == 0:
         out.fill(np.nan)
         return out
-    relu = layout.model == "relu" and layout.names() == ("w", "b", "v", "c") and n <= PIECE
+    relu = layout.model == "relu" and not layout.general and n <= PIECE  # (one hidden layer of relu units)
     block = max(1, ROW_PIECE // (n * max(layout.width, 1)))
     x1 = np.stack([np.asarray(x, dtype=float), np.ones(n)]) if relu else None  # (2, N): rows [x; 1]
     with np.errstate(all="ignore"):

@@ -131,7 +131,7 @@ def rows_arrays(layout: Layout, blocks: Sequence[RowBlock], prefix: str = "", sl
             kept.append(part)
         out["slots_step"] = np.concatenate(kept_steps).astype(np.int64)
         out["slots"] = np.concatenate(kept)
-    if any(b.batches is not None for b in blocks):
+    if any(b.batches is not None and not _full(b) for b in blocks):  # (a full batch is every point: not stored)
         bwidth = max(b.batches.shape[1] for b in blocks if b.batches is not None and not _full(b))
         batch = np.full((len(steps), bwidth), -1, dtype=np.int32 if _fits_int32(blocks) else np.int64)
         row = 0

@@ -134,7 +134,7 @@ def _rows_of(arrays: dict, prefix: str, layout: Layout, dataset: Dataset, what: 
         column = _float(get(name), prefix + name)
         if column.shape[0] != t or column.shape[1:] != np.shape(layout.get(params[0], name)):
             raise _Damaged(f"'{prefix + name}' has shape {column.shape}, not that of {t:,} rows of the network")
-        params[:, layout.index(name)] = column
+        params[:, layout.index(name)] = column.reshape(params[:, layout.index(name)].shape)  # (w2: (T, H, H))
     if not np.all(np.isfinite(params)):
         raise _Damaged(f"the {what}'s parameters hold values that are not finite")
     columns = {name: _float(get(name), prefix + name) for name in ("lr", "batch_loss")}
@@ -453,6 +453,8 @@ def describe(run: RecordedRun) -> str:
     """One line about a recorded run: its steps, settings and who wrote it."""
     cfg = run.config
     model = f"{cfg.model} width {cfg.width}" if cfg.model == "relu" else cfg.model
+    if cfg.model == "relu" and (cfg.depth > 1 or cfg.activation != "relu"):
+        model += f", {cfg.depth} layers of {cfg.activation}"
     text = (f"{len(run.rows):,} recorded steps of {run.first_step:,}..{run.last_step:,}, {model}, "
             f"{cfg.optimizer} lr {cfg.lr:g}, written by reluviz {run.version}")
     return text + (f"; it stopped: {run.stop_reason}" if run.stop_reason else "")
