@@ -60,7 +60,8 @@ ACTIONS = (
                "Show the held-out test points (pale green)", checkable=True, checked=True),
     ActionSpec("actionShowUnits", "Show units and elbows", "show_units", "&View", None,
                "Draw each unit's contribution v_j relu(w_j x + b_j) and its elbow", checkable=True, checked=True),
-    ActionSpec("actionShowConstantFit", "Piecewise-constant fit (Figure 4)", "show_constant_fit", "&View", None,
+    ActionSpec("actionShowConstantFit", "Piecewise-constant fit (Figure 4)", "view.fit.set_show_constant_fit",
+               "&View", None,
                "Overlay the best piecewise-constant fit on the network's own linear pieces (least squares, red "
                "steps) and compare the two training errors: the notes' Figure 4", checkable=True, checked=False),
     ActionSpec("actionResetView", "Reset view", "reset_plot_view", "&View", QtGui.QKeySequence(CTRL | K.Key_0),
@@ -91,7 +92,7 @@ def build_actions(window: QtWidgets.QMainWindow) -> dict[str, QtGui.QAction]:
         if spec.checkable:
             a.setCheckable(True)
             a.setChecked(spec.checked)
-            a.toggled.connect(getattr(window, spec.slot))
+            a.toggled.connect(operator.attrgetter(spec.slot)(window))  # (a dotted one: a piece made before)
         elif "." in spec.slot:  # (a piece made after the actions: found when triggered)
             a.triggered.connect(lambda _checked=False, name=spec.slot: operator.attrgetter(name)(window)())
         else:

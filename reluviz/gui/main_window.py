@@ -442,12 +442,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.displayed_frame is not None:
             self.view.show_frame(self.displayed_frame)
 
-    def show_constant_fit(self, on: bool) -> None:
-        """Figure 4: the piecewise-constant fit on the network's pieces, on the fit plot."""
-        self.view.fit.set_show_constant_fit(on)
-        if self.displayed_frame is not None:
-            self.view.show_frame(self.displayed_frame)
-
     def reset_plot_view(self) -> None:
         self.view.fit.reset_view()
 
