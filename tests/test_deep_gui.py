@@ -206,3 +206,25 @@ def test_the_panel_offers_depth_activation_and_the_leaky_slope_only_for_leaky_re
     assert w["leaky_slope"].isEnabled()
     assert panel.config().activation == "leaky_relu" and panel.config().depth == 3
     assert "Figure 8" in w["depth"].toolTip() and "saturation" in w["activation"].toolTip()
+
+
+def test_a_deep_run_file_opens_in_the_window_with_its_kinks_and_layers(make_window, qtbot, tmp_path):
+    from reluviz.core.recording import record_run, write_npz
+
+    cfg = DEEP.updated({"steps": 300})
+    path = tmp_path / "deep.npz"
+    write_npz(path, record_run(cfg).arrays)
+    window = make_window()
+    window.files.open(str(path))
+    qtbot.waitUntil(lambda: not window.files.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: window.displayed_snapshot.step == 300, timeout=10_000)
+    frame = window.displayed_frame
+    assert frame.structure.depth == 3 and frame.config.depth == 3
+    direct = _frame(cfg).structure  # (the same run trained here)
+    np.testing.assert_array_equal(frame.structure.kinks.x, direct.kinks.x)
+    window.tabs.open("layers")
+    window.scrub_to(150)
+    qtbot.waitUntil(lambda: window.displayed_snapshot.step == 150, timeout=10_000)
+    layers = window.tabs.currentWidget()
+    assert layers.view_name == "layers" and layers.frame.step == 150
+    np.testing.assert_array_equal(layers.layers_plot.curve.getData()[1], layers.frame.structure.kinks.fx)
