@@ -134,7 +134,8 @@ class Fuzzer:
             return f"tab {w.tabs.tabText(i)}"
         if r < 0.85:
             current = w.tabs.currentIndex()
-            controls = [c for c in self.view_controls if c.isEnabled() and w.tabs.widget(current).isAncestorOf(c)]
+            controls = [c for c in self.view_controls if c.isEnabled() and w.tabs.widget(current).isAncestorOf(c)
+                        and not (isinstance(c, QtWidgets.QComboBox) and c.count() == 0)]  # (nothing to pick)
             if not controls:
                 return "no lecture-view control here"
             return "view " + self.set_control(rng.choice(controls), modest=True)
