@@ -269,8 +269,8 @@ def export_command(config: TrainConfig, args: argparse.Namespace) -> int:
                                     caption=not args.no_caption, force=args.force, train_steps=last,
                                     train_progress=TerminalProgress("training ", args.quiet),
                                     progress=TerminalProgress("rendering", args.quiet, unit="frames"),
-                                    compare=compare,
-                                    spacing=args.spacing if args.every is None else "every")
+                                    compare=compare, spacing=args.spacing if args.every is None else "every",
+                                    constant_fit=bool(args.preset) and "piecewise-constant" in load_preset(args.preset).overlays)
     if note:
         print(f"reluviz: {note}", file=sys.stderr)
     side = final / "frames.csv" if kind == "png" else sidecar_path(final)

@@ -168,7 +168,7 @@ def test_the_window_follows_a_presets_overlay_and_reports_dead_units_per_layer(m
     assert window.view.fit.structure.constant.isVisible()
     window.load_preset("deep")
     assert not fig4.isChecked() and not window.view.fit.structure.constant.isVisible()
-    assert window.tabs.currentWidget().view_name == "layers"
+    assert window.tabs.lecture_view().view_name == "layers"
     fig4.trigger()  # the View menu's toggle redraws the displayed frame
     assert window.view.fit.structure.constant.isVisible()
 
@@ -225,6 +225,26 @@ def test_a_deep_run_file_opens_in_the_window_with_its_kinks_and_layers(make_wind
     window.tabs.open("layers")
     window.scrub_to(150)
     qtbot.waitUntil(lambda: window.displayed_snapshot.step == 150, timeout=10_000)
-    layers = window.tabs.currentWidget()
+    layers = window.tabs.lecture_view()
     assert layers.view_name == "layers" and layers.frame.step == 150
     np.testing.assert_array_equal(layers.layers_plot.curve.getData()[1], layers.frame.structure.kinks.fx)
+
+
+def test_the_figure_4_preset_exports_its_steps_and_the_app_exports_what_it_shows(tmp_path, qapp):
+    from PIL import Image
+
+    from reluviz.cli import main
+
+    red = np.array(theme.PIECEWISE_CONSTANT)
+
+    def red_pixels(folder):
+        rgb = np.asarray(Image.open(folder / "frame_00001.png").convert("RGB")).astype(int)
+        return np.count_nonzero(np.abs(rgb - red).sum(axis=2) < 30)
+
+    common = ["--steps", "300", "--frames", "2", "--size", "800x500", "--quiet"]
+    assert main(["export", "--preset", "piecewise-constant", *common, "--out", str(tmp_path / "fig4")]) == 0
+    cfg = load_preset("piecewise-constant").config
+    same = [f"{k}={getattr(cfg, k)}" for k in ("target", "width", "optimizer", "lr")]
+    args = ["export", *[a for kv in same for a in ("--set", kv)], *common, "--out", str(tmp_path / "plain")]
+    assert main(args) == 0
+    assert red_pixels(tmp_path / "fig4") > 200 and red_pixels(tmp_path / "plain") == 0

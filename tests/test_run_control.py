@@ -321,17 +321,22 @@ def legend_layout(fit):
     return out
 
 
-def expected_legend(frame) -> list[str]:
+def expected_legend(frame, constant_fit: bool = False) -> list[str]:
     from reluviz.core.compare import ghost_text
 
     cfg = frame.config
+    st = frame.structure
     names = [] if cfg.target == "csv" else ["true function"]
     names.append("training data")
     if cfg.batch_size != 0 and cfg.batch_size < frame.dataset.n:
         names.append("minibatch")
     names.append("network f(x)")
     if cfg.model == "relu":
-        names += ["unit, v > 0", "unit, v &lt; 0", "dead unit"]
+        names += ["unit, v > 0", "unit, v &lt; 0", "dead unit" if st.piecewise else "saturated unit"]
+        if st.piecewise and (cfg.depth > 1 or cfg.activation != "relu"):  # (kinks on f, one entry a layer)
+            names += [f"kink from layer {k}" for k in range(1, cfg.depth + 1)]
+        if constant_fit and st.constant_fit is not None:
+            names.append("piecewise constant (Fig. 4)")
     if frame.compare:
         names.append(ghost_text(frame.compare))
     return names
@@ -351,7 +356,9 @@ def test_after_every_preset_switch_the_fit_legend_lists_what_is_drawn(qtbot, mak
         frame = w.displayed_frame
         fit = w.view.fit
         layout = legend_layout(fit)
-        assert [text for text, _ in layout] == expected_legend(frame), name
+        fig4 = w.view.fit.structure.show_constant  # (the piecewise-constant preset turns Figure 4 on)
+        assert fig4 == (name == "piecewise-constant")
+        assert [text for text, _ in layout] == expected_legend(frame, fig4), name
         plot_rect = fit.plot.vb.sceneBoundingRect()
         for text, rect in layout:  # every entry inside the plot, none on top of another
             assert plot_rect.contains(rect), (name, text)
@@ -359,7 +366,7 @@ def test_after_every_preset_switch_the_fit_legend_lists_what_is_drawn(qtbot, mak
             for b, rb in layout[i + 1:]:
                 assert not ra.intersects(rb), (name, a, b)
         # the exported frame's legend lists the same
-        renderer = FrameRenderer(frame.dataset, (800, 450), compare=dict(frame.compare))
+        renderer = FrameRenderer(frame.dataset, (800, 450), compare=dict(frame.compare), constant_fit=fig4)
         renderer.render(frame.snapshot, ghost=frame.ghost)
         assert [t for t, _ in legend_layout(renderer.view.fit)] == [t for t, _ in layout], name
 

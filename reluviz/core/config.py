@@ -259,7 +259,6 @@ class TrainConfig:
         choice_labels=("all layers", "output only (v, c)", "hidden only (w, b)"),
         tip="Which parameters learn. all; output: only v and c (random features, a convex problem); "
             "hidden: only w and b (all hidden layers' weights). Applies from the next step.")
-    # deep networks and other activations
     depth: int = setting(
         1, label="depth L", group="model", lo=1, hi=4, unit="hidden layers", resets=True, applies_when=_RELU,
         tip="L, the number of hidden layers of H units: f(x) = v^T h_L(x) + c with h_k = act(W_k h_(k-1) + b_k). "

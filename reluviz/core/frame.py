@@ -153,7 +153,7 @@ def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: Lo
     train, test = losses if losses is not None else dataset_losses(snap, dataset)
     if epoch is None:
         epoch = snap.step * snap.batch.shape[1] / dataset.n
-    structure = network_structure(snap, dataset)
+    structure = network_structure(snap, dataset, train_loss=train)
     return Frame(
         snapshot=snap, ghost=ghost, config=config, compare=MappingProxyType(dict(compare or {})),
         dataset=dataset, train_loss=float(train), test_loss=float(test), epoch=float(epoch),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from reluviz.core.data import Dataset
 from reluviz.core.kinks import Kinks, drawing_range, find_kinks
 from reluviz.core.layer_stats import LayerStats, layer_stats
+from reluviz.core.metrics import mean_loss
 from reluviz.core.piecewise_constant import ConstantFit, piecewise_constant_fit
 from reluviz.core.snapshot import Snapshot
 
@@ -23,7 +24,7 @@ class Structure:
     ``regions``: linear regions of f on the training data's [x_min, x_max] (0 for tanh/sigmoid).
     ``stats``: dead / saturated units and mean |act'| per layer on the training points.
     ``constant_fit``: the least-squares piecewise-constant fit on the same ``regions`` pieces
-    (None for tanh/sigmoid nets)."""
+    (None for tanh/sigmoid nets); ``train_loss``: the network's training MSE, to compare with it."""
 
     depth: int
     width: int
@@ -32,6 +33,7 @@ class Structure:
     regions: int
     stats: LayerStats
     constant_fit: ConstantFit | None
+    train_loss: float = float("nan")
 
     @property
     def units(self) -> int:
@@ -43,8 +45,10 @@ class Structure:
         return self.kinks.piecewise
 
 
-def network_structure(snap: Snapshot, dataset: Dataset, run: int = 0) -> Structure | None:
-    """The ``Structure`` of run ``run`` of ``snap`` on ``dataset`` (None for constant/linear models)."""
+def network_structure(snap: Snapshot, dataset: Dataset, run: int = 0, train_loss: float | None = None
+                      ) -> Structure | None:
+    """The ``Structure`` of run ``run`` of ``snap`` on ``dataset`` (None for constant/linear models);
+    ``train_loss``: the network's training MSE if already known."""
     layout = snap.layout
     if layout.model != "relu":
         return None
@@ -57,4 +61,7 @@ def network_structure(snap: Snapshot, dataset: Dataset, run: int = 0) -> Structu
     if kinks.piecewise:
         edges = [x_min, *kinks.inside(x_min, x_max), x_max]
         fit = piecewise_constant_fit(edges, dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test)
-    return Structure(layout.depth, layout.width, layout.activation, kinks, kinks.regions(x_min, x_max), stats, fit)
+    if train_loss is None:
+        train_loss = mean_loss(snap, dataset.x_train, dataset.y_train, run)
+    return Structure(layout.depth, layout.width, layout.activation, kinks, kinks.regions(x_min, x_max), stats, fit,
+                     float(train_loss))

@@ -104,9 +104,11 @@ def loss_axis_end(plan: ExportPlan, spacing: str) -> int | None:
 
 def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float = 20.0, panels=("main", "loss"),
                 caption: bool = True, force: bool = False,
-                progress: Callable[[int, int], None] | None = None, spacing: str = "linear") -> Path:
+                progress: Callable[[int, int], None] | None = None, spacing: str = "linear",
+                constant_fit: bool = False) -> Path:
     """Draw and write a ready plan; returns the output path. Nothing is left behind on failure.
-    ``spacing`` (how the frames were chosen) decides the loss panel's axis (``loss_axis_end``)."""
+    ``spacing`` (how the frames were chosen) decides the loss panel's axis (``loss_axis_end``);
+    ``constant_fit``: Figure 4's piecewise-constant steps on the fit (a preset's overlay)."""
     from reluviz.export.render import FrameRenderer
 
     out = Path(out)
@@ -114,7 +116,7 @@ def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float 
     if not plan.frames:
         raise ExportError("no frames to export")
     renderer = FrameRenderer(plan.dataset, size, panels, caption, final_step=loss_axis_end(plan, spacing),
-                             compare=plan.compare)
+                             compare=plan.compare, constant_fit=constant_fit)
     writer = None
     try:
         writer = open_frame_writer(out, fps, force)
@@ -134,7 +136,8 @@ def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fp
                panels=("main", "loss"), caption: bool = True, force: bool = False, train_steps: int | None = None,
                progress: Callable[[int, int], None] | None = None,
                train_progress: Callable[[int, int], None] | None = None,
-               compare: dict | None = None, spacing: str = "linear") -> tuple[Path, int, str]:
+               compare: dict | None = None, spacing: str = "linear", constant_fit: bool = False
+               ) -> tuple[Path, int, str]:
     """Train, render and write; returns (output path, frames written, stop note or "").
 
     ``steps``: the frame steps, or ``choose(last_step) -> steps`` so they can be chosen again
@@ -145,7 +148,7 @@ def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fp
     check_outputs(out, force)
     plan = plan_training(config, steps, steps=train_steps, progress=train_progress, compare=compare)
     final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress,
-                        spacing=spacing)
+                        spacing=spacing, constant_fit=constant_fit)
     return final, len(plan.frames), plan.note
 
 

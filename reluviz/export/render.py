@@ -84,7 +84,8 @@ class FrameRenderer:
     """Renders frames of ``size`` (width, height) pixels with the chosen ``panels``."""
 
     def __init__(self, dataset: Dataset, size: tuple[int, int], panels: tuple[str, ...] = ("main", "loss"),
-                 caption: bool = True, final_step: int | None = None, compare: dict | None = None):
+                 caption: bool = True, final_step: int | None = None, compare: dict | None = None,
+                 constant_fit: bool = False):
         ensure_qt_app()
         from PySide6 import QtCore
 
@@ -98,6 +99,7 @@ class FrameRenderer:
         self.view.set_dataset(dataset)
         if compare:  # the ghost run's legend entry, as in the app
             self.view.fit.set_ghost_label(ghost_text(compare))
+        self.view.fit.set_show_constant_fit(constant_fit)  # Figure 4's steps, as the app's View menu has them
         self.final_step = final_step
         self.caption = caption
         self.view.show()  # laid out but never on screen (WA_DontShowOnScreen)

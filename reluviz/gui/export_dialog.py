@@ -80,7 +80,8 @@ class AppExportJob(QtCore.QObject):
             self._writer = open_frame_writer(self.request.path, self.request.fps, self.request.force)
             self._renderer = FrameRenderer(self.plan.dataset, self.request.size, self.request.panels,
                                            self.request.caption, final_step=loss_axis_end(self.plan, self.request.spacing),
-                                           compare=self.plan.compare)
+                                           compare=self.plan.compare,
+                                           constant_fit=self.window.view.fit.structure.show_constant)
             self._frames = iter_render(self.plan, self._renderer, self._writer)
         except ExportError as exc:
             self._abort_writer()
@@ -184,7 +185,8 @@ def export_current_frame(window, path: Path, size, panels, caption: bool, force:
     ds = session.dataset
     with np.errstate(all="ignore"):
         train, test = float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
-    renderer = FrameRenderer(ds, size, panels, caption, compare=session.compare if session.ghost is not None else None)
+    renderer = FrameRenderer(ds, size, panels, caption, compare=session.compare if session.ghost is not None else None,
+                             constant_fit=window.view.fit.structure.show_constant)
     try:
         rgb = renderer.render(snap, curves, trace, ghost=ghost, caption=renderer.caption_for(snap, train, test))
         return save_image_atomic(path, rgb, force=force, svg_source=renderer)

@@ -337,12 +337,10 @@ class FitPlot(QtCore.QObject):
         if frame.dataset is not self.dataset:
             self.set_dataset(frame.dataset)
         self.set_ghost_label(ghost_text(frame.compare) if frame.compare else None)
-        self.show_snapshot(frame.snapshot, ghost=frame.ghost, dead=frame.dead, structure=frame.structure,
-                           train_loss=frame.train_loss)
+        self.show_snapshot(frame.snapshot, ghost=frame.ghost, dead=frame.dead, structure=frame.structure)
 
     def show_snapshot(self, snap: Snapshot, run: int = 0, ghost: Snapshot | None = None,
-                      dead: np.ndarray | None = None, structure: Structure | None = None,
-                      train_loss: float | None = None) -> None:
+                      dead: np.ndarray | None = None, structure: Structure | None = None) -> None:
         """Draw ``snap`` (run ``run``); ``ghost`` is a second run drawn faintly; ``dead`` (H,) the
         units active on no training point (computed from the data set when not given);
         ``structure`` its kinks, regions and layers (computed when not given, for a relu net)."""
@@ -350,7 +348,7 @@ class FitPlot(QtCore.QObject):
         grid = self.grid
         if structure is None and snap.layout.model == "relu" and ds is not None:
             structure = network_structure(snap, ds, run)
-        self.structure.show(structure if snap.layout.model == "relu" else None, snap.layout.general, train_loss)
+        self.structure.show(structure if snap.layout.model == "relu" else None, snap.layout.general)
         off = "saturated unit" if structure is not None and not structure.piecewise else "dead unit"
         kinds = (snap.layout.model == "relu", ds is None or snap.batch.shape[1] < ds.n, off,
                  self.structure.kink_layers, self.structure.constant_shown)

@@ -24,7 +24,7 @@ def per_layer(values) -> str:
     return " · ".join(values)
 
 
-def structure_text(st: Structure, train_loss: float | None = None, constant: bool = False) -> str:
+def structure_text(st: Structure, constant: bool = False) -> str:
     """The overlay's text (HTML): regions against units (or saturation for tanh/sigmoid), per-layer
     dead units of a deep net, and with ``constant`` Figure 4's two errors."""
     units = f"{st.units}" if st.depth == 1 else f"{st.units} = {st.depth} × {st.width}"
@@ -47,7 +47,7 @@ def structure_text(st: Structure, train_loss: float | None = None, constant: boo
             lines.append(f"<span style='color:{red}'>Figure 4's piecewise-constant fit needs linear pieces "
                          f"(relu or leaky relu units)</span>")
         else:
-            net = f"{train_loss:.3g}" if train_loss is not None else "?"
+            net = f"{st.train_loss:.3g}"
             lines.append(f"training MSE on the same {fit.pieces} pieces: <span style='color:{red}'>constant "
                          f"{fit.mse:.3g}</span> &nbsp;vs&nbsp; <b>linear (the network) {net}</b>")
     return "<br>".join(lines)
@@ -94,7 +94,7 @@ class StructureOverlay:
         return entries + ([(self.constant, "piecewise constant (Fig. 4)")] if self.constant_shown else [])
 
     # ------------------------------------------------------------------ drawing
-    def show(self, st: Structure | None, kink_layers: bool, train_loss: float | None = None) -> None:
+    def show(self, st: Structure | None, kink_layers: bool) -> None:
         """Draw ``st`` (None: nothing); ``kink_layers``: mark the kinks on the curve by layer (the
         depth-1 relu net marks its elbows under the axis instead)."""
         if st is None:
@@ -116,7 +116,7 @@ class StructureOverlay:
         elif self.constant.isVisible():
             set_curve(self.constant, [], [])
         self.kink_layers, self.constant_shown = (st.depth if draw_kinks else 0), fit is not None
-        self._set_text(structure_text(st, train_loss, self.show_constant))
+        self._set_text(structure_text(st, self.show_constant))
 
     def _set_text(self, text: str) -> None:
         if text != self._text:
