@@ -7,7 +7,8 @@ plot at 1600x1000's size), after ``--steps`` updates of training:
 
 * ``frame ms``: ``Session.frame()``, what the training thread spends per published frame (the
   train/test loss, the network's Structure: kinks by layer, regions, per-layer dead/saturated
-  units, Figure 4's piecewise-constant fit), and of it ``kinks ms`` (``network_structure``);
+  units, Figure 4's piecewise-constant fit), and ``kinks ms``: ``network_structure`` alone (which then
+  also evaluates the training MSE the frame hands it);
 * ``draw ms``: ``TrainingView.show_frame`` plus a full repaint (``grab``), the GUI thread's part;
 * ``fps bound``: 1000 / max(frame, draw): the frame rate the app could not exceed at this size
   (the app draws at most about 60 frames a second; ``bench_gui.py`` measures the real app);
