@@ -41,8 +41,8 @@ def test_every_field_has_its_setting():
                        for v in s.applies_when.values), f.name
     assert SETTINGS["target"].choices == cfgmod.TARGETS and cfgmod.TARGETS[:-1] == tuple(TARGET_FUNCTIONS)
     assert SETTINGS["optimizer"].choices == cfgmod.OPTIMIZERS and SETTINGS["schedule"].choices == cfgmod.SCHEDULES
-    assert RESET_FIELDS == ("target", "n_train", "noise", "data_seed", "csv_path", "model", "width", "init",
-                            "init_seed", "depth", "activation", "leaky_slope")
+    assert RESET_FIELDS == ("target", "n_train", "n_val", "n_test", "noise", "data_seed", "csv_path", "val_fraction",
+                            "test_fraction", "model", "width", "init", "init_seed", "depth", "activation", "leaky_slope")
 
 
 def test_applies_when_names_the_choices_that_use_a_setting():

@@ -210,12 +210,14 @@ _NOT_FULL = unless("batch_size", 0, text="not full batch")
 class TrainConfig:
     """Every setting of one training run (each field's ``Setting`` says what it means).
 
-    Data: ``target`` (a built-in function or ``csv`` with ``csv_path``), ``n_train`` points with
-    x ~ U[0, 1] and Gaussian label noise of std ``noise``, drawn from ``data_seed``.
+    Data: ``target`` (a built-in function or ``csv`` with ``csv_path``); ``n_train``, ``n_val`` and
+    ``n_test`` points with x ~ U[0, 1] and Gaussian label noise of std ``noise``, drawn from
+    ``data_seed`` (a CSV's rows are split by ``val_fraction`` and ``test_fraction``).
     Model: ``relu`` is f(x) = sum_j v_j relu(w_j x + b_j) + c with ``width`` hidden units;
     ``constant`` is y = theta; ``linear`` is y = theta x.
     Optimizer: torch.optim semantics (see ``reluviz.core.optimizers``); ``lr`` is the base rate,
-    shaped over steps by ``schedule``. ``batch_size`` 0 means full-batch gradient descent.
+    shaped over steps by ``schedule``. ``batch_size`` 0 means full-batch gradient descent. The
+    objective is the MSE plus ``ridge`` * ||theta||^2 over the trained parameters.
     """
 
     # data
@@ -228,15 +230,39 @@ class TrainConfig:
     n_train: int = setting(
         200, label="points N", group="data", lo=2, hi=10_000_000, step=10, unit="points", resets=True,
         applies_when=_CSV, tip="N, the number of training points. The loss is their average squared error.")
+    n_val: int = setting(
+        100, label="validation points", group="data", lo=1, hi=10_000_000, step=10, unit="points", resets=True,
+        applies_when=_CSV,
+        tip="Points of the validation set: drawn like the training points (same x distribution, same label "
+            "noise) but never trained on. Hyperparameters (ridge λ, width, training steps) are chosen by "
+            "their validation loss (notes, Figure 3.1).")
+    n_test: int = setting(
+        1000, label="test points", group="data", lo=1, hi=10_000_000, step=100, unit="points", resets=True,
+        applies_when=_CSV,
+        tip="Points of the test set: a third sample of the same distribution, for the final check of the "
+            "chosen model. The notes touch it once, at the end: choosing anything by it makes it a "
+            "validation set.")
     noise: float = setting(
         0.01, label="noise std", group="data", lo=0.0, hi=10.0, step=0.01, decimals=3, resets=True,
-        applies_when=_CSV, tip="Standard deviation of the Gaussian noise added to each training label y_i.")
+        applies_when=_CSV,
+        tip="Standard deviation of the Gaussian noise added to each label y_i (training, validation and "
+            "test points alike: the same distribution).")
     data_seed: int = setting(
         0, label="data seed", group="data", lo=0, hi=MAX_SEED, resets=True,
         tip="Seed of the random x_i and noise: the same seed gives the same data set.")
     csv_path: str = setting(
         "", label="CSV file", group="data", unit="a file name", resets=True, applies_when=only("target", "csv"),
         tip="Your own data (target=csv): a text file of x,y rows (a header line is allowed).")
+    val_fraction: float = setting(
+        0.2, label="validation share", group="data", lo=0.0, hi=1.0, hi_open=True, step=0.05, decimals=3,
+        resets=True, applies_when=only("target", "csv"),
+        tip="target=csv: the share of your rows kept out of training as the validation set (a seeded "
+            "random split by the data seed; the rest, less the test share, trains).")
+    test_fraction: float = setting(
+        0.2, label="test share", group="data", lo=0.0, hi=1.0, hi_open=True, step=0.05, decimals=3,
+        resets=True, applies_when=only("target", "csv"),
+        tip="target=csv: the share of your rows kept out as the test set, for the final check only. "
+            "validation share + test share must be less than 1.")
     # model
     model: str = setting(
         "relu", label="model", group="model", choices=MODELS, resets=True,
@@ -409,6 +435,10 @@ class TrainConfig:
                 f"batch_size {self.batch_size} is larger than the data (n_train={self.n_train}); "
                 "use 0 for full-batch gradient descent"
             )
+        if self.val_fraction + self.test_fraction >= 1.0:
+            raise ConfigError(
+                f"val_fraction {self.val_fraction:g} + test_fraction {self.test_fraction:g} = "
+                f"{self.val_fraction + self.test_fraction:g}: the shares must sum to less than 1 (the rest trains)")
         if self.model != "relu" and self.train == "hidden":
             raise ConfigError(f"train=hidden needs model=relu (the {self.model} model has no hidden layer)")
 

@@ -1,9 +1,18 @@
 """Datasets: the course's 1-D regression targets, or the user's own ``x,y`` CSV.
 
-All arrays are float64 and 1-D. A synthetic dataset has training x ~ U[0, 1] (``n_train`` points,
-label noise std ``noise``) and a noiseless test set on a 1000-point grid over [0, 1]; its
-``true_x, true_y`` draw the true function. A CSV dataset keeps a seeded 20% of its rows as the
-test set and has no true function.
+All arrays are float64 and 1-D. As the notes teach (train / validation / test, Figure 3.1), a
+data set is three samples of one distribution: the training points the parameters are fit on,
+the validation points hyperparameters are chosen on, and the test points for the final check.
+
+* Synthetic data: each sample has x ~ U[0, 1] and y = f(x) + noise * N(0, 1), drawn from its own
+  stream of the data seed: training ``default_rng([data_seed, 0])`` (``n_train`` points),
+  validation ``[data_seed, 1]`` (``n_val``), test ``[data_seed, 2]`` (``n_test``). So changing
+  ``n_val`` or ``n_test`` never changes the training points. ``true_x, true_y`` is the noiseless
+  true function on a ``TRUE_GRID``-point grid over [0, 1]: the "error to the true function" a
+  student cannot measure in real life.
+* A CSV: its rows are split at random by the data seed (``default_rng([data_seed, 3])``) into
+  ``test_fraction`` test rows, ``val_fraction`` validation rows and the rest for training; it has
+  no true function.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -19,10 +28,14 @@ import numpy as np
 
 from reluviz.core.config import ConfigError, TrainConfig
 
-TEST_GRID = 1000
+TRUE_GRID = 1000  # points of the true function's grid (its error is the mean over them)
 CSV_MAX_ROWS = 2_000_000
 CSV_MAX_BYTES = 256 * 2**20  # a file this large is refused before it is read
 CSV_MAX_ABS = 1e6
+MIN_TRAIN_ROWS = 2  # a CSV split must leave at least this many training rows
+
+#: The data seed's random streams (``np.random.default_rng([data_seed, stream])``).
+TRAIN_STREAM, VAL_STREAM, TEST_STREAM, CSV_SPLIT_STREAM = 0, 1, 2, 3
 
 
 def piecewise(x: np.ndarray) -> np.ndarray:
@@ -39,10 +52,14 @@ TARGET_FUNCTIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
     "quadratic": (lambda x: (2.0 * x - 1.0) ** 2, "(2x - 1)^2: a smooth bowl approximated piecewise"),
 }
 
+_EMPTY = np.empty(0)
+
 
 @dataclass(frozen=True)
 class Dataset:
-    """Training and test points, shapes (n,) and (m,); ``true_x/true_y`` may be None (CSV data)."""
+    """Training (n,), test (m,) and validation (k,) points; ``true_x/true_y`` (the noiseless true
+    function on a grid) may be None (CSV data). (The validation set comes last, with an empty
+    default, so a data set built as before, without one, still constructs.)"""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -51,32 +68,78 @@ class Dataset:
     true_x: np.ndarray | None
     true_y: np.ndarray | None
     name: str
+    x_val: np.ndarray = field(default_factory=lambda: _EMPTY)
+    y_val: np.ndarray = field(default_factory=lambda: _EMPTY)
 
     @property
     def n(self) -> int:
         return int(self.x_train.shape[0])
 
     @property
+    def n_val(self) -> int:
+        return int(self.x_val.shape[0])
+
+    @property
+    def n_test(self) -> int:
+        return int(self.x_test.shape[0])
+
+    @property
+    def has_truth(self) -> bool:
+        return self.true_x is not None
+
+    @property
     def x_range(self) -> tuple[float, float]:
         """Smallest and largest training x (the interval elbows are initialised in)."""
         return float(self.x_train.min()), float(self.x_train.max())
+
+    def sample(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of ``'train'``, ``'val'``, ``'test'`` or ``'true'`` (the true function's grid;
+        empty arrays without one)."""
+        if which == "true":
+            return (self.true_x, self.true_y) if self.true_x is not None else (_EMPTY, _EMPTY)
+        return {"train": (self.x_train, self.y_train), "val": (self.x_val, self.y_val),
+                "test": (self.x_test, self.y_test)}[which]
+
+
+def draw_sample(config: TrainConfig, stream: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points x ~ U[0, 1], y = f(x) + noise N(0, 1) from stream ``stream`` of the data seed."""
+    fn, _ = TARGET_FUNCTIONS[config.target]
+    rng = np.random.default_rng([config.data_seed, stream])
+    x = rng.uniform(0.0, 1.0, n)
+    y = fn(x) + config.noise * rng.standard_normal(n)
+    return x, y
 
 
 def make_dataset(config: TrainConfig) -> Dataset:
     """The dataset ``config`` describes (deterministic in ``data_seed``)."""
     if config.target == "csv":
-        return load_csv(config.csv_path, seed=config.data_seed)
+        return load_csv(config.csv_path, seed=config.data_seed, val_fraction=config.val_fraction,
+                        test_fraction=config.test_fraction)
     fn, _ = TARGET_FUNCTIONS[config.target]
-    rng = np.random.default_rng([config.data_seed, 0])
-    x = rng.uniform(0.0, 1.0, config.n_train)
-    y = fn(x) + config.noise * rng.standard_normal(config.n_train)
-    grid = np.linspace(0.0, 1.0, TEST_GRID)
-    truth = fn(grid)
-    return Dataset(x, y, grid, truth, grid, truth, config.target)
+    x, y = draw_sample(config, TRAIN_STREAM, config.n_train)
+    xv, yv = draw_sample(config, VAL_STREAM, config.n_val)
+    xt, yt = draw_sample(config, TEST_STREAM, config.n_test)
+    grid = np.linspace(0.0, 1.0, TRUE_GRID)
+    return Dataset(x, y, xt, yt, grid, fn(grid), config.target, x_val=xv, y_val=yv)
 
 
-def load_csv(path: str | Path, seed: int = 0) -> Dataset:
-    """Read ``x,y`` rows (a header line is allowed). Raises ``ConfigError`` with a clear reason.
+def split_sizes(rows: int, val_fraction: float, test_fraction: float, name: str = "the file") -> tuple[int, int]:
+    """(n_val, n_test) of a CSV of ``rows`` rows: the shares rounded, at least one row for a share
+    above 0. ``ConfigError`` when they leave fewer than ``MIN_TRAIN_ROWS`` rows to train on."""
+    n_val = max(1, round(val_fraction * rows)) if val_fraction > 0 else 0
+    n_test = max(1, round(test_fraction * rows)) if test_fraction > 0 else 0
+    left = rows - n_val - n_test
+    if left < MIN_TRAIN_ROWS:
+        raise ConfigError(
+            f"{name}: {rows} rows split into n_val={n_val} (val_fraction {val_fraction:g}) and n_test={n_test} "
+            f"(test_fraction {test_fraction:g}) leave {max(left, 0)} to train on (need {MIN_TRAIN_ROWS}); "
+            "lower the shares")
+    return n_val, n_test
+
+
+def load_csv(path: str | Path, seed: int = 0, val_fraction: float = 0.2, test_fraction: float = 0.2) -> Dataset:
+    """Read ``x,y`` rows (a header line is allowed) and split them (see the module notes).
+    Raises ``ConfigError`` with a clear reason.
 
     Well-formed files are parsed by NumPy (a million rows in well under a second); a file that
     fails that fast path is read again row by row to say which line is wrong and why.
@@ -91,11 +154,12 @@ def load_csv(path: str | Path, seed: int = 0) -> Dataset:
         raise ConfigError(f"{path.name} needs at least 4 rows of x,y numbers, found {len(x)}")
     if np.ptp(x) == 0:
         raise ConfigError(f"{path.name}: all x values are equal, nothing to fit")
-    order = np.random.default_rng([seed, 3]).permutation(len(x))
-    n_test = max(1, len(x) // 5)
-    test, train = order[:n_test], order[n_test:]
+    n_val, n_test = split_sizes(len(x), val_fraction, test_fraction, path.name)
+    order = np.random.default_rng([seed, CSV_SPLIT_STREAM]).permutation(len(x))
+    test, val, train = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
     test = test[np.argsort(x[test])]
-    return Dataset(x[train], y[train], x[test], y[test], None, None, path.name)
+    val = val[np.argsort(x[val])]
+    return Dataset(x[train], y[train], x[test], y[test], None, None, path.name, x_val=x[val], y_val=y[val])
 
 
 def _read_text(path: Path) -> str:
