@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from reluviz import __version__
-from reluviz.core.config import SETTINGS, ConfigError, TrainConfig, parse_assignments, settings_help
+from reluviz.core.config import (SETTINGS, ConfigError, TrainConfig, legacy_notes, parse_assignments,
+                                 read_settings_file, settings_help)
 from reluviz.core.presets import load_preset, preset_titles
 
 EXIT_USAGE = 2
@@ -102,21 +103,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
+def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -> TrainConfig:
     """Preset, then config file, then ``--set`` assignments, each over the last. A setting the user
     gives (``--set``, or a config file's value other than the default) that the resulting settings
-    never use is an error (``check_effective``); the preset's own values and the defaults are not."""
-    config = load_preset(args.preset).config if args.preset else TrainConfig()
+    never use is an error (``check_effective``); the preset's own values and the defaults are not.
+    Settings given by an old name (``weight_decay``) are converted; ``notes`` (if given) gets a line
+    for each."""
+    notes = [] if notes is None else notes
+    preset = load_preset(args.preset) if args.preset else None
+    config = preset.config if preset is not None else TrainConfig()
+    if preset is not None:
+        notes.extend(preset.notes)
     given: dict = {}
     if args.config:
-        file_config = TrainConfig.from_json_file(args.config)
+        values = read_settings_file(args.config)
+        file_config = TrainConfig.from_dict(values)
+        notes.extend(f"{args.config}: {n}" for n in legacy_notes(values))
         defaults = TrainConfig().to_dict()
         changed = {k: v for k, v in file_config.to_dict().items() if v != defaults[k]}
         config = config.updated(changed)
         given.update(changed)
     if args.assignments:
-        config = config.with_assignments(args.assignments)
-        given.update(parse_assignments(args.assignments))
+        values = parse_assignments(args.assignments)
+        notes.extend(f"--set: {n}" for n in legacy_notes(values))
+        config = config.updated(values)
+        given.update(values)
     check_effective(config, given)
     return config
 
@@ -151,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             return export_from_file(args)
         if args.command is None and args.open:
             return _open_in_app(args)
-        config = config_from_args(args)
+        notes: list[str] = []
+        config = config_from_args(args, notes)
+        for note in notes:
+            print(f"reluviz: note: {note}", file=sys.stderr)
         if args.command == "train":
             return _train(config, args)
         if args.command == "export":

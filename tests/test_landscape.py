@@ -20,20 +20,20 @@ from reluviz.core.optimum import optimum
 
 
 @pytest.mark.parametrize("model", ["constant", "linear"])
-@pytest.mark.parametrize("wd", [0.0, 0.2])
-def test_loss_curve_equals_direct_mse(model, wd):
-    cfg = TrainConfig(model=model, target="abs", n_train=40, noise=0.1, weight_decay=wd)
+@pytest.mark.parametrize("lam", [0.0, 0.1])
+def test_loss_curve_equals_direct_mse(model, lam):
+    cfg = TrainConfig(model=model, target="abs", n_train=40, noise=0.1, ridge=lam)
     ds = make_dataset(cfg)
     layout = Layout(model, 0)
     x, y = ds.x_train, ds.y_train
     batch = np.array([1, 5, 5, 17])
-    curve = loss_curve(layout, x, y, batch=batch, around=[3.0], weight_decay=wd)
+    curve = loss_curve(layout, x, y, batch=batch, around=[3.0], ridge=lam)
     assert curve.theta[0] < 3.0 < curve.theta[-1]  # the window reaches theta = 3
     for k in (0, 37, 100, 200):
         t = curve.theta[k]
-        direct = float(mse(layout, np.array([t]), x, y)) + 0.5 * wd * t * t
+        direct = float(mse(layout, np.array([t]), x, y)) + lam * t * t
         assert curve.loss[k] == pytest.approx(direct, rel=1e-11)
-        direct_b = float(mse(layout, np.array([t]), x[batch], y[batch])) + 0.5 * wd * t * t
+        direct_b = float(mse(layout, np.array([t]), x[batch], y[batch])) + lam * t * t
         assert curve.batch_loss[k] == pytest.approx(direct_b, rel=1e-11)
     # the curve's minimiser is the closed-form optimum, and the minibatch's differs from it
     opt = optimum(cfg, ds, np.zeros(1))
@@ -43,17 +43,17 @@ def test_loss_curve_equals_direct_mse(model, wd):
     assert curve.loss.min() >= curve.loss_star - 1e-15
 
 
-def _dance(width=20, wd=0.0):
-    cfg = load_preset("dance").config.updated({"width": width, "weight_decay": wd})
+def _dance(width=20, lam=0.0):
+    cfg = load_preset("dance").config.updated({"width": width, "ridge": lam})
     tr = Trainer(cfg)
     opt = optimum(cfg, tr.dataset, tr.params[0].copy())
-    quad = OutputQuadratic(tr.layout, opt.params, tr.dataset.x_train, tr.dataset.y_train, wd)
+    quad = OutputQuadratic(tr.layout, opt.params, tr.dataset.x_train, tr.dataset.y_train, lam)
     return cfg, tr, opt, quad
 
 
-@pytest.mark.parametrize("wd", [0.0, 0.01])
-def test_output_grid_equals_direct_mse(wd):
-    cfg, tr, opt, quad = _dance(wd=wd)
+@pytest.mark.parametrize("lam", [0.0, 0.005])
+def test_output_grid_equals_direct_mse(lam):
+    cfg, tr, opt, quad = _dance(lam=lam)
     lay, x, y = tr.layout, tr.dataset.x_train, tr.dataset.y_train
     axes = output_axes(lay, ["v[3]", "c"])
     grid = output_loss_grid(quad, opt.params, axes, points=(31, 23), half_width=(0.5, 0.2))
@@ -64,7 +64,7 @@ def test_output_grid_equals_direct_mse(wd):
         p = opt.params.copy()
         p[axes[0]], p[axes[1]] = grid.a[l], grid.b[k]
         mask = lay.mask("output")
-        direct = float(mse(lay, p, x, y)) + 0.5 * wd * float(np.sum((p * mask) ** 2))
+        direct = float(mse(lay, p, x, y)) + lam * float(np.sum((p * mask) ** 2))
         assert grid.loss[k, l] == pytest.approx(direct, rel=1e-9)
     # theta* is the minimum of the slice through it (centre of an odd grid)
     assert np.unravel_index(np.argmin(grid.loss), grid.loss.shape) == (11, 15)

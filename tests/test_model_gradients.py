@@ -12,12 +12,12 @@ def _loss(layout, p, x, y):
     return float(mse(layout, p, x, y))
 
 
-def _fd_grad(layout, p, x, y, wd=0.0, h=1e-6):
+def _fd_grad(layout, p, x, y, ridge=0.0, h=1e-6):
     g = np.empty_like(p)
     for i in range(p.size):
         e = np.zeros_like(p)
         e[i] = h
-        f = lambda q: _loss(layout, q, x, y) + 0.5 * wd * float(q @ q)
+        f = lambda q: _loss(layout, q, x, y) + ridge * float(q @ q)  # the objective, ridge in the notes' form
         g[i] = (f(p + e) - f(p - e)) / (2 * h)
     return g
 
@@ -52,17 +52,17 @@ def test_gradient_matches_finite_differences(model, width, seed):
 
 
 @pytest.mark.parametrize("model,width", [("relu", 5), ("constant", 0), ("linear", 0)])
-@pytest.mark.parametrize("wd", [0.0, 0.3])
-def test_sgd_step_moves_along_the_regularised_gradient(model, width, wd):
-    """One SGD update equals p - lr * d/dp [MSE + wd/2 ||p||^2] (torch adds wd * p to the gradient)."""
+@pytest.mark.parametrize("ridge", [0.0, 0.3])
+def test_sgd_step_moves_along_the_regularised_gradient(model, width, ridge):
+    """One SGD update equals p - lr * d/dp [MSE + ridge ||p||^2] (torch's weight_decay = 2 ridge)."""
     layout, p, x, y = _random_case(model, width, 5)
     _, grad = _workspace_grad(layout, p[None, :], x, y)
-    cfg = TrainConfig(model=model, optimizer="sgd", weight_decay=wd, width=max(width, 1))
+    cfg = TrainConfig(model=model, optimizer="sgd", ridge=ridge, width=max(width, 1))
     up = Updater(cfg, 1, layout.size, layout.mask("all"))
     new = np.empty((1, layout.size))
     lr = 0.01
     up.apply(0, np.array([[lr]]), p[None, :].copy(), new, grad)
-    np.testing.assert_allclose((p - new[0]) / lr, _fd_grad(layout, p, x, y, wd=wd), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose((p - new[0]) / lr, _fd_grad(layout, p, x, y, ridge=ridge), rtol=1e-6, atol=1e-8)
 
 
 def test_dead_unit_gets_zero_gradient_and_fd_agrees():

@@ -35,7 +35,7 @@ def _reference(cfg, grads, p0):
     out = []
     for t, g in enumerate(grads):
         for i in range(len(p)):
-            gi = float(g[i]) + cfg.weight_decay * p[i]
+            gi = float(g[i]) + 2.0 * cfg.ridge * p[i]  # the gradient of ridge ||p||^2 is 2 ridge p
             if cfg.optimizer == "sgd":
                 p[i] -= cfg.lr * gi
             elif cfg.optimizer in ("momentum", "nesterov"):
@@ -53,12 +53,12 @@ def _reference(cfg, grads, p0):
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adam"])
-@pytest.mark.parametrize("wd", [0.0, 0.05])
-def test_update_rules_match_equations(optimizer, wd):
+@pytest.mark.parametrize("ridge", [0.0, 0.05])
+def test_update_rules_match_equations(optimizer, ridge):
     rng = np.random.default_rng(1)
     grads = rng.standard_normal((6, 4))
     p0 = rng.standard_normal(4)
-    cfg = TrainConfig(optimizer=optimizer, lr=0.1, momentum=0.8, beta1=0.85, beta2=0.99, weight_decay=wd)
+    cfg = TrainConfig(optimizer=optimizer, lr=0.1, momentum=0.8, beta1=0.85, beta2=0.99, ridge=ridge)
     got = _run(cfg, grads, p0)
     want = _reference(cfg, grads, p0)
     for a, b in zip(got, want):
@@ -73,13 +73,34 @@ def test_adam_first_step_has_size_lr():
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-def test_frozen_parameters_do_not_move_even_with_weight_decay(optimizer):
-    cfg = TrainConfig(optimizer=optimizer, weight_decay=0.5)
+def test_frozen_parameters_do_not_move_even_with_ridge(optimizer):
+    cfg = TrainConfig(optimizer=optimizer, ridge=0.25)
     mask = np.array([0.0, 1.0, 0.0])
     grads = np.ones((3, 3))
     p0 = np.array([1.0, 2.0, 3.0])
     last = _run(cfg, grads, p0, mask=mask)[-1]
     assert last[0] == 1.0 and last[2] == 3.0 and last[1] != 2.0
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_each_run_can_have_its_own_ridge(optimizer):
+    """A model-selection sweep trains a grid of lambdas as one vectorised updater: run r must move
+    exactly as a single run with ridge ridges[r] does."""
+    rng = np.random.default_rng(4)
+    ridges = np.array([0.0, 0.1, 0.7])
+    grads = rng.standard_normal((5, 3, 4))
+    p0 = rng.standard_normal((3, 4))
+    cfg = TrainConfig(optimizer=optimizer, lr=0.05)
+    up = Updater(cfg, 3, 4, np.ones(4), ridges=ridges)
+    state = np.zeros((3, 4 * (1 + slots(optimizer))))
+    state[:, :4] = p0
+    for t, g in enumerate(grads):
+        new = np.zeros_like(state)
+        up.apply(t, np.full((3, 1), cfg.lr), state, new, g.copy())
+        state = new
+    for r, lam in enumerate(ridges):
+        alone = _run(cfg.updated({"ridge": lam}), grads[:, r], p0[r])[-1]
+        np.testing.assert_array_equal(state[r, :4], alone)
 
 
 def test_schedules_follow_their_formulas():

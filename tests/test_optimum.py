@@ -16,19 +16,36 @@ from reluviz.core.optimum import (
 )
 
 
-def _full_gradient(layout, params, x, y, wd=0.0, mask=None):
-    """Gradient of MSE + wd/2 |theta|^2 from the per-point votes (an independent code path)."""
-    g = point_gradients(layout, params, x, y).sum(axis=0) + wd * params
+def _full_gradient(layout, params, x, y, lam=0.0, mask=None):
+    """Gradient of MSE + lam |theta|^2 from the per-point votes (an independent code path)."""
+    g = point_gradients(layout, params, x, y).sum(axis=0) + 2.0 * lam * params
     return g if mask is None else g * mask
 
 
-def _fd_objective_grad(layout, p, x, y, wd, mask, h=1e-6):
+def _fd_objective_grad(layout, p, x, y, lam, mask, h=1e-6):
     g = np.zeros_like(p)
     for i in np.flatnonzero(mask):
         e = np.zeros_like(p)
         e[i] = h
-        g[i] = (objective(layout, p + e, x, y, wd, mask) - objective(layout, p - e, x, y, wd, mask)) / (2 * h)
+        g[i] = (objective(layout, p + e, x, y, lam, mask) - objective(layout, p - e, x, y, lam, mask)) / (2 * h)
     return g
+
+
+@pytest.mark.parametrize("model", ["constant", "linear"])
+def test_full_batch_gd_with_ridge_half_ends_at_the_notes_closed_form(model):
+    """The issue's headless check, in the notes' convention (objective MSE + lambda theta^2): with
+    ridge = 0.5 full-batch GD ends at y_bar / 1.5 (constant) and sum xy / (sum x^2 + 0.5 N) (linear),
+    not at torch's 2 y_bar / (2 + 0.5) that weight_decay = 0.5 would give."""
+    cfg = load_preset(f"{model}-model").config.updated({"ridge": 0.5, "batch_size": 0, "lr": 0.2, "steps": 2000})
+    tr = Trainer(cfg)
+    x, y = tr.dataset.x_train, tr.dataset.y_train
+    tr.run(cfg.steps)
+    want = y.mean() / 1.5 if model == "constant" else (x @ y) / (x @ x + 0.5 * len(x))
+    assert tr.params[0, 0] == pytest.approx(want, rel=1e-12)
+    assert optimum(cfg, tr.dataset, np.zeros(1)).params[0] == pytest.approx(want, rel=1e-13)
+    if model == "constant":
+        assert want == pytest.approx(0.2329, abs=5e-5)  # the issue's number (torch's weight_decay 0.5: 0.2794)
+        assert abs(tr.params[0, 0] - 2 * y.mean() / 2.5) > 0.04
 
 
 def test_constant_model_optimum_is_mean_y():
@@ -59,32 +76,32 @@ def test_linear_model_optimum_is_sum_xy_over_sum_x2():
 
 
 @pytest.mark.parametrize("model", ["constant", "linear"])
-def test_weight_decay_optimum_of_small_models_matches_ridge_and_trainer(model):
-    wd = 0.3
-    cfg = TrainConfig(model=model, target="abs", n_train=30, noise=0.1, weight_decay=wd, batch_size=0, lr=0.1,
+def test_ridge_optimum_of_small_models_matches_ridge_regression_and_trainer(model):
+    lam = 0.15
+    cfg = TrainConfig(model=model, target="abs", n_train=30, noise=0.1, ridge=lam, batch_size=0, lr=0.1,
                       optimizer="sgd")
     ds = make_dataset(cfg)
     x, y = ds.x_train, ds.y_train
     feat = np.ones((ds.n, 1)) if model == "constant" else x[:, None]
     opt = optimum(cfg, ds, np.zeros(1))
-    # independent: augmented least squares for (1/N)|X t - y|^2 + wd/2 t^2 = (1/N)(|X t - y|^2 + (N wd/2) t^2)
-    aug = np.vstack([feat, np.sqrt(ds.n * wd / 2) * np.eye(1)])
+    # independent: augmented least squares for (1/N)|X t - y|^2 + lam t^2 = (1/N)(|X t - y|^2 + N lam t^2)
+    aug = np.vstack([feat, np.sqrt(ds.n * lam) * np.eye(1)])
     ref = np.linalg.lstsq(aug, np.concatenate([y, [0.0]]), rcond=None)[0]
     assert opt.params == pytest.approx(ref, rel=1e-12)
     layout = Layout(model, 0)
-    assert abs(_full_gradient(layout, opt.params, x, y, wd)[0]) < 1e-13
-    # The trainer (torch's convention: wd * theta added to the gradient) converges to the same point.
+    assert abs(_full_gradient(layout, opt.params, x, y, lam)[0]) < 1e-13
+    # The trainer (torch's weight_decay = 2 lam added to the gradient) converges to the same point.
     tr = Trainer(cfg)
     tr.run(3000)
     assert tr.params[0] == pytest.approx(opt.params, abs=1e-10)
     # ... which is NOT the unregularised optimum
-    plain = optimum(cfg.updated({"weight_decay": 0.0}), ds, np.zeros(1))
+    plain = optimum(cfg.updated({"ridge": 0.0}), ds, np.zeros(1))
     assert abs(plain.params[0] - opt.params[0]) > 1e-3
 
 
-def _relu_output_case(wd=0.0, width=6, seed=3):
+def _relu_output_case(lam=0.0, width=6, seed=3):
     cfg = TrainConfig(model="relu", width=width, train="output", target="abs", n_train=40, noise=0.05,
-                      weight_decay=wd, init_seed=seed, batch_size=0, optimizer="sgd", lr=0.3)
+                      ridge=lam, init_seed=seed, batch_size=0, optimizer="sgd", lr=0.3)
     ds = make_dataset(cfg)
     tr = Trainer(cfg)
     return cfg, ds, tr
@@ -116,19 +133,19 @@ def test_relu_output_optimum_is_least_squares_and_gradient_vanishes():
 
 
 def test_relu_output_ridge_optimum():
-    wd = 0.01
-    cfg, ds, tr = _relu_output_case(wd=wd)
+    lam = 0.005
+    cfg, ds, tr = _relu_output_case(lam=lam)
     p0 = tr.params[0].copy()
     opt = optimum(cfg, ds, p0)
     layout, x, y = tr.layout, ds.x_train, ds.y_train
     mask = layout.mask("output")
-    assert np.linalg.norm(_full_gradient(layout, opt.params, x, y, wd, mask)) < 1e-12
-    assert np.linalg.norm(_fd_objective_grad(layout, opt.params, x, y, wd, mask)) < 1e-7
+    assert np.linalg.norm(_full_gradient(layout, opt.params, x, y, lam, mask)) < 1e-12
+    assert np.linalg.norm(_fd_objective_grad(layout, opt.params, x, y, lam, mask)) < 1e-7
     phi = output_features(layout, p0, x)
-    aug = np.vstack([phi, np.sqrt(len(x) * wd / 2) * np.eye(phi.shape[1])])
+    aug = np.vstack([phi, np.sqrt(len(x) * lam) * np.eye(phi.shape[1])])
     ref = np.linalg.lstsq(aug, np.concatenate([y, np.zeros(phi.shape[1])]), rcond=None)[0]
     assert opt.params[2 * cfg.width :] == pytest.approx(ref, rel=1e-9, abs=1e-12)
-    # full-batch GD with torch-style weight decay converges there
+    # full-batch GD with the ridge (torch's weight_decay = 2 lam) converges there
     tr.run(20000)
     assert distance_to_optimum(tr.params[0], opt) < 1e-6
 

@@ -37,10 +37,10 @@ BASE = load_preset("notebook").config
 def _torch_optimizer(cfg: TrainConfig, params):
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
-                                weight_decay=cfg.weight_decay)
+                                weight_decay=2 * cfg.ridge)
     momentum = 0.0 if cfg.optimizer == "sgd" else cfg.momentum
     return torch.optim.SGD(params, lr=cfg.lr, momentum=momentum, nesterov=cfg.optimizer == "nesterov",
-                           weight_decay=cfg.weight_decay)
+                           weight_decay=2 * cfg.ridge)  # torch's weight decay is 2 lambda of the notes' ridge
 
 
 def _flat(model) -> np.ndarray:
@@ -108,10 +108,10 @@ CASES = [{"optimizer": "sgd", "lr": 0.02},
          {"optimizer": "adam", "lr": 0.005}]
 
 
-@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+@pytest.mark.parametrize("ridge", [0.0, 0.005])
 @pytest.mark.parametrize("settings", CASES, ids=[c["optimizer"] for c in CASES])
-def test_optimizers_match_torch(settings, weight_decay):
-    cfg = BASE.updated({**settings, "weight_decay": weight_decay})
+def test_optimizers_match_torch(settings, ridge):
+    cfg = BASE.updated({**settings, "ridge": ridge})
     rec = record_run(cfg, steps=1000, every=1, record_batches=True)
     assert replay(rec.arrays, cfg)[0] == 1000
 
@@ -125,9 +125,9 @@ def test_step_schedule_matches_torch_steplr(settings):
 
 
 @pytest.mark.parametrize("settings", [CASES[1], CASES[3]], ids=["momentum", "adam"])
-@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-def test_output_layer_only_matches_torch_with_hidden_layer_frozen(settings, weight_decay):
-    cfg = BASE.updated({**settings, "train": "output", "weight_decay": weight_decay})
+@pytest.mark.parametrize("ridge", [0.0, 0.005])
+def test_output_layer_only_matches_torch_with_hidden_layer_frozen(settings, ridge):
+    cfg = BASE.updated({**settings, "train": "output", "ridge": ridge})
     rec = record_run(cfg, steps=600, every=1, record_batches=True)
     assert np.array_equal(rec.arrays["w"][-1], rec.arrays["w"][0])
     replay(rec.arrays, cfg)
@@ -135,10 +135,11 @@ def test_output_layer_only_matches_torch_with_hidden_layer_frozen(settings, weig
 
 @pytest.mark.parametrize("settings", [CASES[0], CASES[3]], ids=["sgd", "adam"])
 def test_runs_trained_side_by_side_each_match_torch(settings):
-    """The vectorised path (R runs in one Trainer, as the seed sweeps use it) replays run by run."""
-    cfg = BASE.updated({**settings, "weight_decay": 0.01, "width": 10})
-    seeds = [3, 4, 5]
-    tr = Trainer(cfg, runs=3, init_seeds=seeds, sample_seeds=seeds)
+    """The vectorised path (R runs in one Trainer, as the seed sweeps and the ridge sweep of model
+    selection use it: each run with its own lambda) replays run by run."""
+    cfg = BASE.updated({**settings, "width": 10})
+    seeds, ridges = [3, 4, 5], [0.0, 0.005, 0.02]
+    tr = Trainer(cfg, runs=3, init_seeds=seeds, sample_seeds=seeds, ridges=ridges)
     hist = History.for_trainer(tr)
     tr.run(400, on_step=hist.record)
     hist.record_snapshot(tr.snapshot())
@@ -147,7 +148,7 @@ def test_runs_trained_side_by_side_each_match_torch(settings):
         rec = {k: lay.get(params[:, r], k) for k in ("w", "b", "v", "c")}
         rec.update(batch=hist.batches[:-1, r], lr=hist.lrs[:, r], batch_loss=hist.batch_losses[:, r],
                    x_train=tr.dataset.x_train, y_train=tr.dataset.y_train)
-        assert replay(rec, cfg)[0] == 400
+        assert replay(rec, cfg.updated({"ridge": ridges[r]}))[0] == 400
 
 
 def test_reluviz_train_history_matches_a_torch_replay(tmp_path):

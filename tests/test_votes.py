@@ -59,15 +59,19 @@ def test_votes_balance_at_the_optimum_and_not_elsewhere(preset):
     assert np.abs(at_opt_b.batch_sum).max() > 1e3 * np.abs(at_opt.full_sum).max()
 
 
-def test_ridge_votes_balance_with_the_decay_term():
-    wd = 0.05
-    cfg = load_preset("dance").config.updated({"weight_decay": wd})
+def test_ridge_votes_balance_with_the_regularisers_vote():
+    lam = 0.025
+    cfg = load_preset("dance").config.updated({"ridge": lam})
     tr = Trainer(cfg)
     opt = optimum(cfg, tr.dataset, tr.params[0].copy())
     v = compute_votes(tr.layout, opt.params, tr.dataset.x_train, tr.dataset.y_train, select=["v", "c"],
-                      weight_decay=wd)
+                      ridge=lam, mask=tr.layout.mask(cfg.train))
+    np.testing.assert_allclose(v.decay_term, 2 * lam * opt.params[v.columns], rtol=1e-15)  # its vote: 2 lambda theta
     assert np.abs(v.full_sum).max() > 1e-3  # the data alone does not balance...
     assert np.abs(v.full_gradient).max() < 1e-12  # ...the regulariser's vote closes the sum
+    frozen = compute_votes(tr.layout, opt.params, tr.dataset.x_train, tr.dataset.y_train, select=["w"],
+                           ridge=lam, mask=tr.layout.mask(cfg.train))
+    assert not frozen.decay_term.any()  # the ridge reaches only the trained parameters
 
 
 def test_batch_sum_is_the_minibatch_gradient_with_repeats():
@@ -90,11 +94,11 @@ def test_batch_sum_is_the_minibatch_gradient_with_repeats():
 
 @pytest.mark.parametrize("preset", ["linear-model", "dance"])
 def test_batch_gradient_is_what_the_sgd_step_uses(preset):
-    cfg = load_preset(preset).config.updated({"weight_decay": 0.01})
+    cfg = load_preset(preset).config.updated({"ridge": 0.005})
     tr = Trainer(cfg)
     tr.run(7)
     snap = tr.snapshot()
-    v = votes_at(snap, tr.dataset.x_train, tr.dataset.y_train, weight_decay=cfg.weight_decay)
+    v = votes_at(snap, tr.dataset.x_train, tr.dataset.y_train, ridge=cfg.ridge, mask=tr.layout.mask(cfg.train))
     before = tr.params[0].copy()
     tr.run(1)
     step = tr.params[0] - before

@@ -13,7 +13,7 @@ difference between them is the difference in the overridden settings.
 over the trainable parameters and the excess objective F(theta_t) - F(theta*), where theta* is the
 full-batch optimum (``reluviz.core.optimum``; exact for the convex cases, else a local optimum
 found from the starting point). Each run is measured against the optimum of its own objective
-(they differ only if the overrides change ``weight_decay`` or ``train``).
+(they differ only if the overrides change ``ridge`` or ``train``).
 
 ``start="optimum"`` starts both runs *at* theta* instead of the initialisation: the iterate then
 only shows what the minibatch noise does near the optimum (a constant rate keeps dancing at a
@@ -88,7 +88,7 @@ class DanceRun:
         p0 = self.main.params[0].copy()
         self.optimum_main: Optimum = optimum(self.main.config, ds, p0, time_budget=optimum_budget)
         gc, mc = self.ghost.config, self.main.config
-        if (gc.weight_decay, gc.train) == (mc.weight_decay, mc.train):
+        if (gc.ridge, gc.train) == (mc.ridge, mc.train):
             self.optimum_ghost = self.optimum_main
         else:
             self.optimum_ghost = optimum(gc, ds, p0, time_budget=optimum_budget)

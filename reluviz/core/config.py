@@ -324,9 +324,14 @@ class TrainConfig:
         1e-8, label="Adam eps", group="optimizer", lo=0.0, lo_open=True, hi=1.0, step=1e-8, decimals=12,
         log=True, applies_when=_ADAM,
         tip="Adam's epsilon: added to the root of the second moment, so a step never divides by zero.")
-    weight_decay: float = setting(
-        0.0, label="weight decay", group="optimizer", lo=0.0, hi=10.0, step=0.0001, decimals=5,
-        tip="Ridge regularisation: adds weight_decay * theta to the gradient (shrinks weights).")
+    ridge: float = setting(
+        0.0, label="ridge λ", group="optimizer", lo=0.0, hi=100.0, step=0.0001, decimals=8, log=True,
+        summary="Ridge lambda of the notes: training minimises (1/N) sum (f(x_i) - y_i)^2 + lambda ||theta||^2 "
+                "over the trained parameters, biases included (torch's weight_decay = 2 lambda).",
+        tip="λ of the ridge regulariser R(θ) = λ‖θ‖² (notes, eq. 3.1): training minimises\n"
+            "(1/N) Σ (f(xᵢ) − yᵢ)² + λ‖θ‖² over the trained parameters, biases included,\n"
+            "so every step also pulls each weight toward 0 by 2λθ (torch's weight_decay = 2λ).\n"
+            "λ is a hyperparameter: choose it by validation loss (Model selection tab).")
     # learning-rate schedule
     schedule: str = setting(
         "constant", label="lr schedule", group="schedule", choices=SCHEDULES,
@@ -382,24 +387,15 @@ class TrainConfig:
 
     @classmethod
     def from_json_file(cls, path: str | Path) -> "TrainConfig":
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"config file {path} is not a text file") from None
-        data = parse_json(text, f"config file {path}")
-        if not isinstance(data, dict):
-            raise ConfigError(f"config file {path} must hold a JSON object of settings")
-        data = data.get("config", data)
-        if not isinstance(data, dict):
-            raise ConfigError(f"config file {path}: 'config' must be a JSON object")
-        return cls.from_dict(data)
+        """The settings of a JSON file (see ``read_settings_file``), validated; old names converted
+        silently (``legacy_notes`` of ``read_settings_file(path)`` says what was converted)."""
+        return cls.from_dict(read_settings_file(path))
 
     def updated(self, values: dict[str, Any]) -> "TrainConfig":
         """A copy with ``values`` applied (strings are parsed to the field's type), validated."""
         if not isinstance(values, dict):
             raise ConfigError(f"settings must be a mapping of names to values, got {type(values).__name__}")
+        values, _ = upgrade_settings(values)
         known = {f.name: f for f in fields(self)}
         changes: dict[str, Any] = {}
         for key, raw in values.items():
@@ -484,6 +480,60 @@ def settings_help(width: int = 100) -> str:
             lines.extend(textwrap.wrap(text, width, initial_indent="    ", subsequent_indent="        ",
                                        break_on_hyphens=False))
     return "\n".join(lines)
+
+
+def read_settings_file(path: str | Path) -> dict[str, Any]:
+    """The settings a JSON file holds, not yet validated: a JSON object of settings, or one with a
+    ``config`` object (a preset or a ``reluviz train`` config). ``ConfigError`` for an unreadable file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not a text file") from None
+    data = parse_json(text, f"config file {path}")
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a JSON object of settings")
+    data = data.get("config", data)
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: 'config' must be a JSON object")
+    return data
+
+
+# ---------------------------------------------------------------------- settings renamed since
+#: Old setting names still accepted (old files, presets, saved app settings, ``--set``): old name ->
+#: (new name, factor from the old value to the new). torch's ``weight_decay`` adds wd * theta to
+#: the gradient, the gradient of (wd / 2) ||theta||^2: the notes' ridge lambda is wd / 2.
+LEGACY_SETTINGS: dict[str, tuple[str, float]] = {"weight_decay": ("ridge", 0.5)}
+
+
+def upgrade_settings(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``values`` with old setting names (``LEGACY_SETTINGS``) converted to today's, and one line per
+    conversion for the user. ``ConfigError`` when an old name and its new one are both given."""
+    out = dict(values)
+    notes: list[str] = []
+    for old, (new, factor) in LEGACY_SETTINGS.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise ConfigError(f"{old} and {new} are both given: {old} is the old name "
+                              f"({new} = {factor:g} x {old}); keep {new} only")
+        value = _coerce(old, out.pop(old), float) * factor
+        out[new] = value
+        notes.append(f"the old setting {old}={value / factor:g} is read as {new}={value:g} "
+                     f"({new} is the notes' lambda; torch's weight_decay is 2 lambda)")
+    return out, notes
+
+
+def legacy_notes(values: Any) -> list[str]:
+    """The notes ``upgrade_settings`` makes for ``values`` ([] for anything else, or bad values:
+    validation reports those)."""
+    if not isinstance(values, Mapping):
+        return []
+    try:
+        return upgrade_settings(values)[1]
+    except ConfigError:
+        return []
 
 
 def parse_json(text: str, what: str) -> Any:

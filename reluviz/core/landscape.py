@@ -1,13 +1,13 @@
 """Loss landscapes for the lecture views: exact, vectorized, using that the losses are quadratic.
 
 * Constant and linear models (one parameter theta): the objective
-  F(theta) = (1/N) sum_i (f_theta(x_i) - y_i)^2 + (wd/2) theta^2 is a parabola
-  F(theta) = F(theta*) + a (theta - theta*)^2 with a = 1 + wd/2 (constant) or mean(x^2) + wd/2
+  F(theta) = (1/N) sum_i (f_theta(x_i) - y_i)^2 + lambda theta^2 (the ridge lambda) is a parabola
+  F(theta) = F(theta*) + a (theta - theta*)^2 with a = 1 + lambda (constant) or mean(x^2) + lambda
   (linear). ``loss_curve`` draws it on a grid for the full batch and, optionally, for one
   minibatch (whose own parabola has its own minimum: the point that step pulls toward).
 * ReLU net with ``train=output``: f = Phi theta with Phi = [relu(w x + b), 1] and theta = (v, c), so
-  F(theta0 + d) = F(theta0) + 2 g.d + d^T (G + wd/2 I) d with G = Phi^T Phi / N and
-  g = Phi^T (Phi theta0 - y) / N + (wd/2) theta0. ``OutputQuadratic`` precomputes G once (N K^2 for
+  F(theta0 + d) = F(theta0) + 2 g.d + d^T (G + lambda I) d with G = Phi^T Phi / N and
+  g = Phi^T (Phi theta0 - y) / N + lambda theta0. ``OutputQuadratic`` precomputes G once (N K^2 for
   K = H + 1 columns) and then any 2-D slice through any base point costs O(N K) plus O(grid).
   ``output_loss_grid`` gives the loss over two chosen output weights (v_i, v_j, or v_i and c)
   around theta*, the other parameters held at theta*.
@@ -31,7 +31,7 @@ from reluviz.core.optimum import output_features, output_slice
 @dataclass(frozen=True, eq=False)
 class LossCurve:
     """F on a grid of theta: ``loss`` (G,) for the full batch, ``batch_loss`` (G,) or None for the
-    minibatch (its mean squared error plus the same weight decay term); their minimisers."""
+    minibatch (its mean squared error plus the same ridge term); their minimisers."""
 
     theta: np.ndarray
     loss: np.ndarray
@@ -42,39 +42,40 @@ class LossCurve:
     batch_theta_star: float | None = None
 
 
-def parabola(layout: Layout, x: np.ndarray, y: np.ndarray, weight_decay: float = 0.0) -> tuple[float, float, float]:
-    """(theta*, F(theta*), a) with F(theta) = F(theta*) + a (theta - theta*)^2 on (x, y)."""
+def parabola(layout: Layout, x: np.ndarray, y: np.ndarray, ridge: float = 0.0) -> tuple[float, float, float]:
+    """(theta*, F(theta*), a) with F(theta) = F(theta*) + a (theta - theta*)^2 on (x, y), where
+    F = MSE + ridge theta^2."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    wd = float(weight_decay)
+    lam = float(ridge)
     if layout.model == "constant":
-        a = 1.0 + 0.5 * wd
+        a = 1.0 + lam
         lin = float(np.mean(y))
     elif layout.model == "linear":
-        a = float(np.mean(x * x)) + 0.5 * wd
+        a = float(np.mean(x * x)) + lam
         lin = float(np.mean(x * y))
     else:
         raise ValueError("loss_curve is for the one-parameter models (constant, linear)")
     theta_star = lin / a if a > 0 else 0.0
     p = np.array([theta_star])
-    f_star = float(mse(layout, p, x, y)) + 0.5 * wd * theta_star**2
+    f_star = float(mse(layout, p, x, y)) + lam * theta_star**2
     return theta_star, f_star, a
 
 
 def loss_curve(layout: Layout, x: np.ndarray, y: np.ndarray, *, batch: np.ndarray | None = None,
                theta_range: tuple[float, float] | None = None, around: Sequence[float] = (),
-               points: int = 201, weight_decay: float = 0.0) -> LossCurve:
+               points: int = 201, ridge: float = 0.0) -> LossCurve:
     """The full-batch (and minibatch ``batch`` indices, repeats counted) loss over ``points`` thetas.
 
     ``theta_range`` defaults to a window centred on theta* wide enough to show every value in
     ``around`` (e.g. the current theta and recent iterates) and the minibatch's minimiser.
     """
-    t_star, f_star, a = parabola(layout, x, y, weight_decay)
+    t_star, f_star, a = parabola(layout, x, y, ridge)
     batch_star = None
     bx = by = None
     if batch is not None:
         idx = np.asarray(batch, dtype=np.int64).ravel()
         bx, by = np.asarray(x)[idx], np.asarray(y)[idx]
-        batch_star, bf_star, ba = parabola(layout, bx, by, weight_decay)
+        batch_star, bf_star, ba = parabola(layout, bx, by, ridge)
     if theta_range is None:
         reach = [abs(float(t) - t_star) for t in around]
         if batch_star is not None:
@@ -110,13 +111,13 @@ class OutputQuadratic:
     vector with the same w and b.
     """
 
-    def __init__(self, layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, weight_decay: float = 0.0):
+    def __init__(self, layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, ridge: float = 0.0):
         if layout.model != "relu":
             raise ValueError("OutputQuadratic needs a relu model")
         self.layout = layout
         self.hidden = np.array(params[: layout.output_start], dtype=float)
         self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        self.wd = float(weight_decay)
+        self.ridge = float(ridge)
         self.n = len(self.x)
         self.phi = output_features(layout, np.asarray(params, dtype=float), self.x)
         self.gram = (self.phi.T @ self.phi) / self.n
@@ -135,19 +136,19 @@ class OutputQuadratic:
         theta = params[..., self.out]
         r = theta @ self.phi.T - self.y
         f = np.einsum("...n,...n->...", r, r) / self.n
-        if self.wd:
-            f = f + 0.5 * self.wd * np.einsum("...k,...k->...", theta, theta)
+        if self.ridge:
+            f = f + self.ridge * np.einsum("...k,...k->...", theta, theta)
         return f
 
     def gradient(self, params: np.ndarray) -> np.ndarray:
         """dF/d(v, c) at params (P,) -> (K,)."""
         theta = np.asarray(params, dtype=float)[self.out]
         r = self.phi @ theta - self.y
-        return (2.0 / self.n) * (self.phi.T @ r) + self.wd * theta
+        return (2.0 / self.n) * (self.phi.T @ r) + 2.0 * self.ridge * theta
 
     def curvature(self, k: int) -> float:
-        """Second-order coefficient of F along output coordinate k (0..H, H = c): G_kk + wd/2."""
-        return float(self.gram[k, k]) + 0.5 * self.wd
+        """Second-order coefficient of F along output coordinate k (0..H, H = c): G_kk + ridge."""
+        return float(self.gram[k, k]) + self.ridge
 
     def grid(self, base: np.ndarray, axes: tuple[int, int], a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """F with flat parameters ``axes`` set to (a[l], b[k]) and the rest at ``base``: (len(b), len(a))."""
@@ -157,7 +158,7 @@ class OutputQuadratic:
         if not (0 <= i < k and 0 <= j < k) or i == j:
             raise ValueError("axes must be two different output weights (v_j or c)")
         f0 = float(self.value(base))
-        g = 0.5 * self.gradient(base)  # F(base + d) = F0 + 2 g.d + d^T (G + wd/2) d
+        g = 0.5 * self.gradient(base)  # F(base + d) = F0 + 2 g.d + d^T (G + ridge I) d
         da = np.asarray(a, dtype=float) - base[axes[0]]
         db = np.asarray(b, dtype=float) - base[axes[1]]
         gii, gjj, gij = self.curvature(i), self.curvature(j), float(self.gram[i, j])

@@ -2,8 +2,9 @@
 
 Each update reads the state at step t (params p and optimizer slots) and writes the state at
 t + 1 into a second set of buffers, so the previous state survives an update that blows up.
-With gradient g (plus ``weight_decay * p`` when weight decay is on, as torch adds it), frozen
-parameters masked to zero, and rate lr (R, 1):
+With gradient g of the MSE (plus ``2 ridge p``, the gradient of the ridge term ridge ||p||^2, when
+ridge is on: torch's ``weight_decay = 2 ridge``, added as torch adds it), frozen parameters masked
+to zero, and rate lr (R, 1):
 
 * ``sgd``:       p' = p - lr g
 * ``momentum``:  buf' = mu buf + g (first step buf' = g, since buf starts at 0);  p' = p - lr buf'
@@ -36,12 +37,18 @@ class Updater:
     returned function every step (same code, so the same numbers bit for bit).
     """
 
-    def __init__(self, config: TrainConfig, runs: int, size: int, train_mask: np.ndarray):
+    def __init__(self, config: TrainConfig, runs: int, size: int, train_mask: np.ndarray,
+                 ridges: np.ndarray | None = None):
         self.kind = config.optimizer
         if self.kind not in ("sgd", "momentum", "nesterov", "adam"):
             raise ValueError(f"unknown optimizer {self.kind!r}")
         self.mu, self.b1, self.b2, self.eps = config.momentum, config.beta1, config.beta2, config.eps
-        self.wd = config.weight_decay
+        #: torch's weight decay, 2 ridge: a float, or (R, 1) when ``ridges`` gives each run its own
+        #: (a model-selection sweep trains a whole grid of ridge values as one trainer)
+        self.wd: float | np.ndarray = 2.0 * config.ridge
+        if ridges is not None:
+            wd = 2.0 * np.asarray(ridges, dtype=float).reshape(runs, 1)
+            self.wd = float(wd[0, 0]) if runs == 1 or np.all(wd == wd[0, 0]) else wd
         self.size, self.runs = size, runs
         self.mask = None if np.all(train_mask == 1.0) else train_mask.copy()
         self.g = np.empty((runs, size))
@@ -69,18 +76,21 @@ class Updater:
         p, p_new = old[..., :size], new[..., :size]
         multiply, subtract, add = np.multiply, np.subtract, np.add
         wd, mask = self.wd, self.mask
+        if isinstance(wd, np.ndarray) and not wd.any():
+            wd = 0.0
+        with_wd = isinstance(wd, np.ndarray) or wd != 0.0
         adam = self.kind == "adam"
         if adam:  # the effective gradient goes into the first half of [g, g * g]
             both = self.both[0] if self.runs == 1 else self.both
             g = both[..., :size]
         else:
             g = self.g[0] if self.runs == 1 else self.g
-        if wd or mask is not None:
-            # The gradient the optimizer sees: grad (+ wd p), frozen entries zeroed ("g" may be
+        if with_wd or mask is not None:
+            # The gradient the optimizer sees: grad (+ wd p, wd = 2 ridge), frozen entries zeroed ("g" may be
             # "grad" itself: grad_buffer for Adam).
 
             def effective() -> None:
-                if wd:
+                if with_wd:
                     multiply(p, wd, out=tmp)
                     add(grad, tmp, out=g)
                     if mask is not None:

@@ -1,21 +1,22 @@
 """Where training is heading: the full-batch optimum theta* of the objective the optimizer minimises.
 
-The objective is the one the trainer's updates descend (``reluviz.core.optimizers`` adds
-``weight_decay * p`` to the gradient, as torch does, for every trainable parameter):
+The objective is the one the trainer's updates descend, the notes' regularised loss (eq. 3.1) with
+the ridge R(theta) = lambda ||theta||^2 over the trained parameters (``reluviz.core.optimizers``
+adds 2 lambda p to the gradient, torch's weight_decay = 2 lambda, for every trainable parameter):
 
-    F(theta) = (1/N) sum_i (f_theta(x_i) - y_i)^2 + (wd / 2) ||theta_trainable||^2
+    F(theta) = (1/N) sum_i (f_theta(x_i) - y_i)^2 + lambda ||theta_trainable||^2
 
 Closed forms (``kind == 'exact'``), with Sxx = sum x_i^2, Sxy = sum x_i y_i, ybar = mean y:
 
-* ``constant`` (y = theta): dF/dtheta = 2 (theta - ybar) + wd theta = 0
-  => theta* = 2 ybar / (2 + wd) = ybar when wd = 0 (the worksheet's answer: the mean of y).
-* ``linear`` (y = theta x): dF/dtheta = (2/N)(theta Sxx - Sxy) + wd theta = 0
-  => theta* = Sxy / (Sxx + N wd / 2) = Sxy / Sxx when wd = 0 (the worksheet's answer).
+* ``constant`` (y = theta): dF/dtheta = 2 (theta - ybar) + 2 lambda theta = 0
+  => theta* = ybar / (1 + lambda) = ybar when lambda = 0 (the worksheet's answer: the mean of y).
+* ``linear`` (y = theta x): dF/dtheta = (2/N)(theta Sxx - Sxy) + 2 lambda theta = 0
+  => theta* = Sxy / (Sxx + N lambda) = Sxy / Sxx when lambda = 0 (the worksheet's answer).
 * ``relu`` with ``train=output``: w, b are frozen, so f = Phi theta with the feature matrix
   Phi = [relu(w x_i + b) ..., 1] (N, H+1) and theta = (v, c): least squares.
-  wd > 0 (ridge): grad = (2/N) Phi^T (Phi theta - y) + wd theta = 0
-  => (Phi^T Phi + (N wd / 2) I) theta* = Phi^T y, a unique solution.
-  wd = 0: the minimisers form an affine set when Phi has dependent columns (a dead unit gives a
+  lambda > 0 (ridge): grad = (2/N) Phi^T (Phi theta - y) + 2 lambda theta = 0
+  => (Phi^T Phi + N lambda I) theta* = Phi^T y, a unique solution.
+  lambda = 0: the minimisers form an affine set when Phi has dependent columns (a dead unit gives a
   zero column; two units with the same elbow give parallel ones). We return the minimiser
   *nearest the given parameters*: theta* = theta + lstsq(Phi, y - Phi theta). SGD never changes
   the component of theta in the null space of Phi (every minibatch gradient is a combination of
@@ -52,7 +53,7 @@ class Optimum:
     kind: ``'exact'`` (closed form, global) or ``'local'`` (found by descent from a point).
     label: a short caption for a plot legend.
     mask: (P,) 1.0 on the trainable parameters (those the distance is measured over).
-    objective: F at ``params`` (MSE plus weight decay term).
+    objective: F at ``params`` (MSE plus the ridge term).
     grad_norm: Euclidean norm of the gradient of F over the trainable parameters at ``params``.
     iterations, converged: for local optima, descent trials and whether descent came to rest
     (False: it ran out of steps or time, and ``label`` says so).
@@ -85,24 +86,24 @@ def optimum(config: TrainConfig, dataset: Dataset, params: np.ndarray, *, max_it
     if params.shape != (layout.size,):
         raise ValueError(f"params must have shape ({layout.size},), got {params.shape}")
     x, y = dataset.x_train, dataset.y_train
-    wd = float(config.weight_decay)
+    lam = float(config.ridge)
     mask = layout.mask(config.train)
     n = len(x)
     if layout.model == "constant":
-        theta = 2.0 * float(np.mean(y)) / (2.0 + wd)
-        label = "theta* = mean y" if wd == 0 else f"theta* = 2 mean(y) / (2 + wd), wd={wd:g}"
-        return _finish(layout, np.array([theta]), "exact", label, mask, x, y, wd)
+        theta = float(np.mean(y)) / (1.0 + lam)
+        label = "theta* = mean y" if lam == 0 else f"theta* = mean(y) / (1 + lambda), lambda={lam:g}"
+        return _finish(layout, np.array([theta]), "exact", label, mask, x, y, lam)
     if layout.model == "linear":
         sxx, sxy = float(x @ x), float(x @ y)
-        denom = sxx + 0.5 * n * wd
+        denom = sxx + n * lam
         theta = sxy / denom if denom > 0 else float(params[0])  # all x = 0: every theta is optimal
-        label = "theta* = sum xy / sum x^2" if wd == 0 else f"theta* = sum xy / (sum x^2 + N wd/2), wd={wd:g}"
-        return _finish(layout, np.array([theta]), "exact", label, mask, x, y, wd)
+        label = "theta* = sum xy / sum x^2" if lam == 0 else f"theta* = sum xy / (sum x^2 + N lambda), lambda={lam:g}"
+        return _finish(layout, np.array([theta]), "exact", label, mask, x, y, lam)
     if config.train == "output":
-        theta = output_optimum(layout, params, x, y, wd)
-        label = "theta* (least squares in v, c)" if wd == 0 else f"theta* (ridge in v, c, wd={wd:g})"
-        return _finish(layout, theta, "exact", label, mask, x, y, wd)
-    return local_optimum(layout, params, x, y, mask, wd, max_iter=max_iter, time_budget=time_budget)
+        theta = output_optimum(layout, params, x, y, lam)
+        label = "theta* (least squares in v, c)" if lam == 0 else f"theta* (ridge in v, c, lambda={lam:g})"
+        return _finish(layout, theta, "exact", label, mask, x, y, lam)
+    return local_optimum(layout, params, x, y, mask, lam, max_iter=max_iter, time_budget=time_budget)
 
 
 def distance_to_optimum(params: np.ndarray, opt: Optimum, mask: np.ndarray | None = None) -> np.ndarray:
@@ -126,27 +127,34 @@ def excess_objective(config: TrainConfig, dataset: Dataset, params: np.ndarray, 
     layout = Layout.for_config(config)
     p = np.asarray(params, dtype=float)
     flat = p.reshape(-1, layout.size)
-    val = objective(layout, flat, dataset.x_train, dataset.y_train, config.weight_decay, opt.mask)
+    val = objective(layout, flat, dataset.x_train, dataset.y_train, config.ridge, opt.mask)
     return (np.asarray(val) - opt.objective).reshape(p.shape[:-1])
 
 
 # ---------------------------------------------------------------------- objective and gradient
-def objective(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, wd: float = 0.0,
+def ridge_penalty(params: np.ndarray, ridge: float, mask: np.ndarray | None = None) -> np.ndarray:
+    """The regulariser R(theta) = ridge ||mask * params||^2: params (P,) -> scalar array, (R, P) -> (R,)."""
+    p = np.asarray(params, dtype=float)
+    if mask is not None:
+        p = p * mask
+    return float(ridge) * np.einsum("...p,...p->...", p, p)
+
+
+def objective(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, ridge: float = 0.0,
               mask: np.ndarray | None = None) -> np.ndarray:
-    """F = MSE + (wd/2) ||mask * params||^2; params (P,) -> scalar array, (R, P) -> (R,)."""
+    """F = MSE + ridge ||mask * params||^2; params (P,) -> scalar array, (R, P) -> (R,)."""
     params = np.asarray(params, dtype=float)
     out = mse(layout, params, x, y)
-    if wd:
-        p = params if mask is None else params * mask
-        out = out + 0.5 * wd * np.einsum("...p,...p->...", p, p)
+    if ridge:
+        out = out + ridge_penalty(params, ridge, mask)
     return out
 
 
-def objective_gradient(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, wd: float = 0.0,
+def objective_gradient(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, ridge: float = 0.0,
                        mask: np.ndarray | None = None) -> np.ndarray:
     """Gradient of ``objective`` at params (P,) -> (P,), zero on frozen parameters."""
     _, jtr, _ = _normal_equations(layout, params, x, y, np.arange(layout.size), need_jtj=False)
-    g = (2.0 / len(x)) * jtr + wd * params
+    g = (2.0 / len(x)) * jtr + 2.0 * ridge * params
     return g if mask is None else g * mask
 
 
@@ -169,13 +177,13 @@ def output_slice(layout: Layout) -> slice:
     return slice(layout.output_start, layout.output_start + layout.width + 1)
 
 
-def output_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, wd: float = 0.0) -> np.ndarray:
+def output_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, ridge: float = 0.0) -> np.ndarray:
     """Exact optimum over (v, c) with w, b fixed at ``params`` (see the module notes): (P,)."""
     out = np.array(params, dtype=float)
     sl = output_slice(layout)
     theta0 = out[sl]
     n, k = len(x), layout.width + 1
-    if wd > 0 or n * k > _CHUNK_ELEMENTS:
+    if ridge > 0 or n * k > _CHUNK_ELEMENTS:
         gram = np.zeros((k, k))
         rhs = np.zeros(k)
         step = max(1, _CHUNK_ELEMENTS // k)
@@ -183,8 +191,8 @@ def output_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndar
             phi = output_features(layout, params, x[s : s + step])
             gram += phi.T @ phi
             rhs += phi.T @ y[s : s + step]
-        if wd > 0:
-            gram[np.diag_indices(k)] += 0.5 * n * wd
+        if ridge > 0:
+            gram[np.diag_indices(k)] += n * ridge
             out[sl] = np.linalg.solve(gram, rhs)
         else:
             # Minimiser nearest theta0 via the pseudo-inverse of the Gram matrix (eigen cut-off).
@@ -202,11 +210,11 @@ def output_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndar
 
 # ---------------------------------------------------------------------- local optimum (non-convex)
 def local_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, mask: np.ndarray,
-                  wd: float = 0.0, *, max_iter: int = 1000, time_budget: float = 0.5,
+                  ridge: float = 0.0, *, max_iter: int = 1000, time_budget: float = 0.5,
                   gtol: float = 1e-9) -> Optimum:
     """Monotone full-batch descent from ``params`` (Levenberg-damped Gauss-Newton), trainable only.
 
-    Each step solves (A + lam s I) d = -g with A = (2/N) J^T J + wd I (J the Jacobian of the
+    Each step solves (A + lam s I) d = -g with A = (2/N) J^T J + 2 ridge I (J the Jacobian of the
     outputs over the trainable parameters), g the gradient of F, s the mean of diag(A); the step is
     taken only if F decreases (then lam shrinks), otherwise lam grows and we retry. Large lam is a
     short gradient step, small lam is a Gauss-Newton step, so the path is a descent path from
@@ -219,7 +227,7 @@ def local_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarr
     p = np.array(params, dtype=float)
     idx = np.flatnonzero(mask)
     n = len(x)
-    f_val = float(objective(layout, p, x, y, wd, mask))
+    f_val = float(objective(layout, p, x, y, ridge, mask))
     lam = 1e-3
     iters = 0
     converged = False
@@ -227,9 +235,9 @@ def local_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarr
     while iters < max_iter:
         jtj, jtr, _ = _normal_equations(layout, p, x, y, idx)
         a = (2.0 / n) * jtj
-        g = (2.0 / n) * jtr + wd * p[idx]
-        if wd:
-            a[np.diag_indices(len(idx))] += wd
+        g = (2.0 / n) * jtr + 2.0 * ridge * p[idx]
+        if ridge:
+            a[np.diag_indices(len(idx))] += 2.0 * ridge
         g_norm = float(np.linalg.norm(g))
         if g_norm <= gtol * (1.0 + f_val):
             converged = True
@@ -247,7 +255,7 @@ def local_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarr
                 continue
             q = p.copy()
             q[idx] += d
-            f_new = float(objective(layout, q, x, y, wd, mask))
+            f_new = float(objective(layout, q, x, y, ridge, mask))
             if f_new < f_val:
                 p, f_old, f_val = q, f_val, f_new
                 lam = max(lam / 3.0, 1e-12)
@@ -267,7 +275,7 @@ def local_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarr
         if time.perf_counter() - t0 >= time_budget:
             break
     _, jtr, _ = _normal_equations(layout, p, x, y, idx, need_jtj=False)
-    g_norm = float(np.linalg.norm((2.0 / n) * jtr + wd * p[idx]))
+    g_norm = float(np.linalg.norm((2.0 / n) * jtr + 2.0 * ridge * p[idx]))
     label = "local optimum (full-batch descent from here)" if converged else \
         f"local optimum, stopped after {iters} steps (full-batch descent from here)"
     return Optimum(p, "local", label, mask.astype(float), f_val, g_norm, iters, converged)
@@ -315,9 +323,9 @@ def _normal_equations(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.n
 
 
 def _finish(layout: Layout, theta: np.ndarray, kind: str, label: str, mask: np.ndarray,
-            x: np.ndarray, y: np.ndarray, wd: float) -> Optimum:
-    f_val = float(objective(layout, theta, x, y, wd, mask))
-    g = objective_gradient(layout, theta, x, y, wd, mask)
+            x: np.ndarray, y: np.ndarray, ridge: float) -> Optimum:
+    f_val = float(objective(layout, theta, x, y, ridge, mask))
+    g = objective_gradient(layout, theta, x, y, ridge, mask)
     return Optimum(theta, kind, label, mask.astype(float), f_val, float(np.linalg.norm(g)))
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reluviz.core.compare import ghost_config
-from reluviz.core.config import ConfigError, TrainConfig, parse_json
+from reluviz.core.config import ConfigError, TrainConfig, legacy_notes, parse_json
 
 #: The installed presets (a folder of the package; a ``Traversable``, a ``Path`` when installed as files).
 PRESET_DIR: Traversable = resources.files("reluviz") / "presets"
@@ -36,6 +36,8 @@ class Preset:
     view: str = "fit"
     compare: dict[str, Any] = field(default_factory=dict)
     overlays: tuple[str, ...] = ()
+    #: one line per setting given by an old name and converted (e.g. ``weight_decay`` to ``ridge``)
+    notes: tuple[str, ...] = ()
 
 
 def preset_names(directory: Traversable | Path = PRESET_DIR) -> list[str]:
@@ -93,6 +95,7 @@ def load_preset_file(path: str | Path | Traversable) -> Preset:
     except ConfigError as exc:
         raise ConfigError(f"preset {path.name}: {exc}") from None
     stem = path.name[: -len(".json")] if path.name.endswith(".json") else path.name
+    notes = tuple(f"preset {path.name}: {n}" for n in legacy_notes(data.get("config", {})) + legacy_notes(compare))
     return Preset(
         name=stem,
         title=str(data.get("title", stem)),
@@ -101,4 +104,5 @@ def load_preset_file(path: str | Path | Traversable) -> Preset:
         view=str(data.get("view", "fit")),
         compare=compare,
         overlays=tuple(overlays),
+        notes=notes,
     )

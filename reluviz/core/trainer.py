@@ -65,11 +65,13 @@ class Trainer:
     runs: R, the number of runs side by side.
     init_seeds, sample_seeds: one per run (default: the config's seed for every run).
     lr_scale: (R,) factors on the learning rate per run (default 1).
+    ridges: (R,) the ridge lambda of each run (default: the config's for every run; kept when the
+    trainer is reconfigured).
     """
 
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, runs: int = 1,
                  init_seeds: Sequence[int] | None = None, sample_seeds: Sequence[int] | None = None,
-                 lr_scale: Sequence[float] | None = None):
+                 lr_scale: Sequence[float] | None = None, ridges: Sequence[float] | None = None):
         config.validate()
         self.dataset = dataset if dataset is not None else make_dataset(config)
         if runs < 1:
@@ -81,6 +83,9 @@ class Trainer:
         self.lr_scale = np.asarray(lr_scale if lr_scale is not None else np.ones(runs), dtype=float).reshape(runs, 1)
         if len(self.init_seeds) != runs or len(self.sample_seeds) != runs:
             raise ConfigError("need one init seed and one sample seed per run")
+        self.ridges = None if ridges is None else np.asarray(ridges, dtype=float).reshape(-1)
+        if self.ridges is not None and (len(self.ridges) != runs or not np.all(self.ridges >= 0)):
+            raise ConfigError("need one ridge lambda >= 0 per run")
         ds = self.dataset
         self._x1 = np.stack([ds.x_train, np.ones_like(ds.x_train)], axis=1)  # (n, 2) rows [x, 1]
         self.explode_limit = 1e10 * (1.0 + float(np.mean(ds.y_train**2)))
@@ -115,7 +120,7 @@ class Trainer:
         self.full_batch = batch == n
         self._ws = GradientWorkspace(self.layout, self.runs, batch)
         self._stream = None if self.full_batch else BatchStream(config.sampling, self.sample_seeds, n, batch)
-        self._updater = Updater(config, self.runs, size, self.layout.mask(config.train))
+        self._updater = Updater(config, self.runs, size, self.layout.mask(config.train), self.ridges)
         self._grad = self._updater.grad_buffer  # the kernels write the gradient where the updater reads it
         # Minibatch data of a stretch of steps, gathered at once (see _chunk_for) into buffers
         # that the bound gradient kernels read.

@@ -10,9 +10,9 @@ the parameter (so minus lr times a vote is how far that point alone moves the pa
 full-batch step). What is shown:
 
 * ``full_sum = sum_i vote_i``: the full-batch gradient of the MSE. At the optimum the votes
-  balance and it is zero (Figure 1). With weight decay the optimizer also adds ``decay_term =
-  wd * theta`` (one more "vote", by the regulariser); at the ridge optimum
-  ``full_sum + decay_term`` is zero instead.
+  balance and it is zero (Figure 1). With the ridge regulariser lambda ||theta||^2 the objective's
+  gradient has one more term, ``decay_term = 2 lambda theta``: the regulariser's own "vote",
+  always pulling toward 0; at the ridge optimum ``full_sum + decay_term`` is zero instead.
 * ``batch_sum``: the minibatch gradient the optimizer actually uses for this step,
   (1/B) sum_{b=1..B} 2 (f(x_{i_b}) - y_{i_b}) df/dtheta = (N/B) sum_i count_i vote_i, where
   ``count_i`` is how many times point i is in the batch (sampling with replacement can repeat a
@@ -38,7 +38,7 @@ class Votes:
 
     x, y: (N,) training points.  votes: (N, K) (see module notes).  names: K parameter names,
     columns: their flat indices.  full_sum: (K,) full-batch MSE gradient.  decay_term: (K,)
-    weight decay's term wd * theta.  batch_counts: (N,) int, times each point is in the minibatch
+    the ridge regulariser's vote 2 lambda theta (zero for frozen parameters, which it does not reach).  batch_counts: (N,) int, times each point is in the minibatch
     (all zero when no batch was given).  batch_mask: (N,) bool, in the batch at least once.
     batch_size: B (0 when no batch).  batch_sum: (K,) the minibatch gradient (zeros when no batch).
     """
@@ -106,10 +106,12 @@ def select_columns(layout: Layout, select: Sequence[str | int] | str | int | Non
 
 def compute_votes(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray,
                   batch: np.ndarray | None = None, select: Sequence[str | int] | str | int | None = None,
-                  weight_decay: float = 0.0) -> Votes:
+                  ridge: float = 0.0, mask: np.ndarray | None = None) -> Votes:
     """Votes of every training point at ``params`` (P,) for the ``select``-ed parameters.
 
     ``batch``: the minibatch's indices into x (B,), repeats allowed; None for no minibatch.
+    ``ridge``: the lambda of the objective; ``mask`` (P,): the trained parameters (the ridge term
+    reaches only those; None: all).
     """
     params = np.asarray(params, dtype=float)
     cols = select_columns(layout, select)
@@ -130,13 +132,15 @@ def compute_votes(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarr
         batch_sum = np.zeros(len(cols))
     return Votes(
         x=np.asarray(x), y=np.asarray(y), votes=votes, names=tuple(names[c] for c in cols), columns=cols,
-        full_sum=votes.sum(axis=0), decay_term=weight_decay * params[cols], batch_counts=counts,
+        full_sum=votes.sum(axis=0), decay_term=2.0 * ridge * params[cols] * (1.0 if mask is None else mask[cols]),
+        batch_counts=counts,
         batch_mask=counts > 0, batch_size=bsize, batch_sum=batch_sum,
     )
 
 
 def votes_at(snapshot, x: np.ndarray, y: np.ndarray, run: int = 0,
-             select: Sequence[str | int] | str | int | None = None, weight_decay: float = 0.0) -> Votes:
+             select: Sequence[str | int] | str | int | None = None, ridge: float = 0.0,
+             mask: np.ndarray | None = None) -> Votes:
     """Votes at a ``Snapshot`` (its parameters and the minibatch of its next update), one run."""
     return compute_votes(snapshot.layout, snapshot.params[run], x, y, batch=snapshot.batch[run],
-                         select=select, weight_decay=weight_decay)
+                         select=select, ridge=ridge, mask=mask)

@@ -4,7 +4,7 @@
   full-batch gradient dL/dparam); bars of the current minibatch's points in the minibatch colour.
 * ``SumsPlot``: two bars with their values written on them: the sum of all votes (the full-batch
   gradient, about zero at the optimum) and the minibatch gradient (N/B times the sum of the
-  minibatch's votes, which does not vanish there).
+  minibatch's votes, which does not vanish there); with a ridge regulariser a third, its vote.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from reluviz.plots.lecture_common import SteadyRange, add_legend, note_item, sty
 
 VOTE = (110, 110, 110)
 FULL = (20, 20, 20)
+RIDGE = (44, 160, 44)  # the ridge regulariser's vote
 
 
 class VotesPlot:
@@ -61,7 +62,9 @@ class VotesPlot:
 
 
 class SumsPlot:
-    """Full-batch gradient against minibatch gradient, as two labelled bars."""
+    """Full-batch gradient against minibatch gradient, as labelled bars; with a ridge regulariser a
+    third bar between them: the regulariser's own vote 2 lambda theta (the full-batch and minibatch
+    bars then hold the whole objective's gradient, data and regulariser)."""
 
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
@@ -74,10 +77,11 @@ class SumsPlot:
         plot.showGrid(x=False, y=True, alpha=0.18)
         self.zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=theme.pen((0, 0, 0), 1.5))
         plot.addItem(self.zero, ignoreBounds=True)
-        self.bars = pg.BarGraphItem(x=[0.0, 1.0], height=[0.0, 0.0], width=0.6,
-                                    brushes=[theme.brush(FULL), theme.brush(theme.BATCH)], pen=None)
+        self._brushes = [theme.brush(FULL), theme.brush(theme.BATCH), theme.brush(RIDGE)]
+        self.bars = pg.BarGraphItem(x=[0.0, 1.0], height=[0.0, 0.0], width=0.6, brushes=self._brushes[:2], pen=None)
         plot.addItem(self.bars)
-        self.labels = [pg.TextItem("", color=FULL, anchor=(0.5, 1.0)), pg.TextItem("", color=theme.BATCH, anchor=(0.5, 1.0))]
+        self.labels = [pg.TextItem("", color=FULL, anchor=(0.5, 1.0)), pg.TextItem("", color=theme.BATCH, anchor=(0.5, 1.0)),
+                       pg.TextItem("", color=RIDGE, anchor=(0.5, 1.0))]
         from pyqtgraph.Qt import QtGui
 
         f = QtGui.QFont()
@@ -86,28 +90,44 @@ class SumsPlot:
         for item in self.labels:
             item.setFont(f)
             plot.addItem(item, ignoreBounds=True)
-        plot.getAxis("bottom").setTicks([[(0.0, "full batch"), (1.0, "minibatch")]])
         self.yr = SteadyRange(margin=0.25, shrink_below=0.3)
         plot.vb.disableAutoRange()
-        plot.setXRange(-0.75, 1.75, padding=0)
+        self._with_ridge: bool | None = None
+        self._layout_bars(False)
         self.values = (0.0, 0.0)
+        self.ridge_value: float | None = None
         self.scale = 0.0  # typical size of one point's term, to tell rounding noise from a value
 
+    def _layout_bars(self, ridge: bool) -> None:
+        if ridge == self._with_ridge:
+            return
+        self._with_ridge = ridge
+        ticks = [(0.0, "full batch"), (1.0, "minibatch")] + ([(2.0, "ridge 2λθ")] if ridge else [])
+        self.plot.getAxis("bottom").setTicks([ticks])
+        self.plot.setXRange(-0.75, 2.75 if ridge else 1.75, padding=0)
+        if not ridge:
+            self.labels[2].setText("")
 
     def reset(self) -> None:
         self.yr.reset()
 
-    def show(self, full: float, batch: float | None, ylabel: str) -> None:
+    def show(self, full: float, batch: float | None, ylabel: str, ridge: float | None = None) -> None:
+        """``full``, ``batch``: the gradients a full-batch and a minibatch step descend (data and
+        regulariser); ``ridge``: the regulariser's vote 2 lambda theta (None: no regulariser)."""
         b = 0.0 if batch is None else float(batch)
         self.values = (float(full), b)
-        self.bars.setOpts(height=[float(full), b])
-        lo, hi = self.yr.update(min(full, b, 0.0), max(full, b, 0.0))
+        self.ridge_value = None if ridge is None else float(ridge)
+        self._layout_bars(ridge is not None)
+        heights = [float(full), b] + ([float(ridge)] if ridge is not None else [])
+        self.bars.setOpts(x=list(range(len(heights))), height=heights, brushes=self._brushes[: len(heights)])
+        lo, hi = self.yr.update(min(*heights, 0.0), max(*heights, 0.0))
         self.plot.setYRange(lo, hi, padding=0)
-        for k, (item, v) in enumerate(zip(self.labels, (full, batch))):
+        size = max(abs(h) for h in heights)
+        for k, (item, v) in enumerate(zip(self.labels, (full, batch, ridge))):
             if v is None:
                 item.setText("")
                 continue
-            item.setText(fmt_gradient(v, max(abs(full), abs(b), self.scale)))
+            item.setText(fmt_gradient(v, max(size, self.scale)))
             # write the value just outside the bar's end (above positive bars, below negative ones)
             item.setAnchor((0.5, 1.0) if v >= 0 else (0.5, 0.0))
             item.setPos(float(k), float(v))

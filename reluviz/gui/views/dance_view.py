@@ -190,7 +190,7 @@ class DanceView(LectureView):
             mode = "big"  # drawn like the full network: no theta*, a sentence instead of the landscape
         params = np.asarray(snapshot.params[0])
         hidden = params[: layout.output_start].tobytes() if mode == "output" else b""
-        key = (run_id, id(dataset), mode, layout, cfg.weight_decay, hidden)
+        key = (run_id, id(dataset), mode, layout, cfg.ridge, hidden)
         self._new_run = self._ctx_key is None or self._ctx_key[:2] != key[:2]
         if key == self._ctx_key:
             return
@@ -210,7 +210,7 @@ class DanceView(LectureView):
             self._quad = None
         else:
             self._opt = optimum(cfg, dataset, params)
-            self._quad = (OutputQuadratic(layout, params, dataset.x_train, dataset.y_train, cfg.weight_decay)
+            self._quad = (OutputQuadratic(layout, params, dataset.x_train, dataset.y_train, cfg.ridge)
                           if mode == "output" else None)
         self._set_landscape(mode)
         if mode == "output" and self._axes_width != layout.width:
@@ -326,17 +326,17 @@ class DanceView(LectureView):
     def _draw_curve(self, snap, recent: np.ndarray) -> str:
         """Draw the parabola; returns words for the caption (theta, theta*, the minibatch's pull)."""
         cfg, ds, layout = self.config, self._dataset, snap.layout
-        x, y, wd = ds.x_train, ds.y_train, cfg.weight_decay
+        x, y, lam = ds.x_train, ds.y_train, cfg.ridge
         theta = float(snap.params[0, 0])
         batch = np.asarray(snap.batch[0])
         if len(batch) >= ds.n and cfg.batch_size == 0:
             batch = None
         around = [theta] + [float(t) for t in recent[:, 0]]
-        probe = loss_curve(layout, x, y, batch=batch, around=around, points=3, weight_decay=wd)
+        probe = loss_curve(layout, x, y, batch=batch, around=around, points=3, ridge=lam)
         x0, x1 = self.curve_plot.xr.update(probe.theta[0], probe.theta[-1])
-        curve = loss_curve(layout, x, y, batch=batch, theta_range=(x0, x1), points=301, weight_decay=wd)
-        f_now = float(objective(layout, snap.params[0], x, y, wd))
-        trail_f = np.asarray(objective(layout, recent, x, y, wd)) if len(recent) else np.empty(0)
+        curve = loss_curve(layout, x, y, batch=batch, theta_range=(x0, x1), points=301, ridge=lam)
+        f_now = float(objective(layout, snap.params[0], x, y, lam))
+        trail_f = np.asarray(objective(layout, recent, x, y, lam)) if len(recent) else np.empty(0)
         name = "θ (the constant prediction)" if layout.model == "constant" else "θ (the slope of y = θx)"
         self.curve_plot.set_param_label(name)
         b = ""

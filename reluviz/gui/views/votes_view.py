@@ -130,7 +130,7 @@ class VotesView(LectureView):
             return None
         params = np.asarray(snap.params[0])
         hidden = params[: snap.layout.output_start].tobytes()
-        key = (id(ds), snap.layout, cfg.weight_decay, cfg.train, hidden)
+        key = (id(ds), snap.layout, cfg.ridge, cfg.train, hidden)
         if key != self._opt_key:
             self._opt = optimum(cfg, ds, params).params
             self._opt_key = key
@@ -170,7 +170,7 @@ class VotesView(LectureView):
         snap, ds, cfg = self._snapshot, self._dataset, self.config
         layout = snap.layout
         name = self.parameter()
-        wd = cfg.weight_decay if cfg is not None else 0.0
+        lam = cfg.ridge if cfg is not None else 0.0
         batch = np.asarray(snap.batch[0])
         full_batch = (cfg is not None and cfg.batch_size == 0) or len(batch) >= ds.n and len(np.unique(batch)) == ds.n
         params = np.asarray(snap.params[0])
@@ -189,7 +189,7 @@ class VotesView(LectureView):
             self._too_many(ds.n, layout.size)
             return
         v = compute_votes(layout, params, ds.x_train, ds.y_train, batch=None if full_batch else batch,
-                          select=[name], weight_decay=wd)
+                          select=[name], ridge=lam, mask=layout.mask(cfg.train) if cfg is not None else None)
         self.last_votes = v
         votes = v.votes[:, 0]
         n, bsize = v.n, v.batch_size
@@ -205,14 +205,20 @@ class VotesView(LectureView):
         scale = float(np.abs(v.votes).sum())  # the size of the terms that cancel
         self.sums_plot.scale = scale
         batch_grad = None if full_batch else float(v.batch_gradient[0])
-        self.sums_plot.show(full, batch_grad, ylabel=f"∂L/∂{sym}   [loss per unit of {sym}]")
+        ridge_vote = float(v.decay_term[0]) if lam else None
+        self.sums_plot.show(full, batch_grad, ylabel=f"∂F/∂{sym}   [loss per unit of {sym}]", ridge=ridge_vote)
         value = float(params[v.columns[0]])
         self.theta_label.setText(f"step {snap.step}:  {sym} = {value:.4g}" + (" (θ*, the optimum)" if star is not None else ""))
         lr = float(snap.lr[0])
-        decay = f" + weight decay {float(v.decay_term[0]):+.3g}" if wd else ""
-        text = (f"<b>Sum of all {n} votes{where}</b> = full-batch gradient ∂L/∂{sym}{decay} {'' if fmt_gradient(full, scale) == '≈ 0' else '= '}"
-                f"<b>{fmt_gradient(full, scale)}</b>"
-                + (f" ({full:.2g}: rounding error)" if fmt_gradient(full, scale) == "≈ 0" else ""))
+        decay = f" + the ridge's vote 2λ{sym} ({float(v.decay_term[0]):+.3g})" if lam else ""
+        shown = fmt_gradient(full, scale)
+        if lam:  # the data's votes and the regulariser's balance at the ridge optimum
+            head = (f"<b>Sum of all {n} votes{where}</b> ({float(v.full_sum[0]):+.3g}){decay} = full-batch gradient "
+                    f"∂F/∂{sym} of the objective")
+        else:
+            head = f"<b>Sum of all {n} votes{where}</b> = full-batch gradient ∂L/∂{sym}"
+        text = (f"{head} {'' if shown == '≈ 0' else '= '}<b>{shown}</b>"
+                + (f" ({full:.2g}: rounding error)" if shown == "≈ 0" else ""))
         if batch_grad is not None:
             text += (f" &nbsp;&nbsp;·&nbsp;&nbsp; <b><span style='color: rgb{theme.BATCH}'>Minibatch gradient</span></b>"
                      f" = ({n}/{bsize}) × sum of the {bsize} orange votes{decay} = <b>{batch_grad:+.3g}</b>:"
