@@ -57,7 +57,7 @@ def main() -> int:
         renderer = FrameRenderer(plan.dataset, size, final_step=plan.last_step)
         t0 = time.perf_counter()
         for f in plan.frames:
-            renderer.render(f.snapshot, plan.curves, plan.trace, caption=renderer.caption_for(f.snapshot, f.train_loss, f.test_loss))
+            renderer.render(f.snapshot, plan.curves, plan.trace, caption=renderer.caption_for(f.snapshot, f.train_loss, val_loss=f.val_loss))
         best = max(best, n / (time.perf_counter() - t0))
         renderer.close()
     print(f"  drawing only (draw + read pixels)     {best:6.1f} frames/s")

@@ -2,7 +2,7 @@
 
 The notebook itself took 35.2 minutes for this. Run: ``python benchmarks/bench_sweep.py``
 (options: --steps, --seeds, --every, --processes). Prints the wall time, the training throughput
-(steps x runs per second, over all settings) and the median final test MSE per setting.
+(steps x runs per second, over all settings) and the median final validation MSE per setting.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=30000)
     ap.add_argument("--seeds", type=int, default=30)
-    ap.add_argument("--every", type=int, default=300, help="record train/test loss every K steps")
+    ap.add_argument("--every", type=int, default=300, help="record train/validation/test loss every K steps")
     ap.add_argument("--processes", type=int, default=2)
     args = ap.parse_args()
     widths, optimizers = (10, 20, 40), ("sgd", "momentum", "adam")
@@ -35,8 +35,8 @@ def main() -> None:
           f"loss recorded every {args.every} steps, {args.processes} processes")
     print(f"wall time {wall:.1f} s  ({run_steps / wall:,.0f} steps*runs per second; the notebook: 35.2 min)")
     for (width, opt), r in res.items():
-        b = r.band("test")
-        print(f"  width {width:3d} {opt:9s} {r.seconds:6.1f} s in worker   final test MSE median {b.median[-1]:.4g} "
+        b = r.band("val")
+        print(f"  width {width:3d} {opt:9s} {r.seconds:6.1f} s in worker   final validation MSE median {b.median[-1]:.4g} "
               f"[IQR {b.q25[-1]:.4g} .. {b.q75[-1]:.4g}]   diverged {int(r.diverged.sum())}/{r.runs}")
 
 

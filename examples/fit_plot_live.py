@@ -42,7 +42,7 @@ def update():
     snap = trainer.snapshot()
     fit.show_snapshot(snap)
     frames += 1
-    train, _ = dataset_losses(snap, trainer.dataset)
+    train = dataset_losses(snap, trainer.dataset).train
     win.setWindowTitle(trainer.divergence.reason if trainer.stopped else f"step {snap.step:,}, train MSE {train:.4g}")
     if trainer.stopped:
         timer.stop()
@@ -56,5 +56,5 @@ timer.start(16)
 
 if __name__ == "__main__":
     pg.exec()
-    train, test = dataset_losses(trainer.snapshot(), trainer.dataset)
-    print(f"{frames} frames, step {trainer.step}, train loss {train:.6g}, test loss {test:.6g}")
+    lo = dataset_losses(trainer.snapshot(), trainer.dataset)
+    print(f"{frames} frames, step {trainer.step}, train loss {lo.train:.6g}, validation loss {lo.val:.6g}")

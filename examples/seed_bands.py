@@ -1,6 +1,7 @@
 """
 Seed bands with the core alone: train 30 seeds per optimizer side by side (same data, same
-initialisations, same minibatch order for every optimizer), then draw the median test loss and
+initialisations, same minibatch order for every optimizer), then draw the median validation loss
+(settings are compared on held-out validation points, never on the test set) and
 its interquartile band against step with plain pyqtgraph, or print them.
 
     .venv/bin/python examples/seed_bands.py                      # notebook preset, a window
@@ -27,8 +28,8 @@ args = parser.parse_args()
 config = load_preset(args.preset).config
 runs = seed_bands(config, args.optimizers, args.seeds, steps=args.steps, every=max(1, args.steps // 200))
 for opt, r in runs.items():
-    b = r.band("test")  # median and quartiles over seeds, (T,) each
-    print(f"{opt:>9}: {r.runs} seeds, step {b.steps[-1]:,}: median test loss {b.median[-1]:.4g} "
+    b = r.band("val")  # median and quartiles over seeds, (T,) each
+    print(f"{opt:>9}: {r.runs} seeds, step {b.steps[-1]:,}: median validation loss {b.median[-1]:.4g} "
           f"(IQR {b.q25[-1]:.4g} .. {b.q75[-1]:.4g}), {np.count_nonzero(r.diverged)} diverged, {r.seconds:.1f} s")
 
 if __name__ == "__main__" and not args.no_window:
@@ -39,14 +40,14 @@ if __name__ == "__main__" and not args.no_window:
 
     pg.setConfigOptions(background="w", foreground="k", antialias=True)
     app = pg.mkQApp("reluviz example: seed bands")
-    plot = pg.plot(title=f"test MSE over {args.seeds} seeds: median and interquartile band")
+    plot = pg.plot(title=f"validation MSE over {args.seeds} seeds: median and interquartile band")
     plot.resize(900, 550)
     plot.setLogMode(y=True)
     plot.getAxis("left").enableAutoSIPrefix(False)  # (it would print 2·10^1 (x0.001) for 0.02)
-    plot.setLabels(bottom="step", left="test MSE")
+    plot.setLabels(bottom="step", left="validation MSE")
     plot.addLegend()
     for opt, r in runs.items():
-        b, colour = r.band("test"), OPTIMIZER_COLORS[opt]
+        b, colour = r.band("val"), OPTIMIZER_COLORS[opt]
         low = plot.plot(b.steps, b.q25, pen=pg.mkPen(colour + (80,)))
         high = plot.plot(b.steps, b.q75, pen=pg.mkPen(colour + (80,)))
         plot.addItem(pg.FillBetweenItem(low, high, brush=colour + (50,)))

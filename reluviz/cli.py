@@ -311,7 +311,8 @@ def _train(config: TrainConfig, args: argparse.Namespace) -> int:
     if recording.stop_reason:
         print(f"reluviz: stopped early: {recording.stop_reason}", file=sys.stderr)
     print(f"wrote {out} ({len(final['step']):,} steps recorded, last step {int(final['step'][-1]):,}, "
-          f"train loss {float(final['train_loss'][-1]):.4g}, test loss {float(final['test_loss'][-1]):.4g})")
+          f"train loss {float(final['train_loss'][-1]):.4g}, validation loss {float(final['val_loss'][-1]):.4g}, "
+          f"test loss {float(final['test_loss'][-1]):.4g})")
     return 0
 
 

@@ -34,7 +34,7 @@ def test_every_example_is_tested_small_and_documented():
 
 def test_fit_plot_live_draws_frames_from_a_trainer():
     out = run_example("fit_plot_live.py", "--frames", "5", "--steps-per-frame", "20")
-    found = re.search(r"^5 frames, step (\d+), train loss (\S+), test loss (\S+)$", out, re.M)
+    found = re.search(r"^5 frames, step (\d+), train loss (\S+), validation loss (\S+)$", out, re.M)
     assert found, out
     assert int(found[1]) == 100
     assert math.isfinite(float(found[2])) and math.isfinite(float(found[3]))
@@ -47,7 +47,7 @@ def test_fit_plot_live_stops_with_a_diverging_run():
 
 
 def _bands(out: str) -> dict[str, tuple[int, int, float]]:
-    rows = re.findall(r"^\s*(\w+): (\d+) seeds, step ([\d,]+): median test loss (\S+)", out, re.M)
+    rows = re.findall(r"^\s*(\w+): (\d+) seeds, step ([\d,]+): median validation loss (\S+)", out, re.M)
     return {opt: (int(seeds), int(step.replace(",", "")), float(median)) for opt, seeds, step, median in rows}
 
 

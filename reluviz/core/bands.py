@@ -2,8 +2,10 @@
 
 ``run_seeds`` trains R runs at once on the vectorised trainer, run r with init seed and sample
 seed ``seeds[r]`` (the init and minibatch streams are separate RNG streams, so one number serves
-both). Every ``every`` steps (and at step 0 and the last step) it records the full training-set
-MSE and the test-set MSE of every run (``model.mse`` on the (R, P) parameters). Runs that diverge
+both). Every ``every`` steps (and at step 0 and the last step) it records the full training-set,
+validation-set and test-set MSE of every run (``model.mse`` on the (R, P) parameters). Settings
+are compared on the validation loss (notes, Figure 3.1: choices are made on validation data; the
+test set is kept for the final check of the chosen one). Runs that diverge
 are frozen by the trainer at their last finite state; their losses stay in the record and
 ``diverged`` marks them.
 
@@ -70,7 +72,8 @@ def band(values: np.ndarray, steps: np.ndarray | None = None) -> Band:
 
 @dataclass(frozen=True, eq=False)
 class SeedRuns:
-    """R runs of ``config`` (seeds ``seeds``): losses (T, R) at ``steps`` (T,).
+    """R runs of ``config`` (seeds ``seeds``): losses (T, R) at ``steps`` (T,): ``train``, ``test``
+    and ``val`` (the validation set: what settings are compared on).
 
     ``complete`` is False when stopped early (then the record ends at the last recorded step).
     ``diverged`` (R,): runs the trainer stopped on an exploding loss. ``seconds``: wall time.
@@ -84,14 +87,18 @@ class SeedRuns:
     diverged: np.ndarray
     complete: bool
     seconds: float
+    val: np.ndarray | None = None
 
     @property
     def runs(self) -> int:
         return int(self.seeds.shape[0])
 
-    def band(self, which: str = "test", include_diverged: bool = True) -> Band:
-        """Quartile band of ``'train'`` or ``'test'`` loss over runs (optionally without diverged runs)."""
-        values = {"train": self.train, "test": self.test}[which]
+    def band(self, which: str = "val", include_diverged: bool = True) -> Band:
+        """Quartile band of ``'train'``, ``'val'`` or ``'test'`` loss over runs (optionally without
+        diverged runs)."""
+        values = {"train": self.train, "test": self.test, "val": self.val}[which]
+        if values is None:
+            raise ValueError(f"no {which} losses were recorded")
         if not include_diverged:
             values = values[:, ~self.diverged]
         return band(values, self.steps)
@@ -128,7 +135,7 @@ def run_seeds(config: TrainConfig, seeds: int | Sequence[int] = 30, *, seed0: in
               should_stop: ShouldStop | None = None, _offset: int = 0, _total: int | None = None) -> SeedRuns:
     """Train ``seeds`` runs of ``config`` for ``steps`` (default ``config.steps``) steps at once.
 
-    Records train and test MSE of every run at steps 0, every, 2 every, ..., and the last step.
+    Records train, validation and test MSE of every run at steps 0, every, 2 every, ..., and the last step.
     ``progress(done, total)`` is called as steps complete; ``should_stop()`` is polled between
     recordings and inside the trainer (every 64 steps); when it returns True the run stops and
     the result has ``complete=False``.
@@ -144,14 +151,20 @@ def run_seeds(config: TrainConfig, seeds: int | Sequence[int] = 30, *, seed0: in
     rec_steps = np.empty(n_rec, dtype=np.int64)
     train = np.empty((n_rec, len(seed_arr)))
     test = np.empty((n_rec, len(seed_arr)))
+    val = np.empty((n_rec, len(seed_arr)))
+
+    def record(k: int) -> None:
+        rec_steps[k] = tr.step
+        with np.errstate(over="ignore", invalid="ignore"):
+            train[k] = mse(tr.layout, tr.params, ds.x_train, ds.y_train)
+            val[k] = mse(tr.layout, tr.params, ds.x_val, ds.y_val) if ds.n_val else np.nan
+            test[k] = mse(tr.layout, tr.params, ds.x_test, ds.y_test)
+
     throttle = _Throttle(progress, steps if _total is None else _total)
     k = 0
     complete = True
     while True:
-        rec_steps[k] = tr.step
-        with np.errstate(over="ignore", invalid="ignore"):
-            train[k] = mse(tr.layout, tr.params, ds.x_train, ds.y_train)
-            test[k] = mse(tr.layout, tr.params, ds.x_test, ds.y_test)
+        record(k)
         k += 1
         throttle(_offset + tr.step)
         if tr.step >= steps:
@@ -167,17 +180,14 @@ def run_seeds(config: TrainConfig, seeds: int | Sequence[int] = 30, *, seed0: in
         done = tr.run(want, should_stop=should_stop)
         if done < want and not tr.stopped:
             complete = False  # cancelled inside the trainer: record where we are and stop
-            rec_steps[k] = tr.step
-            with np.errstate(over="ignore", invalid="ignore"):
-                train[k] = mse(tr.layout, tr.params, ds.x_train, ds.y_train)
-                test[k] = mse(tr.layout, tr.params, ds.x_test, ds.y_test)
+            record(k)
             k += 1
             break
         if tr.stopped:
             tr.step = target
     throttle(_offset + int(rec_steps[k - 1]), final=True)
     return SeedRuns(config, seed_arr, rec_steps[:k].copy(), train[:k].copy(), test[:k].copy(),
-                    tr.diverged.copy(), complete, time.perf_counter() - t0)
+                    tr.diverged.copy(), complete, time.perf_counter() - t0, val=val[:k].copy())
 
 
 def seed_bands(config: TrainConfig, optimizers: Iterable[str] = ("sgd", "momentum", "adam"),

@@ -9,6 +9,7 @@ Arrays in a frame are copies, flagged read-only, so a frame may cross threads an
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
@@ -18,7 +19,7 @@ import numpy as np
 from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset
 from reluviz.core.history_chain import Trail, history_rows
-from reluviz.core.metrics import dataset_losses
+from reluviz.core.metrics import DataLosses, dataset_losses, objective_value
 from reluviz.core.snapshot import Snapshot
 from reluviz.core.structure import Structure, network_structure
 from reluviz.core.thinning import thin_index
@@ -32,10 +33,17 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _no_values() -> np.ndarray:
+    return _frozen(np.empty(0))
+
+
 @dataclass(frozen=True)
 class LossCurves:
     """What the loss panel draws (thinned copies): the minibatch loss and the learning rate at
-    recorded steps (T,), and the full train / test loss at the steps where frames were drawn (E,)."""
+    recorded steps (T,), and at the steps where frames were drawn (E,) the full train, test and
+    validation loss, the error to the true function and the objective (empty arrays, or NaN,
+    where not known). ``best_step``/``best_val``: the evaluated step with the lowest validation
+    loss (before thinning; -1 / NaN when there is none): early stopping would keep that state."""
 
     batch_steps: np.ndarray
     batch_loss: np.ndarray
@@ -43,15 +51,38 @@ class LossCurves:
     eval_steps: np.ndarray
     train: np.ndarray
     test: np.ndarray
+    val: np.ndarray = dataclasses.field(default_factory=_no_values)
+    true: np.ndarray = dataclasses.field(default_factory=_no_values)
+    objective: np.ndarray = dataclasses.field(default_factory=_no_values)
+    best_step: int = -1
+    best_val: float = float("nan")
 
     @staticmethod
     def of(steps: np.ndarray, batch_loss: np.ndarray, lr: np.ndarray, eval_steps: np.ndarray,
-           train: np.ndarray, test: np.ndarray, points: int = LOSS_CURVE_POINTS) -> "LossCurves":
-        """Thinned, read-only copies of the given columns (batch_loss, lr: (T,) of run 0)."""
+           train: np.ndarray, test: np.ndarray, points: int = LOSS_CURVE_POINTS, *,
+           val: np.ndarray | None = None, true: np.ndarray | None = None,
+           objective: np.ndarray | None = None) -> "LossCurves":
+        """Thinned, read-only copies of the given columns (batch_loss, lr: (T,) of run 0; the
+        evaluated columns (E,), NaN-filled when not given)."""
         keep = thin_index(len(steps), points)
         ekeep = thin_index(len(eval_steps), points)
+        missing = np.full(len(eval_steps), np.nan)
+        val, true, objective = (missing if c is None else np.asarray(c) for c in (val, true, objective))
+        best_step, best_val = best_validation(eval_steps, val)
         return LossCurves(_frozen(steps[keep]), _frozen(batch_loss[keep]), _frozen(lr[keep]),
-                          _frozen(eval_steps[ekeep]), _frozen(train[ekeep]), _frozen(test[ekeep]))
+                          _frozen(eval_steps[ekeep]), _frozen(train[ekeep]), _frozen(test[ekeep]),
+                          _frozen(val[ekeep]), _frozen(true[ekeep]), _frozen(objective[ekeep]),
+                          best_step, best_val)
+
+
+def best_validation(steps: np.ndarray, val: np.ndarray) -> tuple[int, float]:
+    """(step, loss) of the lowest finite validation loss, the first of equals; (-1, NaN) if none."""
+    val = np.asarray(val, dtype=float)
+    finite = np.isfinite(val)
+    if not finite.any():
+        return -1, float("nan")
+    i = int(np.argmin(np.where(finite, val, np.inf)))
+    return int(steps[i]), float(val[i])
 
 
 @dataclass(frozen=True)
@@ -76,8 +107,10 @@ class Frame:
     """The state after ``snapshot.step`` updates and what goes with it.
 
     ``config``: the settings the run is under; ``compare``: the ghost run's settings (empty: no
-    ghost) and ``ghost`` its snapshot at the same step. ``train_loss``/``test_loss``: MSE of run 0
-    on the whole training / test set. ``dead`` (H,) bool: units active on no training point
+    ghost) and ``ghost`` its snapshot at the same step. ``train_loss``/``val_loss``/``test_loss``:
+    MSE of run 0 on the whole training / validation / test set; ``true_error``: its error to the
+    true function (NaN without one); ``objective``: what training minimises, the training MSE plus
+    ridge ||theta||^2 over the trained parameters. ``dead`` (H,) bool: units active on no training point
     (all False for the one-parameter models). ``first_step``/``last_step``: what the history holds.
     ``live``: this is the run's newest state (not a look back). ``divergence``: why the run
     stopped, or "". ``trail``: thinned recorded parameters up to this step (empty unless asked for).
@@ -95,6 +128,9 @@ class Frame:
     dataset: Dataset
     train_loss: float
     test_loss: float
+    val_loss: float
+    true_error: float
+    objective: float
     epoch: float
     dead: np.ndarray
     first_step: int
@@ -147,16 +183,17 @@ def dead_units(snap: Snapshot, ds: Dataset, structure: Structure | None = None) 
 def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: LossCurves, *,
                ghost: Snapshot | None = None, compare: Mapping | None = None, first_step: int = 0,
                last_step: int | None = None, live: bool = True, divergence: str = "",
-               trail: Trail | None = None, losses: tuple[float, float] | None = None,
+               trail: Trail | None = None, losses: DataLosses | None = None,
                epoch: float | None = None, run_id: int = 0, resume_note: str = "") -> Frame:
     """A ``Frame`` from its parts; the losses, dead units and epoch are computed when not given."""
-    train, test = losses if losses is not None else dataset_losses(snap, dataset)
+    lo = losses if losses is not None else dataset_losses(snap, dataset)
     if epoch is None:
         epoch = snap.step * snap.batch.shape[1] / dataset.n
-    structure = network_structure(snap, dataset, train_loss=train)
+    structure = network_structure(snap, dataset, train_loss=lo.train)
     return Frame(
         snapshot=snap, ghost=ghost, config=config, compare=MappingProxyType(dict(compare or {})),
-        dataset=dataset, train_loss=float(train), test_loss=float(test), epoch=float(epoch),
+        dataset=dataset, train_loss=float(lo.train), test_loss=float(lo.test), val_loss=float(lo.val),
+        true_error=float(lo.true), objective=objective_value(snap, config, lo.train), epoch=float(epoch),
         dead=dead_units(snap, dataset, structure), first_step=int(first_step),
         last_step=int(snap.step if last_step is None else last_step), live=live, divergence=divergence,
         curves=curves, trail=trail if trail is not None else Trail.empty(snap.layout.size), run_id=run_id,

@@ -1,8 +1,9 @@
-"""Loss curves for the loss panel: full-train and test loss sampled at displayed steps.
+"""Loss curves for the loss panel: full train, validation and test loss (and the error to the
+true function and the objective) sampled at displayed steps.
 
-The minibatch loss of every recorded step lives in the History; the full-train and test losses
-cost a pass over the data, so they are computed only for the steps that get drawn (about one per
-display frame) and kept here, bounded: past ``capacity`` points every other old point is dropped.
+The minibatch loss of every recorded step lives in the History; the full losses cost a pass over
+the data, so they are computed only for the steps that get drawn (about one per display frame) and
+kept here, bounded: past ``capacity`` points every other old point is dropped.
 """
 
 from __future__ import annotations
@@ -11,26 +12,33 @@ import numpy as np
 
 
 class LossTrace:
-    """Steps (T,) with train and test loss (T,), increasing in step."""
+    """Steps (T,) with train, test, validation loss, the error to the true function and the
+    objective (T,) each, increasing in step (NaN where not given)."""
 
     def __init__(self, capacity: int = 20_000):
         self.capacity = capacity
         self._step = np.zeros(capacity, dtype=np.int64)
         self._train = np.zeros(capacity)
         self._test = np.zeros(capacity)
+        self._val = np.zeros(capacity)
+        self._true = np.zeros(capacity)
+        self._objective = np.zeros(capacity)
         self._n = 0
 
-    def add(self, step: int, train: float, test: float) -> None:
+    def add(self, step: int, train: float, test: float, *, val: float = np.nan, true: float = np.nan,
+            objective: float = np.nan) -> None:
         """Record losses at ``step``; an earlier or equal step first drops what came after it."""
         if self._n and step <= self._step[self._n - 1]:
             self.truncate_after(step - 1)
+        columns = (self._step, self._train, self._test, self._val, self._true, self._objective)
         if self._n == self.capacity:
             keep = np.r_[np.arange(0, self._n // 2, 2), np.arange(self._n // 2, self._n)]
-            for col in (self._step, self._train, self._test):
+            for col in columns:
                 col[: len(keep)] = col[keep]
             self._n = len(keep)
         i = self._n
-        self._step[i], self._train[i], self._test[i] = step, train, test
+        for col, value in zip(columns, (step, train, test, val, true, objective)):
+            col[i] = value
         self._n += 1
 
     def truncate_after(self, step: int) -> None:
@@ -53,3 +61,15 @@ class LossTrace:
     @property
     def test(self) -> np.ndarray:
         return self._test[: self._n]
+
+    @property
+    def val(self) -> np.ndarray:
+        return self._val[: self._n]
+
+    @property
+    def true(self) -> np.ndarray:
+        return self._true[: self._n]
+
+    @property
+    def objective(self) -> np.ndarray:
+        return self._objective[: self._n]

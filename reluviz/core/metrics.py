@@ -1,12 +1,27 @@
-"""The losses a frame reports: mean squared error of one run on the whole training and test sets,
-and the same for every recorded row of a run (``row_losses``, the loss columns of a run file)."""
+"""The losses a frame reports: mean squared error of one run on each sample of the data set, the
+error to the true function, and the objective training minimises; and the MSE of every recorded
+row of a run (``row_losses``, the loss columns of a run file).
+
+* ``train``, ``val``, ``test``: MSE on the training, validation and test points (three samples of
+  one distribution: notes, Figure 3.1). The validation loss is what hyperparameters are chosen by;
+  the test loss is for the final check.
+* ``true``: mean of (f(x) - f_true(x))^2 over the true function's grid: the error to the noiseless
+  true function, which a student cannot measure in real life (NaN for a CSV: no true function).
+  With label noise of std sigma, test MSE ~ true error + sigma^2 on average.
+* ``objective_value``: the training MSE plus the ridge term lambda ||theta||^2 over the trained
+  parameters, the function the optimizer descends (notes, eq. 3.1).
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset
 from reluviz.core.model import Layout, predict
+from reluviz.core.optimum import ridge_penalty
 from reluviz.core.snapshot import Snapshot
 
 #: point x unit values evaluated at once: the temporaries of a piece stay in the cache and the
@@ -15,6 +30,19 @@ PIECE = 50_000
 #: row x point x unit values evaluated at once by ``row_losses`` (rows in blocks, all points at
 #: once: 2.7x faster than ``model.mse``'s points in blocks over all 200,000 rows of a long run)
 ROW_PIECE = 1 << 18
+
+#: The samples a loss is reported on, in the order of ``DataLosses``.
+SAMPLES = ("train", "val", "test", "true")
+
+
+class DataLosses(NamedTuple):
+    """MSE of one run on the training, validation and test points and against the true function
+    (NaN where a sample is empty or there is no true function)."""
+
+    train: float
+    val: float
+    test: float
+    true: float
 
 
 def mean_loss(snap: Snapshot, x: np.ndarray, y: np.ndarray, run: int = 0) -> float:
@@ -32,9 +60,18 @@ def mean_loss(snap: Snapshot, x: np.ndarray, y: np.ndarray, run: int = 0) -> flo
     return total / n
 
 
-def dataset_losses(snap: Snapshot, ds: Dataset, run: int = 0) -> tuple[float, float]:
-    """(train MSE, test MSE) of run ``run``."""
-    return mean_loss(snap, ds.x_train, ds.y_train, run), mean_loss(snap, ds.x_test, ds.y_test, run)
+def dataset_losses(snap: Snapshot, ds: Dataset, run: int = 0) -> DataLosses:
+    """Train, validation, test MSE and the error to the true function of run ``run``."""
+    return DataLosses(*(mean_loss(snap, *ds.sample(which), run) for which in SAMPLES))
+
+
+def objective_value(snap: Snapshot, config: TrainConfig, train_loss: float, run: int = 0) -> float:
+    """What training minimises at ``snap``: ``train_loss`` + ridge ||theta_trained||^2."""
+    if not config.ridge:
+        return float(train_loss)
+    mask = snap.layout.mask(config.train)
+    with np.errstate(all="ignore"):
+        return float(train_loss) + float(ridge_penalty(snap.params[run], config.ridge, mask))
 
 
 def row_losses(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray,

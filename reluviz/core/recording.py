@@ -13,12 +13,17 @@ A run file is an ``.npz`` (format ``RUN_FORMAT``) holding T recorded rows of one
   is kept the run can be resumed exactly (the minibatches are a function of the seed and the step)
 * ``lr`` (T,): the rate of the update that follows each step; ``batch_loss`` (T,): the minibatch
   MSE at each step on that update's batch; ``diverged`` (T,) bool: the run had stopped there
-* ``train_loss``, ``test_loss`` (T,): MSE on the whole training and test sets (``row_metrics``)
+* ``train_loss``, ``val_loss``, ``test_loss`` (T,): MSE on the whole training, validation and test
+  sets (three samples of one distribution: fit on the first, choose hyperparameters on the second,
+  check once on the third); ``true_error`` (T,): the mean squared distance to the noiseless true
+  function on its grid (what a student cannot measure in real life; NaN for CSV data, which has
+  none); ``objective`` (T,): what training minimises, ``train_loss`` + ridge ||theta||^2 over the
+  trained parameters under the last settings (``train_loss`` when ridge is 0) (``row_metrics``)
 * ``batch`` (T, B) int, optional (``--record-batches``, the app's saves): the indices of each row's
   next minibatch (-1 pads a narrower one; a full-batch row is all -1). Without it a reader draws them
   again from the settings
-* the data: the ``Dataset`` arrays (``x_train``, ``y_train``, ``x_test``, ``y_test``, and
-  ``true_x``, ``true_y`` where the true function is known)
+* the data: the ``Dataset`` arrays (``x_train``, ``y_train``, ``x_val``, ``y_val``, ``x_test``,
+  ``y_test``, and ``true_x``, ``true_y`` where the true function is known)
 * ``config`` (JSON text): the settings in force at the last step; ``segment_step`` (G,) and
   ``segment_config`` (G,): each stretch of rows with the settings it was recorded under (the app
   starts a stretch where a change of optimizer or batch size changes the row's shape)
@@ -50,6 +55,7 @@ from reluviz.core.history_chain import HistoryChain
 from reluviz.core.metrics import row_losses
 from reluviz.core.model import Layout
 from reluviz.core.optimizers import slots
+from reluviz.core.optimum import ridge_penalty
 from reluviz.core.trainer import Trainer
 
 #: The run-file format this version writes and reads (a reader refuses any other).
@@ -90,10 +96,12 @@ def dataset_arrays(ds: Dataset) -> dict[str, np.ndarray]:
 
 def row_metrics(layout: Layout, params: np.ndarray, ds: Dataset,
                 progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
-    """The loss columns of a run file for parameters (T, P): MSE on the whole training set and on
-    the test set. ``progress(done, total)`` counts rows (T in all), each set's share by its size."""
+    """The loss columns of a run file for parameters (T, P): MSE on the whole training, validation
+    and test sets and the error to the true function (NaN without one). ``progress(done, total)``
+    counts rows (T in all), each set's share by its size."""
     t = len(params)
-    sets = {"train_loss": (ds.x_train, ds.y_train), "test_loss": (ds.x_test, ds.y_test)}
+    sets = {"train_loss": ds.sample("train"), "val_loss": ds.sample("val"), "test_loss": ds.sample("test"),
+            "true_error": ds.sample("true")}
     points = sum(len(x) for x, _ in sets.values()) or 1
     out, before = {}, 0.0
     for name, (x, y) in sets.items():
@@ -161,7 +169,10 @@ def run_arrays(config: TrainConfig, dataset: Dataset, blocks: Sequence[RowBlock]
     layout = Layout.for_config(config)
     out = {"format": np.array(RUN_FORMAT), "reluviz_version": np.array(__version__)}
     out.update(rows_arrays(layout, blocks, slots_kept=slots_kept))
-    out.update(row_metrics(layout, np.concatenate([b.states[:, : layout.size] for b in blocks]), dataset, progress))
+    params = np.concatenate([b.states[:, : layout.size] for b in blocks])
+    out.update(row_metrics(layout, params, dataset, progress))
+    with np.errstate(over="ignore", invalid="ignore"):  # (a diverged run's last rows may be huge)
+        out["objective"] = out["train_loss"] + ridge_penalty(params, config.ridge, layout.mask(config.train))
     out.update(dataset_arrays(dataset))
     out["config"] = np.array(config.to_json())
     out["compare"] = np.array(json.dumps(dict(compare or {}), sort_keys=True))

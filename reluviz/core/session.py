@@ -9,7 +9,7 @@ Data flows one way::
                                                Frame (immutable) --> views
 
 * ``advance(n)`` trains and records every step; ``checkpoint()`` records the head row and adds
-  the head's train/test loss to the loss trace (the loss panel's full-data curves hold the steps
+  the head's train/validation/test loss (and true error, objective) to the loss trace (the loss panel's full-data curves hold the steps
   that were drawn). Both change the session.
 * ``frame(step)`` builds a ``Frame`` from what is recorded and changes nothing.
 * ``reset``, ``apply_config`` and ``resume_from`` change the run (see each).
@@ -31,21 +31,22 @@ from reluviz.core.frame import Frame, LossCurves, TrailSpec, make_frame
 from reluviz.core.history import DEFAULT_BUDGET
 from reluviz.core.history_chain import HistoryChain
 from reluviz.core.loss_trace import LossTrace
-from reluviz.core.metrics import dataset_losses
+from reluviz.core.metrics import DataLosses, dataset_losses, objective_value
 from reluviz.core.snapshot import Snapshot
 from reluviz.core.trainer import Trainer
 
-LIVE_LIMIT = 10_000_000  # training points x hidden units of a run the app draws live (see check_live_size)
+LIVE_LIMIT = 10_000_000  # data points x hidden units of a run the app draws live (see check_live_size)
 MAX_LIVE_BATCH = 1024    # minibatch size in the app (full batch is always there); see check_live_size
 MAX_LIVE_WIDTH = 5000    # hidden units in the app: 20,000 drew 1.6 frames/s, 100,000 froze the window
 
 
-def check_live_size(n_points: int, config: TrainConfig) -> None:
+def check_live_size(n_points: int, config: TrainConfig, what: str = "") -> None:
     """``ConfigError`` when a run is too big to draw live: every frame evaluates the network on all
-    training points (the train loss, the dead units), N x H multiply-adds, so N x H is bounded by
-    ``LIVE_LIMIT`` (a deep net: N x H (1 + (L - 1) H)); minibatches are at most ``MAX_LIVE_BATCH``
-    (the sampler draws 1,024 steps' batches at once, in the thread the window waits on).
-    ``reluviz train`` has no such limits."""
+    ``n_points`` data points (training, validation and test: their losses, the dead units), N x H
+    multiply-adds, so N x H is bounded by ``LIVE_LIMIT`` (a deep net: N x H (1 + (L - 1) H); ``what``
+    says how the points split, for the message; the true function's fixed grid is not counted);
+    minibatches are at most ``MAX_LIVE_BATCH`` (the sampler draws 1,024 steps' batches at once, in
+    the thread the window waits on). ``reluviz train`` has no such limits."""
     width = config.width if config.model == "relu" else 1
     depth = config.depth if config.model == "relu" else 1
     if width > MAX_LIVE_WIDTH:
@@ -57,13 +58,19 @@ def check_live_size(n_points: int, config: TrainConfig) -> None:
     if depth > 1 and n_points * width * (1 + (depth - 1) * width) > LIVE_LIMIT:
         # (a deep net's cost per point: H for the first layer, H^2 for each further one)
         raise ConfigError(
-            f"{n_points:,} training points through {depth} layers of {width:,} units is too big to draw live "
+            f"{n_points:,} {what or 'training points'} through {depth} layers of {width:,} units is too big to draw live "
             f"(points x multiply-adds per point, {width:,} x (1 + {depth - 1} x {width:,}), at most {LIVE_LIMIT:,}): "
             "use fewer points, fewer units or fewer layers (`reluviz train` has no such limit)")
     if n_points * width > LIVE_LIMIT:
         raise ConfigError(
-            f"{n_points:,} training points x {width:,} units is too big to draw live (points x units at most "
-            f"{LIVE_LIMIT:,}): use fewer points or fewer units (`reluviz train` has no such limit)")
+            f"{n_points:,} {what or 'training points'} x {width:,} units is too big to draw live (points x units "
+            f"at most {LIVE_LIMIT:,}): use fewer points or fewer units (`reluviz train` has no such limit)")
+
+
+def _check_sizes(sizes: tuple[int, int, int], config: TrainConfig) -> None:
+    """``check_live_size`` for data of (training, validation, test) sizes."""
+    n, v, t = sizes
+    check_live_size(n + v + t, config, f"points ({n:,} training, {v:,} validation, {t:,} test)")
 
 
 def needs_reset(old: TrainConfig, new: TrainConfig) -> list[str]:
@@ -118,9 +125,10 @@ class Session:
         settings. Raises ``ConfigError`` (and changes nothing) for settings that cannot run."""
         compare = self.compare if compare is None else dict(compare)
         if config.target != "csv":
-            check_live_size(config.n_train, config)
+            _check_sizes((config.n_train, config.n_val, config.n_test), config)
         trainer = Trainer(config)  # may raise ConfigError (e.g. an unreadable CSV): nothing changed then
-        check_live_size(trainer.dataset.n, config)
+        ds = trainer.dataset
+        _check_sizes((ds.n, ds.n_val, ds.n_test), config)
         ghost = ghost_trainer(config, compare, trainer.dataset) if compare else None
         if hasattr(self, "trainer"):
             self.previous = self._run_parts()  # (the one it replaced before is dropped: memory stays bounded)
@@ -191,7 +199,8 @@ class Session:
         if changed:
             self.reset(config)
             return changed
-        check_live_size(self.dataset.n, config)
+        ds = self.dataset
+        _check_sizes((ds.n, ds.n_val, ds.n_test), config)
         ghost_cfg = ghost_config(config, self.compare) if self.ghost is not None else None  # may raise
         self.generation += 1
         self.trainer.reconfigure(config)
@@ -260,8 +269,9 @@ class Session:
         frame of the head is drawn."""
         snap = self._record_head()
         if not (len(self.trace) and self.trace.steps[-1] == snap.step):
-            train, test = dataset_losses(snap, self.dataset)
-            self.trace.add(snap.step, train, test)
+            lo = dataset_losses(snap, self.dataset)
+            self.trace.add(snap.step, lo.train, lo.test, val=lo.val, true=lo.true,
+                           objective=objective_value(snap, self.config, lo.train))
         return snap.step
 
     def _record_head(self) -> Snapshot:
@@ -312,7 +322,8 @@ class Session:
         ghost = self.ghost_history.at(snap.step) if self.ghost is not None else None
         trace = self.trace
         if len(trace) and trace.steps[-1] == snap.step:
-            losses = (float(trace.train[-1]), float(trace.test[-1]))
+            losses = DataLosses(float(trace.train[-1]), float(trace.val[-1]), float(trace.test[-1]),
+                                float(trace.true[-1]))
         else:
             losses = None
         live = snap.step >= last
@@ -335,7 +346,8 @@ class Session:
 
     def _curves(self) -> LossCurves:
         h, t = self.history, self.trace
-        return LossCurves.of(h.steps, h.batch_losses[:, 0], h.lrs[:, 0], t.steps, t.train, t.test)
+        return LossCurves.of(h.steps, h.batch_losses[:, 0], h.lrs[:, 0], t.steps, t.train, t.test,
+                             val=t.val, true=t.true, objective=t.objective)
 
 
 __all__ = ["LIVE_LIMIT", "MAX_LIVE_BATCH", "MAX_LIVE_WIDTH", "Session", "check_live_size", "needs_reset"]

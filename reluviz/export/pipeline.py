@@ -1,9 +1,10 @@
 """The export pipeline: check the output, draw a plan's frames, write them and ``frames.csv``.
 
 Frame k shows the state after step s_k (``frames.csv`` lists frame, step, lr, batch_loss,
-train_loss, test_loss). ``export_run`` trains first (``plan.plan_training`` keeps the exact state
-at each frame's step), ``export_recorded`` reads the steps from a run file instead (``plan.plan_recorded``:
-the same frames for the same run), then ``export_plan`` draws the frames through the app's ``TrainingView``
+train_loss, val_loss, test_loss, true_error, objective). ``export_run`` trains first (``plan.plan_training``
+keeps the exact state at each frame's step), ``export_recorded`` reads the steps from a run file instead
+(``plan.plan_recorded``: the same frames for the same run), then ``export_plan`` draws the frames through
+the app's ``TrainingView``
 offscreen and hands them to a writer whose encoder runs on its own thread. The app's export
 dialog drives the same steps itself (``check_outputs``, ``open_frame_writer``, ``iter_render``,
 ``finish``) between its events; ``reluviz export`` is ``reluviz.cli.export_command``.
@@ -79,7 +80,7 @@ def iter_render(plan: ExportPlan, renderer, writer) -> Iterator[int]:
     finishes with ``finish(plan, writer)`` or, on error or cancel, ``writer.abort()``.
     """
     for k, frame in enumerate(plan.frames):
-        text = renderer.caption_for(frame.snapshot, frame.train_loss, frame.test_loss)
+        text = renderer.caption_for(frame.snapshot, frame.train_loss, val_loss=frame.val_loss)
         writer.add(renderer.render(frame.snapshot, plan.curves, plan.trace, ghost=frame.ghost, caption=text))
         yield k + 1
 

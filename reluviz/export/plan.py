@@ -11,8 +11,9 @@ time while the app goes on training:
 * ``plan_recorded`` (``reluviz export --from``) does the same for a run read from a run file, its
   history kept as the training export keeps it, so both draw the same frames.
 
-Train and test loss are evaluated at every frame's step and on an even grid of steps (a few
-hundred), so the loss panel's curves are as fine as the run whatever frames were chosen.
+Train, validation and test loss (and the error to the true function and the objective) are
+evaluated at every frame's step and on an even grid of steps (a few hundred), so the loss panel's
+curves are as fine as the run whatever frames were chosen.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset
 from reluviz.core.history import DEFAULT_BUDGET, History
 from reluviz.core.loss_trace import LossTrace
+from reluviz.core.metrics import DataLosses, dataset_losses, objective_value
 from reluviz.core.snapshot import Snapshot
 from reluviz.core.trainer import Trainer
 from reluviz.export.frames import LOSS_POINTS, ExportError, loss_steps, snap_to_recorded
 
-CSV_HEADER = ("frame", "step", "lr", "batch_loss", "train_loss", "test_loss")
+CSV_HEADER = ("frame", "step", "lr", "batch_loss", "train_loss", "val_loss", "test_loss", "true_error", "objective")
 TRAIN_CHUNK = 2000          # steps per trainer call (progress and cancel between calls)
 LOSS_WORK = 5e8             # about this many point x unit products for the loss curves in all
 GHOST_BUDGET = 32 << 20     # the ghost run's history (a quarter of the main run's, as in the app)
@@ -44,12 +46,16 @@ class ExportCancelled(ExportError):
 @dataclass(frozen=True)
 class FrameState:
     """One frame: the snapshot it shows (parameters after ``snapshot.step`` updates), its losses
-    on the whole training and test sets, and optionally the ghost run's snapshot."""
+    on the whole training, test and validation sets, its error to the true function (NaN without
+    one), the objective (training loss plus the ridge term), and optionally the ghost run's snapshot."""
 
     snapshot: Snapshot
     train_loss: float
     test_loss: float
     ghost: Snapshot | None = None
+    val_loss: float = float("nan")
+    true_error: float = float("nan")
+    objective: float = float("nan")
 
     @property
     def step(self) -> int:
@@ -57,7 +63,8 @@ class FrameState:
 
     def csv_row(self, frame: int) -> tuple:
         s = self.snapshot
-        return (frame, s.step, float(s.lr[0]), float(s.batch_loss[0]), self.train_loss, self.test_loss)
+        return (frame, s.step, float(s.lr[0]), float(s.batch_loss[0]), self.train_loss, self.val_loss,
+                self.test_loss, self.true_error, self.objective)
 
 
 @dataclass(frozen=True)
@@ -99,34 +106,35 @@ class ExportPlan:
         return [f.csv_row(k) for k, f in enumerate(self.frames)]
 
 
-def losses(snap: Snapshot, ds: Dataset) -> tuple[float, float]:
-    """Train and test MSE of run 0 (NaN-safe: a diverging run's last state can be huge)."""
+def losses(snap: Snapshot, ds: Dataset) -> DataLosses:
+    """Train, validation and test MSE and the true error of run 0 (NaN-safe: a diverging run's last
+    state can be huge)."""
     with np.errstate(all="ignore"):
-        return float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
+        return dataset_losses(snap, ds)
 
 
 def loss_points(ds: Dataset, layout_size: int) -> int:
-    """How many steps get a train/test loss: ``LOSS_POINTS``, fewer for big data or wide nets."""
-    per_eval = (ds.n + len(ds.x_test)) * max(layout_size, 1)
+    """How many steps get the full losses: ``LOSS_POINTS``, fewer for big data or wide nets."""
+    grid = len(ds.true_x) if ds.true_x is not None else 0
+    per_eval = (ds.n + ds.n_val + ds.n_test + grid) * max(layout_size, 1)
     return int(np.clip(LOSS_WORK / per_eval, 50, LOSS_POINTS))
 
 
-def _trace(at: Callable[[int], Snapshot], ds: Dataset, steps: np.ndarray, known: dict[int, FrameState]) -> LossTrace:
+def _trace(at: Callable[[int], Snapshot], ds: Dataset, steps: np.ndarray, known: dict[int, FrameState],
+           config_at: Callable[[int], TrainConfig | None]) -> LossTrace:
     trace = LossTrace(capacity=max(len(steps) + 1, 16))
     last = -1
     for step in steps:
         frame = known.get(int(step))
-        if frame is not None:
-            s, train, test = frame.step, frame.train_loss, frame.test_loss
-        else:
+        if frame is None:
             snap = at(int(step))
-            s = snap.step
-            if s <= last:
+            if snap.step <= last:
                 continue
-            train, test = losses(snap, ds)
-        if s > last:
-            trace.add(s, train, test)
-            last = s
+            frame = _frame_from(snap, ds, config_at(snap.step))
+        if frame.step > last:
+            trace.add(frame.step, frame.train_loss, frame.test_loss, val=frame.val_loss, true=frame.true_error,
+                      objective=frame.objective)
+            last = frame.step
     return trace
 
 
@@ -175,7 +183,7 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
         if trainer.step != step:
             break  # the run stopped before this step
         snap = trainer.snapshot()
-        captured[step] = FrameState(snap, *losses(snap, ds), ghost=ghost.at(step) if ghost else None)
+        captured[step] = _frame_from(snap, ds, config, ghost.at(step) if ghost else None)
     if trainer.stopped or trainer.step < end:
         head = trainer.snapshot()
     else:
@@ -189,14 +197,14 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
         div = trainer.divergence
         stop_reason = div.reason if div is not None else f"training stopped at step {head.step}"
         wanted = snap_to_recorded(np.asarray(chooser(int(head.step)), dtype=np.int64), history.steps)
-    frames = [captured.get(int(s)) or _frame_from(history.at(int(s)), ds, ghost.at(int(s)) if ghost else None)
+    frames = [captured.get(int(s)) or _frame_from(history.at(int(s)), ds, config, ghost.at(int(s)) if ghost else None)
               for s in wanted]
     if stop_reason and frames[-1].step in captured:  # (the same: prefer the recorded row, see above)
-        frames[-1] = _frame_from(history.at(frames[-1].step), ds, frames[-1].ghost)
+        frames[-1] = _frame_from(history.at(frames[-1].step), ds, config, frames[-1].ghost)
     if progress:
         progress(end, end)
     grid = loss_steps(0, frames[-1].step, [f.step for f in frames], loss_points(ds, trainer.layout.size))
-    trace = _trace(history.at, ds, grid, {f.step: f for f in frames})
+    trace = _trace(history.at, ds, grid, {f.step: f for f in frames}, lambda _step: config)
     note = ""
     if stop_reason:
         note = (f"training stopped at step {head.step:,} ({stop_reason}); the {len(frames)} frames "
@@ -224,15 +232,31 @@ class _Ghost:
         return self.history.at(step)
 
 
-def _frame_from(snap: Snapshot, ds: Dataset, ghost: Snapshot | None = None) -> FrameState:
-    return FrameState(snap, *losses(snap, ds), ghost=ghost)
+def _frame_from(snap: Snapshot, ds: Dataset, config: TrainConfig | None, ghost: Snapshot | None = None) -> FrameState:
+    """The frame of ``snap`` with its losses; the objective under ``config``'s ridge (None: the
+    training loss, as without a ridge)."""
+    lo = losses(snap, ds)
+    objective = objective_value(snap, config, lo.train) if config is not None else lo.train
+    return FrameState(snap, lo.train, lo.test, ghost=ghost, val_loss=lo.val, true_error=lo.true, objective=objective)
+
+
+def _history_config(history, config: TrainConfig | None) -> Callable[[int], TrainConfig | None]:
+    """The settings a step of ``history`` was recorded under (a ``HistoryChain`` knows each
+    segment's; else ``config``)."""
+    if hasattr(history, "segment_at"):
+        return lambda step: history.segment_at(step)[0]
+    return lambda _step: config
 
 
 def plan_history(history, dataset: Dataset, wanted: np.ndarray, ghost_history=None,
-                 trace_points: int | None = None, compare: dict | None = None) -> ExportPlan:
+                 trace_points: int | None = None, compare: dict | None = None,
+                 config: TrainConfig | None = None) -> ExportPlan:
     """Frames at ``wanted`` steps from a recorded ``history`` (a ``History`` or anything that reads
     like one: ``steps``, ``batch_losses``, ``lrs``, ``at``), copied. Call with the history's lock held.
-    ``ghost_history``: the ghost run's, recorded beside it with the settings ``compare``."""
+    ``ghost_history``: the ghost run's, recorded beside it with the settings ``compare``.
+    ``config``: the settings of a plain ``History`` (its objective's ridge; a ``HistoryChain`` knows
+    its own)."""
+    config_at = _history_config(history, config)
     wanted = np.asarray(wanted, dtype=np.int64)
     recorded = np.array(history.steps)
     steps = snap_to_recorded(wanted, recorded)
@@ -240,7 +264,7 @@ def plan_history(history, dataset: Dataset, wanted: np.ndarray, ghost_history=No
     for s in steps:
         snap = history.at(int(s))
         ghost = ghost_history.at(snap.step) if ghost_history is not None else None
-        frames.append(_frame_from(snap, dataset, ghost))
+        frames.append(_frame_from(snap, dataset, config_at(snap.step), ghost))
     note = ""
     missing = np.setdiff1d(wanted, recorded)
     if len(missing):
@@ -250,7 +274,7 @@ def plan_history(history, dataset: Dataset, wanted: np.ndarray, ghost_history=No
     points = trace_points or loss_points(dataset, int(np.asarray(frames[0].snapshot.params).shape[1]))
     inside = recorded[(recorded >= recorded[0]) & (recorded <= frames[-1].step)]
     grid = snap_to_recorded(loss_steps(int(inside[0]), frames[-1].step, steps, points), inside)
-    trace = _trace(history.at, dataset, grid, {f.step: f for f in frames})
+    trace = _trace(history.at, dataset, grid, {f.step: f for f in frames}, config_at)
     return ExportPlan(dataset, frames, LossColumns.of(history), trace, note=note, wanted=len(wanted),
                       compare=dict(compare or {}) if ghost_history is not None else {})
 

@@ -60,10 +60,13 @@ def background_colour() -> tuple[int, int, int]:
 
 
 def caption_text(snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None,
-                 compact: int = 0) -> str:
-    """One caption line: step, learning rate and losses (HTML for the caption label).
+                 compact: int = 0, val_loss: float | None = None) -> str:
+    """One caption line: step, learning rate and losses (HTML for the caption label): train,
+    validation and test MSE, those given (the exporter gives train and validation: the test set
+    is for the final check, not for every frame).
 
-    ``compact`` 1 leaves out the minibatch loss, 2 also the word MSE (for narrow frames).
+    ``compact`` 1 leaves out the minibatch loss, 2 also the word MSE and shortens validation (for
+    narrow frames).
     """
     parts = [f"<b>step {snap.step:,}</b>", f"lr {float(snap.lr[0]):.3g}"]
     if compact == 0:
@@ -71,6 +74,8 @@ def caption_text(snap: Snapshot, train_loss: float | None = None, test_loss: flo
     mse = " MSE" if compact < 2 else ""
     if train_loss is not None:
         parts.append(f"train{mse} {train_loss:.3g}")
+    if val_loss is not None:
+        parts.append(f"{'validation' if compact < 2 else 'val'}{mse} {val_loss:.3g}")
     if test_loss is not None:
         parts.append(f"test{mse} {test_loss:.3g}")
     return " &nbsp;·&nbsp; ".join(parts)
@@ -117,7 +122,8 @@ class FrameRenderer:
             view.set_caption(caption if caption is not None else self.caption_for(snap))
         return self.grab()
 
-    def caption_for(self, snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None) -> str:
+    def caption_for(self, snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None,
+                    val_loss: float | None = None) -> str:
         """The fullest caption that fits the frame's width (at 640 px the full line was cut off)."""
         from PySide6 import QtGui
 
@@ -127,7 +133,7 @@ class FrameRenderer:
         metrics = QtGui.QFontMetrics(font)
         room = self.size[0] - 24
         for compact in (0, 1, 2):
-            text = caption_text(snap, train_loss, test_loss, compact)
+            text = caption_text(snap, train_loss, test_loss, compact, val_loss=val_loss)
             if metrics.horizontalAdvance(_plain(text)) <= room:
                 return text
         return text

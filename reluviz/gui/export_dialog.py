@@ -22,6 +22,7 @@ import numpy as np
 from PySide6 import QtCore, QtWidgets
 
 from reluviz.core.loss_trace import LossTrace
+from reluviz.core.metrics import dataset_losses
 from reluviz.export.frames import ExportError, select_steps
 from reluviz.export.pipeline import finish, iter_render, loss_axis_end, open_frame_writer
 from reluviz.export.plan import LossColumns, plan_history
@@ -75,7 +76,7 @@ class AppExportJob(QtCore.QObject):
             with session.locked():  # copies only: drawing happens without the lock
                 ghost = session.ghost_history if session.ghost is not None else None
                 self.plan = plan_history(session.history, session.dataset, self.request.steps, ghost_history=ghost,
-                                         compare=session.compare)
+                                         compare=session.compare, config=session.config)
             self.note = self.plan.note
             self._writer = open_frame_writer(self.request.path, self.request.fps, self.request.force)
             self._renderer = FrameRenderer(self.plan.dataset, self.request.size, self.request.panels,
@@ -179,16 +180,18 @@ def export_current_frame(window, path: Path, size, panels, caption: bool, force:
         curves = LossColumns(hist.steps[:k].copy(), hist.batch_losses[:k].copy(), hist.lrs[:k].copy())
         ghost = session.ghost_history.at(snap.step) if session.ghost is not None else None
         trace = LossTrace()
-        for s, a, b in zip(session.trace.steps, session.trace.train, session.trace.test):
-            if s <= snap.step:
-                trace.add(int(s), float(a), float(b))
+        t = session.trace
+        for k in np.flatnonzero(t.steps <= snap.step):
+            trace.add(int(t.steps[k]), float(t.train[k]), float(t.test[k]), val=float(t.val[k]),
+                      true=float(t.true[k]), objective=float(t.objective[k]))
     ds = session.dataset
     with np.errstate(all="ignore"):
-        train, test = float(snap.loss(ds.x_train, ds.y_train)[0]), float(snap.loss(ds.x_test, ds.y_test)[0])
+        lo = dataset_losses(snap, ds)
     renderer = FrameRenderer(ds, size, panels, caption, compare=session.compare if session.ghost is not None else None,
                              constant_fit=window.view.fit.structure.show_constant)
     try:
-        rgb = renderer.render(snap, curves, trace, ghost=ghost, caption=renderer.caption_for(snap, train, test))
+        rgb = renderer.render(snap, curves, trace, ghost=ghost,
+                              caption=renderer.caption_for(snap, lo.train, val_loss=lo.val))
         return save_image_atomic(path, rgb, force=force, svg_source=renderer)
     finally:
         renderer.close()

@@ -3,8 +3,9 @@
 "Run bands" trains R seeds (default 30) of the current config for each checked optimizer in a
 worker thread (``reluviz.core.bands.seed_bands``: all seeds of one optimizer train at once as one
 vectorised trainer, with the same data, initialisations and minibatch order for every optimizer),
-with a progress bar and Cancel, and draws the median and the 25-75% band of train and test loss
-against step on log axes. "Notebook sweep" runs the course notebook's whole experiment
+with a progress bar and Cancel, and draws the median and the 25-75% band of train and validation
+loss against step on log axes (settings are compared on validation data, as the notes teach; the
+test set stays for the final check). "Notebook sweep" runs the course notebook's whole experiment
 (``reluviz.core.bands.sweep``: widths 10/20/40 x sgd/momentum/adam x 30 seeds x 30,000 steps on
 the ``notebook`` preset, over both cores in worker processes) and shows one column per width and
 the wall time it took.
@@ -23,6 +24,8 @@ from reluviz.gui.views.workers import TaskWorker
 from reluviz.plots import theme
 from reluviz.plots.lecture_bands import BandsPlot
 
+SAMPLE_WORDS = {"train": "train", "val": "validation"}
+
 
 class BandsView(LectureView):
     view_name = "bands"
@@ -33,7 +36,9 @@ class BandsView(LectureView):
         "the same data and show, at every step, the median and the middle half of the runs (25th to 75th "
         "percentile). Every optimizer gets the same seeds: same initialisations, same minibatches. The course "
         "notebook did this for widths 10, 20 and 40 with SGD, momentum and Adam over 30 seeds and waited "
-        "35 minutes; here all seeds of a setting train at once as one vectorised run.")
+        "35 minutes; here all seeds of a setting train at once as one vectorised run. Optimizers are compared "
+        "on the <i>validation</i> loss (a sample the runs never trained on): choosing by the test loss would "
+        "use up the test set, which the notes keep for one final check.")
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
@@ -94,8 +99,9 @@ class BandsView(LectureView):
         self.bands_page = pg.GraphicsLayoutWidget()
         self.bands_page.setBackground(theme.BACKGROUND)
         self.train_plot = BandsPlot(self.bands_page.addPlot(row=0, col=0), "train loss (full training set)")
-        self.test_plot = BandsPlot(self.bands_page.addPlot(row=0, col=1), "test loss", legend=False)
-        self.test_plot.plot.setXLink(self.train_plot.plot)
+        self.val_plot = BandsPlot(self.bands_page.addPlot(row=0, col=1), "validation loss (held-out points)",
+                                  legend=False)
+        self.val_plot.plot.setXLink(self.train_plot.plot)
         self.sweep_page = pg.GraphicsLayoutWidget()
         self.sweep_page.setBackground(theme.BACKGROUND)
         self.sweep_plots: dict[tuple[int, str], BandsPlot] = {}
@@ -103,9 +109,9 @@ class BandsView(LectureView):
         self.sweep_legend = pg.LegendItem(colCount=len(BAND_OPTIMIZERS), labelTextSize="13pt")
         self.sweep_page.addItem(self.sweep_legend, row=0, col=0, colspan=len(SWEEP_WIDTHS))
         for c, width in enumerate(SWEEP_WIDTHS):
-            for r, which in enumerate(("train", "test")):
+            for r, which in enumerate(("train", "val")):
                 p = self.sweep_page.addPlot(row=r + 1, col=c)
-                self.sweep_plots[(width, which)] = BandsPlot(p, f"width {width}: {which} loss",
+                self.sweep_plots[(width, which)] = BandsPlot(p, f"width {width}: {SAMPLE_WORDS[which]} loss",
                                                              left="MSE (log)", legend=False)
         first = self.sweep_plots[(SWEEP_WIDTHS[0], "train")]
         for opt in BAND_OPTIMIZERS:
@@ -201,7 +207,7 @@ class BandsView(LectureView):
         steps = int(steps or self.steps_spin.value())
         self.stack.setCurrentWidget(self.bands_page)
         self.train_plot.clear()
-        self.test_plot.clear()
+        self.val_plot.clear()
         self.status.setText(f"Training {seeds} seeds × {steps:,} steps for {', '.join(opts)} …")
         self._bands_for, self._done_text = cfg, ""
         self._job = (seeds, steps, opts)
@@ -244,10 +250,10 @@ class BandsView(LectureView):
         for opt, runs in res.runs.items():
             div = int(runs.diverged.sum())
             label = f"{opt}" + (f" ({div} of {runs.runs} diverged)" if div else "")
-            for plot, which in ((self.train_plot, "train"), (self.test_plot, "test")):
+            for plot, which in ((self.train_plot, "train"), (self.val_plot, "val")):
                 b = runs.band(which)
                 plot.set_band(opt, b.steps, b.q25, b.median, b.q75, label)
-        for plot in (self.train_plot, self.test_plot):
+        for plot in (self.train_plot, self.val_plot):
             plot.fit_view()
 
     def _on_bands_partial(self, res: BandsResult) -> None:
@@ -262,7 +268,7 @@ class BandsView(LectureView):
         self._draw_bands(res)
         self._finish_buttons()
         seeds, steps, opts = self._job
-        finals = "; ".join(f"{o}: median test MSE {r.band('test').median[-1]:.3g}" for o, r in res.runs.items())
+        finals = "; ".join(f"{o}: median validation MSE {r.band('val').median[-1]:.3g}" for o, r in res.runs.items())
         if res.complete:
             self.progress.setValue(1000)
             self._done_text = (f"{seeds} seeds × {steps:,} steps × {len(opts)} optimizers in "
@@ -279,7 +285,7 @@ class BandsView(LectureView):
         self.last_seconds = secs = self.worker.seconds
         self._finish_buttons()
         for (width, opt), runs in res.runs.items():
-            for which in ("train", "test"):
+            for which in ("train", "val"):
                 plot = self.sweep_plots.get((width, which))
                 if plot is None:
                     continue
