@@ -45,6 +45,11 @@ def test_png_frames_are_the_trained_steps(tmp_path, qapp):
     ds = tr.dataset
     assert float(rows[3]["train_loss"]) == pytest.approx(snap.loss(ds.x_train, ds.y_train)[0], rel=1e-8)
     assert float(rows[3]["test_loss"]) == pytest.approx(snap.loss(ds.x_test, ds.y_test)[0], rel=1e-8)
+    assert float(rows[3]["val_loss"]) == pytest.approx(snap.loss(ds.x_val, ds.y_val)[0], rel=1e-8)
+    assert float(rows[3]["true_error"]) == pytest.approx(snap.loss(ds.true_x, ds.true_y)[0], rel=1e-8)
+    assert float(rows[3]["objective"]) == float(rows[3]["train_loss"])  # (no ridge)
+    assert list(rows[0]) == ["frame", "step", "lr", "batch_loss", "train_loss", "val_loss", "test_loss", "true_error",
+                             "objective"]
     assert float(rows[3]["batch_loss"]) == pytest.approx(snap.batch_loss[0], rel=1e-8)
 
 
@@ -87,7 +92,8 @@ def test_diverging_run_exports_finite_frames_up_to_the_stop(tmp_path, qapp):
     final, count, reason = export_run(config, tmp_path / "d", select_steps(200, every=1), size=(320, 180))
     rows = read_csv_rows(final / "frames.csv")
     assert 0 < count < 201 and "stopped" in reason
-    assert all(np.isfinite(float(r[k])) for r in rows for k in ("batch_loss", "train_loss", "test_loss"))
+    assert all(np.isfinite(float(r[k])) for r in rows
+               for k in ("batch_loss", "train_loss", "val_loss", "test_loss", "true_error", "objective"))
 
 
 def test_caption_shortens_to_fit_narrow_frames(qapp):
@@ -99,12 +105,12 @@ def test_caption_shortens_to_fit_narrow_frames(qapp):
     for width in (1280, 640, 330):
         r = FrameRenderer(tr.dataset, (width, 200), caption=True)
         try:
-            texts[width] = r.caption_for(snap, 0.123, 0.456)
+            texts[width] = r.caption_for(snap, 0.123, val_loss=0.456)  # (what frames show: train and validation)
         finally:
             r.close()
-    assert "minibatch MSE" in texts[1280] and "test MSE 0.456" in texts[1280]
-    assert "minibatch" not in texts[640] and "test MSE 0.456" in texts[640]
-    assert "MSE" not in texts[330] and "test 0.456" in texts[330]
+    assert "minibatch MSE" in texts[1280] and "validation MSE 0.456" in texts[1280] and "test" not in texts[1280]
+    assert "minibatch" not in texts[640] and "validation MSE 0.456" in texts[640]
+    assert "MSE" not in texts[330] and "val 0.456" in texts[330] and "train 0.123" in texts[330]
 
 
 def test_log_spaced_frames_grow_the_loss_axis_with_the_run(tmp_path, qapp):
@@ -123,8 +129,8 @@ def test_log_spaced_frames_grow_the_loss_axis_with_the_run(tmp_path, qapp):
         export_run(SMALL.updated({"steps": 3000}), out, steps, size=(640, 400), panels=("loss",), caption=False,
                    spacing=spacing)
         rgb = np.asarray(Image.open(out / f"frame_{early:05d}.png").convert("RGB")).astype(int)
-        test_loss = np.abs(rgb - np.array(theme.TEST_LOSS)).sum(axis=2) < 40
-        spans[spacing] = np.count_nonzero(test_loss.any(axis=0))  # columns the red curve (and legend sample) reach
+        val_loss = np.abs(rgb - np.array(theme.VAL_LOSS)).sum(axis=2) < 40
+        spans[spacing] = np.count_nonzero(val_loss.any(axis=0))  # columns the validation curve (and its legend sample) reach
     assert spans["log"] > 0.5 * 640 and spans["linear"] < 0.15 * 640, spans
 
 

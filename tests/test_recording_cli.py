@@ -26,10 +26,11 @@ def test_train_writes_documented_history(tmp_path):
     assert list(h["step"]) == list(range(301))
     for k in ("w", "b", "v"):
         assert h[k].shape == (301, 20)
-    for k in ("c", "lr", "batch_loss", "train_loss", "test_loss"):
+    for k in ("c", "lr", "batch_loss", "train_loss", "val_loss", "test_loss", "true_error", "objective"):
         assert h[k].shape == (301,)
     assert h["batch"].shape == (301, 40)  # each row's next minibatch
-    assert h["x_train"].shape == (200,) and h["x_test"].shape == (1000,)
+    assert h["x_train"].shape == (200,) and h["x_val"].shape == (100,) and h["x_test"].shape == (1000,)
+    assert h["true_x"].shape == h["true_y"].shape == (1000,)
     cfg = TrainConfig.from_dict(json.loads(str(h["config"])))
     assert cfg == load_preset("notebook").config
     # parameters at step k equal an independent trainer run for k steps
@@ -57,6 +58,9 @@ def test_every_k_and_set_overrides(tmp_path):
     (["--set", "batch_size=500"], "larger than the data"),
     (["--set", "target=csv", "--set", "csv_path=/nonexistent.csv"], "cannot open"),
     (["--preset", "nope"], "unknown preset"),
+    (["--set", "ridge=-0.1"], "ridge must be a number in [0, 100], got -0.1"),
+    (["--set", "val_fraction=0.5", "--set", "test_fraction=0.5"], "the shares must sum to less than 1"),
+    (["--set", "weight_decay=0.1", "--set", "ridge=0.1"], "weight_decay and ridge are both given"),
     (["--steps", "10", "--every", "2", "--record-batches"], "needs --every 1"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, args, needle):
@@ -112,3 +116,41 @@ def test_cli_refuses_a_recording_that_cannot_fit_in_memory(tmp_path, capsys):
     code = main(["train", "--steps", "100000000000", "--out", str(tmp_path / "o.npz")])
     err = capsys.readouterr().err
     assert code == 2 and "GB" in err and "--every" in err and "Traceback" not in err
+
+
+def test_the_recorded_losses_are_the_three_samples_the_true_error_and_the_objective(tmp_path):
+    cfg = load_preset("notebook").config.updated({"noise": 0.1, "ridge": 0.001, "steps": 400})
+    rec = record_run(cfg, every=100).arrays
+    tr = Trainer(cfg)
+    ds = tr.dataset
+    tr.run(400)
+    p = tr.params[0]
+    f = lambda x: tr.snapshot().predict(x)  # noqa: E731
+    assert rec["val_loss"][-1] == pytest.approx(np.mean((f(ds.x_val) - ds.y_val) ** 2), rel=1e-12)
+    assert rec["test_loss"][-1] == pytest.approx(np.mean((f(ds.x_test) - ds.y_test) ** 2), rel=1e-12)
+    assert rec["true_error"][-1] == pytest.approx(np.mean((f(ds.true_x) - ds.true_y) ** 2), rel=1e-12)
+    assert rec["objective"][-1] == pytest.approx(rec["train_loss"][-1] + 0.001 * float(p @ p), rel=1e-12)
+    np.testing.assert_array_equal(rec["x_val"], ds.x_val)
+
+
+def test_a_well_fit_notebook_net_has_test_mse_near_the_noise_variance_not_below_it():
+    """The issue's headless check: with noise 0.2 a well-fit notebook net's test MSE sits near
+    sigma^2 = 0.04 (fresh noisy points: nobody can predict their noise), not below it; the error
+    to the noiseless true function, what the old "test" grid measured, is far smaller."""
+    cfg = load_preset("notebook").config.updated({"noise": 0.2, "optimizer": "adam", "lr": 0.01, "steps": 100_000})
+    rec = record_run(cfg, every=10_000).arrays
+    test, true = float(rec["test_loss"][-1]), float(rec["true_error"][-1])
+    assert true < 0.008  # well fit: close to the true function
+    assert test == pytest.approx(0.04 + true, abs=0.0055)  # 3 standard errors of a 1,000-point MSE
+    assert test > 0.04 - 0.0055 and test > 5 * true
+
+
+def test_an_old_setting_name_is_converted_with_a_note_on_stderr(tmp_path, capsys):
+    config = write(tmp_path / "old.json", json.dumps({"width": 8, "weight_decay": 0.02}))
+    out = tmp_path / "h.npz"
+    assert main(["train", "--config", str(config), "--steps", "5", "--out", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "reluviz: note:" in err and "weight_decay=0.02 is read as ridge=0.01" in err
+    cfg = TrainConfig.from_dict(json.loads(str(np.load(out)["config"])))
+    assert cfg.ridge == 0.01 and cfg.width == 8
+    assert "weight_decay" not in json.loads(str(np.load(out)["config"]))

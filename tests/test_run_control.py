@@ -8,6 +8,7 @@ Modal dialogs never wait for a human here: QFileDialog and QMessageBox are patch
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -158,6 +159,36 @@ def test_broken_preset_file_is_a_notice_and_the_run_stays(qtbot, make_window, tm
     assert run_state(w) == before and "unknown preset 'missing'" in w.notice.text()
 
 
+def test_a_preset_with_the_old_weight_decay_loads_as_ridge_with_a_notice(qtbot, make_window, tmp_path, monkeypatch):
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    write(presets / "old.json", json.dumps({"title": "an old preset", "config": {"width": 12, "n_train": 100,
+                                                                                "batch_size": 10, "weight_decay": 0.5}}))
+    monkeypatch.setattr(main_window_module, "load_preset", lambda n: load_preset(n, directory=presets))
+    monkeypatch.setattr(run_control_module, "load_preset", lambda n: load_preset(n, directory=presets))
+    w = make_window()
+    w.load_preset("old")
+    assert w.config.ridge == 0.25
+    assert "Preset old.json: the old setting weight_decay=0.5 is read as ridge=0.25" in w.notice.text()
+
+
+def test_csv_split_shares_that_leave_too_few_training_rows_are_a_notice_and_the_run_stays(qtbot, make_window,
+                                                                                         tmp_path):
+    path = write(tmp_path / "ten.csv", "".join(f"{i / 10},{i}\n" for i in range(10)))
+    w = make_window()
+    w.load_csv(str(path))
+    assert (w.dataset.n, w.dataset.n_val, w.dataset.n_test) == (6, 2, 2)
+    train_to(qtbot, w, 5)
+    before = run_state(w)
+    w.apply_config(w.config.updated({"val_fraction": 0.45, "test_fraction": 0.5}))
+    assert run_state(w) == before
+    assert "leave 1 to train on" in w.notice.text() and "\n" not in w.notice.text()
+    w.panel.widgets["val_fraction"].setValue(0.6)  # with test 0.2: fine; then test 0.5 sums to 1.1
+    assert w.dataset.n_val == 6
+    w.panel.widgets["test_fraction"].setValue(0.5)
+    assert "must sum to less than 1" in w.notice.text() and w.panel.widgets["test_fraction"].value() == 0.2
+
+
 # ---------------------------------------------------------------------- CSV files
 def test_csv_data(qtbot, make_window, tmp_path):
     path = tmp_path / "points.csv"
@@ -165,7 +196,7 @@ def test_csv_data(qtbot, make_window, tmp_path):
     path.write_text("x,y\n" + "\n".join(f"{x},{abs(x - 0.5)}" for x in xs))
     w = make_window()
     w.load_csv(str(path))
-    assert w.config.target == "csv" and w.dataset.n == 24
+    assert w.config.target == "csv" and (w.dataset.n, w.dataset.n_val, w.dataset.n_test) == (18, 6, 6)
     train_to(qtbot, w, 3)
     bad = tmp_path / "bad.csv"
     bad.write_text("1,2\nfoo\n")
@@ -221,7 +252,7 @@ def test_a_million_row_csv_loads_in_the_window_in_a_few_seconds(qtbot, make_wind
 # ---------------------------------------------------------------------- runs too big to draw live
 def test_a_csv_too_big_to_draw_live_is_refused_with_the_numbers(qtbot, make_window, tmp_path):
     w = make_window(SMALL.updated({"width": 2000, "n_train": 100}))
-    rows = LIVE_LIMIT // 2000 * 5 // 4 + 100  # 80% of the rows train: just over the limit
+    rows = LIVE_LIMIT // 2000 + 100  # every row is evaluated each frame (training, validation, test): just over
     path = tmp_path / "wide.csv"
     x = np.linspace(0, 1, rows)
     np.savetxt(path, np.c_[x, x * x], delimiter=",", fmt="%.6g")
@@ -244,7 +275,8 @@ def test_points_times_units_beyond_the_live_limit_is_refused_and_the_controls_sn
     w.panel.widgets["n_train"].setValue(100_000)
     assert time.perf_counter() - t0 < 10.0  # a hang guard: refused before any work (1 ms here)
     assert run_state(w) == before
-    assert "too big to draw live" in w.notice.text() and "100,000 training points" in w.notice.text()
+    assert "too big to draw live" in w.notice.text()
+    assert "101,100 points (100,000 training, 100 validation, 1,000 test)" in w.notice.text()
     assert w.panel.widgets["n_train"].value() == 100 and panel_matches(w)
     w.reset_run()  # a reset with the (restored) controls works
     assert w.displayed_snapshot.step == 0 and w.config.n_train == 100

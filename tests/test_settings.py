@@ -3,6 +3,7 @@ side panel (``test_controls.py``) and ``--help`` read the same ranges, choices, 
 config and preset files that are not settings are refused in one line; the presets load and train."""
 
 import dataclasses
+import json
 import math
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from reluviz.core import Trainer
 from reluviz.core import config as cfgmod
 from reluviz.core.config import (GROUPS, MAX_STEPS, RESET_FIELDS, SETTINGS, ConfigError, TrainConfig,
-                                 reset_fields_changed)
+                                 reset_fields_changed, settings_help)
 from reluviz.core.data import TARGET_FUNCTIONS
 from reluviz.core.presets import load_preset, load_preset_file, preset_names
 
@@ -154,3 +155,39 @@ def test_every_preset_loads_and_trains_briefly():
         tr = Trainer(p.config)
         moved = tr.run(20)
         assert moved == 20 or tr.divergence is not None, name
+
+
+# ---------------------------------------------------------------------- the old name weight_decay
+def test_weight_decay_is_read_as_ridge_half_with_a_note(tmp_path):
+    """torch's weight_decay adds wd * theta to the gradient, the gradient of (wd / 2) ||theta||^2:
+    the notes' lambda is half of it. Old files, presets and --set still load, converted."""
+    from reluviz.core.config import legacy_notes, read_settings_file
+
+    assert TrainConfig.from_dict({"weight_decay": 0.5}).ridge == 0.25
+    assert TrainConfig().with_assignments(["weight_decay=0.02"]).ridge == 0.01
+    assert "weight_decay" not in TrainConfig().to_dict()
+    assert not any(line.startswith("    weight_decay") for line in settings_help().splitlines())  # (no such setting)
+    assert "torch's weight_decay = 2 lambda" in " ".join(settings_help().split())
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"config": {"weight_decay": 0.3, "width": 5}}))
+    assert TrainConfig.from_json_file(path).ridge == pytest.approx(0.15)
+    (note,) = legacy_notes(read_settings_file(path))
+    assert note == ("the old setting weight_decay=0.3 is read as ridge=0.15 (ridge is the notes' lambda; torch's "
+                    "weight_decay is 2 lambda)")
+    assert legacy_notes({"ridge": 0.1}) == [] and legacy_notes("junk") == []
+    preset = tmp_path / "old-preset.json"
+    preset.write_text(json.dumps({"title": "old", "config": {"weight_decay": 0.1}, "compare": {"weight_decay": 0.2}}))
+    loaded = load_preset_file(preset)
+    assert loaded.config.ridge == 0.05 and len(loaded.notes) == 2 and "old-preset.json" in loaded.notes[0]
+
+
+@pytest.mark.parametrize("values, needle", [
+    ({"ridge": -0.5}, "ridge must be a number in [0, 100], got -0.5"),
+    ({"weight_decay": -1}, "ridge must be a number in [0, 100], got -0.5"),  # (converted first, then checked)
+    ({"weight_decay": 0.1, "ridge": 0.05}, "weight_decay and ridge are both given"),
+    ({"weight_decay": "lots"}, "weight_decay expects a float"),
+])
+def test_bad_ridge_settings_are_one_line(values, needle):
+    with pytest.raises(ConfigError) as e:
+        TrainConfig().updated(values)
+    assert needle in str(e.value) and "\n" not in str(e.value)

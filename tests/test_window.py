@@ -8,6 +8,9 @@ a temporary folder (``RELUVIZ_SETTINGS_DIR``), never the user's.
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui
 
@@ -31,7 +34,7 @@ def test_window_builds_idle_with_public_actions(make_window):
     assert action(w, "actionExport").shortcut() == QtGui.QKeySequence("Ctrl+E")
     assert w.config == SMALL
     assert w.dataset.n == 100
-    assert w.tabs.tabText(0) == "Fit" and w.tabs.widget(0) is w.view
+    assert w.tabs.tabText(0) == "Fit" and w.view.parent() is w.tabs.widget(0)  # (above the loss panel's switches)
     # every control explains itself
     for field, widget in w.panel.widgets.items():
         assert widget.toolTip(), field
@@ -39,8 +42,13 @@ def test_window_builds_idle_with_public_actions(make_window):
 
 def test_view_actions(make_window):
     w = make_window()
+    assert w.view.fit.val.isVisible() and not w.view.fit.test.isVisible()  # test points: the final check only
+    action(w, "actionShowTest").setChecked(True)
+    assert w.view.fit.test.isVisible()
     action(w, "actionShowTest").setChecked(False)
     assert not w.view.fit.test.isVisible()
+    action(w, "actionShowValidation").setChecked(False)
+    assert not w.view.fit.val.isVisible()
     action(w, "actionShowUnits").setChecked(False)
     assert not w.view.fit.units_pos.isVisible()
     w.view.fit_item.setXRange(0.4, 0.5, padding=0)
@@ -118,7 +126,7 @@ def test_corrupt_saved_settings_start_the_default_preset(qtbot, make_window, sav
     s.setValue("run/config", saved)
     s.setValue("run/preset", "no-such-preset")
     s.setValue("view/speed", "fast")
-    s.setValue("view/show_test", "perhaps")
+    s.setValue("view/show_test_data", "perhaps")
     s.setValue("window/geometry", 12345)
     s.setValue("window/splitter", "junk")
     s.sync()
@@ -248,3 +256,65 @@ def test_a_tab_page_deleted_with_its_window_leaves_no_timer_behind(qtbot):
     w.deleteLater()
     QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     qtbot.wait(20)  # (pytest-qt fails the test on an exception in the event loop)
+
+
+def test_saved_settings_with_the_old_weight_decay_load_as_ridge_with_a_notice(qtbot, make_window):
+    """An app setting saved before the rename (torch's weight_decay = 2 lambda) loads as ridge = wd / 2."""
+    old = SMALL.to_dict()
+    del old["ridge"], old["n_val"], old["n_test"], old["val_fraction"], old["test_fraction"]
+    old["weight_decay"] = 0.02
+    s = open_settings()
+    s.setValue("run/config", json.dumps(old))
+    s.sync()
+    w = make_window(None)
+    assert w.config.ridge == pytest.approx(0.01) and w.config.width == SMALL.width
+    assert w.notice.isVisible() and "weight_decay=0.02 is read as ridge=0.01" in w.notice.text()
+    train_to(qtbot, w, 3)
+
+
+def test_the_loss_panel_shows_validation_and_hides_the_test_loss_until_asked(qtbot, make_window):
+    """Train, validation and test are each toggleable; the test loss starts hidden, and the line
+    beside the switches says why; the status line follows the test curve."""
+    w = make_window()
+    train_to(qtbot, w, 30)
+    loss, frame = w.view.loss, w.displayed_frame
+    assert loss.curve_visible("val") and not loss.curve_visible("test") and not loss.curve_visible("true")
+    assert w.loss_switches.note.isVisible() and "test set once" in w.loss_switches.note.text()
+    assert "validation" in w.status.text() and "test" not in w.status.text()
+    listed = [label.text for _sample, label in loss.legend.items]
+    assert "validation" in listed and "test" not in listed and "best val." in listed
+    # the drawn validation curve is the frame's validation loss at the drawn steps
+    xs, ys = loss.val.getData()  # (log10 in log mode)
+    assert xs[-1] == frame.step and 10 ** ys[-1] == pytest.approx(frame.val_loss, rel=1e-12)
+    w.loss_switches.buttons["test"].click()
+    assert loss.curve_visible("test") and action(w, "actionShowTestLoss").isChecked()
+    assert not w.loss_switches.note.isVisible()
+    assert f"test {w.displayed_frame.test_loss:.3g}" in w.status.text()
+    assert "test" in [label.text for _sample, label in loss.legend.items]
+    # a click on a legend entry hides its curve; its switch follows
+    sample = next(s for s, label in loss.legend.items if label.text == "validation")
+    sample.mouseClickEvent(_LeftClick())
+    qtbot.waitUntil(lambda: not action(w, "actionShowValLoss").isChecked(), timeout=2000)
+    assert not loss.curve_visible("val")
+    qtbot.waitUntil(lambda: "validation" not in [label.text for _s, label in loss.legend.items], timeout=2000)
+
+
+class _LeftClick:
+    """Enough of a mouse click event for pyqtgraph's legend sample."""
+
+    def button(self):
+        return QtCore.Qt.MouseButton.LeftButton
+
+    def accept(self):
+        pass
+
+
+def test_the_best_validation_step_is_marked_on_the_loss_panel(qtbot, make_window):
+    """Early stopping as a special case: the evaluated step with the lowest validation loss gets a star."""
+    w = make_window()
+    train_to(qtbot, w, 60)
+    curves = w.displayed_frame.curves
+    i = int(np.nanargmin(curves.val))
+    assert curves.best_step == curves.eval_steps[i] and curves.best_val == curves.val[i]
+    xs, ys = w.view.loss.best.getData()
+    assert list(xs) == [curves.best_step] and 10 ** ys[0] == pytest.approx(curves.best_val, rel=1e-12)

@@ -56,8 +56,26 @@ ACTIONS = (
                "A new run: new data, new init, current settings (Ctrl+R)"),
     ActionSpec("actionHome", "Go to start", "go_home", "&Run", K.Key_Home, "Show step 0 (Home)", separator_before=True),
     ActionSpec("actionEnd", "Go to newest", "go_end", "&Run", K.Key_End, "Show the newest step (End)"),
+    ActionSpec("actionShowValidation", "Show validation points", "show_val_points", "&View", None,
+               "Show the validation points (pale teal): drawn like the training points, never trained on",
+               checkable=True, checked=True),
     ActionSpec("actionShowTest", "Show test points", "show_test_points", "&View", None,
-               "Show the held-out test points (pale green)", checkable=True, checked=True),
+               "Show the test points (pale green). Hidden at first: the notes keep the test set for one final "
+               "check of the chosen model", checkable=True, checked=False),
+    ActionSpec("actionShowValLoss", "validation", "show_val_loss", "&View", None,
+               "Show the validation loss in the loss panel: the MSE on points never trained on, what "
+               "hyperparameters (and when to stop) are chosen by", checkable=True, checked=True, separator_before=True),
+    ActionSpec("actionShowTestLoss", "test", "show_test_loss", "&View", None,
+               "Show the test loss in the loss panel. Hidden at first: the notes touch the test set once, to check "
+               "the chosen model; looking at it while choosing makes it a second validation set",
+               checkable=True, checked=False),
+    ActionSpec("actionShowTrueError", "true-function error", "show_true_error", "&View", None,
+               "Show the error to the true function in the loss panel: the mean squared distance to the "
+               "noiseless target, what a student cannot measure in real life (about the test loss minus the "
+               "noise variance)", checkable=True, checked=False),
+    ActionSpec("actionShowObjective", "objective", "show_objective", "&View", None,
+               "Show the objective training minimises, MSE + λ‖θ‖² (drawn when the ridge λ is above 0; without "
+               "a ridge it is the train loss)", checkable=True, checked=True),
     ActionSpec("actionShowUnits", "Show units and elbows", "show_units", "&View", None,
                "Draw each unit's contribution v_j relu(w_j x + b_j) and its elbow", checkable=True, checked=True),
     ActionSpec("actionShowConstantFit", "Piecewise-constant fit (Figure 4)", "view.fit.set_show_constant_fit",
@@ -71,6 +89,10 @@ ACTIONS = (
     ActionSpec("actionShortcuts", "Keyboard shortcuts", "show_shortcuts", "&Help", K.Key_F1),
     ActionSpec("actionAbout", "About reluviz", "show_about", "&Help"),
 )
+
+#: The loss panel's switches (under it), in order: curve key -> action.
+LOSS_SWITCHES = (("val", "actionShowValLoss"), ("objective", "actionShowObjective"), ("test", "actionShowTestLoss"),
+                 ("true", "actionShowTrueError"))
 
 #: The playback buttons of the side panel, in order.
 PANEL_BUTTONS = ("actionPlayPause", "actionReset", "actionStepBack", "actionStep", "actionResume")

@@ -16,10 +16,10 @@ QActions (``window.findChild(QAction, name)`` or ``window.<name>``): see ``reluv
 ``actionPlayPause`` (Space), ``actionStep`` (Right), ``actionStepBack`` (Left), ``actionReset``,
 ``actionResume``, ``actionHome``, ``actionEnd``, ``actionExport`` (Ctrl+E), ``actionLoadCsv``,
 ``actionOpenRun`` (Ctrl+Shift+O), ``actionSaveRun`` (Ctrl+S), ``actionUndoRun`` (Ctrl+Z), ``actionQuit``,
-``actionShowTest``, ``actionShowUnits``, ``actionShowConstantFit``, ``actionResetView``, ``actionAbout``,
-``actionShortcuts``,
-``actionFocusPlot``. Run files: ``files.open(path)``, ``files.save(path)`` (``files``: ``RunFiles``;
-``files.busy`` while a file is read or written).
+``actionShowValidation``, ``actionShowTest``, the loss panel's switches (``LOSS_SWITCHES``), ``actionShowUnits``,
+``actionShowConstantFit``, ``actionResetView``, ``actionAbout``, ``actionShortcuts``, ``actionFocusPlot``. Run
+files: ``files.open(path)``, ``files.save(path)`` (``files``: ``RunFiles``; ``files.busy`` while a file is read
+or written).
 
 Attributes: ``displayed_frame`` (the ``Frame`` on screen), ``displayed_snapshot`` (its core
 ``Snapshot``), ``history`` (the run's ``HistoryChain``), ``dataset``, ``config``, ``worker``,
@@ -41,13 +41,15 @@ from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.elbow_stats import elbow_trail
 from reluviz.core.frame import Frame, TrailSpec
 from reluviz.core.session import Session
-from reluviz.gui.actions import PANEL_BUTTONS, build_actions
+from reluviz.gui.actions import LOSS_SWITCHES, PANEL_BUTTONS, build_actions
 from reluviz.gui.controls import ControlPanel
 from reluviz.gui.help_text import ABOUT_HTML, IDLE_HINT, SHORTCUTS_HTML, message_box
 from reluviz.gui.input_guard import guard_wheel
+from reluviz.gui.loss_switches import LossSwitches
 from reluviz.gui.notices import NoticeArea
 from reluviz.gui.playback import Playback
-from reluviz.gui.run_control import DEFAULT_PRESET, Notice, Outcome, RunControl, preset_display, starting_point
+from reluviz.gui.run_control import (DEFAULT_PRESET, Notice, Outcome, RunControl, notes_sentence, preset_display,
+                                    starting_point)
 from reluviz.gui.run_files import RunFiles
 from reluviz.gui.settings import open_settings
 from reluviz.gui.timeline import TimelineBar, status_text
@@ -94,6 +96,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.files = RunFiles(self)
         self.panel.add_action_buttons([getattr(self, name) for name in PANEL_BUTTONS])
         self.actionUndoRun.setEnabled(False)
+        for key, name in LOSS_SWITCHES:
+            self.loss_switches.add_switch(key, getattr(self, name))
         self._connect()
         self._restore_view_settings()
         self.actionShowConstantFit.setChecked("piecewise-constant" in start.overlays)
@@ -110,6 +114,8 @@ class MainWindow(QtWidgets.QMainWindow):
         elif frame.stopped and config is None and preset is None:
             self.show_notice("Restored the last session's settings, and this run cannot train: "
                              + frame.divergence + ". Or pick a preset to start afresh.", "error", sticky=True)
+        elif start.notes:
+            self.show_notice(notes_sentence(start.notes), "info")
         QtWidgets.QApplication.instance().aboutToQuit.connect(self.shutdown)
 
     # ------------------------------------------------------------------ public properties
@@ -164,7 +170,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view = TrainingView()
         self.view.setObjectName("trainingView")
         self.view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        self.tabs = ViewTabs(self.view)
+        self.loss_switches = LossSwitches()
+        fit_tab = QtWidgets.QWidget()
+        fit_tab.setObjectName("fitTab")
+        fit_layout = QtWidgets.QVBoxLayout(fit_tab)
+        fit_layout.setContentsMargins(0, 0, 0, 0)
+        fit_layout.setSpacing(0)
+        fit_layout.addWidget(self.view, 1)
+        fit_layout.addWidget(self.loss_switches)
+        self.tabs = ViewTabs(fit_tab)
         notice_area = NoticeArea(IDLE_HINT)
         self.notice, self.hint = notice_area.bar, notice_area.hint
         self.timeline_bar = TimelineBar()
@@ -195,6 +209,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.panel.csvRequested.connect(self.load_csv_dialog)
         self.panel.rejected.connect(lambda _field, message: self.show_notice(message, "warn"))
         self.view.fit.unitClicked.connect(self._on_unit_clicked)
+        self.view.loss.visibilityChanged.connect(self._on_loss_curve_toggled)
         self.view.painted.connect(self.worker.frame_drawn)
         self.tabs.currentChanged.connect(lambda _i: self._update_trail())
         self.tabs.unitSelected.connect(self._on_unit_clicked)
@@ -208,7 +223,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.settings
         self.panel.set_speed(int(s.value("view/speed", DEFAULT_SPEED, int)))
         self._on_speed(self.panel.speed())
-        self.actionShowTest.setChecked(s.value("view/show_test", True, bool))
+        self.actionShowValidation.setChecked(s.value("view/show_val_data", True, bool))
+        self.actionShowTest.setChecked(s.value("view/show_test_data", False, bool))
         self.actionShowUnits.setChecked(s.value("view/show_units", True, bool))
         geometry = s.value("window/geometry")
         if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
@@ -222,7 +238,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s.setValue("run/config", self.session.config.to_json())
         s.setValue("run/preset", self.preset_name or "")
         s.setValue("view/speed", self.panel.speed())
-        s.setValue("view/show_test", self.actionShowTest.isChecked())
+        s.setValue("view/show_val_data", self.actionShowValidation.isChecked())
+        s.setValue("view/show_test_data", self.actionShowTest.isChecked())
         s.setValue("view/show_units", self.actionShowUnits.isChecked())
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/splitter", self.splitter.saveState())
@@ -274,6 +291,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.tabs.lecture_view() is not None:
             QtCore.QTimer.singleShot(0, self.worker.frame_drawn)  # (the fit view says so when it paints)
         self.timeline_bar.show_frame(frame)
+        self.actionShowObjective.setEnabled(bool(frame.config.ridge))  # (without a ridge it is the train loss)
         self._update_status(frame)
         self._update_resume(frame)
         if frame.step > frame.config.steps or not frame.live:
@@ -300,7 +318,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_status(self, frame: Frame) -> None:
         rate = self.worker.steps_per_second if self.worker.playing else None
-        self.status.setText(status_text(frame, rate))
+        self.status.setText(status_text(frame, rate, show_test=self.view.loss.curve_visible("test")))
 
     def show_notice(self, text: str, kind: str = "info", sticky: bool = False, topic: str = "") -> None:
         """A message above the plot (``sticky`` ones stay until the next run change; one with a
@@ -436,6 +454,34 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ view toggles
     def show_test_points(self, on: bool) -> None:
         self.view.fit.set_show_test(on)
+
+    def show_val_points(self, on: bool) -> None:
+        self.view.fit.set_show_val(on)
+
+    def show_val_loss(self, on: bool) -> None:
+        self._show_loss_curve("val", on)
+
+    def show_test_loss(self, on: bool) -> None:
+        self._show_loss_curve("test", on)
+
+    def show_true_error(self, on: bool) -> None:
+        self._show_loss_curve("true", on)
+
+    def show_objective(self, on: bool) -> None:
+        self._show_loss_curve("objective", on)
+
+    def _show_loss_curve(self, key: str, on: bool) -> None:
+        self.view.loss.set_curve_visible(key, on)
+        if self.displayed_frame is not None:
+            self._update_status(self.displayed_frame)
+
+    def _on_loss_curve_toggled(self, key: str, shown: bool) -> None:
+        """A legend click showed or hid a curve: the View menu's tick follows."""
+        action = {key: getattr(self, name) for key, name in LOSS_SWITCHES}.get(key)
+        if action is not None and action.isChecked() != shown:
+            action.setChecked(shown)  # (calls _show_loss_curve: already so, nothing changes)
+        elif self.displayed_frame is not None:
+            self._update_status(self.displayed_frame)
 
     def show_units(self, on: bool) -> None:
         self.view.fit.set_show_units(on)

@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from reluviz.core.config import SETTINGS, ConfigError, TrainConfig, parse_json
+from reluviz.core.config import SETTINGS, ConfigError, TrainConfig, legacy_notes, parse_json
 from reluviz.core.presets import Preset, load_preset
 from reluviz.core.recording import CapturedRun, capture_session
 from reluviz.core.runfile import LoadedRun, describe
@@ -58,6 +58,8 @@ class StartingPoint:
     compare: dict
     view: str
     overlays: tuple[str, ...] = ()
+    #: settings read under an old name and converted (a line each, e.g. weight_decay to ridge)
+    notes: tuple[str, ...] = ()
 
 
 def starting_point(config: TrainConfig | None, preset: str | None, saved_config: str = "",
@@ -67,10 +69,13 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
     compare: dict = {}
     view = "fit"
     overlays: tuple[str, ...] = ()
+    notes: list[str] = []
     if config is None and preset is None:
         preset = saved_preset or None
         try:
-            config = TrainConfig.from_dict(parse_json(saved_config, "the saved settings")) if saved_config else None
+            values = parse_json(saved_config, "the saved settings") if saved_config else None
+            config = TrainConfig.from_dict(values) if values is not None else None
+            notes += [f"last session's settings: {n}" for n in legacy_notes(values)]
         except (ConfigError, ValueError, TypeError):
             config = None
         if config is None:
@@ -83,6 +88,7 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
             overlays = p.overlays
             if config is None:
                 config = p.config
+                notes += p.notes
         except ConfigError:
             preset = None
     if config is None:
@@ -92,7 +98,13 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
             config.updated(compare)
         except ConfigError:
             compare = {}
-    return StartingPoint(config, preset, compare, view, overlays)
+    return StartingPoint(config, preset, compare, view, overlays, tuple(notes))
+
+
+def notes_sentence(notes) -> str:
+    """Conversion notes (``legacy_notes``) as one sentence for the notice bar."""
+    text = "; ".join(notes)
+    return text[:1].upper() + text[1:] + "."
 
 
 def label(field: str) -> str:
@@ -274,7 +286,8 @@ class RunControl:
             return outcome
         self.preset_name = name
         hint = self.undo_hint()
-        return Outcome(True, Notice(hint.strip()) if hint else None, view=preset.view, overlays=preset.overlays)
+        text = " ".join(t for t in (notes_sentence(preset.notes) if preset.notes else "", hint.strip() if hint else "") if t)
+        return Outcome(True, Notice(text) if text else None, view=preset.view, overlays=preset.overlays)
 
     def load_csv(self, path: str) -> Outcome:
         """Fit the x,y rows of ``path`` (a new run, full batch)."""

@@ -45,12 +45,16 @@ class TimelineBar(QtWidgets.QWidget):
         self.label.setText(f"step {frame.step:,} ({where})")
 
 
-def status_text(frame: Frame, steps_per_second: float | None = None) -> str:
-    """The status line for ``frame``: step, epoch (points drawn / N), losses, rate, dead units, and
-    the training speed while playing (``steps_per_second``; None: not playing)."""
-    parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}",
-             f"minibatch {frame.batch_loss:.3g}", f"train {frame.train_loss:.3g}", f"test {frame.test_loss:.3g}",
+def status_text(frame: Frame, steps_per_second: float | None = None, show_test: bool = False) -> str:
+    """The status line for ``frame``: step, epoch (points drawn / N), losses (train, the objective
+    when a ridge is set, validation, and test only with ``show_test``: like its curve, the test loss
+    is for the final check), rate, dead units, and the training speed while playing
+    (``steps_per_second``; None: not playing)."""
+    parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}", f"minibatch {frame.batch_loss:.3g}",
+             f"train {frame.train_loss:.3g}", f"objective {frame.objective:.3g}" if frame.config.ridge else "",
+             f"validation {frame.val_loss:.3g}", f"test {frame.test_loss:.3g}" if show_test else "",
              f"lr {frame.lr:.3g}" if not frame.stopped else "stopped"]
+    parts = [p for p in parts if p]
     st = frame.structure
     if st is not None:  # (a relu net of any depth: dead units per layer; saturated ones for tanh / sigmoid)
         counts = st.stats.dead_counts() if st.piecewise else st.stats.saturated_counts()

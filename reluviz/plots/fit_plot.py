@@ -1,5 +1,9 @@
 """The main plot: data, true function, prediction, every unit's elbow and the current minibatch.
 
+The training points are dark grey; the validation points (never trained on) pale teal; the test
+points pale green and hidden unless asked for (``set_show_test``: the notes keep the test set for
+one final check).
+
 Everything is drawn in data coordinates (x, y of the data set). Items are created once in
 ``__init__`` and updated with ``setData`` on each snapshot. Axis ranges are fixed from the data
 (no jumping autoscale while training), with room above for the legend; the user may still zoom
@@ -61,6 +65,8 @@ class FitPlot(QtCore.QObject):
                                      brush=theme.brush((255, 255, 255), 210))  # readable over the data
         self.truth = plot.plot(pen=theme.pen(theme.TRUTH, 2.5, "dash"), name="true function")
         self.test = pg.ScatterPlotItem(size=3, pen=None, brush=theme.brush(theme.TEST_POINTS, 160))
+        self.test.setVisible(False)
+        self.val = pg.ScatterPlotItem(size=5, pen=None, brush=theme.brush(theme.VAL_POINTS, 200))
         self.train = pg.ScatterPlotItem(size=6, pen=None, brush=theme.brush(theme.TRAIN_POINTS, 170))
         self.batch = pg.ScatterPlotItem(size=11, pen=theme.pen(theme.BATCH, 2.0), brush=None)
         # Unit lines are 1 px wide: Qt strokes wider pens of NaN-separated polylines ~50x slower.
@@ -72,7 +78,7 @@ class FitPlot(QtCore.QObject):
         self.prediction = FastCurve(pen=theme.pen(theme.PREDICTION, 3.0))
         self.elbows = pg.ScatterPlotItem(size=13, pen=pg.mkPen("w", width=0.8), hoverable=True, tip=self._elbow_tip)
         self.elbow_trail = pg.PlotCurveItem(pen=theme.pen(theme.SELECTED, 1.5, alpha=200))
-        for item in (self.test, self.train, self.units_dead, self.units_pos, self.units_neg, self.unit_selected,
+        for item in (self.test, self.val, self.train, self.units_dead, self.units_pos, self.units_neg, self.unit_selected,
                      self.ghost, self.prediction, self.batch, self.elbow_trail, self.elbows):
             plot.addItem(item)
         self.show_units = True
@@ -106,7 +112,7 @@ class FitPlot(QtCore.QObject):
         # item: the true function is the PlotDataItem's child curve; the legend: _layout_legend).
         #: the items under everything else that change only with the data set or the view: the
         #: true function and the data points, in drawing order
-        self.static_items = (self.truth.curve, self.truth.scatter, self.test, self.train)
+        self.static_items = (self.truth.curve, self.truth.scatter, self.test, self.val, self.train)
         self._static_background = False
         for item in self.static_items:
             cache(item)
@@ -173,6 +179,10 @@ class FitPlot(QtCore.QObject):
         ds = self.dataset
         entries = [] if ds is not None and ds.true_x is None else [(self.truth, "true function")]
         entries.append((self.train, self._train_label))
+        if self.val.isVisible() and (ds is None or ds.n_val):
+            entries.append((self.val, "validation data"))
+        if self.test.isVisible() and (ds is None or ds.n_test):
+            entries.append((self.test, "test data"))
         if minibatch and self.show_batch:
             entries.append((self.batch, "minibatch"))
         entries.append((self.prediction, "network f(x)"))
@@ -257,13 +267,15 @@ class FitPlot(QtCore.QObject):
                              f"training data ({len(range(ds.n)[keep]):,} of {ds.n:,} drawn)")
         keep_test = subset(len(ds.x_test), MAX_DRAWN_POINTS)
         self.test.setData(ds.x_test[keep_test], ds.y_test[keep_test])
+        keep_val = subset(ds.n_val, MAX_DRAWN_POINTS)
+        self.val.setData(ds.x_val[keep_val], ds.y_val[keep_val])
         if ds.true_x is not None:
             self.truth.setData(ds.true_x, ds.true_y)
             self.truth.show()
         else:
             self.truth.setData([], [])
         lo, hi = drawing_range(ds.x_range)  # (the range the frame's kinks are computed on)
-        ys = np.concatenate([ds.y_train, ds.y_test])
+        ys = np.concatenate([ds.y_train, ds.y_val, ds.y_test])
         y0, y1 = float(ys.min()), float(ys.max())
         ypad = 0.25 * max(y1 - y0, 1e-6)
         self._base = ((lo, hi), (y0 - ypad, y1 + ypad), y1)
@@ -303,6 +315,11 @@ class FitPlot(QtCore.QObject):
 
     def set_show_test(self, show: bool) -> None:
         self.test.setVisible(show)  # (staticChanged by visibleChanged)
+        self._sync_legend()
+
+    def set_show_val(self, show: bool) -> None:
+        self.val.setVisible(show)
+        self._sync_legend()
 
     def set_show_units(self, show: bool) -> None:
         self.show_units = show

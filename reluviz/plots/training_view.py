@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from reluviz.core.data import Dataset
-from reluviz.core.frame import Frame
+from reluviz.core.frame import Frame, best_validation
 from reluviz.core.history import History
 from reluviz.core.loss_trace import LossTrace
 from reluviz.core.snapshot import Snapshot
@@ -129,7 +129,9 @@ class TrainingView(pg.GraphicsLayoutWidget):
     def show_loss_curves(self, frame: Frame) -> None:
         """The loss panel's curves from ``frame.curves``, its step axis to the recorded end."""
         c = frame.curves
-        self.loss.set_data(c.batch_steps, c.batch_loss, c.eval_steps, c.train, c.test, c.lr)
+        self.loss.set_data(c.batch_steps, c.batch_loss, c.eval_steps, c.train, c.test, c.lr, val_loss=c.val,
+                           true_error=c.true, objective=c.objective,
+                           best=(c.best_step, c.best_val) if c.best_step >= 0 else None)
         self.loss.set_step_range(frame.last_step)
 
     def show_snapshot(self, snap: Snapshot, ghost: Snapshot | None = None) -> None:
@@ -139,17 +141,21 @@ class TrainingView(pg.GraphicsLayoutWidget):
 
     def show_losses(self, history: History, trace: LossTrace, run: int = 0, upto: int | None = None) -> None:
         """Loss panel from the history's minibatch losses and rates (run ``run``) and the
-        trace's train/test losses, up to step ``upto`` (None: all)."""
+        trace's evaluated losses, up to step ``upto`` (None: all); the best validation step so far
+        is marked."""
         steps = history.steps
         batch = history.batch_losses[:, run]
         lrs = history.lrs[:, run]
-        tsteps, train, test = trace.steps, trace.train, trace.test
+        cols = (trace.steps, trace.train, trace.test, trace.val, trace.true, trace.objective)
         if upto is not None:
             k = int(np.searchsorted(steps, upto, side="right"))
             steps, batch, lrs = steps[:k], batch[:k], lrs[:k]
-            j = int(np.searchsorted(tsteps, upto, side="right"))
-            tsteps, train, test = tsteps[:j], train[:j], test[:j]
-        self.loss.set_data(steps, batch, tsteps, train, test, lrs)
+            j = int(np.searchsorted(trace.steps, upto, side="right"))
+            cols = tuple(c[:j] for c in cols)
+        tsteps, train, test, val, true, objective = cols
+        best_step, best_val = best_validation(tsteps, val)
+        self.loss.set_data(steps, batch, tsteps, train, test, lrs, val_loss=val, true_error=true, objective=objective,
+                           best=(best_step, best_val) if best_step >= 0 else None)
         if len(steps):
             self.loss.set_step_range(float(steps[-1]))
 
