@@ -33,8 +33,8 @@ def test_bands_worker_delivers_bands_with_progress(view, qtbot):
     for opt in ("sgd", "adam"):
         runs = res.runs[opt]
         assert runs.train.shape[1] == 5
-        b = band(runs.test, runs.steps)
-        med = view.test_plot.items[opt][3]
+        b = band(runs.val, runs.steps)  # optimizers are compared on the validation loss
+        med = view.val_plot.items[opt][3]
         x, y = med.getData()  # log mode: y is log10
         np.testing.assert_array_equal(x, b.steps)
         np.testing.assert_allclose(10 ** np.asarray(y), b.median, rtol=1e-9)

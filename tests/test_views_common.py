@@ -17,11 +17,11 @@ from helpers import short_run, show
 
 
 def test_create_views_order_and_protocol(views):
-    assert [v.view_name for v in views] == ["dance", "votes", "elbows", "layers", "bands"]
+    assert [v.view_name for v in views] == ["dance", "votes", "elbows", "layers", "bands", "selection"]
     for v in views:
         assert v.title and len(v.explanation) > 200
         assert v.explanation_label.text() == v.explanation
-        for name in ("show_frame", "trail_spec", "select_unit", "shutdown"):
+        for name in ("show_frame", "trail_spec", "select_unit", "configure", "shutdown"):
             assert callable(getattr(v, name))
     cfg = load_preset("notebook").config
     assert [v.trail_spec(cfg) for v in views] == [TrailSpec(200, 200), TrailSpec(),
@@ -43,7 +43,7 @@ def test_all_views_draw_a_real_state(views, preset):
     for v in views:
         frame = show(v, snap, hist, tr.dataset, cfg)
         assert v.frame is frame and v.config is cfg
-    dance, votes, elbow_view, layers, bands = views
+    dance, votes, elbow_view, layers, bands, selection = views
 
     # dance: the distance to theta* up to the drawn step (no closed-form theta* for the full network)
     x, y = dance.distance_plot.distance.getData()
@@ -105,6 +105,11 @@ def test_all_views_draw_a_real_state(views, preset):
                                    f"batch {cfg.batch_size}, {cfg.schedule} schedule. Each checked optimizer "
                                    "replaces the run's optimizer.")
     assert bands.result is None and bands.worker is None
+
+    # model selection: nothing runs until asked; the view describes the data a sweep would use
+    assert selection.result is None and selection.worker is None
+    assert selection.status.text().startswith(f"Current settings: {cfg.target} data ({cfg.n_train} training, "
+                                              f"{cfg.n_val} validation, {cfg.n_test} test points")
 
 
 def test_show_state_is_cheap_at_width_100(views):

@@ -5,6 +5,7 @@ are found with ``importlib.resources`` (``PRESET_DIR``), never through a path of
 
 A preset file holds ``title``, ``description`` (a paragraph tying it to the course notes),
 ``config`` (settings over the defaults), an optional ``view`` (which lecture view the app opens)
+with optional ``view_options`` for it (e.g. the model-selection view's hyperparameter and grid),
 and an optional ``compare`` (settings of a ghost run drawn beside the main one: optimizer,
 schedule and batch settings only, see ``reluviz.core.compare.ghost_config``), and optional
 ``overlays``: what the fit plot adds (``OVERLAYS``; the app turns exactly these on).
@@ -38,6 +39,8 @@ class Preset:
     overlays: tuple[str, ...] = ()
     #: one line per setting given by an old name and converted (e.g. ``weight_decay`` to ``ridge``)
     notes: tuple[str, ...] = ()
+    #: choices for the lecture view the preset opens (``LectureView.configure``)
+    view_options: dict[str, Any] = field(default_factory=dict)
 
 
 def preset_names(directory: Traversable | Path = PRESET_DIR) -> list[str]:
@@ -88,6 +91,9 @@ def load_preset_file(path: str | Path | Traversable) -> Preset:
     overlays = data.get("overlays", [])
     if not isinstance(overlays, list) or any(o not in OVERLAYS for o in overlays):
         raise ConfigError(f"preset {path.name}: 'overlays' must be a list of {', '.join(OVERLAYS)}")
+    view_options = data.get("view_options", {})
+    if not isinstance(view_options, dict):
+        raise ConfigError(f"preset {path.name}: 'view_options' must be an object")
     try:
         config = TrainConfig.from_dict(data.get("config", {}))
         if compare:
@@ -105,4 +111,5 @@ def load_preset_file(path: str | Path | Traversable) -> Preset:
         compare=compare,
         overlays=tuple(overlays),
         notes=notes,
+        view_options=view_options,
     )

@@ -18,7 +18,8 @@ class ActionSpec:
     name: str
     text: str
     slot: str                     # the window method called (toggled(bool) for checkable ones); a dotted
-                                  # name is a piece's method ("files.save_dialog"), found when triggered
+                                  # name is a piece's method ("files.save_dialog"), found when triggered;
+                                  # "": wired elsewhere (the loss panel's switches)
     menu: str
     shortcut: object = None
     tip: str = ""
@@ -56,24 +57,24 @@ ACTIONS = (
                "A new run: new data, new init, current settings (Ctrl+R)"),
     ActionSpec("actionHome", "Go to start", "go_home", "&Run", K.Key_Home, "Show step 0 (Home)", separator_before=True),
     ActionSpec("actionEnd", "Go to newest", "go_end", "&Run", K.Key_End, "Show the newest step (End)"),
-    ActionSpec("actionShowValidation", "Show validation points", "show_val_points", "&View", None,
+    ActionSpec("actionShowValidation", "Show validation points", "", "&View", None,
                "Show the validation points (pale teal): drawn like the training points, never trained on",
                checkable=True, checked=True),
     ActionSpec("actionShowTest", "Show test points", "show_test_points", "&View", None,
                "Show the test points (pale green). Hidden at first: the notes keep the test set for one final "
                "check of the chosen model", checkable=True, checked=False),
-    ActionSpec("actionShowValLoss", "validation", "show_val_loss", "&View", None,
+    ActionSpec("actionShowValLoss", "validation", "", "&View", None,
                "Show the validation loss in the loss panel: the MSE on points never trained on, what "
                "hyperparameters (and when to stop) are chosen by", checkable=True, checked=True, separator_before=True),
-    ActionSpec("actionShowTestLoss", "test", "show_test_loss", "&View", None,
+    ActionSpec("actionShowTestLoss", "test", "", "&View", None,
                "Show the test loss in the loss panel. Hidden at first: the notes touch the test set once, to check "
                "the chosen model; looking at it while choosing makes it a second validation set",
                checkable=True, checked=False),
-    ActionSpec("actionShowTrueError", "true-function error", "show_true_error", "&View", None,
+    ActionSpec("actionShowTrueError", "true-function error", "", "&View", None,
                "Show the error to the true function in the loss panel: the mean squared distance to the "
                "noiseless target, what a student cannot measure in real life (about the test loss minus the "
                "noise variance)", checkable=True, checked=False),
-    ActionSpec("actionShowObjective", "objective", "show_objective", "&View", None,
+    ActionSpec("actionShowObjective", "objective", "", "&View", None,
                "Show the objective training minimises, MSE + λ‖θ‖² (drawn when the ridge λ is above 0; without "
                "a ridge it is the train loss)", checkable=True, checked=True),
     ActionSpec("actionShowUnits", "Show units and elbows", "show_units", "&View", None,
@@ -90,7 +91,7 @@ ACTIONS = (
     ActionSpec("actionAbout", "About reluviz", "show_about", "&Help"),
 )
 
-#: The loss panel's switches (under it), in order: curve key -> action.
+#: The loss panel's switches (under it), in order: curve key -> action (``LossSwitches`` wires them).
 LOSS_SWITCHES = (("val", "actionShowValLoss"), ("objective", "actionShowObjective"), ("test", "actionShowTestLoss"),
                  ("true", "actionShowTrueError"))
 
@@ -114,10 +115,11 @@ def build_actions(window: QtWidgets.QMainWindow) -> dict[str, QtGui.QAction]:
         if spec.checkable:
             a.setCheckable(True)
             a.setChecked(spec.checked)
-            a.toggled.connect(operator.attrgetter(spec.slot)(window))  # (a dotted one: a piece made before)
+            if spec.slot:  # (a dotted one: a piece made before; "": wired elsewhere)
+                a.toggled.connect(operator.attrgetter(spec.slot)(window))
         elif "." in spec.slot:  # (a piece made after the actions: found when triggered)
             a.triggered.connect(lambda _checked=False, name=spec.slot: operator.attrgetter(name)(window)())
-        else:
+        elif spec.slot:
             slot = getattr(window, spec.slot)
             a.triggered.connect(lambda _checked=False, s=slot: s())
         window.addAction(a)

@@ -2,40 +2,59 @@
 starts hidden (the notes keep the test set for one final check of the chosen model).
 
 Each switch is a tool button bound to a View-menu action (``actionShowValLoss``,
-``actionShowTestLoss``, ``actionShowTrueError``, ``actionShowObjective``), so the menu, the
-button and the curve always agree; clicking a curve's legend entry hides it and unticks its switch.
+``actionShowTestLoss``, ``actionShowTrueError``, ``actionShowObjective``): the action shows or hides
+the curve in the ``LossPlot``, and a click on a curve's legend entry (which hides it) unticks the
+action, so the menu, the button and the curve always agree. ``changed()`` follows every change
+(the window's status line shows the test loss only while its curve is drawn).
 """
 
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from reluviz.plots.loss_plot import LossPlot
+
 TEST_HIDDEN = ("The test loss starts hidden: the notes touch the test set once, to check the model "
                "chosen on validation data.")
 
 
 class LossSwitches(QtWidgets.QWidget):
-    """A row of toggle buttons for the loss panel's curves and a note while the test loss is hidden."""
+    """A row of toggle buttons for ``loss``'s curves and a note while the test loss is hidden."""
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None):
+    changed = QtCore.Signal()
+
+    def __init__(self, loss: LossPlot, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("lossSwitches")
+        self.loss = loss
         self.row = QtWidgets.QHBoxLayout(self)
         self.row.setContentsMargins(6, 0, 6, 2)
         self.row.setSpacing(6)
         self.row.addWidget(QtWidgets.QLabel("loss panel:"))
         self.buttons: dict[str, QtWidgets.QToolButton] = {}
+        self.actions: dict[str, QtGui.QAction] = {}
+        self._tail = QtWidgets.QHBoxLayout()
+        self.row.addLayout(self._tail)
         self.note = QtWidgets.QLabel(TEST_HIDDEN)
         self.note.setObjectName("testHiddenNote")
         self.note.setStyleSheet("color: #555; font-style: italic;")
         self.note.setWordWrap(True)
-        self._test: QtGui.QAction | None = None
-        self._tail = QtWidgets.QHBoxLayout()
-        self.row.addLayout(self._tail)
         self.row.addWidget(self.note, 1)
+        loss.visibilityChanged.connect(self._on_legend)
+
+    def under(self, view: QtWidgets.QWidget) -> QtWidgets.QWidget:
+        """A widget holding ``view`` with this row under it (the Fit tab)."""
+        tab = QtWidgets.QWidget()
+        tab.setObjectName("fitTab")
+        layout = QtWidgets.QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(view, 1)
+        layout.addWidget(self)
+        return tab
 
     def add_switch(self, key: str, action: QtGui.QAction) -> QtWidgets.QToolButton:
-        """A toggle button for ``action`` (checkable); ``key`` 'test' drives the note."""
+        """A toggle button for the checkable ``action`` that shows or hides curve ``key``."""
         button = QtWidgets.QToolButton()
         button.setObjectName(f"switch_{key}")
         button.setDefaultAction(action)
@@ -43,8 +62,19 @@ class LossSwitches(QtWidgets.QWidget):
         button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # (Space and the arrows stay with playback)
         self._tail.addWidget(button)
         self.buttons[key] = button
-        if key == "test":
-            self._test = action
-            action.toggled.connect(lambda on: self.note.setVisible(not on))
-            self.note.setVisible(not action.isChecked())
+        self.actions[key] = action
+        action.toggled.connect(lambda on, k=key: self._show(k, on))
+        self._show(key, action.isChecked())
         return button
+
+    def _show(self, key: str, on: bool) -> None:
+        self.loss.set_curve_visible(key, on)
+        if key == "test":
+            self.note.setVisible(not on)
+        self.changed.emit()
+
+    def _on_legend(self, key: str, shown: bool) -> None:
+        """A legend click hid a curve: its switch follows (and says so to the rest)."""
+        action = self.actions.get(key)
+        if action is not None and action.isChecked() != shown:
+            action.setChecked(shown)

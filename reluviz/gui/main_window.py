@@ -87,6 +87,7 @@ class MainWindow(QtWidgets.QMainWindow):
             start = starting_point(None, DEFAULT_PRESET)
             self.session = Session(start.config, start.compare)
         self._preset_view = start.view
+        self._preset_view_options = start.view_options
         self._build_ui()
         self.worker = TrainingWorker(self.session, self)
         self.playback = Playback(self.session, self.worker, self._draw_frame, self)
@@ -96,7 +97,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.files = RunFiles(self)
         self.panel.add_action_buttons([getattr(self, name) for name in PANEL_BUTTONS])
         self.actionUndoRun.setEnabled(False)
-        for key, name in LOSS_SWITCHES:
+        for key, name in LOSS_SWITCHES:  # (each shows and hides its curve)
             self.loss_switches.add_switch(key, getattr(self, name))
         self._connect()
         self._restore_view_settings()
@@ -170,15 +171,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view = TrainingView()
         self.view.setObjectName("trainingView")
         self.view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        self.loss_switches = LossSwitches()
-        fit_tab = QtWidgets.QWidget()
-        fit_tab.setObjectName("fitTab")
-        fit_layout = QtWidgets.QVBoxLayout(fit_tab)
-        fit_layout.setContentsMargins(0, 0, 0, 0)
-        fit_layout.setSpacing(0)
-        fit_layout.addWidget(self.view, 1)
-        fit_layout.addWidget(self.loss_switches)
-        self.tabs = ViewTabs(fit_tab)
+        self.loss_switches = LossSwitches(self.view.loss)
+        self.tabs = ViewTabs(self.loss_switches.under(self.view))
         notice_area = NoticeArea(IDLE_HINT)
         self.notice, self.hint = notice_area.bar, notice_area.hint
         self.timeline_bar = TimelineBar()
@@ -209,7 +203,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.panel.csvRequested.connect(self.load_csv_dialog)
         self.panel.rejected.connect(lambda _field, message: self.show_notice(message, "warn"))
         self.view.fit.unitClicked.connect(self._on_unit_clicked)
-        self.view.loss.visibilityChanged.connect(self._on_loss_curve_toggled)
+        self.loss_switches.changed.connect(lambda: self.displayed_frame and self._update_status(self.displayed_frame))
+        self.actionShowValidation.toggled.connect(self.view.fit.set_show_val)
         self.view.painted.connect(self.worker.frame_drawn)
         self.tabs.currentChanged.connect(lambda _i: self._update_trail())
         self.tabs.unitSelected.connect(self._on_unit_clicked)
@@ -252,6 +247,7 @@ class MainWindow(QtWidgets.QMainWindow):
         index = self.tabs.add_view(title, view)
         if self._preset_view != "fit" and self.tabs.matches(index, self._preset_view):
             self.tabs.setCurrentIndex(index)
+            view.configure(dict(self._preset_view_options))
         self._update_trail()
         return index
 
@@ -432,7 +428,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if outcome.new_run:
             self._preset_view = outcome.view
             self.actionShowConstantFit.setChecked("piecewise-constant" in outcome.overlays)
+            self._preset_view_options = outcome.view_options
             self.tabs.open(outcome.view)
+            self.tabs.configure(outcome.view, outcome.view_options)
 
     def undo_new_run(self) -> None:
         """Bring back the run the last new run replaced (Edit > Undo new run, Ctrl+Z)."""
@@ -454,34 +452,6 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ view toggles
     def show_test_points(self, on: bool) -> None:
         self.view.fit.set_show_test(on)
-
-    def show_val_points(self, on: bool) -> None:
-        self.view.fit.set_show_val(on)
-
-    def show_val_loss(self, on: bool) -> None:
-        self._show_loss_curve("val", on)
-
-    def show_test_loss(self, on: bool) -> None:
-        self._show_loss_curve("test", on)
-
-    def show_true_error(self, on: bool) -> None:
-        self._show_loss_curve("true", on)
-
-    def show_objective(self, on: bool) -> None:
-        self._show_loss_curve("objective", on)
-
-    def _show_loss_curve(self, key: str, on: bool) -> None:
-        self.view.loss.set_curve_visible(key, on)
-        if self.displayed_frame is not None:
-            self._update_status(self.displayed_frame)
-
-    def _on_loss_curve_toggled(self, key: str, shown: bool) -> None:
-        """A legend click showed or hid a curve: the View menu's tick follows."""
-        action = {key: getattr(self, name) for key, name in LOSS_SWITCHES}.get(key)
-        if action is not None and action.isChecked() != shown:
-            action.setChecked(shown)  # (calls _show_loss_curve: already so, nothing changes)
-        elif self.displayed_frame is not None:
-            self._update_status(self.displayed_frame)
 
     def show_units(self, on: bool) -> None:
         self.view.fit.set_show_units(on)

@@ -15,7 +15,7 @@ outcomes into widget updates; tests drive it without any widget.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reluviz.core.config import SETTINGS, ConfigError, TrainConfig, legacy_notes, parse_json
@@ -43,12 +43,14 @@ class Notice:
 @dataclass(frozen=True)
 class Outcome:
     """What a change did: ``new_run`` (a new run started), ``notice`` (or None), ``view`` (the
-    lecture view a preset opens, else ""), ``overlays`` (the fit-plot overlays a preset turns on)."""
+    lecture view a preset opens, else ""), ``overlays`` (the fit-plot overlays a preset turns on) and
+    ``view_options`` (the preset's choices for its lecture view)."""
 
     new_run: bool = False
     notice: Notice | None = None
     view: str = ""
     overlays: tuple[str, ...] = ()
+    view_options: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class StartingPoint:
     overlays: tuple[str, ...] = ()
     #: settings read under an old name and converted (a line each, e.g. weight_decay to ridge)
     notes: tuple[str, ...] = ()
+    view_options: dict = field(default_factory=dict)
 
 
 def starting_point(config: TrainConfig | None, preset: str | None, saved_config: str = "",
@@ -70,6 +73,7 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
     view = "fit"
     overlays: tuple[str, ...] = ()
     notes: list[str] = []
+    view_options: dict = {}
     if config is None and preset is None:
         preset = saved_preset or None
         try:
@@ -86,6 +90,7 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
             compare = dict(p.compare)
             view = p.view
             overlays = p.overlays
+            view_options = dict(p.view_options)
             if config is None:
                 config = p.config
                 notes += p.notes
@@ -98,7 +103,7 @@ def starting_point(config: TrainConfig | None, preset: str | None, saved_config:
             config.updated(compare)
         except ConfigError:
             compare = {}
-    return StartingPoint(config, preset, compare, view, overlays, tuple(notes))
+    return StartingPoint(config, preset, compare, view, overlays, tuple(notes), view_options)
 
 
 def notes_sentence(notes) -> str:
@@ -287,7 +292,8 @@ class RunControl:
         self.preset_name = name
         hint = self.undo_hint()
         text = " ".join(t for t in (notes_sentence(preset.notes) if preset.notes else "", hint.strip() if hint else "") if t)
-        return Outcome(True, Notice(text) if text else None, view=preset.view, overlays=preset.overlays)
+        return Outcome(True, Notice(text) if text else None, view=preset.view, overlays=preset.overlays,
+                       view_options=dict(preset.view_options))
 
     def load_csv(self, path: str) -> Outcome:
         """Fit the x,y rows of ``path`` (a new run, full batch)."""

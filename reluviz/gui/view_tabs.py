@@ -119,6 +119,12 @@ class ViewTabs(QtWidgets.QTabWidget):
         name = getattr(self.view_at(index), "view_name", "") or self.tabText(index)
         return bool(key) and name.lower().startswith(key.lower())
 
+    def configure(self, key: str, options: dict) -> None:
+        """Hand a preset's ``view_options`` to the view its ``view`` key names."""
+        for view in self.views:
+            if options and key and key != "fit" and (view.view_name or "").lower().startswith(key.lower()):
+                view.configure(dict(options))
+
     def trail_needed(self, config: TrainConfig) -> TrailSpec:
         view = self.lecture_view()
         return view.trail_spec(config) if view is not None else TrailSpec()

@@ -59,6 +59,8 @@ class FitPlot(QtCore.QObject):
         plot.setLabel("bottom", "x")
         plot.setLabel("left", "y")
         theme.style_axes(plot)
+        for name in ("left", "bottom"):  # (data within (-1, 1) got a "(x0.001)" milli prefix and ticks 0..900)
+            plot.getAxis(name).enableAutoSIPrefix(False)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         self.legend = plot.addLegend(offset=(10, 4), labelTextSize="10pt",

@@ -29,3 +29,35 @@ def legend_height(legend) -> float:
     offset = legend.offset or (0, 0)
     y = offset[1] if offset[1] >= 0 else 0
     return float(legend.boundingRect().height() + y)
+
+
+def lay_out_legend(legend, cols: int) -> None:
+    """A pyqtgraph ``LegendItem``'s entries in ``cols`` columns, row by row, on a fresh grid.
+    (pyqtgraph's own relayout starts at the last row its grid ever had, so after entries are
+    removed or the column count changes they pile up below empty rows.)"""
+    from pyqtgraph.Qt import QtCore, QtWidgets
+
+    old = legend.layout
+    for sample, label in legend.items:
+        old.removeItem(sample)
+        old.removeItem(label)
+    grid = QtWidgets.QGraphicsGridLayout()
+    grid.setVerticalSpacing(old.verticalSpacing())
+    grid.setHorizontalSpacing(old.horizontalSpacing())
+    for i, (sample, label) in enumerate(legend.items):
+        grid.addItem(sample, i // cols, 2 * (i % cols), alignment=QtCore.Qt.AlignmentFlag.AlignVCenter)
+        grid.addItem(label, i // cols, 2 * (i % cols) + 1)
+    legend.setLayout(grid)  # (deletes the old, now empty grid)
+    legend.layout = grid
+    legend.columnCount, legend.rowCount = cols, max(1, -(-len(legend.items) // cols))
+    legend.updateSize()
+
+
+def list_in_legend(legend, entries: list, cols: int = 1) -> None:
+    """Make ``legend`` list exactly ``entries`` ((item, label) pairs, in order) in ``cols`` columns."""
+    if [(s.item, lab.text) for s, lab in legend.items] == [(item, text) for item, text in entries]:
+        return
+    legend.clear()
+    for item, text in entries:
+        legend.addItem(item, text)
+    lay_out_legend(legend, cols)

@@ -21,7 +21,7 @@ from reluviz.core.thinning import thin_index
 from reluviz.plots import theme
 from reluviz.plots.fast_items import FastDataItem, watch_view
 from reluviz.plots.lecture_common import log10_positive, positive
-from reluviz.plots.legend_room import legend_height, top_for_legend
+from reluviz.plots.legend_room import lay_out_legend, legend_height, top_for_legend
 
 MAX_POINTS = 4000  # the minibatch loss and the learning rate are thinned to about this many points
 
@@ -291,31 +291,12 @@ class LossPlot(QtCore.QObject):
                 part.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._fit_columns(force=True)
 
-    def _lay_out_legend(self, cols: int) -> None:
-        """The legend's entries in ``cols`` columns, row by row, on a fresh grid (pyqtgraph's own
-        relayout starts at the last row the grid ever had, so entries pile up after a change)."""
-        legend = self.legend
-        old = legend.layout
-        for sample, label in legend.items:
-            old.removeItem(sample)
-            old.removeItem(label)
-        grid = QtWidgets.QGraphicsGridLayout()
-        grid.setVerticalSpacing(old.verticalSpacing())
-        grid.setHorizontalSpacing(old.horizontalSpacing())
-        for i, (sample, label) in enumerate(legend.items):
-            grid.addItem(sample, i // cols, 2 * (i % cols), alignment=QtCore.Qt.AlignmentFlag.AlignVCenter)
-            grid.addItem(label, i // cols, 2 * (i % cols) + 1)
-        legend.setLayout(grid)  # (deletes the old, now empty grid)
-        legend.layout = grid
-        legend.columnCount, legend.rowCount = cols, -(-len(legend.items) // cols)
-        legend.updateSize()
-
     def _fit_columns(self, force: bool = False) -> None:
         """As many legend columns as fit the view's width (the legend stays short: the data below it)."""
         room = self.plot.vb.width() - 20
         before = (self.legend.columnCount, legend_height(self.legend))
         for cols in range(min(len(self.legend.items), MAX_LEGEND_COLUMNS), 0, -1):
-            self._lay_out_legend(cols)
+            lay_out_legend(self.legend, cols)
             if room <= 0 or self.legend.boundingRect().width() <= room:
                 break
         if force or (self.legend.columnCount, legend_height(self.legend)) != before:

@@ -1,10 +1,10 @@
 """Lecture views: self-contained widgets shown as tabs beside the fit plot.
 
 ``create_views(parent)`` builds them in the lecture's order (after the main window's own "Fit"
-tab): dance, votes, elbows, layers, bands. Every view follows the protocol of
+tab): dance, votes, elbows, layers, bands, selection. Every view follows the protocol of
 ``reluviz.gui.views.base.LectureView``: ``view_name`` (a preset's ``"view"`` key), ``title``,
-``explanation``, ``show_frame(frame)``, ``trail_spec(config)``, ``select_unit(j)``, the signal
-``unitSelected(int)`` and ``shutdown()``.
+``explanation``, ``show_frame(frame)``, ``trail_spec(config)``, ``select_unit(j)``,
+``configure(options)`` (a preset's ``view_options``), the signal ``unitSelected(int)`` and ``shutdown()``.
 
 ``VIEW_KEYS`` maps a preset's ``"view"`` value to the view class (``"fit"`` maps to None: the main
 window's own fit tab); ``view_for_key(views, key)`` finds the widget among created views.
@@ -19,10 +19,11 @@ from reluviz.gui.views.base import LectureView
 from reluviz.gui.views.dance_view import DanceView
 from reluviz.gui.views.elbows_view import ElbowsView
 from reluviz.gui.views.layers_view import LayersView
+from reluviz.gui.views.selection_view import SelectionView
 from reluviz.gui.views.votes_view import VotesView
 
 #: In tab order (the main window's "Fit" tab comes first).
-VIEW_CLASSES: tuple[type[LectureView], ...] = (DanceView, VotesView, ElbowsView, LayersView, BandsView)
+VIEW_CLASSES: tuple[type[LectureView], ...] = (DanceView, VotesView, ElbowsView, LayersView, BandsView, SelectionView)
 
 #: A preset's "view" key -> the view class showing it (None: the fit tab).
 VIEW_KEYS: dict[str, type[LectureView] | None] = {"fit": None, **{cls.view_name: cls for cls in VIEW_CLASSES}}
@@ -41,5 +42,5 @@ def view_for_key(views: list[QtWidgets.QWidget], key: str) -> QtWidgets.QWidget 
     return None
 
 
-__all__ = ["BandsView", "DanceView", "ElbowsView", "LayersView", "LectureView", "VIEW_CLASSES", "VIEW_KEYS",
-           "VotesView", "create_views", "view_for_key"]
+__all__ = ["BandsView", "DanceView", "ElbowsView", "LayersView", "LectureView", "SelectionView", "VIEW_CLASSES",
+           "VIEW_KEYS", "VotesView", "create_views", "view_for_key"]

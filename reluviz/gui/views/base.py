@@ -12,6 +12,8 @@ Protocol (what the main window relies on)
 * ``trail_spec(config)``: how much of the past (``TrailSpec``) its frames should carry.
 * ``select_unit(j)``: highlight hidden unit ``j`` (``None`` or -1 clears) without emitting signals;
   ``unitSelected(j)`` when the user picks one in the view.
+* ``configure(options)``: a preset's ``view_options`` for the view it opens (e.g. which
+  hyperparameter the model-selection view sweeps); unknown keys are ignored.
 * ``shutdown()``: cancel and wait for background work; call before the window closes.
 """
 
@@ -78,6 +80,9 @@ class LectureView(QtWidgets.QWidget):
 
     def select_unit(self, unit: int | None) -> None:
         self.selected_unit = None if unit is None or unit < 0 else int(unit)
+
+    def configure(self, options: dict) -> None:
+        """A preset's ``view_options`` (none by default)."""
 
     def shutdown(self) -> None:
         """Stop background work (views with workers override this)."""

@@ -1,0 +1,110 @@
+"""A model-selection sweep written to a file: its table (``.csv``) or its plot (``.png``, ``.svg``).
+
+The plot is drawn offscreen through the app's own ``SelectionPlot`` (the same pixels as the Model
+selection tab), with a caption line saying what validation picked and that setting's test error.
+Files appear whole or not at all (written to a temporary name and renamed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from reluviz.core.atomic import write_text_atomic
+from reluviz.core.selection import SelectionResult
+from reluviz.export.frames import ExportError
+from reluviz.export.render import background_colour, ensure_qt_app
+from reluviz.export.writers import check_target, os_error_message, save_image_atomic
+
+FORMATS = (".csv", ".png", ".svg")
+
+
+class SelectionRenderer:
+    """A hidden view of ``size`` pixels drawing one ``SelectionResult``."""
+
+    def __init__(self, result: SelectionResult, size: tuple[int, int] = (960, 600),
+                 show: tuple[str, ...] = ("test",)):
+        ensure_qt_app()
+        import pyqtgraph as pg
+        from PySide6 import QtCore
+
+        from reluviz.plots import theme
+        from reluviz.plots.selection_plot import SelectionPlot
+
+        theme.configure_pyqtgraph()
+        self.size = size
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(theme.BACKGROUND)
+        self.view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        self.caption = pg.LabelItem(result.summary(), justify="left", color=theme.FOREGROUND, size="11pt")
+        self.view.addItem(self.caption, row=0, col=0)
+        self.plot = SelectionPlot(self.view.addPlot(row=1, col=0))
+        for key in show:
+            self.plot.set_visible(key, True)
+        self.view.resize(*size)
+        self.view.show()
+        self.plot.show(result)
+
+    def grab(self) -> np.ndarray:
+        """(H, W, 3) uint8 pixels at exactly ``size``."""
+        from PySide6 import QtCore, QtGui, QtWidgets
+
+        w, h = self.size
+        image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
+        image.setDevicePixelRatio(1.0)
+        image.fill(QtGui.QColor(*background_colour()))
+        painter = QtGui.QPainter(image)
+        try:
+            QtWidgets.QWidget.render(self.view, painter, QtCore.QPoint(0, 0))
+        finally:
+            painter.end()
+        rgb = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
+        buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=rgb.sizeInBytes())
+        return buf.reshape(h, rgb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
+
+    def save_svg(self, path: str) -> None:
+        from PySide6 import QtCore, QtGui, QtSvg
+
+        w, h = self.size
+        gen = QtSvg.QSvgGenerator()
+        gen.setFileName(str(path))
+        gen.setSize(QtCore.QSize(w, h))
+        gen.setViewBox(QtCore.QRect(0, 0, w, h))
+        gen.setTitle("reluviz model selection")
+        painter = QtGui.QPainter(gen)
+        try:
+            self.view.render(painter)
+        finally:
+            painter.end()
+
+    def close(self) -> None:
+        from PySide6 import QtCore
+
+        self.view.close()
+        self.view.deleteLater()
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+
+
+def save_selection(result: SelectionResult, path: str | Path, size: tuple[int, int] = (960, 600),
+                   force: bool = False, show: tuple[str, ...] = ("test",)) -> Path:
+    """Write ``result`` to ``path``: the table (.csv) or the plot (.png, .svg) with the curves
+    ``show`` asks for besides train and validation. ``ExportError`` (one line) when it cannot."""
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ExportError(f"a model-selection sweep is saved as {', '.join(FORMATS)}, not '{path.name}'")
+    if len(result.values) == 0:
+        raise ExportError("the sweep has no finished setting to save")
+    if suffix == ".csv":
+        path = check_target(path, force)
+        try:
+            write_text_atomic(path, result.csv_text())
+        except OSError as exc:
+            raise ExportError(os_error_message(exc, path)) from None
+        return path
+    renderer = SelectionRenderer(result, size, show)
+    try:
+        return save_image_atomic(path, renderer.grab(), force=force, svg_source=renderer)
+    finally:
+        renderer.close()
