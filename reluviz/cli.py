@@ -1,5 +1,6 @@
 """Command line: ``reluviz`` (the app; ``--open FILE.npz`` shows a recorded run), ``reluviz train``
 (headless: a run file), ``reluviz export`` (frames of a run, trained or ``--from`` a run file),
+``reluviz select`` (a model-selection sweep: choose a hyperparameter by validation loss),
 ``reluviz presets``, ``reluviz --version``.
 
 Bad input never shows a traceback: it prints one line ``reluviz: error: ...`` and exits with 2. A
@@ -100,6 +101,25 @@ def build_parser() -> argparse.ArgumentParser:
                              "frames.csv (frame, step, lr, losses) goes inside it, or beside as PATH.gif.frames.csv")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_ghost_args(export)
+
+    select = sub.add_parser("select", help="sweep one hyperparameter, choose it by validation loss, report its test "
+                                           "error once; write the table or the plot")
+    _add_config_args(select)
+    select.add_argument("--param", choices=("ridge", "width", "steps"),
+                        help="the hyperparameter (default: the preset's, else ridge)")
+    grid = select.add_mutually_exclusive_group()
+    grid.add_argument("--values", metavar="V1,V2,...", help="the settings to try, comma-separated")
+    grid.add_argument("--range", metavar="FROM:TO:POINTS",
+                      help="log-spaced settings, e.g. 1e-6:1:13 (default: the preset's grid, else a standard one)")
+    select.add_argument("--steps", type=int, help="training steps of each setting (default: the config's steps)")
+    select.add_argument("--seeds", type=int, help="initialisations per setting, losses averaged (default 1)")
+    select.add_argument("--out", required=True, metavar="FILE",
+                        help="FILE.csv (the table), FILE.png or FILE.svg (the plot)")
+    select.add_argument("--size", default="960x600", metavar="WxH", help="plot size in pixels (default 960x600)")
+    select.add_argument("--show-test", action="store_true",
+                        help="draw every setting's test loss too (the table always has it)")
+    select.add_argument("--force", action="store_true", help="overwrite an existing output")
+    select.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -170,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(config, args)
         if args.command == "export":
             return export_command(config, args)
+        if args.command == "select":
+            return select_command(config, args)
         return _launch_app(config, args)
     except ConfigError as exc:
         print(f"reluviz: error: {exc}", file=sys.stderr)
@@ -289,6 +311,57 @@ def export_command(config: TrainConfig, args: argparse.Namespace) -> int:
         print(f"reluviz: {note}", file=sys.stderr)
     side = final / "frames.csv" if kind == "png" else sidecar_path(final)
     print(f"wrote {final} ({count} frame{'s' if count != 1 else ''}, {size[0]}x{size[1]}, {fps:g} frames/s) and {side}")
+    return 0
+
+
+def select_command(config: TrainConfig, args: argparse.Namespace) -> int:
+    """``reluviz select``: the model-selection sweep (``reluviz.core.selection``) and its file."""
+    import numpy as np
+
+    from reluviz.core.selection import check_sweep, default_values, sweep_selection
+    from reluviz.export.frames import ExportError, parse_size
+
+    options = load_preset(args.preset).view_options if args.preset else {}
+    param = args.param or options.get("param", "ridge")
+    same = options.get("param", param) == param  # (a preset's grid belongs to its own hyperparameter)
+    if args.values:
+        try:
+            values = np.array([float(v) for v in args.values.split(",") if v.strip()])
+        except ValueError:
+            raise ConfigError(f"--values must be numbers separated by commas, got '{args.values}'") from None
+    elif args.range or (same and "from" in options):
+        text = args.range or f"{options['from']}:{options['to']}:{options.get('points', 13)}"
+        try:
+            lo, hi, points = text.split(":")
+            lo, hi, points = float(lo), float(hi), int(points)
+            if lo <= 0 or hi <= 0 or points < 2:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"--range must be FROM:TO:POINTS with positive ends and 2 or more points, got '{text}'")
+        values = np.logspace(np.log10(lo), np.log10(hi), points)
+        if param != "ridge":
+            values = np.unique(np.round(values))
+    else:
+        values = default_values(param, config)
+    steps = args.steps if args.steps is not None else int(options.get("steps", config.steps) if same else config.steps)
+    seeds = args.seeds if args.seeds is not None else int(options.get("seeds", 1) if same else 1)
+    size = parse_size(args.size)
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() not in (".csv", ".png", ".svg"):
+        raise ExportError(f"--out must end in .csv, .png or .svg, got {out.name}")
+    if out.exists() and not args.force:
+        raise ExportError(f"{out} already exists (use --force to overwrite it)")
+    check_sweep(config, param, values, steps, seeds)  # bad grids fail here, before training
+    if out.suffix.lower() != ".csv":
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # (the plot is drawn offscreen)
+    result = sweep_selection(config, param, values, steps=steps, seeds=seeds,
+                             progress=TerminalProgress("training", args.quiet))
+    from reluviz.export.selection_export import save_selection
+
+    final = save_selection(result, out, size=size, force=args.force, show=("test",) if args.show_test else ())
+    print(result.summary())
+    print(f"wrote {final} ({len(result.values)} settings x {seeds} seed{'s' if seeds > 1 else ''}, "
+          f"{result.seconds:.1f} s)")
     return 0
 
 

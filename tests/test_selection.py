@@ -149,3 +149,53 @@ def test_a_sweep_that_cannot_run_is_one_line(param, values, needle):
     assert needle in str(e.value) and "\n" not in str(e.value)
     with pytest.raises(ConfigError, match="needs model=relu"):
         check_sweep(SMALL.updated({"model": "linear"}), "width", [1, 2], 100, 1)
+
+
+# ---------------------------------------------------------------------- reluviz select
+def test_reluviz_select_writes_the_table_and_says_what_validation_picks(tmp_path, capsys):
+    from reluviz.cli import main
+
+    out = tmp_path / "sweep.csv"
+    assert main(["select", "--set", "target=quadratic", "--set", "n_train=15", "--set", "noise=0.3", "--set", "width=12",
+                 "--set", "batch_size=0", "--param", "ridge", "--values", "0,1e-3,1e-1", "--steps", "300",
+                 "--out", str(out), "--quiet"]) == 0
+    want = sweep_selection(TrainConfig(target="quadratic", n_train=15, noise=0.3, width=12, batch_size=0), "ridge",
+                           [0, 1e-3, 1e-1], steps=300)
+    printed = capsys.readouterr().out
+    assert want.summary() in printed and f"wrote {out}" in printed
+    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
+    np.testing.assert_allclose([float(r[2]) for r in rows], want.val, rtol=1e-8)
+    assert [int(r[-1]) for r in rows] == [int(k == want.best) for k in range(3)]
+
+
+def test_reluviz_select_draws_the_plot(tmp_path, qapp):
+    from PIL import Image
+
+    from reluviz.cli import main
+    from reluviz.plots import theme
+
+    out = tmp_path / "sweep.png"
+    assert main(["select", "--preset", "overfitting", "--set", "width=12", "--param", "steps", "--range", "10:2000:8",
+                 "--size", "640x400", "--out", str(out), "--quiet"]) == 0
+    rgb = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert rgb.shape == (400, 640, 3)
+    assert (np.abs(rgb - np.array(theme.VAL_LOSS)).sum(axis=2) < 30).sum() > 150  # the validation curve
+    assert (np.abs(rgb - np.array(theme.BEST)).sum(axis=2) < 30).sum() > 30  # the choice's star and line
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--set", "ridge=-1"], "ridge must be a number in [0, 100]"),
+    (["--values", "1e-3"], "at least two settings"),
+    (["--values", "a,b"], "--values must be numbers"),
+    (["--range", "1:0:3"], "--range must be FROM:TO:POINTS"),
+    (["--set", "model=linear", "--param", "width"], "needs model=relu"),
+    (["--values=-1,1"], "ridge lambda must be >= 0"),
+])
+def test_reluviz_select_bad_input_is_one_line_exit_2(tmp_path, capsys, args, needle):
+    from reluviz.cli import main
+
+    out = tmp_path / "x.csv"
+    assert main(["select", *args, "--steps", "10", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("reluviz: error:") and needle in err[0]
+    assert not out.exists()

@@ -37,7 +37,9 @@ class SelectionRenderer:
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(theme.BACKGROUND)
         self.view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-        self.caption = pg.LabelItem(result.summary(), justify="left", color=theme.FOREGROUND, size="11pt")
+        self.caption = pg.LabelItem("", justify="left", color=theme.FOREGROUND, size="11pt")
+        self.caption.item.setTextWidth(size[0] - 30)  # (wrapped: a long line would widen the layout past the image)
+        self.caption.setText(result.summary())
         self.view.addItem(self.caption, row=0, col=0)
         self.plot = SelectionPlot(self.view.addPlot(row=1, col=0))
         for key in show:

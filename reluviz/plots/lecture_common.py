@@ -152,11 +152,11 @@ class LogRange(SteadyRange):
         return self.lo, self.hi
 
 
-def log_ticks(lo: float, hi: float) -> list[list[tuple[float, str]]]:
+def log_ticks(lo: float, hi: float, fine_below: float = 2.0) -> list[list[tuple[float, str]]]:
     """Ticks for an axis drawn in log10 coordinates from ``lo`` to ``hi`` (decades).
 
-    Labelled ticks at powers of ten (and at 2 and 5 times them when the range is under two
-    decades, so a short range still has labels), unlabelled minor ticks at the other integers.
+    Labelled ticks at powers of ten (and at 2 and 5 times them when the range is under
+    ``fine_below`` decades, so a short range still has labels), unlabelled minor ticks at the other integers.
     pyqtgraph's own log axis labels every minor tick over short ranges, which piles up.
     """
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
@@ -164,7 +164,7 @@ def log_ticks(lo: float, hi: float) -> list[list[tuple[float, str]]]:
     k0, k1 = int(np.floor(lo)), int(np.ceil(hi))
     span = hi - lo
     step = max(1, int(np.ceil(span / 7)))  # at most ~7 labelled decades
-    labelled = (1, 2, 5) if span < 2 else (1,)
+    labelled = (1, 2, 5) if span < fine_below else (1,)
     major, minor = [], []
     for k in range(k0, k1 + 1):
         for m in range(1, 10):

@@ -101,7 +101,7 @@ class SelectionPlot:
         if len(ys):
             lo, hi = self.yr.update(float(np.log10(ys.min())), float(np.log10(ys.max())))
             self.plot.setYRange(lo, hi + 0.35 * (hi - lo), padding=0)  # (room above for the legend)
-            self.plot.getAxis("left").setTicks(log_ticks(lo, hi + 0.35 * (hi - lo)))
+            self.plot.getAxis("left").setTicks(log_ticks(lo, hi + 0.35 * (hi - lo), fine_below=3.5))
         self.plot.getAxis("bottom").setTicks(log_ticks(lx.min() - pad, lx.max() + pad))
 
     def choice_text(self) -> str:
