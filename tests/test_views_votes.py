@@ -56,6 +56,24 @@ def test_at_the_optimum_the_votes_balance_but_the_minibatch_does_not(view):
     assert view.sums_plot.labels[0].toPlainText() == "≈ 0"
 
 
+def test_with_a_ridge_the_regularisers_vote_balances_the_data_at_the_ridge_optimum(view):
+    """theta* = sum xy / (sum x^2 + N lambda): there the data's votes sum to -2 lambda theta*, the
+    regulariser's own vote, and the full-batch gradient of the objective vanishes."""
+    cfg = load_preset("linear-model").config.updated({"ridge": 0.5})
+    tr, hist, snap = short_run(cfg, 20)
+    show(view, snap, hist, tr.dataset, cfg)
+    view.at_optimum.setChecked(True)
+    ds = tr.dataset
+    star = (ds.x_train @ ds.y_train) / (ds.x_train @ ds.x_train + 0.5 * ds.n)
+    _, h = bars(view.votes_plot.bars)
+    assert h.sum() == pytest.approx(-2 * 0.5 * star, rel=1e-12)  # the data's votes...
+    assert view.sums_plot.ridge_value == pytest.approx(2 * 0.5 * star, rel=1e-12)  # ...against the ridge's
+    heights = list(view.sums_plot.bars.opts["height"])
+    assert heights[:2] == pytest.approx([-star, star], rel=1e-12) and abs(heights[2]) < 1e-12
+    assert [t for _x, t in view.sums_plot.plot.getAxis("bottom")._tickLevels[0]] == ["Σ votes", "2λθ", "full", "batch"]
+    assert "the ridge's vote 2λθ" in view.summary.text()
+
+
 def test_relu_parameter_choice_and_unit_selection(view):
     cfg = load_preset("notebook").config.updated({"width": 12})
     tr, hist, snap = short_run(cfg, 50)

@@ -60,8 +60,12 @@ class LossCurvePlot:
     def reset(self) -> None:
         self.xr.reset()
 
-    def set_param_label(self, text: str) -> None:
+    def set_param_label(self, text: str, ridge: float = 0.0) -> None:
+        """The parameter's name; with a ridge the curve is the objective, and the left axis says so."""
         self.plot.setLabel("bottom", text)
+        left = f"objective L(θ) + {ridge:g} θ²" if ridge else "training loss L(θ)  (MSE)"
+        if self.plot.getAxis("left").labelText != left:
+            self.plot.setLabel("left", left)
 
     def show(self, theta: np.ndarray, loss: np.ndarray, theta_star: float, loss_star: float,
              batch_loss: np.ndarray | None, batch_star: float | None, current: tuple[float, float],

@@ -2,9 +2,10 @@
 
 * ``VotesPlot``: one bar per training point at its x, height = its vote (its term of the
   full-batch gradient dL/dparam); bars of the current minibatch's points in the minibatch colour.
-* ``SumsPlot``: two bars with their values written on them: the sum of all votes (the full-batch
+* ``SumsPlot``: bars with their values written on them: the sum of all votes (the full-batch
   gradient, about zero at the optimum) and the minibatch gradient (N/B times the sum of the
-  minibatch's votes, which does not vanish there); with a ridge regulariser a third, its vote.
+  minibatch's votes, which does not vanish there); with a ridge regulariser first the data's
+  votes and the regulariser's own vote 2 lambda theta, which balance at the ridge optimum.
 """
 
 from __future__ import annotations
@@ -62,9 +63,10 @@ class VotesPlot:
 
 
 class SumsPlot:
-    """Full-batch gradient against minibatch gradient, as labelled bars; with a ridge regulariser a
-    third bar between them: the regulariser's own vote 2 lambda theta (the full-batch and minibatch
-    bars then hold the whole objective's gradient, data and regulariser)."""
+    """Full-batch gradient against minibatch gradient, as labelled bars. With a ridge regulariser
+    the data's and the regulariser's parts come first: the sum of the votes, the regulariser's own
+    vote 2 lambda theta, then the full-batch total (zero at the ridge optimum: the two balance) and
+    the minibatch's (which adds the same 2 lambda theta to its own votes)."""
 
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
@@ -77,60 +79,69 @@ class SumsPlot:
         plot.showGrid(x=False, y=True, alpha=0.18)
         self.zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=theme.pen((0, 0, 0), 1.5))
         plot.addItem(self.zero, ignoreBounds=True)
-        self._brushes = [theme.brush(FULL), theme.brush(theme.BATCH), theme.brush(RIDGE)]
-        self.bars = pg.BarGraphItem(x=[0.0, 1.0], height=[0.0, 0.0], width=0.6, brushes=self._brushes[:2], pen=None)
+        self.bars = pg.BarGraphItem(x=[0.0, 1.0], height=[0.0, 0.0], width=0.6,
+                                    brushes=[theme.brush(FULL), theme.brush(theme.BATCH)], pen=None)
         plot.addItem(self.bars)
-        self.labels = [pg.TextItem("", color=FULL, anchor=(0.5, 1.0)), pg.TextItem("", color=theme.BATCH, anchor=(0.5, 1.0)),
-                       pg.TextItem("", color=RIDGE, anchor=(0.5, 1.0))]
         from pyqtgraph.Qt import QtGui
 
-        f = QtGui.QFont()
-        f.setPointSize(15)
-        f.setBold(True)
-        for item in self.labels:
-            item.setFont(f)
-            plot.addItem(item, ignoreBounds=True)
+        self._font = QtGui.QFont()
+        self._font.setPointSize(15)
+        self._font.setBold(True)
+        self.labels: list[pg.TextItem] = []
         self.yr = SteadyRange(margin=0.25, shrink_below=0.3)
         plot.vb.disableAutoRange()
-        self._with_ridge: bool | None = None
-        self._layout_bars(False)
+        self._kinds: tuple[str, ...] = ()
         self.values = (0.0, 0.0)
         self.ridge_value: float | None = None
         self.scale = 0.0  # typical size of one point's term, to tell rounding noise from a value
 
-    def _layout_bars(self, ridge: bool) -> None:
-        if ridge == self._with_ridge:
+    #: each bar: (tick label without / with a ridge, colour)
+    KINDS = {"votes": ("Σ votes", VOTE), "ridge": ("2λθ", RIDGE), "full": ("full batch", FULL),
+             "batch": ("minibatch", theme.BATCH)}
+
+    def _lay_out(self, kinds: tuple[str, ...]) -> None:
+        if kinds == self._kinds:
             return
-        self._with_ridge = ridge
-        ticks = [(0.0, "full batch"), (1.0, "minibatch")] + ([(2.0, "ridge 2λθ")] if ridge else [])
+        self._kinds = kinds
+        ridge = "ridge" in kinds
+        short = {"full": "full", "batch": "batch"} if ridge else {}
+        ticks = [(float(k), short.get(kind, self.KINDS[kind][0])) for k, kind in enumerate(kinds)]
         self.plot.getAxis("bottom").setTicks([ticks])
-        self.plot.setXRange(-0.75, 2.75 if ridge else 1.75, padding=0)
-        if not ridge:
-            self.labels[2].setText("")
+        self.plot.setXRange(-0.75, len(kinds) - 0.25, padding=0)
+        for item in self.labels:
+            self.plot.removeItem(item)
+        self.labels = []
+        for kind in kinds:
+            item = pg.TextItem("", color=self.KINDS[kind][1], anchor=(0.5, 1.0))
+            item.setFont(self._font)
+            self.plot.addItem(item, ignoreBounds=True)
+            self.labels.append(item)
 
     def reset(self) -> None:
         self.yr.reset()
 
-    def show(self, full: float, batch: float | None, ylabel: str, ridge: float | None = None) -> None:
+    def show(self, full: float, batch: float | None, ylabel: str, ridge: float | None = None,
+             votes: float | None = None) -> None:
         """``full``, ``batch``: the gradients a full-batch and a minibatch step descend (data and
-        regulariser); ``ridge``: the regulariser's vote 2 lambda theta (None: no regulariser)."""
-        b = 0.0 if batch is None else float(batch)
-        self.values = (float(full), b)
+        regulariser; ``batch`` None: full-batch training); ``ridge``: the regulariser's vote
+        2 lambda theta and ``votes`` the sum of the data's votes (None: no regulariser)."""
+        self.values = (float(full), 0.0 if batch is None else float(batch))
         self.ridge_value = None if ridge is None else float(ridge)
-        self._layout_bars(ridge is not None)
-        heights = [float(full), b] + ([float(ridge)] if ridge is not None else [])
-        self.bars.setOpts(x=list(range(len(heights))), height=heights, brushes=self._brushes[: len(heights)])
+        parts = ([("votes", votes), ("ridge", ridge)] if ridge is not None else []) + [("full", full)]
+        if batch is not None:
+            parts.append(("batch", batch))
+        self._lay_out(tuple(k for k, _v in parts))
+        heights = [float(v) for _k, v in parts]
+        self.bars.setOpts(x=list(range(len(heights))), height=heights,
+                          brushes=[theme.brush(self.KINDS[k][1]) for k, _v in parts])
         lo, hi = self.yr.update(min(*heights, 0.0), max(*heights, 0.0))
         self.plot.setYRange(lo, hi, padding=0)
         size = max(abs(h) for h in heights)
-        for k, (item, v) in enumerate(zip(self.labels, (full, batch, ridge))):
-            if v is None:
-                item.setText("")
-                continue
+        for k, (item, v) in enumerate(zip(self.labels, heights)):
             item.setText(fmt_gradient(v, max(size, self.scale)))
             # write the value just outside the bar's end (above positive bars, below negative ones)
             item.setAnchor((0.5, 1.0) if v >= 0 else (0.5, 0.0))
-            item.setPos(float(k), float(v))
+            item.setPos(float(k), v)
         self.plot.setLabel("left", ylabel)
 
 

@@ -338,7 +338,7 @@ class DanceView(LectureView):
         f_now = float(objective(layout, snap.params[0], x, y, lam))
         trail_f = np.asarray(objective(layout, recent, x, y, lam)) if len(recent) else np.empty(0)
         name = "θ (the constant prediction)" if layout.model == "constant" else "θ (the slope of y = θx)"
-        self.curve_plot.set_param_label(name)
+        self.curve_plot.set_param_label(name, lam)
         b = ""
         if batch is not None and curve.batch_theta_star is not None:
             b = f";  this minibatch pulls toward {curve.batch_theta_star:.3g}"

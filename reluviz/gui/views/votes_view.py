@@ -206,7 +206,8 @@ class VotesView(LectureView):
         self.sums_plot.scale = scale
         batch_grad = None if full_batch else float(v.batch_gradient[0])
         ridge_vote = float(v.decay_term[0]) if lam else None
-        self.sums_plot.show(full, batch_grad, ylabel=f"∂F/∂{sym}   [loss per unit of {sym}]", ridge=ridge_vote)
+        self.sums_plot.show(full, batch_grad, ylabel=f"∂F/∂{sym}   [loss per unit of {sym}]", ridge=ridge_vote,
+                            votes=float(v.full_sum[0]))
         value = float(params[v.columns[0]])
         self.theta_label.setText(f"step {snap.step}:  {sym} = {value:.4g}" + (" (θ*, the optimum)" if star is not None else ""))
         lr = float(snap.lr[0])
