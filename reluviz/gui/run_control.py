@@ -307,11 +307,11 @@ class RunControl:
             return outcome
         self.preset_name = None
         ds = self.session.dataset
-        rows, tests = ds.n + len(ds.x_test), len(ds.x_test)
+        rows = ds.n + ds.n_val + ds.n_test
         return Outcome(True, Notice(
-            f"Loaded {Path(path).name}: {rows:,} rows: {ds.n:,} train the network, {tests:,} held out (a random fifth) "
-            f"as test points (pale green) for the test loss. Full batch; set a batch size to use SGD."
-            + self.undo_hint()))
+            f"Loaded {Path(path).name}: {rows:,} rows: {ds.n:,} train the network, {ds.n_val:,} are held out as "
+            f"validation points and {ds.n_test:,} as test points (a random split by the data seed; the shares "
+            "are in the Data box). Full batch; set a batch size to use SGD." + self.undo_hint()))
 
     def show_loaded(self, loaded: LoadedRun) -> Outcome:
         """Replace the run with a recorded one (read and prepared by ``reluviz.core.runfile``); its
