@@ -277,7 +277,7 @@ class FitPlot(QtCore.QObject):
         else:
             self.truth.setData([], [])
         lo, hi = drawing_range(ds.x_range)  # (the range the frame's kinks are computed on)
-        ys = np.concatenate([ds.y_train, ds.y_val, ds.y_test])
+        ys = np.concatenate([ds.y_train, ds.y_val])  # (not the 1,000 test points: hidden, and their noisiest stretch it)
         y0, y1 = float(ys.min()), float(ys.max())
         ypad = 0.25 * max(y1 - y0, 1e-6)
         self._base = ((lo, hi), (y0 - ypad, y1 + ypad), y1)
