@@ -28,10 +28,10 @@ def test_pause_and_reset_stay_quick_when_a_step_is_expensive(qtbot, make_window)
     """Full batch over 100,000 points x 200 units was ~0.15 s a step. The worker started every
     burst with 64-step chunks under the session lock (and the trainer looks at should_stop every 64
     steps): a reset while playing waited 10.9 s. Chunks now start at one step and at most double,
-    and start over when the run or its settings change. (At the live limit now: 100,000 points, of
-    them 98,900 training, x 100 units.)"""
-    w = make_window(SMALL.updated({"n_train": 98_900, "width": 100, "batch_size": 0}))
-    assert w.config.n_train == 98_900 and w.config.width == 100  # (not refused at start)
+    and start over when the run or its settings change. (Near the live limit: 101,100 points, of
+    them 100,000 training, x 100 units.)"""
+    w = make_window(SMALL.updated({"n_train": 100_000, "width": 100, "batch_size": 0}))
+    assert w.config.n_train == 100_000 and w.config.width == 100  # (not refused at start)
     w.panel.set_speed(0)
     w.play()
     qtbot.waitUntil(lambda: w.worker.steps_trained >= 2, timeout=20_000)
