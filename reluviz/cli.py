@@ -158,7 +158,7 @@ def check_effective(config: TrainConfig, given: dict, option: str = "--set") -> 
     values = config.to_dict()
     for key, raw in given.items():
         s = SETTINGS.get(key)
-        if s is None or s.applies(values):
+        if s is None or s.applies(values) or s.applies_when.field == key:  # (batch_size=0 asks for full batch)
             continue
         when = s.applies_when
         choices = " or ".join(str(v) for v in when.values)

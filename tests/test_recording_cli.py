@@ -154,3 +154,11 @@ def test_an_old_setting_name_is_converted_with_a_note_on_stderr(tmp_path, capsys
     cfg = TrainConfig.from_dict(json.loads(str(np.load(out)["config"])))
     assert cfg.ridge == 0.01 and cfg.width == 8
     assert "weight_decay" not in json.loads(str(np.load(out)["config"]))
+
+
+def test_full_batch_is_asked_for_with_batch_size_0(tmp_path):
+    """batch_size's own rule ("not full batch") says when the B box means something; giving 0 is
+    how full batch is asked for, never a setting that cannot take effect."""
+    out = tmp_path / "h.npz"
+    assert main(["train", "--set", "batch_size=0", "--set", "width=4", "--steps", "3", "--out", str(out), "--quiet"]) == 0
+    assert TrainConfig.from_dict(json.loads(str(np.load(out)["config"]))).batch_size == 0
