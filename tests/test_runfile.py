@@ -138,9 +138,10 @@ def test_the_data_of_a_csv_run_are_in_the_file(tmp_path):
     csv.unlink()  # the lecturer's laptop does not have it
     run = read_run(tmp_path / "run.npz")
     session = opened(run)
-    assert session.dataset.n == 24 and session.dataset.true_x is None
+    assert (session.dataset.n, session.dataset.n_val, session.dataset.n_test) == (18, 6, 6)
+    assert session.dataset.true_x is None
     with session.locked():
-        assert session.frame(50).snapshot.batch.shape == (1, 24)  # full batch
+        assert session.frame(50).snapshot.batch.shape == (1, 18)  # full batch
 
 
 # ---------------------------------------------------------------------- the app's run
@@ -280,3 +281,37 @@ def test_the_loss_columns_are_each_rows_mse(model):
         want = np.array([float(mse(layout, r, x, y)) for r in rows])
         np.testing.assert_allclose(got, want, rtol=1e-12)
     assert Layout("relu", 3).names() == ("w", "b", "v", "c")  # (the fast path's precondition)
+
+
+# ---------------------------------------------------------------------- validation sets in run files
+def test_an_opened_run_brings_its_validation_set_and_losses_back(tmp_path):
+    config = SMALL.updated({"ridge": 0.001, "n_val": 30})
+    _path, arrays, run = recorded(tmp_path, config, steps=120, every=10)
+    np.testing.assert_array_equal(run.dataset.x_val, arrays["x_val"])
+    assert run.dataset.n_val == 30
+    session = opened(run)
+    with session.locked():
+        session.checkpoint()
+        frame = session.frame(120)
+    curves = frame.curves
+    k = int(np.searchsorted(arrays["step"], curves.eval_steps[-1]))
+    assert curves.val[-1] == pytest.approx(arrays["val_loss"][k], rel=1e-12)
+    assert curves.objective[-1] == pytest.approx(arrays["objective"][k], rel=1e-12)
+    assert curves.objective[-1] > curves.train[-1]  # (the ridge term)
+    assert frame.val_loss == pytest.approx(arrays["val_loss"][-1], rel=1e-12)
+
+
+def test_a_run_file_from_before_validation_sets_still_opens(tmp_path):
+    """Files written before this version have no validation points and no val_loss, true_error or
+    objective columns: they open with an empty validation set and those curves empty."""
+    path, arrays, _run = recorded(tmp_path, SMALL, steps=60, every=10)
+    old = {k: v for k, v in arrays.items() if k not in ("x_val", "y_val", "val_loss", "true_error", "objective")}
+    write_npz(tmp_path / "old.npz", old)
+    run = read_run(tmp_path / "old.npz")
+    assert run.dataset.n_val == 0 and run.dataset.n == SMALL.n_train
+    session = opened(run)
+    with session.locked():
+        session.checkpoint()
+        frame = session.frame(60)
+    assert np.isnan(frame.val_loss) and frame.curves.best_step == -1
+    assert np.all(np.isnan(frame.curves.val[:-1]))  # (the file's rows: no validation loss)

@@ -254,12 +254,17 @@ class RecordedRun:
         return self.rows.chain(self.dataset.n, budget)
 
     def trace(self, capacity: int = 20_000) -> LossTrace:
-        """The train/test loss at the recorded steps (an even subset when there are many)."""
+        """The losses at the recorded steps (an even subset when there are many): train and test, and
+        validation, the true error and the objective where the file has them (NaN before they were)."""
         trace = LossTrace(capacity)
         keep = thin_index(len(self.rows), capacity // 2)
         train, test = self.arrays["train_loss"], self.arrays["test_loss"]
+        missing = np.full(len(train), np.nan)
+        val, true = (self.arrays.get(k, missing) for k in ("val_loss", "true_error"))
+        objective = self.arrays.get("objective", train)
         for i in keep:
-            trace.add(int(self.rows.steps[i]), float(train[i]), float(test[i]))
+            trace.add(int(self.rows.steps[i]), float(train[i]), float(test[i]), val=float(val[i]),
+                      true=float(true[i]), objective=float(objective[i]))
         return trace
 
     def trainer(self, history: HistoryChain) -> Trainer:
@@ -398,7 +403,7 @@ def _checked(path: Path, arrays: dict, version: str) -> RecordedRun:
     if (slots(rows.segments[-1][1].optimizer), rows.segments[-1][1].effective_batch(dataset.n)) != \
             (slots(config.optimizer), config.effective_batch(dataset.n)):
         raise _Damaged("its last stretch of rows does not match its settings")
-    for key in ("train_loss", "test_loss"):
+    for key in ("train_loss", "test_loss", *(k for k in ("val_loss", "true_error", "objective") if k in arrays)):
         if np.shape(arrays[key]) != (len(rows),):
             raise _Damaged(f"'{key}' has {np.shape(arrays[key])[0] if np.ndim(arrays[key]) else 0:,} rows, "
                            f"'step' {len(rows):,}")
@@ -421,11 +426,13 @@ def _dataset(arrays: dict, config: TrainConfig) -> Dataset:
             values["name"] = Path(config.csv_path).name if config.target == "csv" else config.target
             continue
         a = arrays.get(f.name)
+        if a is None and f.name in ("x_val", "y_val"):
+            a = np.empty(0)  # (a file from before validation sets: none)
         if a is not None and (a.ndim != 1 or a.dtype.kind not in "fiu" or not np.all(np.isfinite(a))):
             raise _Damaged(f"its data '{f.name}' is not a list of finite numbers")
         values[f.name] = None if a is None else a.astype(float)
     ds = Dataset(**values)
-    pairs = [(ds.x_train, ds.y_train), (ds.x_test, ds.y_test)]
+    pairs = [(ds.x_train, ds.y_train), (ds.x_val, ds.y_val), (ds.x_test, ds.y_test)]
     if ds.true_x is not None or ds.true_y is not None:
         pairs.append((ds.true_x, ds.true_y))
     if any(x is None or y is None or len(x) != len(y) for x, y in pairs) or ds.n < 2:
