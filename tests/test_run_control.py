@@ -18,7 +18,6 @@ from PySide6 import QtWidgets
 from reluviz.core import Trainer
 from reluviz.core.presets import load_preset
 from reluviz.core.session import LIVE_LIMIT, MAX_LIVE_POINTS
-from reluviz.gui import main_window as main_window_module
 from reluviz.gui import run_control as run_control_module
 from reluviz.plots import fit_plot
 
@@ -165,7 +164,6 @@ def test_a_preset_with_the_old_weight_decay_loads_as_ridge_with_a_notice(qtbot, 
     presets.mkdir()
     write(presets / "old.json", json.dumps({"title": "an old preset", "config": {"width": 12, "n_train": 100,
                                                                                 "batch_size": 10, "weight_decay": 0.5}}))
-    monkeypatch.setattr(main_window_module, "load_preset", lambda n: load_preset(n, directory=presets))
     monkeypatch.setattr(run_control_module, "load_preset", lambda n: load_preset(n, directory=presets))
     w = make_window()
     w.load_preset("old")
@@ -342,8 +340,8 @@ def test_a_csv_load_says_where_every_row_went(qtbot, make_window, tmp_path):
     path = tmp_path / "five.csv"
     path.write_text("x,y\n0,0\n1,1\n2,4\n3,9\n4,16\n")
     w.load_csv(str(path))
-    assert w.dataset.n == 4
-    assert "5 rows: 4 train the network, 1 held out (a random fifth) as test points" in w.notice.text()
+    assert (w.dataset.n, w.dataset.n_val, w.dataset.n_test) == (3, 1, 1)
+    assert "5 rows: 3 train the network, 1 are held out as validation points and 1 as test points" in w.notice.text()
 
 
 def legend_layout(fit):
@@ -361,6 +359,8 @@ def expected_legend(frame, constant_fit: bool = False) -> list[str]:
     st = frame.structure
     names = [] if cfg.target == "csv" else ["true function"]
     names.append("training data")
+    if frame.dataset.n_val:
+        names.append("validation data")  # (test points: hidden unless asked for)
     if cfg.batch_size != 0 and cfg.batch_size < frame.dataset.n:
         names.append("minibatch")
     names.append("network f(x)")

@@ -91,6 +91,11 @@ ACTIONS = (
     ActionSpec("actionAbout", "About reluviz", "show_about", "&Help"),
 )
 
+#: The View menu's switches remembered between launches: settings key, action, default (the test
+#: points are off at first: the notes keep the test set for one final check).
+VIEW_TOGGLES = (("view/show_val_data", "actionShowValidation", True), ("view/show_test_data", "actionShowTest", False),
+                ("view/show_units", "actionShowUnits", True))
+
 #: The loss panel's switches (under it), in order: curve key -> action (``LossSwitches`` wires them).
 LOSS_SWITCHES = (("val", "actionShowValLoss"), ("objective", "actionShowObjective"), ("test", "actionShowTestLoss"),
                  ("true", "actionShowTrueError"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from reluviz.gui.actions import LOSS_SWITCHES
 from reluviz.plots.loss_plot import LossPlot
 
 TEST_HIDDEN = ("The test loss starts hidden: the notes touch the test set once, to check the model "
@@ -30,7 +31,7 @@ class LossSwitches(QtWidgets.QWidget):
         self.row = QtWidgets.QHBoxLayout(self)
         self.row.setContentsMargins(6, 0, 6, 2)
         self.row.setSpacing(6)
-        self.row.addWidget(QtWidgets.QLabel("loss panel:"))
+        self.row.addWidget(QtWidgets.QLabel("curves:"))  # (short: the window fits 900 px wide)
         self.buttons: dict[str, QtWidgets.QToolButton] = {}
         self.actions: dict[str, QtGui.QAction] = {}
         self._tail = QtWidgets.QHBoxLayout()
@@ -41,6 +42,7 @@ class LossSwitches(QtWidgets.QWidget):
         self.note.setWordWrap(True)
         self.row.addWidget(self.note, 1)
         loss.visibilityChanged.connect(self._on_legend)
+        loss.curvesChanged.connect(self._follow_objective)
 
     def under(self, view: QtWidgets.QWidget) -> QtWidgets.QWidget:
         """A widget holding ``view`` with this row under it (the Fit tab)."""
@@ -52,6 +54,11 @@ class LossSwitches(QtWidgets.QWidget):
         layout.addWidget(view, 1)
         layout.addWidget(self)
         return tab
+
+    def add_switches(self, window) -> None:
+        """A switch for each of ``LOSS_SWITCHES`` (the window's actions, by name)."""
+        for key, name in LOSS_SWITCHES:
+            self.add_switch(key, getattr(window, name))
 
     def add_switch(self, key: str, action: QtGui.QAction) -> QtWidgets.QToolButton:
         """A toggle button for the checkable ``action`` that shows or hides curve ``key``."""
@@ -72,6 +79,12 @@ class LossSwitches(QtWidgets.QWidget):
         if key == "test":
             self.note.setVisible(not on)
         self.changed.emit()
+
+    def _follow_objective(self) -> None:
+        """The objective's switch is off while there is no ridge (the objective is then the train loss)."""
+        action = self.actions.get("objective")
+        if action is not None and action.isEnabled() != self.loss.has_objective:
+            action.setEnabled(self.loss.has_objective)
 
     def _on_legend(self, key: str, shown: bool) -> None:
         """A legend click hid a curve: its switch follows (and says so to the rest)."""

@@ -41,15 +41,14 @@ from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.elbow_stats import elbow_trail
 from reluviz.core.frame import Frame, TrailSpec
 from reluviz.core.session import Session
-from reluviz.gui.actions import LOSS_SWITCHES, PANEL_BUTTONS, build_actions
+from reluviz.gui.actions import PANEL_BUTTONS, VIEW_TOGGLES, build_actions
 from reluviz.gui.controls import ControlPanel
 from reluviz.gui.help_text import ABOUT_HTML, IDLE_HINT, SHORTCUTS_HTML, message_box
 from reluviz.gui.input_guard import guard_wheel
 from reluviz.gui.loss_switches import LossSwitches
 from reluviz.gui.notices import NoticeArea
 from reluviz.gui.playback import Playback
-from reluviz.gui.run_control import (DEFAULT_PRESET, Notice, Outcome, RunControl, notes_sentence, preset_display,
-                                    starting_point)
+from reluviz.gui.run_control import DEFAULT_PRESET, Notice, Outcome, RunControl, preset_display, starting_point
 from reluviz.gui.run_files import RunFiles
 from reluviz.gui.settings import open_settings
 from reluviz.gui.timeline import TimelineBar, status_text
@@ -86,8 +85,6 @@ class MainWindow(QtWidgets.QMainWindow):
             problem = f"Could not start the last run ({exc}); started the {DEFAULT_PRESET} preset instead."
             start = starting_point(None, DEFAULT_PRESET)
             self.session = Session(start.config, start.compare)
-        self._preset_view = start.view
-        self._preset_view_options = start.view_options
         self._build_ui()
         self.worker = TrainingWorker(self.session, self)
         self.playback = Playback(self.session, self.worker, self._draw_frame, self)
@@ -97,12 +94,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.files = RunFiles(self)
         self.panel.add_action_buttons([getattr(self, name) for name in PANEL_BUTTONS])
         self.actionUndoRun.setEnabled(False)
-        for key, name in LOSS_SWITCHES:  # (each shows and hides its curve)
-            self.loss_switches.add_switch(key, getattr(self, name))
+        self.loss_switches.add_switches(self)  # (each shows and hides its curve)
         self._connect()
         self._restore_view_settings()
         self.actionShowConstantFit.setChecked("piecewise-constant" in start.overlays)
         self.worker.start()
+        self.tabs.configure(start.view, start.view_options)  # (the preset's view opens when added)
         self._install_lecture_views()
         self.panel.set_config(start.config)
         self._show_preset(start.preset)
@@ -116,7 +113,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_notice("Restored the last session's settings, and this run cannot train: "
                              + frame.divergence + ". Or pick a preset to start afresh.", "error", sticky=True)
         elif start.notes:
-            self.show_notice(notes_sentence(start.notes), "info")
+            self.show_notice(start.notice, "info")
         QtWidgets.QApplication.instance().aboutToQuit.connect(self.shutdown)
 
     # ------------------------------------------------------------------ public properties
@@ -218,9 +215,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.settings
         self.panel.set_speed(int(s.value("view/speed", DEFAULT_SPEED, int)))
         self._on_speed(self.panel.speed())
-        self.actionShowValidation.setChecked(s.value("view/show_val_data", True, bool))
-        self.actionShowTest.setChecked(s.value("view/show_test_data", False, bool))
-        self.actionShowUnits.setChecked(s.value("view/show_units", True, bool))
+        for key, name, default in VIEW_TOGGLES:
+            getattr(self, name).setChecked(s.value(key, default, bool))
         geometry = s.value("window/geometry")
         if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
@@ -233,9 +229,8 @@ class MainWindow(QtWidgets.QMainWindow):
         s.setValue("run/config", self.session.config.to_json())
         s.setValue("run/preset", self.preset_name or "")
         s.setValue("view/speed", self.panel.speed())
-        s.setValue("view/show_val_data", self.actionShowValidation.isChecked())
-        s.setValue("view/show_test_data", self.actionShowTest.isChecked())
-        s.setValue("view/show_units", self.actionShowUnits.isChecked())
+        for key, name, _default in VIEW_TOGGLES:
+            s.setValue(key, getattr(self, name).isChecked())
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/splitter", self.splitter.saveState())
         s.sync()
@@ -243,11 +238,8 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ lecture views
     def add_view(self, title: str, view: LectureView) -> int:
         """Add a lecture view as a tab; returns its index. A preset whose ``view`` matches ``title``
-        (or ``view.view_name``) opens on that tab."""
+        (or ``view.view_name``) opens on that tab (``ViewTabs.configure``)."""
         index = self.tabs.add_view(title, view)
-        if self._preset_view != "fit" and self.tabs.matches(index, self._preset_view):
-            self.tabs.setCurrentIndex(index)
-            view.configure(dict(self._preset_view_options))
         self._update_trail()
         return index
 
@@ -287,7 +279,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.tabs.lecture_view() is not None:
             QtCore.QTimer.singleShot(0, self.worker.frame_drawn)  # (the fit view says so when it paints)
         self.timeline_bar.show_frame(frame)
-        self.actionShowObjective.setEnabled(bool(frame.config.ridge))  # (without a ridge it is the train loss)
         self._update_status(frame)
         self._update_resume(frame)
         if frame.step > frame.config.steps or not frame.live:
@@ -426,9 +417,7 @@ class MainWindow(QtWidgets.QMainWindow):
         outcome = self.runs.load_preset(name)
         self._after(outcome)
         if outcome.new_run:
-            self._preset_view = outcome.view
             self.actionShowConstantFit.setChecked("piecewise-constant" in outcome.overlays)
-            self._preset_view_options = outcome.view_options
             self.tabs.open(outcome.view)
             self.tabs.configure(outcome.view, outcome.view_options)
 

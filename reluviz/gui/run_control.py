@@ -64,6 +64,11 @@ class StartingPoint:
     notes: tuple[str, ...] = ()
     view_options: dict = field(default_factory=dict)
 
+    @property
+    def notice(self) -> str:
+        """The conversion notes as one sentence for the notice bar ("" without any)."""
+        return notes_sentence(self.notes) if self.notes else ""
+
 
 def starting_point(config: TrainConfig | None, preset: str | None, saved_config: str = "",
                    saved_preset: str = "") -> StartingPoint:

@@ -74,6 +74,7 @@ class ViewTabs(QtWidgets.QTabWidget):
         self.fit = fit
         self.views: list[LectureView] = []
         self._pages: dict[QtWidgets.QWidget, LectureView] = {}  # a tab's scroll area -> its view
+        self._pending: tuple[str, dict] | None = None  # a preset's view key and view_options
         self.addTab(fit, "Fit")
 
     def add_view(self, title: str, view: LectureView) -> int:
@@ -84,6 +85,7 @@ class ViewTabs(QtWidgets.QTabWidget):
         self.views.append(view)
         self._pages[page] = view
         view.unitSelected.connect(self.unitSelected)
+        self._hand_options(index)
         return index
 
     def view_at(self, index: int) -> QtWidgets.QWidget | None:
@@ -119,11 +121,19 @@ class ViewTabs(QtWidgets.QTabWidget):
         name = getattr(self.view_at(index), "view_name", "") or self.tabText(index)
         return bool(key) and name.lower().startswith(key.lower())
 
-    def configure(self, key: str, options: dict) -> None:
-        """Hand a preset's ``view_options`` to the view its ``view`` key names."""
-        for view in self.views:
-            if options and key and key != "fit" and (view.view_name or "").lower().startswith(key.lower()):
-                view.configure(dict(options))
+    def configure(self, key: str, options: dict | None = None) -> None:
+        """A preset's lecture view (its ``view`` key) and ``view_options``: the view gets the options,
+        now or when it is added, and a view added later opens as the current tab."""
+        self._pending = (key, dict(options or {})) if key and key != "fit" else None
+        for index in range(1, self.count()):
+            self._hand_options(index, open_tab=False)
+
+    def _hand_options(self, index: int, open_tab: bool = True) -> None:
+        if self._pending and self.matches(index, self._pending[0]):
+            if open_tab:
+                self.setCurrentIndex(index)
+            if self._pending[1]:
+                self.view_at(index).configure(dict(self._pending[1]))
 
     def trail_needed(self, config: TrainConfig) -> TrailSpec:
         view = self.lecture_view()

@@ -262,6 +262,11 @@ class LossPlot(QtCore.QObject):
         else:
             self.best.setData([float(best[0])], [float(best[1])])
 
+    @property
+    def has_objective(self) -> bool:
+        """Whether the last curves had an objective other than the train loss (a ridge)."""
+        return self._has_objective
+
     def _shown_values(self) -> list[np.ndarray]:
         """The drawn losses (plain MSE), for the y range."""
         return [10 ** self._batch_data[1]] + [10 ** self._eval[k][1] for k in self._shown_keys() if k in self._eval]

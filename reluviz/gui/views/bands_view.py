@@ -131,7 +131,7 @@ class BandsView(LectureView):
         text = (f"Press “Run bands”:\n{self.seeds_spin.value()} seeds per checked optimizer,\n"
                 f"{self.steps_spin.value():,} steps each;\nhere their median and middle half.")
         self.train_plot.show_empty(text, self.steps_spin.value())
-        self.test_plot.show_empty("", self.steps_spin.value())
+        self.val_plot.show_empty("", self.steps_spin.value())
 
     # ------------------------------------------------------------------ protocol
     def show_frame(self, frame: Frame) -> None:

@@ -76,6 +76,8 @@ class SelectionView(LectureView):
             self.param_combo.addItem(PARAMETER_LABELS[key], key)
         self.param_combo.setToolTip(TIPS["param"])
         self.param_combo.currentIndexChanged.connect(lambda _i: self._set_grid(self.param()))
+        self.param_combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.param_combo.setMinimumContentsLength(12)  # (the view reflows to 1280x720's tab width)
         row.addWidget(self.param_combo)
         row.addWidget(QtWidgets.QLabel("from"))
         self.lo_spin = self._spin("selectionFrom", TIPS["range"])
@@ -106,6 +108,9 @@ class SelectionView(LectureView):
         self.seeds_spin.setValue(3)
         self.seeds_spin.setToolTip(TIPS["seeds"])
         row.addWidget(self.seeds_spin)
+        row.addStretch(1)
+        self.body.addLayout(row)
+        row = QtWidgets.QHBoxLayout()  # (a second row: one row was wider than a tab at 1280x720)
         self.run_button = QtWidgets.QPushButton("Run sweep")
         self.run_button.setObjectName("runSelection")
         self.run_button.setToolTip("Train every setting on the training set (in the background) and choose by "
@@ -126,20 +131,18 @@ class SelectionView(LectureView):
         self.progress.setObjectName("selectionProgress")
         self.progress.setRange(0, 1000)
         row.addWidget(self.progress, 1)
-        self.body.addLayout(row)
-
-        shown = QtWidgets.QHBoxLayout()
+        shown = row
+        shown.addSpacing(10)
         shown.addWidget(QtWidgets.QLabel("also draw:"))
-        self.test_box = QtWidgets.QCheckBox("test loss of every setting")
+        self.test_box = QtWidgets.QCheckBox("test loss")
         self.test_box.setObjectName("selectionShowTest")
         self.test_box.setToolTip(TIPS["test"])
-        self.true_box = QtWidgets.QCheckBox("error to the true function")
+        self.true_box = QtWidgets.QCheckBox("true-function error")
         self.true_box.setObjectName("selectionShowTrue")
         self.true_box.setToolTip(TIPS["true"])
         for box, key in ((self.test_box, "test"), (self.true_box, "true")):
             box.toggled.connect(lambda on, k=key: self.plot.set_visible(k, on))
             shown.addWidget(box)
-        shown.addStretch(1)
         self.body.addLayout(shown)
 
         self.status = QtWidgets.QLabel("")
