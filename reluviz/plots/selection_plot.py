@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from reluviz.core.selection import PARAMETER_LABELS, SelectionResult, format_value
 from reluviz.plots import theme
 from reluviz.plots.lecture_common import LogRange, add_legend, log_ticks, positive, style_plot
-from reluviz.plots.legend_room import list_in_legend
+from reluviz.plots.legend_room import legend_height, list_in_legend, top_for_legend
 
 #: The curves: key -> (legend label, colour, pen style, symbol, shown at first).
 CURVES = {
@@ -51,6 +51,7 @@ class SelectionPlot:
         plot.vb.disableAutoRange()
         self.result: SelectionResult | None = None
         self._relist()
+        plot.vb.sigResized.connect(lambda *_: self.result is not None and self._fit_view(self.result))
 
     def set_visible(self, key: str, shown: bool) -> None:
         self.curves[key].setVisible(shown)
@@ -61,7 +62,8 @@ class SelectionPlot:
     def _relist(self) -> None:
         """The legend lists the curves drawn (the view's check boxes show and hide the others)."""
         entries = [(item, CURVES[key][0]) for key, item in self.curves.items() if item.isVisible()]
-        list_in_legend(self.legend, entries + [(self.star, "validation's choice")])
+        entries.append((self.star, "validation's choice"))
+        list_in_legend(self.legend, entries, cols=3)  # (wide and short: the data keep the height)
 
     def clear(self) -> None:
         for item in (*self.curves.values(), self.star):
@@ -100,8 +102,9 @@ class SelectionPlot:
         ys = ys[np.isfinite(ys)]
         if len(ys):
             lo, hi = self.yr.update(float(np.log10(ys.min())), float(np.log10(ys.max())))
-            self.plot.setYRange(lo, hi + 0.35 * (hi - lo), padding=0)  # (room above for the legend)
-            self.plot.getAxis("left").setTicks(log_ticks(lo, hi + 0.35 * (hi - lo), fine_below=3.5))
+            top = top_for_legend(lo, hi, legend_height(self.legend), self.plot.vb.height(), hi + 0.35 * (hi - lo))
+            self.plot.setYRange(lo, top, padding=0)  # (room above the data for the legend, at this size)
+            self.plot.getAxis("left").setTicks(log_ticks(lo, top, fine_below=3.5))
         self.plot.getAxis("bottom").setTicks(log_ticks(lx.min() - pad, lx.max() + pad))
 
     def choice_text(self) -> str:
