@@ -13,8 +13,8 @@ from reluviz.core.trainer import Trainer
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
 
 
-def _fd_grad(layout, p, x, y, wd=0.0, h=1e-6):
-    f = lambda q: float(mse(layout, q, x, y)) + 0.5 * wd * float(q @ q)  # noqa: E731
+def _fd_grad(layout, p, x, y, ridge=0.0, h=1e-6):
+    f = lambda q: float(mse(layout, q, x, y)) + ridge * float(q @ q)  # the objective, ridge lambda ||q||^2  # noqa: E731
     g = np.empty_like(p)
     for i in range(p.size):
         e = np.zeros_like(p)
@@ -149,15 +149,15 @@ def test_runs_side_by_side_get_their_own_gradients(activation):
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("wd", [0.0, 0.3])
-def test_sgd_step_of_a_deep_net_moves_along_the_regularised_gradient(activation, wd):
+@pytest.mark.parametrize("ridge", [0.0, 0.15])
+def test_sgd_step_of_a_deep_net_moves_along_the_regularised_gradient(activation, ridge):
     layout, p, x, y = _case(3, activation, seed=4)
     _, grad = _workspace_grad(layout, p[None, :], x, y)
-    cfg = TrainConfig(optimizer="sgd", weight_decay=wd, width=4, depth=3, activation=activation)
+    cfg = TrainConfig(optimizer="sgd", ridge=ridge, width=4, depth=3, activation=activation)
     up = Updater(cfg, 1, layout.size, layout.mask("all"))
     new = np.empty((1, layout.size))
     up.apply(0, np.array([[0.01]]), p[None, :].copy(), new, grad)
-    np.testing.assert_allclose((p - new[0]) / 0.01, _fd_grad(layout, p, x, y, wd=wd), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose((p - new[0]) / 0.01, _fd_grad(layout, p, x, y, ridge=ridge), rtol=1e-5, atol=1e-7)
 
 
 def test_a_dead_unit_of_layer_two_gets_zero_gradient_and_passes_none_back():
@@ -218,19 +218,19 @@ def test_the_output_layer_optimum_of_a_deep_net_is_least_squares_on_its_last_lay
     from reluviz.core.landscape import OutputQuadratic
     from reluviz.core.optimum import objective, objective_gradient, optimum
 
-    for wd in (0.0, 0.01):
+    for lam in (0.0, 0.005):
         cfg = TrainConfig(target="sin20", n_train=80, width=6, depth=3, activation="tanh", train="output",
-                          weight_decay=wd)
+                          ridge=lam)
         ds = make_dataset(cfg)
         layout = Layout.for_config(cfg)
         p = init_params(layout, cfg.init, 0, ds.x_range)
         opt = optimum(cfg, ds, p)
         assert opt.kind == "exact"
         assert np.array_equal(opt.params[: layout.output_start], p[: layout.output_start])
-        g = objective_gradient(layout, opt.params, ds.x_train, ds.y_train, wd, layout.mask("output"))
+        g = objective_gradient(layout, opt.params, ds.x_train, ds.y_train, lam, layout.mask("output"))
         assert np.linalg.norm(g) < 1e-9
-        quad = OutputQuadratic(layout, p, ds.x_train, ds.y_train, wd)
-        assert quad.value(opt.params) == pytest.approx(float(objective(layout, opt.params, ds.x_train, ds.y_train, wd,
+        quad = OutputQuadratic(layout, p, ds.x_train, ds.y_train, lam)
+        assert quad.value(opt.params) == pytest.approx(float(objective(layout, opt.params, ds.x_train, ds.y_train, lam,
                                                                        layout.mask("output"))), rel=1e-12)
 
 
@@ -254,7 +254,7 @@ def test_jacobian_and_votes_of_a_deep_net():
 # ---------------------------------------------------------------------- runs axis, divergence, resume
 def test_runs_side_by_side_train_as_each_run_alone():
     cfg = TrainConfig(target="sin20", n_train=60, width=5, depth=3, activation="tanh", batch_size=10,
-                      optimizer="momentum", lr=0.05, weight_decay=0.01)
+                      optimizer="momentum", lr=0.05, ridge=0.005)
     seeds = [3, 4, 5]
     together = Trainer(cfg, runs=3, init_seeds=seeds, sample_seeds=seeds)
     together.run(300)

@@ -88,10 +88,10 @@ def replay(rec: dict, cfg: TrainConfig, rtol: float = RTOL) -> int:
     params = [p for p in model.parameters() if p.requires_grad]
     if cfg.optimizer == "adam":
         opt = torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps,
-                               weight_decay=cfg.weight_decay)
+                               weight_decay=2 * cfg.ridge)  # (torch's weight decay is 2 lambda of the ridge)
     else:
         opt = torch.optim.SGD(params, lr=cfg.lr, momentum=0.0 if cfg.optimizer == "sgd" else cfg.momentum,
-                              nesterov=cfg.optimizer == "nesterov", weight_decay=cfg.weight_decay)
+                              nesterov=cfg.optimizer == "nesterov", weight_decay=2 * cfg.ridge)
     x = torch.tensor(np.asarray(rec["x_train"]), dtype=torch.float64).reshape(-1, 1)
     y = torch.tensor(np.asarray(rec["y_train"]), dtype=torch.float64).reshape(-1, 1)
     scale = np.max([np.abs(rec[n].reshape(steps + 1, -1)).max(axis=1) for n in names if n != "c"]
@@ -126,12 +126,12 @@ def _train_cli(tmp_path, settings: dict, steps: int) -> tuple[dict, TrainConfig]
     return rec, TrainConfig.from_dict(json.loads(str(rec["config"])))
 
 
-@pytest.mark.parametrize("weight_decay", [0.0, 0.01], ids=["plain", "ridge"])
+@pytest.mark.parametrize("ridge", [0.0, 0.005], ids=["plain", "ridge"])
 @pytest.mark.parametrize("train", ["all", "hidden", "output"])
 @pytest.mark.parametrize("opt", OPTIMIZERS, ids=[o["optimizer"] for o in OPTIMIZERS])
 @pytest.mark.parametrize("depth", [2, 3])
-def test_reluviz_train_deep_matches_torch_optim(tmp_path, depth, opt, train, weight_decay):
-    rec, cfg = _train_cli(tmp_path, {"depth": depth, "train": train, "weight_decay": weight_decay, **opt}, 150)
+def test_reluviz_train_deep_matches_torch_optim(tmp_path, depth, opt, train, ridge):
+    rec, cfg = _train_cli(tmp_path, {"depth": depth, "train": train, "ridge": ridge, **opt}, 150)
     assert cfg.depth == depth and cfg.train == train
     assert replay(rec, cfg) == 150
     frozen = {"output": _names(depth)[:-2], "hidden": ["v", "c"]}.get(train, [])
@@ -145,7 +145,7 @@ def test_reluviz_train_deep_matches_torch_optim(tmp_path, depth, opt, train, wei
 @pytest.mark.parametrize("depth", [1, 3])
 def test_other_activations_match_torch(tmp_path, activation, depth):
     settings = {"depth": depth, "activation": activation, "leaky_slope": 0.2, "optimizer": "adam", "lr": 0.01,
-                "weight_decay": 0.01}
+                "ridge": 0.005}
     rec, cfg = _train_cli(tmp_path, settings, 200)
     assert replay(rec, cfg) == 200
 

@@ -25,7 +25,8 @@ def test_create_views_order_and_protocol(views):
             assert callable(getattr(v, name))
     cfg = load_preset("notebook").config
     assert [v.trail_spec(cfg) for v in views] == [TrailSpec(200, 200), TrailSpec(),
-                                                  TrailSpec(TRAIL_DENSE, TRAIL_SPARSE), TrailSpec(), TrailSpec()]
+                                                  TrailSpec(TRAIL_DENSE, TRAIL_SPARSE), TrailSpec(), TrailSpec(),
+                                                  TrailSpec()]
     assert VIEW_KEYS["fit"] is None
     assert view_for_key(views, "votes") is views[1] and view_for_key(views, "fit") is None
 
