@@ -58,9 +58,9 @@ ACTIONS = (
     ActionSpec("actionHome", "Go to start", "go_home", "&Run", K.Key_Home, "Show step 0 (Home)", separator_before=True),
     ActionSpec("actionEnd", "Go to newest", "go_end", "&Run", K.Key_End, "Show the newest step (End)"),
     ActionSpec("actionShowValidation", "Show validation points", "", "&View", None,
-               "Show the validation points (pale teal): drawn like the training points, never trained on",
+               "Show the validation points (pale purple): drawn like the training points, never trained on",
                checkable=True, checked=True),
-    ActionSpec("actionShowTest", "Show test points", "show_test_points", "&View", None,
+    ActionSpec("actionShowTest", "Show test points", "", "&View", None,
                "Show the test points (pale green). Hidden at first: the notes keep the test set for one final "
                "check of the chosen model", checkable=True, checked=False),
     ActionSpec("actionShowValLoss", "validation", "", "&View", None,

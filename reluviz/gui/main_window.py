@@ -17,9 +17,8 @@ QActions (``window.findChild(QAction, name)`` or ``window.<name>``): see ``reluv
 ``actionResume``, ``actionHome``, ``actionEnd``, ``actionExport`` (Ctrl+E), ``actionLoadCsv``,
 ``actionOpenRun`` (Ctrl+Shift+O), ``actionSaveRun`` (Ctrl+S), ``actionUndoRun`` (Ctrl+Z), ``actionQuit``,
 ``actionShowValidation``, ``actionShowTest``, the loss panel's switches (``LOSS_SWITCHES``), ``actionShowUnits``,
-``actionShowConstantFit``, ``actionResetView``, ``actionAbout``, ``actionShortcuts``, ``actionFocusPlot``. Run
-files: ``files.open(path)``, ``files.save(path)`` (``files``: ``RunFiles``; ``files.busy`` while a file is read
-or written).
+``actionShowConstantFit``, ``actionResetView``, ``actionAbout``, ``actionShortcuts``, ``actionFocusPlot``.
+Run files: ``files.open(path)``, ``files.save(path)`` (``files``: ``RunFiles``; ``files.busy`` while one is in use).
 
 Attributes: ``displayed_frame`` (the ``Frame`` on screen), ``displayed_snapshot`` (its core
 ``Snapshot``), ``history`` (the run's ``HistoryChain``), ``dataset``, ``config``, ``worker``,
@@ -201,7 +200,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.panel.rejected.connect(lambda _field, message: self.show_notice(message, "warn"))
         self.view.fit.unitClicked.connect(self._on_unit_clicked)
         self.loss_switches.changed.connect(lambda: self.displayed_frame and self._update_status(self.displayed_frame))
-        self.actionShowValidation.toggled.connect(self.view.fit.set_show_val)
+        for name, points in (("actionShowValidation", self.view.fit.val), ("actionShowTest", self.view.fit.test)):
+            getattr(self, name).toggled.connect(points.setVisible)  # (the legend and the cached background follow)
         self.view.painted.connect(self.worker.frame_drawn)
         self.tabs.currentChanged.connect(lambda _i: self._update_trail())
         self.tabs.unitSelected.connect(self._on_unit_clicked)
@@ -439,9 +439,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._after(self.runs.load_csv(path))
 
     # ------------------------------------------------------------------ view toggles
-    def show_test_points(self, on: bool) -> None:
-        self.view.fit.set_show_test(on)
-
     def show_units(self, on: bool) -> None:
         self.view.fit.set_show_units(on)
         if self.displayed_frame is not None:

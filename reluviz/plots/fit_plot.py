@@ -1,9 +1,5 @@
 """The main plot: data, true function, prediction, every unit's elbow and the current minibatch.
 
-The training points are dark grey; the validation points (never trained on) pale teal; the test
-points pale green and hidden unless asked for (``set_show_test``: the notes keep the test set for
-one final check).
-
 Everything is drawn in data coordinates (x, y of the data set). Items are created once in
 ``__init__`` and updated with ``setData`` on each snapshot. Axis ranges are fixed from the data
 (no jumping autoscale while training), with room above for the legend; the user may still zoom
@@ -26,13 +22,13 @@ from reluviz.core.polylines import kink_polylines, relu_polyline
 from reluviz.core.snapshot import Snapshot
 from reluviz.core.structure import Structure, network_structure
 from reluviz.plots import theme
-from reluviz.plots.fast_items import (CachedSubtreeEffect, FastCurve, cache, move_points, set_curve, subset,
+from reluviz.plots.data_points import MAX_DRAWN_POINTS, DataPoints  # noqa: F401 (MAX_DRAWN_POINTS: tests)
+from reluviz.plots.fast_items import (CachedSubtreeEffect, FastCurve, cache, move_points, set_curve,
                                        watch_view)
 from reluviz.plots.fit_structure import StructureOverlay, contribution_lines
 from reluviz.plots.legend_room import legend_height, top_for_legend
 
 CURVE_POINTS = 400
-MAX_DRAWN_POINTS = 10_000   # data points drawn at most (an even subset of bigger data sets)
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
 
@@ -59,17 +55,14 @@ class FitPlot(QtCore.QObject):
         plot.setLabel("bottom", "x")
         plot.setLabel("left", "y")
         theme.style_axes(plot)
-        for name in ("left", "bottom"):  # (data within (-1, 1) got a "(x0.001)" milli prefix and ticks 0..900)
-            plot.getAxis(name).enableAutoSIPrefix(False)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         self.legend = plot.addLegend(offset=(10, 4), labelTextSize="10pt",
                                      brush=theme.brush((255, 255, 255), 210))  # readable over the data
         self.truth = plot.plot(pen=theme.pen(theme.TRUTH, 2.5, "dash"), name="true function")
-        self.test = pg.ScatterPlotItem(size=3, pen=None, brush=theme.brush(theme.TEST_POINTS, 160))
-        self.test.setVisible(False)
-        self.val = pg.ScatterPlotItem(size=5, pen=None, brush=theme.brush(theme.VAL_POINTS, 200))
-        self.train = pg.ScatterPlotItem(size=6, pen=None, brush=theme.brush(theme.TRAIN_POINTS, 170))
+        # training, validation and test points (plots/data_points.py; the legend follows the View menu)
+        self.points = DataPoints(lambda: getattr(self, "_legend_key", None) is not None and self._sync_legend())
+        self.test, self.val, self.train = self.points.items
         self.batch = pg.ScatterPlotItem(size=11, pen=theme.pen(theme.BATCH, 2.0), brush=None)
         # Unit lines are 1 px wide: Qt strokes wider pens of NaN-separated polylines ~50x slower.
         self.units_pos = pg.PlotCurveItem(pen=theme.pen(theme.POSITIVE, 1.0, alpha=210), connect="finite")
@@ -91,7 +84,6 @@ class FitPlot(QtCore.QObject):
         self._legend_columns = 0
         # what the last state drew: units, a minibatch, grey units' name, layers of kinks, Figure 4's steps
         self._drawn_kinds = (True, True, "dead unit", 0, False)
-        self._train_label = "training data"
         self._ghost_label: str | None = None
         self.dataset: Dataset | None = None
         self._sync_legend()
@@ -180,11 +172,7 @@ class FitPlot(QtCore.QObject):
         units, minibatch, off_units, _layers, _steps = self._drawn_kinds
         ds = self.dataset
         entries = [] if ds is not None and ds.true_x is None else [(self.truth, "true function")]
-        entries.append((self.train, self._train_label))
-        if self.val.isVisible() and (ds is None or ds.n_val):
-            entries.append((self.val, "validation data"))
-        if self.test.isVisible() and (ds is None or ds.n_test):
-            entries.append((self.test, "test data"))
+        entries += self.points.legend_entries(ds)
         if minibatch and self.show_batch:
             entries.append((self.batch, "minibatch"))
         entries.append((self.prediction, "network f(x)"))
@@ -261,16 +249,7 @@ class FitPlot(QtCore.QObject):
     def set_dataset(self, ds: Dataset) -> None:
         """New data: points, true function and the fixed view range."""
         self.dataset = ds
-        # Big data sets draw an even subset (their order is random, so it is a random sample):
-        # 800,000 dots cost seconds and show nothing more than 10,000 do.
-        keep = subset(ds.n, MAX_DRAWN_POINTS)
-        self.train.setData(ds.x_train[keep], ds.y_train[keep])
-        self._train_label = ("training data" if ds.n <= MAX_DRAWN_POINTS else
-                             f"training data ({len(range(ds.n)[keep]):,} of {ds.n:,} drawn)")
-        keep_test = subset(len(ds.x_test), MAX_DRAWN_POINTS)
-        self.test.setData(ds.x_test[keep_test], ds.y_test[keep_test])
-        keep_val = subset(ds.n_val, MAX_DRAWN_POINTS)
-        self.val.setData(ds.x_val[keep_val], ds.y_val[keep_val])
+        self.points.set_data(ds)  # (an even subset of big data sets)
         if ds.true_x is not None:
             self.truth.setData(ds.true_x, ds.true_y)
             self.truth.show()
@@ -314,14 +293,6 @@ class FitPlot(QtCore.QObject):
     @property
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
         return self._range
-
-    def set_show_test(self, show: bool) -> None:
-        self.test.setVisible(show)  # (staticChanged by visibleChanged)
-        self._sync_legend()
-
-    def set_show_val(self, show: bool) -> None:
-        self.val.setVisible(show)
-        self._sync_legend()
 
     def set_show_units(self, show: bool) -> None:
         self.show_units = show
