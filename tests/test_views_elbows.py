@@ -86,6 +86,8 @@ def test_clicking_a_unit_emits_unit_selected_and_draws_its_trail(view, qtbot):
     with qtbot.assertNotEmitted(view.unitSelected):
         view.select_unit(3)
     assert view.unit_list.currentRow() == 3
+    view.select_unit(5)  # a unit this net lacks (the fit plot's click may name one): no trail, no error
+    assert view.trail is None
 
 
 def test_real_run_and_non_relu_model(view):

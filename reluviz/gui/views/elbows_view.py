@@ -221,7 +221,7 @@ class ElbowsView(LectureView):
 
     def _draw_trail(self) -> None:
         j, snap, ds = self.selected_unit, self._snapshot, self._dataset
-        if j is None or self._rows is None or len(self._rows) == 0:
+        if j is None or j >= snap.layout.width or self._rows is None or len(self._rows) == 0:  # (no unit j: none)
             self.trail = None
             self.trail_plot.clear("Select a unit (marker, list or fit plot) to follow its elbow over training",
                                   snap.step if snap is not None else None)
