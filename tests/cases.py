@@ -88,10 +88,10 @@ def million_row_csv(path):
 # ---------------------------------------------------------------------- absurd learning rates
 #: Divergence everywhere: absurd rates with every optimizer, schedule and model. One exception, by
 #: design: Adam moves each parameter by about ``lr`` per step, whatever the gradient, so on the
-#: one-parameter worksheet models (constant, linear) at lr = 1e3 it hops around with an amplitude of
+#: small worksheet models (constant, linear, affine) at lr = 1e3 it hops around with an amplitude of
 #: ~1e3 (a loss of ~1e6, below the explode limit of 1e10 (1 + mean y^2)) and never blows up. There
 #: the run must simply stay finite (``bounded_adam``).
-MODELS = ("relu", "constant", "linear")
+MODELS = ("relu", "constant", "linear", "affine")
 RATES = (1e3, 1e6)
 ABSURD_STEPS = 3000
 

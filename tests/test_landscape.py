@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from reluviz.core import TrainConfig, Trainer, make_dataset
-from reluviz.core.presets import load_preset
 from reluviz.core.landscape import (
     OutputQuadratic,
     default_output_axes,
@@ -43,8 +42,13 @@ def test_loss_curve_equals_direct_mse(model, lam):
     assert curve.loss.min() >= curve.loss_star - 1e-15
 
 
+#: random features: a relu net training only its output layer (a convex least-squares bowl in v, c)
+RANDOM_FEATURES = TrainConfig(target="sin20", n_train=200, noise=0.1, model="relu", width=20, init="uniform_elbows",
+                              train="output", optimizer="sgd", lr=0.05, batch_size=5, steps=20000)
+
+
 def _dance(width=20, lam=0.0):
-    cfg = load_preset("dance").config.updated({"width": width, "ridge": lam})
+    cfg = RANDOM_FEATURES.updated({"width": width, "ridge": lam})
     tr = Trainer(cfg)
     opt = optimum(cfg, tr.dataset, tr.params[0].copy())
     quad = OutputQuadratic(tr.layout, opt.params, tr.dataset.x_train, tr.dataset.y_train, lam)
@@ -114,3 +118,24 @@ def test_trail_projection_and_window():
     assert grid.b[0] <= trail[:, 1].min() and trail[:, 1].max() <= grid.b[-1]
     with pytest.raises(ValueError):
         output_axes(tr.layout, ["w[0]", "c"])
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.05])
+def test_affine_grid_is_the_whole_loss_over_a_and_b(lam):
+    """For y = a x + b the (a, b) plane is the whole parameter space: every grid value is the
+    objective of that line, computed directly, and the grid's minimum sits at theta*."""
+    cfg = TrainConfig(model="affine", target="line", n_train=50, noise=0.5, ridge=lam)
+    ds = make_dataset(cfg)
+    lay = Layout("affine", 0)
+    opt = optimum(cfg, ds, np.zeros(2))
+    quad = OutputQuadratic(lay, opt.params, ds.x_train, ds.y_train, lam)
+    assert default_output_axes(quad) == (0, 1)
+    grid = output_loss_grid(quad, opt.params, (0, 1), points=(41, 31), half_width=(1.5, 0.8))
+    assert grid.names == ("a", "b") and grid.loss.shape == (31, 41)
+    for k, l in ((0, 0), (30, 40), (15, 20), (7, 33)):
+        p = np.array([grid.a[l], grid.b[k]])
+        direct = float(mse(lay, p, ds.x_train, ds.y_train)) + lam * float(p @ p)
+        assert grid.loss[k, l] == pytest.approx(direct, rel=1e-11)
+    assert np.unravel_index(np.argmin(grid.loss), grid.loss.shape) == (15, 20)  # the centre: theta*
+    assert quad.value(np.array([[0.3, 0.2]]))[0] == pytest.approx(
+        float(mse(lay, np.array([0.3, 0.2]), ds.x_train, ds.y_train)) + lam * 0.13, rel=1e-12)

@@ -42,7 +42,7 @@ def _random_case(model, width, seed, n=13):
     return layout, p, x, y
 
 
-@pytest.mark.parametrize("model,width", [("relu", 1), ("relu", 7), ("constant", 0), ("linear", 0)])
+@pytest.mark.parametrize("model,width", [("relu", 1), ("relu", 7), ("constant", 0), ("linear", 0), ("affine", 0)])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_gradient_matches_finite_differences(model, width, seed):
     layout, p, x, y = _random_case(model, width, seed)
@@ -51,7 +51,7 @@ def test_gradient_matches_finite_differences(model, width, seed):
     np.testing.assert_allclose(grad[0], _fd_grad(layout, p, x, y), rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("model,width", [("relu", 5), ("constant", 0), ("linear", 0)])
+@pytest.mark.parametrize("model,width", [("relu", 5), ("constant", 0), ("linear", 0), ("affine", 0)])
 @pytest.mark.parametrize("ridge", [0.0, 0.3])
 def test_sgd_step_moves_along_the_regularised_gradient(model, width, ridge):
     """One SGD update equals p - lr * d/dp [MSE + ridge ||p||^2] (torch's weight_decay = 2 ridge)."""
@@ -103,10 +103,24 @@ def test_many_runs_match_single_runs():
         assert loss[r] == pytest.approx(l1[0], rel=1e-13)
 
 
-@pytest.mark.parametrize("model,width", [("relu", 8), ("constant", 0), ("linear", 0)])
+@pytest.mark.parametrize("model,width", [("relu", 8), ("constant", 0), ("linear", 0), ("affine", 0)])
 def test_point_gradients_sum_to_full_gradient(model, width):
     layout, p, x, y = _random_case(model, width, 3, n=25)
     votes = point_gradients(layout, p, x, y)
     assert votes.shape == (25, layout.size)
     _, grad = _workspace_grad(layout, p[None, :], x, y)
     np.testing.assert_allclose(votes.sum(axis=0), grad[0], rtol=1e-10, atol=1e-12)
+
+
+def test_affine_runs_side_by_side_match_one_run_each():
+    """R affine runs in one workspace (the seed sweeps' path) give each run's own loss and gradient."""
+    layout = Layout("affine", 0)
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(0, 1, 9), rng.standard_normal(9)
+    params = rng.standard_normal((3, 2))
+    loss, grad = _workspace_grad(layout, params, x, y)
+    for r in range(3):
+        a, b = params[r]
+        res = a * x + b - y
+        assert loss[r] == pytest.approx(np.mean(res**2), rel=1e-13)
+        np.testing.assert_allclose(grad[r], [2 * np.mean(res * x), 2 * np.mean(res)], rtol=1e-12)

@@ -239,3 +239,28 @@ def test_distance_shapes_and_mask():
     assert distance_to_optimum(p[0, 0], opt).shape == ()
     full = distance_to_optimum(p[0, 0], opt, mask=np.ones(opt.params.size))
     assert full == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.05])
+def test_affine_optimum_is_the_regression_line_and_full_batch_gd_ends_there(lam):
+    """y = a x + b: theta* = (cov(x, y) / var(x), ybar - a* xbar) without a ridge (the textbook
+    regression line), the augmented least squares of the notes' objective with one; full-batch GD
+    converges to it and its gradient (through the votes, an independent code path) vanishes."""
+    cfg = TrainConfig(model="affine", target="line", n_train=40, noise=0.3, ridge=lam, batch_size=0, lr=0.5)
+    ds = make_dataset(cfg)
+    x, y = ds.x_train, ds.y_train
+    opt = optimum(cfg, ds, np.array([5.0, -7.0]))
+    assert opt.kind == "exact" and opt.params.shape == (2,)
+    if lam == 0:
+        a = np.mean((x - x.mean()) * (y - y.mean())) / np.var(x)
+        assert opt.params == pytest.approx([a, y.mean() - a * x.mean()], rel=1e-12)
+    feat = np.column_stack([x, np.ones_like(x)])
+    aug = np.vstack([feat, np.sqrt(ds.n * lam) * np.eye(2)])
+    ref = np.linalg.lstsq(aug, np.concatenate([y, [0.0, 0.0]]), rcond=None)[0]
+    assert opt.params == pytest.approx(ref, rel=1e-11)
+    assert np.abs(_full_gradient(Layout("affine", 0), opt.params, x, y, lam)).max() < 1e-13
+    tr = Trainer(cfg)
+    tr.run(4000)
+    assert tr.params[0] == pytest.approx(opt.params, abs=1e-10)
+    np.testing.assert_allclose(_fd_objective_grad(Layout("affine", 0), opt.params + 0.1, x, y, lam, np.ones(2)),
+                               objective_gradient(Layout("affine", 0), opt.params + 0.1, x, y, lam), rtol=1e-6)

@@ -266,7 +266,7 @@ def test_files_that_are_not_run_files(tmp_path):
             read_run(missing)
 
 
-@pytest.mark.parametrize("model", ["relu", "constant", "linear", "tanh", "deep"])
+@pytest.mark.parametrize("model", ["relu", "constant", "linear", "affine", "tanh", "deep"])
 def test_the_loss_columns_are_each_rows_mse(model):
     from reluviz.core.metrics import row_losses
     from reluviz.core.model import Layout, mse

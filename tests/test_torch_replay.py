@@ -162,3 +162,34 @@ def test_reluviz_train_history_matches_a_torch_replay(tmp_path):
     assert cfg == BASE
     assert list(rec["step"]) == list(range(2001))
     assert replay(rec, cfg)[0] == 2000
+
+
+@pytest.mark.parametrize("settings", CASES, ids=[c["optimizer"] for c in CASES])
+@pytest.mark.parametrize("ridge", [0.0, 0.01])
+def test_affine_model_matches_torch_linear_1_1(settings, ridge):
+    """The affine model y = a x + b is torch's ``Linear(1, 1)`` (weight a, bias b): its recorded
+    ``theta`` (T, 2) = [a, b] replays step for step, with every optimizer and the ridge."""
+    cfg = TrainConfig(model="affine", target="line", noise=0.5, init_seed=1, steps=500,
+                      **{**settings, "ridge": ridge, "batch_size": 4})
+    rec = record_run(cfg, steps=500, every=1, record_batches=True).arrays
+    theta, batches, lrs, losses = (np.asarray(rec[k]) for k in ("theta", "batch", "lr", "batch_loss"))
+    assert theta.shape == (501, 2)
+    x = torch.tensor(np.asarray(rec["x_train"]), dtype=torch.float64).reshape(-1, 1)
+    y = torch.tensor(np.asarray(rec["y_train"]), dtype=torch.float64).reshape(-1, 1)
+    model = torch.nn.Linear(1, 1).double()
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[theta[0, 0]]], dtype=torch.float64))
+        model.bias.copy_(torch.tensor([theta[0, 1]], dtype=torch.float64))
+    opt = _torch_optimizer(cfg, list(model.parameters()))
+    loss_fn = torch.nn.MSELoss()
+    for t in range(500):
+        assert opt.param_groups[0]["lr"] == pytest.approx(lrs[t], rel=1e-15)
+        idx = torch.from_numpy(batches[t])
+        loss = loss_fn(model(x[idx]), y[idx])
+        assert loss.item() == pytest.approx(losses[t], rel=RTOL)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        got = np.array([model.weight.item(), model.bias.item()])
+        err = np.abs(got - theta[t + 1]).max() / np.abs(theta[t + 1]).max()
+        assert err <= RTOL, f"parameters differ at step {t + 1}: max relative error {err:.3g}"

@@ -24,8 +24,8 @@ from reluviz.core.settings_text import (ConfigError, LEGACY_SETTINGS, legacy_not
                                         upgrade_settings)
 from reluviz.core.settings_text import coerce as _coerce
 
-TARGETS = ("piecewise", "sin20", "abs", "step", "quadratic", "csv")
-MODELS = ("relu", "constant", "linear")
+TARGETS = ("piecewise", "sin20", "abs", "step", "quadratic", "line", "csv")
+MODELS = ("relu", "constant", "linear", "affine")
 INITS = ("uniform_elbows", "gaussian", "he")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 SCHEDULES = ("constant", "step", "exponential", "inverse", "cosine")
@@ -226,7 +226,8 @@ class TrainConfig:
         choice_labels=TARGETS[:-1] + ("csv (your file)",),
         summary="The true function the data are sampled from; csv: your own x,y rows (csv_path).",
         tip="The true function the data are sampled from (dashed green). 'piecewise' is the course "
-            "notebook's target with knots at k/10; 'csv' is a file of your own x,y rows.")
+            "notebook's target with knots at k/10; 'line' is y = 2x - 1 (an affine model fits it exactly); "
+            "'csv' is a file of your own x,y rows.")
     n_train: int = setting(
         200, label="points N", group="data", lo=2, hi=10_000_000, step=10, unit="points", resets=True,
         applies_when=_CSV, tip="N, the number of training points. The loss is their average squared error.")
@@ -266,10 +267,13 @@ class TrainConfig:
     # model
     model: str = setting(
         "relu", label="model", group="model", choices=MODELS, resets=True,
-        summary="relu: f(x) = sum_j v_j relu(w_j x + b_j) + c; constant: y = theta; linear: y = theta x.",
+        summary="relu: f(x) = sum_j v_j relu(w_j x + b_j) + c; constant: y = theta; linear: y = theta x; "
+                "affine: y = a x + b (two parameters: the loss is a bowl over the (a, b) plane).",
         tip="relu: f(x) = sum_j v_j relu(w_j x + b_j) + c, a sum of elbows.\n"
             "constant: y = theta (every point gets an equal vote).\n"
-            "linear: y = theta x (votes grow with x).")
+            "linear: y = theta x (votes grow with x).\n"
+            "affine: y = a x + b, a line with an intercept: two parameters, so the Dance tab draws the whole "
+            "loss bowl over (a, b) and the iterate moving on it.")
     width: int = setting(
         20, label="width H", group="model", lo=1, hi=100_000, unit="units", resets=True, applies_when=_RELU,
         tip="H, the number of hidden ReLU units (elbows).")

@@ -50,6 +50,7 @@ TARGET_FUNCTIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
     "abs": (lambda x: np.abs(2.0 * x - 1.0), "|2x - 1|: one elbow at 0.5 is enough"),
     "step": (lambda x: np.where(x > 0.5, 1.0, 0.0), "a step at 0.5: elbows pile up at the jump"),
     "quadratic": (lambda x: (2.0 * x - 1.0) ** 2, "(2x - 1)^2: a smooth bowl approximated piecewise"),
+    "line": (lambda x: 2.0 * x - 1.0, "2x - 1: a straight line (the affine model y = a x + b fits it exactly)"),
 }
 
 _EMPTY = np.empty(0)

@@ -14,7 +14,7 @@ same seed. ``uniform_elbows`` and ``gaussian``: torch's default for a Linear(H, 
 W_k, b_k ~ U(-1/sqrt(H), 1/sqrt(H)); ``he``: W_k ~ N(0, 2/H), b_k = 0 (He et al.'s rule for every
 ReLU layer, which keeps the size of the activations from layer to layer).
 
-The small models start at theta ~ N(0, 1).
+The small models start at theta ~ N(0, 1) (the affine model's a and b each).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def init_params(layout: Layout, init: str, seed: int, x_range: tuple[float, floa
     rng = np.random.default_rng([seed, 1])
     p = np.zeros(layout.size)
     if layout.model != "relu":
-        p[0] = rng.standard_normal()
+        p[:] = rng.standard_normal(layout.size)  # theta (affine: a, then b)
         return p
     h = layout.width
     w_i, b_i, v_i = (layout.index(k) for k in ("w", "b", "v"))

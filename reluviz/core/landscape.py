@@ -11,6 +11,9 @@
   K = H + 1 columns) and then any 2-D slice through any base point costs O(N K) plus O(grid).
   ``output_loss_grid`` gives the loss over two chosen output weights (v_i, v_j, or v_i and c)
   around theta*, the other parameters held at theta*.
+* The affine model y = a x + b is the same quadratic with Phi = [x, 1] and theta = (a, b): its
+  ``OutputQuadratic`` covers the whole parameter space, so ``output_loss_grid`` over (a, b) is the
+  loss itself, not a slice, and an iterate on it is the iterate (no shadow).
 * Trails: ``project_trail`` takes recorded iterates to the two axes of a slice. The other
   parameters of an iterate are not those of the slice, so a trail point is the iterate's shadow on
   the slice plane; ``OutputQuadratic.value`` gives the iterate's true full-batch loss.
@@ -105,15 +108,16 @@ class LossGrid:
 
 
 class OutputQuadratic:
-    """The objective of a relu net as an exact quadratic in its output weights (v, c), w and b fixed.
+    """The objective of a relu net as an exact quadratic in its output weights (v, c), w and b fixed
+    (the affine model's: in (a, b), all of its parameters).
 
     Built from the hidden weights of ``params`` (P,) and data (x, y); valid for any parameter
     vector with the same w and b.
     """
 
     def __init__(self, layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, ridge: float = 0.0):
-        if layout.model != "relu":
-            raise ValueError("OutputQuadratic needs a relu model")
+        if layout.model not in ("relu", "affine"):
+            raise ValueError("OutputQuadratic needs a relu or affine model")
         self.layout = layout
         self.hidden = np.array(params[: layout.output_start], dtype=float)
         self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -122,7 +126,9 @@ class OutputQuadratic:
         self.phi = output_features(layout, np.asarray(params, dtype=float), self.x)
         self.gram = (self.phi.T @ self.phi) / self.n
         self.out = output_slice(layout)
-        self._offset = layout.output_start
+        self._offset = self.out.start
+        #: how many output weights: H + 1 (v and c), or 2 (a and b)
+        self.k = self.out.stop - self.out.start
 
     def _check(self, params: np.ndarray) -> None:
         if not np.array_equal(params[..., : self._offset], np.broadcast_to(self.hidden, params[..., : self._offset].shape)):
@@ -147,14 +153,14 @@ class OutputQuadratic:
         return (2.0 / self.n) * (self.phi.T @ r) + 2.0 * self.ridge * theta
 
     def curvature(self, k: int) -> float:
-        """Second-order coefficient of F along output coordinate k (0..H, H = c): G_kk + ridge."""
+        """Second-order coefficient of F along output coordinate k (0..H, H = c; affine: 0 a, 1 b): G_kk + ridge."""
         return float(self.gram[k, k]) + self.ridge
 
     def grid(self, base: np.ndarray, axes: tuple[int, int], a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """F with flat parameters ``axes`` set to (a[l], b[k]) and the rest at ``base``: (len(b), len(a))."""
         base = np.asarray(base, dtype=float)
         i, j = (int(ax) - self._offset for ax in axes)
-        k = self.layout.width + 1
+        k = self.k
         if not (0 <= i < k and 0 <= j < k) or i == j:
             raise ValueError("axes must be two different output weights (v_j or c)")
         f0 = float(self.value(base))
@@ -170,10 +176,11 @@ class OutputQuadratic:
 def output_axes(layout: Layout, names: Sequence[str | int]) -> tuple[int, int]:
     """Flat indices of two output weights given as names (``'v[3]'``, ``'c'``) or flat indices."""
     unit = layout.unit_names()
+    sl = output_slice(layout)
     out = []
     for nm in names:
         k = int(nm) if isinstance(nm, (int, np.integer)) else unit.index(nm)
-        if not layout.output_start <= k <= layout.output_start + layout.width:
+        if not sl.start <= k < sl.stop:
             raise ValueError(f"{unit[k]} is not an output weight (v_j or c)")
         out.append(k)
     if len(out) != 2 or out[0] == out[1]:
@@ -182,8 +189,11 @@ def output_axes(layout: Layout, names: Sequence[str | int]) -> tuple[int, int]:
 
 
 def default_output_axes(quad: OutputQuadratic, exclude_c: bool = False) -> tuple[int, int]:
-    """The two output weights with the largest curvature (the best-determined directions)."""
-    k = quad.layout.width + (0 if exclude_c else 1)
+    """The two output weights with the largest curvature (the best-determined directions); the
+    affine model's a and b."""
+    if quad.k == 2:
+        return quad.out.start, quad.out.start + 1
+    k = quad.k - (1 if exclude_c else 0)
     diag = np.diag(quad.gram)[:k]
     order = np.argsort(-diag, kind="stable")
     return int(order[0]) + quad.layout.output_start, int(order[1]) + quad.layout.output_start
@@ -205,7 +215,7 @@ def output_loss_grid(quad: OutputQuadratic, center: np.ndarray, axes: Sequence[s
         f0 = max(float(quad.value(center, check=False)), 1e-12)
         hw = []
         for q, axis in enumerate(ax):
-            curv = quad.curvature(axis - lay.output_start)
+            curv = quad.curvature(axis - quad.out.start)
             h = np.sqrt(f0 / curv) if curv > 0 else 1.0
             if trail is not None and len(trail):
                 h = max(h, 1.2 * float(np.max(np.abs(np.asarray(trail)[..., axis] - center[axis]))))

@@ -6,6 +6,8 @@ Parameters of R independent runs live in one array ``params`` of shape (R, P):
   The (w, b) pairs are interleaved so that ``[x, 1] @ [[w], [b]]`` gives every pre-activation in
   one matmul and their gradient is one product. f(x) = sum_j v_j relu(w_j x + b_j) + c.
 * ``constant``: P = 1, y = theta.   ``linear``: P = 1, y = theta x.
+* ``affine``: P = 2, theta = [a, b], y = a x + b (a line with an intercept: the dance view's model,
+  whose loss is an exact bowl over the whole (a, b) plane).
 * ``relu`` with ``depth`` L >= 2 hidden layers of H units: the first layer as above, then per layer
   k = 2..L its weights W_k (H*H, row-major in torch.nn.Linear's (out, in) layout) and biases b_k
   (H), then v, c: P = 3H + 1 + (L - 1)(H^2 + H). f(x) = v . h_L + c, h_k = act(W_k h_(k-1) + b_k),
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 class Layout:
     """Where each named parameter sits in the flat vector of length ``size``, and the network's
     shape: ``depth`` hidden layers of ``width`` units with ``activation`` (``slope``: leaky ReLU's
-    slope below 0). The one-parameter models have width 0 and depth 1."""
+    slope below 0). The small models (constant, linear, affine) have width 0 and depth 1."""
 
     model: str
     width: int  # H for relu, 0 otherwise
@@ -66,7 +68,9 @@ class Layout:
 
     @property
     def size(self) -> int:
-        return self.output_start + self.width + 1 if self.model == "relu" else 1
+        if self.model == "relu":
+            return self.output_start + self.width + 1
+        return 2 if self.model == "affine" else 1
 
     def layer_start(self, k: int) -> int:
         """Flat index of W_k (k = 2..depth); its b_k follows the H*H weights."""
@@ -88,7 +92,7 @@ class Layout:
         if self.model != "relu":
             if name != "theta":
                 raise KeyError(name)
-            return 0
+            return slice(0, 2) if self.model == "affine" else 0
         if name[0] in "wb" and name[1:].isdigit():
             start = self.layer_start(int(name[1:]))
             return slice(start, start + h * h) if name[0] == "w" else slice(start + h * h, start + h * h + h)
@@ -114,9 +118,10 @@ class Layout:
         return m
 
     def unit_names(self) -> list[str]:
-        """Human names of each flat entry, e.g. ``w[3]``, ``w2[1,4]``, ``b2[1]``."""
+        """Human names of each flat entry, e.g. ``w[3]``, ``w2[1,4]``, ``b2[1]``; ``a``, ``b`` for
+        the affine model."""
         if self.model != "relu":
-            return ["theta"]
+            return ["a", "b"] if self.model == "affine" else ["theta"]
         out: list[str] = []
         for j in range(self.width):
             out += [f"w[{j}]", f"b[{j}]"]
@@ -135,6 +140,8 @@ def predict(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(params[..., 0:1], params.shape[:-1] + x.shape).copy()
     if layout.model == "linear":
         return params[..., 0:1] * x
+    if layout.model == "affine":
+        return params[..., 0:1] * x + params[..., 1:2]
     w, b, v, c = (layout.get(params, k) for k in ("w", "b", "v", "c"))
     act = np.maximum(x[..., :, None] * w[..., None, :] + b[..., None, :], 0.0)
     return np.einsum("...mh,...h->...m", act, v) + np.asarray(c)[..., None]
@@ -176,6 +183,8 @@ def point_gradients(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.nda
         return r[:, None].copy()
     if layout.model == "linear":
         return (r * x)[:, None]
+    if layout.model == "affine":  # d(a x + b)/d(a, b) = (x, 1)
+        return np.stack([r * x, r], axis=1)
     w, b, v = (layout.get(params, k) for k in ("w", "b", "v"))
     pre = x[:, None] * w[None, :] + b[None, :]
     active = pre > 0
@@ -335,6 +344,20 @@ class GradientWorkspace:
         linear = lay.model == "linear"
 
         xs, xss, ys = data[0], data[1], data[2]  # (small models: plain indexing is fine)
+        if lay.model == "affine":
+            intercept, g1 = params[:, 1:2], grad[:, 1]
+
+            def affine(i: int) -> np.ndarray:
+                multiply(xs[i, :, 0], theta, out=res)  # a x_b + b - y_b
+                np.add(res, intercept, out=res)
+                subtract(res, ys[i], out=res)
+                np.einsum("rb,rb->r", res, res, out=loss)
+                multiply(loss, inv_b, out=loss)
+                np.einsum("rb,rb->r", res, xss[i, :, 0], out=g0)  # (2/B) sum_b r_b x_b
+                np.einsum("rb,rb->r", res, xss[i, :, 1], out=g1)  # (2/B) sum_b r_b
+                return loss
+
+            return affine
 
         def small(i: int) -> np.ndarray:
             if linear:

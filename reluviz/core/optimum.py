@@ -12,6 +12,9 @@ Closed forms (``kind == 'exact'``), with Sxx = sum x_i^2, Sxy = sum x_i y_i, yba
   => theta* = ybar / (1 + lambda) = ybar when lambda = 0 (the worksheet's answer: the mean of y).
 * ``linear`` (y = theta x): dF/dtheta = (2/N)(theta Sxx - Sxy) + 2 lambda theta = 0
   => theta* = Sxy / (Sxx + N lambda) = Sxy / Sxx when lambda = 0 (the worksheet's answer).
+* ``affine`` (y = a x + b): least squares on the features Phi = [x_i, 1], as below:
+  (Phi^T Phi + N lambda I) (a*, b*) = Phi^T y, i.e. with lambda = 0 the regression line
+  a* = cov(x, y) / var(x), b* = ybar - a* xbar (all x equal: the minimiser nearest the given point).
 * ``relu`` with ``train=output``: w, b are frozen, so f = Phi theta with the feature matrix
   Phi = [relu(w x_i + b) ..., 1] (N, H+1) and theta = (v, c): least squares.
   lambda > 0 (ridge): grad = (2/N) Phi^T (Phi theta - y) + 2 lambda theta = 0
@@ -99,6 +102,10 @@ def optimum(config: TrainConfig, dataset: Dataset, params: np.ndarray, *, max_it
         theta = sxy / denom if denom > 0 else float(params[0])  # all x = 0: every theta is optimal
         label = "theta* = sum xy / sum x^2" if lam == 0 else f"theta* = sum xy / (sum x^2 + N lambda), lambda={lam:g}"
         return _finish(layout, np.array([theta]), "exact", label, mask, x, y, lam)
+    if layout.model == "affine":
+        theta = output_optimum(layout, params, x, y, lam)
+        label = "theta* = least-squares line" if lam == 0 else f"theta* = ridge line, lambda={lam:g}"
+        return _finish(layout, theta, "exact", label, mask, x, y, lam)
     if config.train == "output":
         theta = output_optimum(layout, params, x, y, lam)
         label = "theta* (least squares in v, c)" if lam == 0 else f"theta* (ridge in v, c, lambda={lam:g})"
@@ -160,7 +167,10 @@ def objective_gradient(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.
 
 def output_features(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Phi = [relu(w_j x_i + b_j) for j, 1] for a relu net: (N, H+1), so that f(x) = Phi @ (v, c).
-    For a deep net (or another activation) the last hidden layer's activations h_L,j(x_i)."""
+    For a deep net (or another activation) the last hidden layer's activations h_L,j(x_i); for the
+    affine model [x_i, 1] (f = Phi @ (a, b))."""
+    if layout.model == "affine":
+        return np.column_stack([np.asarray(x, dtype=float), np.ones(len(x))])
     phi = np.empty((len(x), layout.width + 1))
     if layout.general:
         phi[:, :-1] = deep.forward(layout, params, x)[1][-1].T
@@ -173,7 +183,10 @@ def output_features(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.nda
 
 
 def output_slice(layout: Layout) -> slice:
-    """Flat positions of (v_0..v_{H-1}, c): contiguous at the end of a relu parameter vector."""
+    """Flat positions of (v_0..v_{H-1}, c): contiguous at the end of a relu parameter vector; the
+    affine model's (a, b): the whole vector."""
+    if layout.model == "affine":
+        return slice(0, 2)
     return slice(layout.output_start, layout.output_start + layout.width + 1)
 
 
@@ -182,7 +195,7 @@ def output_optimum(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndar
     out = np.array(params, dtype=float)
     sl = output_slice(layout)
     theta0 = out[sl]
-    n, k = len(x), layout.width + 1
+    n, k = len(x), sl.stop - sl.start
     if ridge > 0 or n * k > _CHUNK_ELEMENTS:
         gram = np.zeros((k, k))
         rhs = np.zeros(k)
@@ -290,6 +303,8 @@ def jacobian(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarray:
         return np.ones((len(x), 1))
     if layout.model == "linear":
         return x[:, None].copy()
+    if layout.model == "affine":
+        return output_features(layout, params, x)
     h = layout.width
     w, b, v = (layout.get(params, k) for k in ("w", "b", "v"))
     pre = np.multiply.outer(x, w) + b
