@@ -7,7 +7,7 @@ from reluviz.core import Trainer, make_dataset
 from reluviz.core.presets import load_preset
 from reluviz.core.model import Layout, point_gradients
 from reluviz.core.optimum import optimum
-from reluviz.core.votes import compute_votes, select_columns, votes_at
+from reluviz.core.votes import compute_votes, point_errors, same_error_pair, select_columns, votes_at
 
 
 def _exactish(a, b):
@@ -41,7 +41,7 @@ def test_linear_model_votes_are_2_over_n_error_times_x():
     assert v2.votes[1, 0] == pytest.approx(2 * v2.votes[0, 0])
 
 
-@pytest.mark.parametrize("preset", ["constant-model", "linear-model", "dance"])
+@pytest.mark.parametrize("preset", ["constant-model", "linear-model", "dance", "output-only"])
 def test_votes_balance_at_the_optimum_and_not_elsewhere(preset):
     cfg = load_preset(preset).config
     tr = Trainer(cfg)
@@ -61,7 +61,7 @@ def test_votes_balance_at_the_optimum_and_not_elsewhere(preset):
 
 def test_ridge_votes_balance_with_the_regularisers_vote():
     lam = 0.025
-    cfg = load_preset("dance").config.updated({"ridge": lam})
+    cfg = load_preset("output-only").config.updated({"ridge": lam})
     tr = Trainer(cfg)
     opt = optimum(cfg, tr.dataset, tr.params[0].copy())
     v = compute_votes(tr.layout, opt.params, tr.dataset.x_train, tr.dataset.y_train, select=["v", "c"],
@@ -92,7 +92,7 @@ def test_batch_sum_is_the_minibatch_gradient_with_repeats():
     np.testing.assert_allclose(singles, v.full_sum, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("preset", ["linear-model", "dance"])
+@pytest.mark.parametrize("preset", ["linear-model", "dance", "output-only"])
 def test_batch_gradient_is_what_the_sgd_step_uses(preset):
     cfg = load_preset(preset).config.updated({"ridge": 0.005})
     tr = Trainer(cfg)
@@ -123,3 +123,37 @@ def test_select_columns_by_name():
         select_columns(layout, "theta")
     v = compute_votes(layout, np.ones(10), np.linspace(0, 1, 4), np.zeros(4), select=["b[1]", "c"])
     assert v.names == ("b[1]", "c") and v.column("c") == 1
+
+
+def test_affine_votes_for_a_and_b_are_the_error_times_x_and_the_error():
+    cfg = load_preset("dance").config
+    ds = make_dataset(cfg)
+    x, y, n = ds.x_train, ds.y_train, ds.n
+    p = np.array([0.7, -0.2])
+    v = compute_votes(Layout("affine", 0), p, x, y, select=["a", "b"])
+    assert v.names == ("a", "b")
+    err = 0.7 * x - 0.2 - y
+    _exactish(v.votes[:, 0], 2.0 / n * err * x)
+    _exactish(v.votes[:, 1], 2.0 / n * err)
+    _exactish(point_errors(Layout("affine", 0), p, x, y), err)
+
+
+def test_worksheet_1b_pair_has_the_same_error_and_different_x():
+    """Two points with (nearly) the same error theta x_i - y_i far apart in x: under the linear
+    model their votes differ by the ratio of their x (worksheet 1(b)); under the constant model
+    (error theta - y_i) the same errors give the same votes (1(a))."""
+    cfg = load_preset("linear-model").config
+    ds = make_dataset(cfg)
+    x, y = ds.x_train, ds.y_train
+    theta = np.array([0.1])
+    err = point_errors(Layout("linear", 0), theta, x, y)
+    _exactish(err, 0.1 * x - y)
+    i, j = same_error_pair(x, err)
+    spread = err.max() - err.min()
+    assert abs(err[i] - err[j]) <= 0.03 * spread and x[j] - x[i] > 0.3
+    assert min(abs(err[i]), abs(err[j])) >= 0.25 * np.abs(err).max()
+    v = compute_votes(Layout("linear", 0), theta, x, y).votes[:, 0]
+    assert v[j] / v[i] == pytest.approx((x[j] / x[i]) * (err[j] / err[i]), rel=1e-12)
+    assert abs(v[j]) > 1.3 * abs(v[i])
+    # no pair: all errors zero, or a single point
+    assert same_error_pair(x, np.zeros_like(x)) is None and same_error_pair(x[:1], err[:1]) is None

@@ -29,7 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
-from reluviz.core.model import Layout, point_gradients
+from reluviz.core.model import Layout, point_gradients, predict
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,3 +144,46 @@ def votes_at(snapshot, x: np.ndarray, y: np.ndarray, run: int = 0,
     """Votes at a ``Snapshot`` (its parameters and the minibatch of its next update), one run."""
     return compute_votes(snapshot.layout, snapshot.params[run], x, y, batch=snapshot.batch[run],
                          select=select, ridge=ridge, mask=mask)
+
+
+# ---------------------------------------------------------------------- worksheet 1(b): same error, different vote
+def point_errors(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each training point's error f(x_i) - y_i (N,): theta - y_i for the constant model, theta x_i - y_i
+    for the linear one. A vote is (2/N) times it times df(x_i)/dtheta (1, or x_i)."""
+    return predict(layout, np.asarray(params, dtype=float), np.asarray(x, dtype=float)) - np.asarray(y, dtype=float)
+
+
+def same_error_pair(x: np.ndarray, errors: np.ndarray, tolerance: float = 0.03,
+                    max_points: int = 2000) -> tuple[int, int] | None:
+    """Two points (i, j) with (nearly) the same error and x far apart, the worksheet's 1(b) case: the
+    constant model gives them the same vote, the linear model votes in proportion to x_i.
+
+    Among pairs whose errors differ by at most ``tolerance`` times the spread of the errors, and
+    whose errors are at least a quarter of the largest (a visible vote), the pair farthest apart in
+    x; i has the smaller x. None when no pair qualifies (fewer than 2 points, all errors ~0).
+    Above ``max_points`` points an even subset is searched (the pairs are O(N^2)).
+    """
+    x, e = np.asarray(x, dtype=float), np.asarray(errors, dtype=float)
+    n = len(x)
+    if n < 2:
+        return None
+    idx = np.arange(n) if n <= max_points else np.linspace(0, n - 1, max_points).round().astype(int)
+    xs, es = x[idx], e[idx]
+    big = np.abs(es).max()
+    spread = es.max() - es.min()
+    if not np.isfinite(big) or big <= 0 or spread <= 0:
+        return None
+    ok = np.abs(es) >= 0.25 * big
+    cand = np.flatnonzero(ok)
+    if len(cand) < 2:
+        return None
+    de = np.abs(es[cand, None] - es[None, cand])
+    dx = np.abs(xs[cand, None] - xs[None, cand])
+    close = de <= tolerance * spread
+    np.fill_diagonal(close, False)
+    if not close.any():
+        return None
+    score = np.where(close, dx, -1.0)
+    k, m = np.unravel_index(int(np.argmax(score)), score.shape)
+    i, j = int(idx[cand[k]]), int(idx[cand[m]])
+    return (i, j) if x[i] <= x[j] else (j, i)
