@@ -11,7 +11,7 @@ from reluviz.core.presets import load_preset
 
 
 def test_ghost_config_keeps_data_and_init():
-    cfg = load_preset("dance").config
+    cfg = load_preset("output-only").config
     ghost = ghost_config(cfg, {"schedule": "inverse", "decay": 0.002})
     assert ghost.schedule == "inverse" and ghost.decay == 0.002 and ghost.lr == cfg.lr
     assert same_batches(cfg, ghost)
