@@ -24,7 +24,7 @@ def test_create_views_order_and_protocol(views):
         for name in ("show_frame", "trail_spec", "select_unit", "configure", "shutdown"):
             assert callable(getattr(v, name))
     cfg = load_preset("notebook").config
-    assert [v.trail_spec(cfg) for v in views] == [TrailSpec(200, 200), TrailSpec(),
+    assert [v.trail_spec(cfg) for v in views] == [TrailSpec(400, 200, ghost=True), TrailSpec(),
                                                   TrailSpec(TRAIL_DENSE, TRAIL_SPARSE), TrailSpec(), TrailSpec(),
                                                   TrailSpec()]
     assert VIEW_KEYS["fit"] is None
@@ -50,16 +50,16 @@ def test_all_views_draw_a_real_state(views, preset):
     x, y = dance.distance_plot.distance.getData()
     if cfg.model == "relu" and cfg.train == "all":
         assert x is None or len(x) == 0
-        assert dance.landscape_caption.text() == f"step {snap.step}: full network (hidden layer trains)"
+        assert dance.landscape_caption.text() == f"step {snap.step:,}: full network (hidden layer trains)"
     else:
         assert len(x) > 10 and np.all(np.isfinite(y)) and x[-1] == snap.step
         opt = optimum(cfg, ds, params)
         assert 10 ** y[-1] == pytest.approx(float(distance_to_optimum(params, opt)), rel=1e-9)  # log mode: y is log10
-        assert dance.landscape_caption.text().startswith(f"step {snap.step}:  ‖θ − θ*‖ = ")
+        assert dance.landscape_caption.text().startswith(f"step {snap.step:,}: ‖θ − θ*‖ = ")
 
     # votes: one bar per training point; together they are the full-batch gradient
     name = votes.parameter()
-    assert name == ("theta" if cfg.model != "relu" else "v[0]")
+    assert name == {"relu": "v[0]", "affine": "a"}.get(cfg.model, "theta")
     core = compute_votes(snap.layout, params, ds.x_train, ds.y_train, select=[name])
     bx, heights = np.asarray(votes.votes_plot.bars.opts["x"]), np.asarray(votes.votes_plot.bars.opts["height"])
     assert len(heights) == ds.n

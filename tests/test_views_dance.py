@@ -44,7 +44,7 @@ def test_constant_model_parabola_iterate_and_distance(view):
 
 
 def test_output_layer_contour_and_axis_choice(view, qtbot):
-    cfg = load_preset("dance").config
+    cfg = load_preset("output-only").config.updated({"width": 20})
     tr, hist, snap = short_run(cfg, 300)
     show(view, snap, hist, tr.dataset, cfg)
     img = view.contour_plot.image.image
@@ -75,7 +75,7 @@ def test_full_network_local_optimum_on_demand(view, qtbot):
     qtbot.waitUntil(lambda: view._local is not None, timeout=2000)
     x, d = finite_xy(view.distance_plot.distance)
     assert np.isfinite(d).all()
-    assert "local optimum" in view.distance_plot.note.toPlainText()
+    assert "local optimum" in view.landscape_caption.text()
     local = view._local[0]  # measured to the local optimum found from the displayed step
     assert local.kind == "local" and view._local[1] == snap.step == x[-1]
     assert 10 ** d[-1] == pytest.approx(float(distance_to_optimum(snap.params[0], local)), rel=1e-9)
@@ -101,10 +101,11 @@ def test_dance_worker_constant_rate_floor_above_decaying_rate(view, qtbot):
     assert tr_.distance.shape == (len(tr_.steps), 2) and np.isfinite(tr_.distance).all()
     assert tr_.distance[0, 0] == pytest.approx(0.0, abs=1e-9)  # both start at theta*
     assert res.floor > tr_.distance[-1, 1]  # constant lr keeps dancing; decaying lr settles closer
-    x, y = finite_xy(view.dance_panel.distance.main)
-    x2, y2 = finite_xy(view.dance_panel.distance.ghost)
+    x, y = finite_xy(view.canvas.dance_distance.main)
+    x2, y2 = finite_xy(view.canvas.dance_distance.ghost)
     assert len(x) == len(x2) == len(tr_.steps)
-    assert "constant lr" in view.dance_panel.legend.text() and "decaying lr" in view.dance_panel.legend.text()
+    labels = " ".join(view.canvas.dance_legend.labels)
+    assert "constant lr" in labels and "decaying lr" in labels
 
 
 def test_dance_constant_model_default_ghost_scales_with_the_run(view, qtbot):

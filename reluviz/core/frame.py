@@ -88,10 +88,12 @@ def best_validation(steps: np.ndarray, val: np.ndarray) -> tuple[int, float]:
 @dataclass(frozen=True)
 class TrailSpec:
     """How much of the past a frame carries (``Trail``): the last ``dense`` recorded rows and
-    about ``sparse`` older ones. Views ask for one; the window asks the worker for the widest."""
+    about ``sparse`` older ones; with ``ghost``, the ghost run's too (``Frame.ghost_trail``). Views
+    ask for one; the window asks the worker for the widest."""
 
     dense: int = 0
     sparse: int = 0
+    ghost: bool = False
 
     def __bool__(self) -> bool:
         return self.dense > 0 or self.sparse > 0
@@ -99,7 +101,7 @@ class TrailSpec:
     def union(self, other: "TrailSpec | None") -> "TrailSpec":
         if not other:
             return self
-        return TrailSpec(max(self.dense, other.dense), max(self.sparse, other.sparse))
+        return TrailSpec(max(self.dense, other.dense), max(self.sparse, other.sparse), self.ghost or other.ghost)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ class Frame:
     ``resume_note``: why training cannot go on from this step ("" when it can; see ``Session.load``).
     ``epoch``: passes over the training data so far (the points the updates drew, over N).
     ``structure``: the network's kinks, regions and per-layer units (``Structure``; None for the
-    one-parameter models). For a deep net ``dead`` is its last hidden layer's.
+    one-parameter models). For a deep net ``dead`` is its last hidden layer's. ``ghost_trail``: the
+    ghost run's thinned past, as ``trail`` (empty unless asked for with ``TrailSpec.ghost``).
     """
 
     snapshot: Snapshot
@@ -144,6 +147,7 @@ class Frame:
     #: the network's kinks, linear regions, per-layer dead/saturated units and Figure 4's
     #: piecewise-constant fit (``reluviz.core.structure``); None for the constant/linear models
     structure: Structure | None = None
+    ghost_trail: Trail = dataclasses.field(default_factory=Trail.empty)
 
     @property
     def step(self) -> int:
@@ -184,7 +188,8 @@ def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: Lo
                ghost: Snapshot | None = None, compare: Mapping | None = None, first_step: int = 0,
                last_step: int | None = None, live: bool = True, divergence: str = "",
                trail: Trail | None = None, losses: DataLosses | None = None,
-               epoch: float | None = None, run_id: int = 0, resume_note: str = "") -> Frame:
+               epoch: float | None = None, run_id: int = 0, resume_note: str = "",
+               ghost_trail: Trail | None = None) -> Frame:
     """A ``Frame`` from its parts; the losses, dead units and epoch are computed when not given."""
     lo = losses if losses is not None else dataset_losses(snap, dataset)
     if epoch is None:
@@ -197,14 +202,16 @@ def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: Lo
         dead=dead_units(snap, dataset, structure), first_step=int(first_step),
         last_step=int(snap.step if last_step is None else last_step), live=live, divergence=divergence,
         curves=curves, trail=trail if trail is not None else Trail.empty(snap.layout.size), run_id=run_id,
-        resume_note=resume_note, structure=structure)
+        resume_note=resume_note, structure=structure,
+        ghost_trail=ghost_trail if ghost_trail is not None else Trail.empty(snap.layout.size))
 
 
 def frame_from_history(snap: Snapshot, history, dataset: Dataset, config: TrainConfig,
                        trail: TrailSpec | None = TrailSpec(300, 900), ghost: Snapshot | None = None,
-                       compare: Mapping | None = None) -> Frame:
+                       compare: Mapping | None = None, ghost_history=None) -> Frame:
     """A frame of ``snap`` over a recorded ``history`` (a ``History`` or ``HistoryChain``, or None),
-    with no loss trace: for scripts, tests and exports that have no app session."""
+    with no loss trace: for scripts, tests and exports that have no app session. ``ghost_history``:
+    the ghost run's (its trail when ``trail.ghost``; its snapshot at the step when ``ghost`` is None)."""
     if history is not None and len(history):
         steps = np.asarray(history.steps)
         upto = int(np.searchsorted(steps, snap.step, side="right"))
@@ -216,5 +223,11 @@ def frame_from_history(snap: Snapshot, history, dataset: Dataset, config: TrainC
         curves = LossCurves.of(*(np.empty(0),) * 6)
         rows, first, last = None, snap.step, snap.step
     epoch = history.samples_before(snap.step) / dataset.n if hasattr(history, "samples_before") else None
+    ghost_rows = None
+    if ghost_history is not None and len(ghost_history):
+        if ghost is None:
+            ghost = ghost_history.at(snap.step)
+        if trail and trail.ghost:
+            ghost_rows = history_rows(ghost_history, snap.step, trail.dense, trail.sparse)
     return make_frame(snap, dataset, config, curves, ghost=ghost, compare=compare, first_step=first,
-                      last_step=last, live=snap.step >= last, trail=rows, epoch=epoch)
+                      last_step=last, live=snap.step >= last, trail=rows, epoch=epoch, ghost_trail=ghost_rows)

@@ -341,7 +341,9 @@ class Session:
             live=live, divergence=self.divergence_reason if live else "",
             trail=history.rows(snap.step, trail.dense, trail.sparse) if trail else None,
             losses=losses, run_id=self.run_id, resume_note=self._resume_note(snap, ghost),
-            epoch=history.samples_before(snap.step) / self.dataset.n)
+            epoch=history.samples_before(snap.step) / self.dataset.n,
+            ghost_trail=(self.ghost_history.rows(snap.step, trail.dense, trail.sparse)
+                         if trail and trail.ghost and self.ghost is not None else None))
 
     @staticmethod
     def _resume_note(snap: Snapshot, ghost: Snapshot | None) -> str:

@@ -1,17 +1,21 @@
-"""Plots of the parameter-space ("dance") view: the loss around theta*, the iterate, distances.
+"""Plots of the parameter-space ("dance") view: the loss around theta*, the iterates, distances.
 
 * ``LossCurvePlot``: one-parameter models. The full-batch loss parabola L(theta), the current
-  minibatch's own parabola (faint, dashed), theta* and the minibatch's minimiser, the recent
-  iterates (small dots) and the current one (a big dot) sitting on the full-batch curve.
-* ``ContourPlot``: a relu net training its output layer. The full-batch loss over two chosen
-  output weights around theta* (the others held at theta*) as a colour image of the excess loss
-  with contour lines, theta* as a star, and the recent iterates' shadow on that plane.
-* ``DistancePlot``: ||theta_t - theta*|| and the excess loss L(theta_t) - L(theta*) against step,
-  log scale, with a cursor at the displayed step.
-* ``DanceComparePlot``: one quantity (distance or excess) for the run and its ghost side by side.
+  minibatch's own parabola (faint, dashed) and its minimum, theta*, the first-order Taylor line of
+  L at the current theta with the step full-batch descent takes along it (lecture note 2: GD is the
+  step down that line), the recent iterates joined in order (GD's zigzag across theta* or SGD's
+  random walk) and the current one; the ghost run's the same in blue.
+* ``ContourPlot``: a two-parameter problem: the affine model's whole (a, b) plane, or a relu net
+  training its output layer (a plane through theta* over two output weights, the others held at
+  theta*). Colour is the excess loss (log), with contour lines; theta* a star; each run's recent
+  iterates as a fading cloud with its path, and its current iterate.
+* ``DistancePlot``: ||theta_t - theta*|| and the excess loss against step (log y) for the run,
+  and the ghost's distance, with a cursor at the displayed step.
+* ``DanceComparePlot``: one quantity (distance or excess) of the side-by-side dance, both runs.
 
 Items are created once and updated with ``setData``; axis ranges move only when the data leaves
-them (``SteadyRange``), so a dancing iterate does not make the picture jump.
+them (``SteadyRange``), so a dancing iterate does not make the picture jump. Legends are
+``reluviz.plots.canvas.LegendRow``s outside the plots, listing only what is drawn.
 """
 
 from __future__ import annotations
@@ -22,38 +26,88 @@ from pyqtgraph.Qt import QtCore
 
 from reluviz.plots import theme
 from reluviz.plots.lecture_common import (DISTANCE, EXCESS, GHOST_RUN, MAIN_RUN, OPTIMUM, LogRange, SteadyRange,
-                                          add_legend, log10_positive, note_item, positive, set_log_y, style_plot)
+                                          log10_positive, note_item, positive, set_log_y, style_plot)
 
 TRAIL_COLOR = (110, 110, 110)
-ITERATE = (214, 39, 40)
+ITERATE = MAIN_RUN
+TAYLOR = (230, 97, 1)
+CLOUD_LEVELS = 24  # alpha steps of a fading cloud (oldest faint, newest strong)
+
+
+def fading_brushes(color, count: int, lo: int = 25, hi: int = 200) -> list:
+    """``count`` brushes of ``color``, oldest (first) faint to newest strong, from ``CLOUD_LEVELS`` shades."""
+    if count <= 0:
+        return []
+    levels = [theme.brush(color, int(a)) for a in np.linspace(lo, hi, CLOUD_LEVELS)]
+    idx = np.linspace(0, CLOUD_LEVELS - 1, count).round().astype(int)
+    return [levels[i] for i in idx]
+
+
+class Cloud:
+    """One run's recent iterates on a plot: a thin path joining them in order, a fading scatter (the
+    cloud) and the current iterate as a big dot."""
+
+    def __init__(self, plot: pg.PlotItem, color, size: float = 7.0, z: float = 10.0, big: float = 18.0):
+        self.color = color
+        self.path = pg.PlotCurveItem(pen=theme.pen(color, 1.2, alpha=90))
+        self.dots = pg.ScatterPlotItem(size=size, pen=None, brush=theme.brush(color, 120))
+        self.current = pg.ScatterPlotItem(size=big, pen=pg.mkPen("w", width=2), brush=theme.brush(color))
+        for k, item in enumerate((self.path, self.dots, self.current)):
+            item.setZValue(z + k)
+            plot.addItem(item)
+
+    def show(self, xs: np.ndarray, ys: np.ndarray, current: tuple[float, float] | None) -> None:
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        if len(xs):
+            self.path.setData(xs, ys)
+            self.dots.setData(xs, ys, brush=fading_brushes(self.color, len(xs)))
+        else:
+            self.path.setData([], [])
+            self.dots.setData([], [])
+        if current is None:
+            self.current.setData([], [])
+        else:
+            self.current.setData([current[0]], [current[1]])
+
+    def clear(self) -> None:
+        self.show(np.empty(0), np.empty(0), None)
+
+    @property
+    def drawn(self) -> bool:
+        return len(self.current.data) > 0
+
+    @property
+    def has_trail(self) -> bool:
+        return len(self.dots.data) > 1
 
 
 class LossCurvePlot:
-    """The 1-D loss landscape of the constant / linear model with the iterate on it."""
+    """The 1-D loss landscape of the constant / linear model with the iterates on it."""
 
-    def __init__(self, plot: pg.PlotItem):
+    def __init__(self, plot: pg.PlotItem, legend=None):
         self.plot = plot
+        self.legend = legend  # a LegendRow (outside the plot), or None
         style_plot(plot, bottom="parameter θ", left="training loss L(θ)  (MSE)")
-        self.legend = add_legend(plot)
-        self.legend.anchor(itemPos=(0.5, 0), parentPos=(0.5, 0), offset=(0, 8))
         self.batch_curve = pg.PlotDataItem(pen=theme.pen(theme.BATCH, 2.5, "dash", alpha=200))
         self.full_curve = pg.PlotDataItem(pen=theme.pen((0, 0, 0), 3.5))
+        self.taylor = pg.PlotDataItem(pen=theme.pen(TAYLOR, 2.0, "dash"))
+        self.step_arrow = pg.PlotDataItem(pen=theme.pen(TAYLOR, 4.0))
+        self.step_end = pg.ScatterPlotItem(size=13, symbol="o", pen=theme.pen(TAYLOR, 2.5), brush=theme.brush((255, 255, 255)))
+        self.step_drop = pg.PlotDataItem(pen=theme.pen(TAYLOR, 1.5, "dot"))  # from the line's promise to the real loss
         self.star_line = pg.InfiniteLine(angle=90, movable=False, pen=theme.pen(OPTIMUM, 2.5, "dash"))
-        self.star_label = pg.TextItem("θ*", color=OPTIMUM, anchor=(0.5, 1.0))
+        self.star_label = pg.TextItem("θ*", color=OPTIMUM, anchor=(-0.15, 0.0))  # (right of the line, at the top)
         self.star_label.setFont(_font(15, bold=True))
         self.batch_min = pg.ScatterPlotItem(size=14, symbol="d", pen=theme.pen(theme.BATCH, 2.0),
                                             brush=theme.brush(theme.BATCH, 120))
-        self.trail = pg.ScatterPlotItem(size=8, pen=None, brush=theme.brush(TRAIL_COLOR, 140))
-        self.iterate = pg.ScatterPlotItem(size=20, pen=pg.mkPen("w", width=2), brush=theme.brush(ITERATE))
-        for item in (self.batch_curve, self.full_curve, self.star_line, self.trail, self.batch_min, self.iterate):
+        for item in (self.batch_curve, self.full_curve, self.star_line, self.taylor, self.batch_min):
             plot.addItem(item)
+        self.ghost = Cloud(plot, GHOST_RUN, size=7, z=8, big=15)
+        self.main = Cloud(plot, ITERATE, size=8, z=12, big=20)
+        for item in (self.step_drop, self.step_arrow, self.step_end):
+            item.setZValue(16)
+            plot.addItem(item)
+        self.trail, self.iterate = self.main.dots, self.main.current  # (names the tests and callers use)
         plot.addItem(self.star_label, ignoreBounds=True)
-        self.legend.addItem(self.full_curve, "full-batch loss")
-        self.legend.addItem(self.batch_curve, "this minibatch's loss")
-        self.legend.addItem(self.batch_min, "minibatch's minimum")
-        self.legend.addItem(self.iterate, "current θ")
-        self.legend.addItem(self.trail, "recent θ")
-        self.note = note_item(plot, anchor=(1, 0))
         self.xr = SteadyRange(margin=0.1, shrink_below=0.25)
         plot.vb.disableAutoRange()
 
@@ -67,43 +121,96 @@ class LossCurvePlot:
         if self.plot.getAxis("left").labelText != left:
             self.plot.setLabel("left", left)
 
+    def clear(self) -> None:
+        for item in (self.full_curve, self.batch_curve, self.batch_min, self.taylor, self.step_arrow, self.step_end,
+                     self.step_drop):
+            item.setData([], [])
+        self.main.clear()
+        self.ghost.clear()
+        self._list_legend(False, False, False, False)
+
     def show(self, theta: np.ndarray, loss: np.ndarray, theta_star: float, loss_star: float,
              batch_loss: np.ndarray | None, batch_star: float | None, current: tuple[float, float],
-             trail_theta: np.ndarray, trail_loss: np.ndarray, need: tuple[float, float], note: str = "") -> None:
-        """Draw curves on the grid ``theta``; ``need`` is the theta interval that must be visible."""
+             trail_theta: np.ndarray, trail_loss: np.ndarray, need: tuple[float, float],
+             ghost: tuple[float, float] | None = None, ghost_trail: tuple[np.ndarray, np.ndarray] | None = None,
+             taylor: tuple[float, float] | None = None, full_batch: bool = False) -> None:
+        """Draw curves on the grid ``theta``; ``need`` is the theta interval that must be visible.
+        ``ghost``: the ghost's (theta, loss) and ``ghost_trail`` its recent ones; ``taylor``: (slope
+        L'(theta), step -lr L'(theta)) at the current theta: the tangent and the step along it
+        (``full_batch``: the run takes exactly that step)."""
         x0, x1 = self.xr.update(*need)
         self.full_curve.setData(theta, loss)
+        y_low = float(loss_star)
         if batch_loss is not None:
             self.batch_curve.setData(theta, batch_loss)
             by = float(np.interp(batch_star, theta, batch_loss)) if batch_star is not None else np.nan
-            self.batch_min.setData([batch_star], [by]) if np.isfinite(by) else self.batch_min.setData([], [])
+            shown = np.isfinite(by) and x0 <= batch_star <= x1
+            self.batch_min.setData([batch_star], [by]) if shown else self.batch_min.setData([], [])
+            if shown:
+                y_low = min(y_low, by)
         else:
             self.batch_curve.setData([], [])
             self.batch_min.setData([], [])
         self.star_line.setValue(theta_star)
-        self.iterate.setData([current[0]], [current[1]])
-        self.trail.setData(trail_theta, trail_loss)
-        # y: from just below the minimum to the full curve's height at the window's edges
+        self.main.show(trail_theta, trail_loss, current)
+        if ghost is not None:
+            gx, gy = ghost_trail if ghost_trail is not None else (np.empty(0), np.empty(0))
+            self.ghost.show(gx, gy, ghost)
+        else:
+            self.ghost.clear()
+        if taylor is not None:  # (where the step along the tangent lands: in view too)
+            y_low = min(y_low, current[1] + taylor[0] * taylor[1])
+        # y: from just below the lowest point shown to the full curve's height at the window's edges
         top = max(float(loss_star), float(np.max(loss))) if len(loss) else 1.0
-        span = max(top - loss_star, 1e-12)
-        y0, y1 = loss_star - 0.06 * span, loss_star + 1.05 * span
+        span = max(top - y_low, 1e-12)
+        y0, y1 = y_low - 0.06 * span, y_low + 1.05 * span
         self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self.star_label.setPos(theta_star, y1)
-        self.note.setText(note)
-        self.note.setPos(x1, y1)
+        if taylor is not None:
+            slope, step = taylor
+            t0, f0 = current
+            self.taylor.setData([x0, x1], [f0 + slope * (x0 - t0), f0 + slope * (x1 - t0)])
+            t1 = t0 + step
+            self.step_arrow.setData([t0, t1], [f0, f0 + slope * step])
+            self.step_end.setData([t1], [f0 + slope * step])
+            self.step_drop.setData([t1, t1], [f0 + slope * step, float(np.interp(t1, theta, loss))])
+        else:
+            for item in (self.taylor, self.step_arrow, self.step_end, self.step_drop):
+                item.setData([], [])
+        self._list_legend(batch_loss is not None, self.batch_min.data.size > 0, ghost is not None, taylor is not None,
+                          full_batch)
+
+    def _list_legend(self, batch: bool, batch_min: bool, ghost: bool, taylor: bool, full_batch: bool = False) -> None:
+        if self.legend is None:
+            return
+        entries = [(self.full_curve, "full-batch loss")]
+        if batch:
+            entries.append((self.batch_curve, "this minibatch's loss"))
+        if batch_min:
+            entries.append((self.batch_min, "its minimum"))
+        if taylor:
+            entries.append((self.taylor, "Taylor line at θ"))
+            entries.append((self.step_end, "GD step −lr·L′(θ)" if full_batch else "full-batch step −lr·L′(θ)"))
+        if self.main.drawn:
+            entries.append((self.main.current, "θ (recent: faint)"))
+        if ghost:
+            entries.append((self.ghost.current, "ghost θ"))
+        self.legend.set_entries(entries)
 
 
 class ContourPlot:
-    """Full-batch loss over two output weights (colour = log10 excess loss, contour lines)."""
+    """Loss over a plane of two parameters (colour = log10 excess loss, contour lines), theta*, and
+    each run's cloud of recent iterates."""
 
     LEVELS = 6
 
-    def __init__(self, plot: pg.PlotItem):
+    def __init__(self, plot: pg.PlotItem, legend=None):
         self.plot = plot
+        self.legend = legend
         style_plot(plot, bottom="v[i]", left="v[j]", grid=False)
         self.image = pg.ImageItem(axisOrder="row-major")
-        cmap = pg.colormap.get("CET-L12") if "CET-L12" in pg.colormap.listMaps() else pg.colormap.get("viridis")
-        self.image.setColorMap(cmap)
+        # white at theta* to a blue-grey far away: the red and blue runs read on every shade of it
+        self.image.setColorMap(pg.ColorMap([0.0, 1.0], [(255, 255, 255), (150, 162, 180)]))
         self.image.setOpacity(0.85)
         plot.addItem(self.image)
         self.isocurves = []
@@ -112,21 +219,18 @@ class ContourPlot:
             iso.setParentItem(self.image)
             iso.setZValue(5)
             self.isocurves.append(iso)
-        self.legend = add_legend(plot)
-        self.trail = pg.PlotDataItem(pen=theme.pen(TRAIL_COLOR, 1.2, alpha=170), symbol="o", symbolSize=4,
-                                     symbolPen=None, symbolBrush=theme.brush(TRAIL_COLOR, 150))
-        self.iterate = pg.ScatterPlotItem(size=20, pen=pg.mkPen("w", width=2), brush=theme.brush(ITERATE))
+        self.ghost = Cloud(plot, GHOST_RUN, size=6, z=10, big=15)
+        self.main = Cloud(plot, ITERATE, size=7, z=14, big=20)
+        self.trail, self.iterate = self.main.dots, self.main.current  # (names the tests and callers use)
         self.star = pg.ScatterPlotItem(size=26, symbol="star", pen=pg.mkPen("k", width=1.2),
                                        brush=theme.brush(OPTIMUM))
-        for item in (self.trail, self.star, self.iterate):
-            item.setZValue(10)
-            plot.addItem(item)
-        self.legend.addItem(self.star, "θ* (exact least squares)")
-        self.legend.addItem(self.iterate, "current iterate (shadow)")
-        self.legend.addItem(self.trail, "recent iterates")
-        self.note = note_item(plot, anchor=(1, 0))
-        self.note.setZValue(20)
+        self.star.setZValue(9)  # (under the clouds: a run settled on theta* is not hidden by it)
+        plot.addItem(self.star)
+        self.note = note_item(plot, anchor=(1, 0))  # (kept for messages; the plane's words are in the caption)
+        self.note.setZValue(30)
         self._key = None
+        self.star_label = "θ*"
+        self.shadow = False
         plot.vb.disableAutoRange()
 
     def grid_key(self):
@@ -157,24 +261,42 @@ class ContourPlot:
         self.plot.setLabel("left", names[1])
         self.plot.setRange(xRange=(a[0], a[-1]), yRange=(b[0], b[-1]), padding=0)
 
-    def set_iterates(self, trail: np.ndarray, current: tuple[float, float], note: str = "") -> None:
-        self.trail.setData(trail[:, 0], trail[:, 1]) if len(trail) else self.trail.setData([], [])
-        self.iterate.setData([current[0]], [current[1]])
+    def set_iterates(self, trail: np.ndarray, current: tuple[float, float], note: str = "",
+                     ghost_trail: np.ndarray | None = None, ghost: tuple[float, float] | None = None) -> None:
+        """The run's recent iterates ``trail`` (K, 2) and current one; the ghost's likewise (None: no ghost)."""
+        t = np.asarray(trail, dtype=float).reshape(-1, 2)
+        self.main.show(t[:, 0], t[:, 1], current)
+        if ghost is not None:
+            g = np.asarray(ghost_trail if ghost_trail is not None else np.empty((0, 2)), dtype=float).reshape(-1, 2)
+            self.ghost.show(g[:, 0], g[:, 1], ghost)
+        else:
+            self.ghost.clear()
         self.note.setText(note)
         (x0, x1), (y0, y1) = self.plot.vb.viewRange()
         self.note.setPos(x1, y1)
+        self._list_legend(ghost is not None)
+
+    def _list_legend(self, ghost: bool) -> None:
+        if self.legend is None:
+            return
+        which = "shadow on this plane" if self.shadow else "recent: fading cloud"
+        entries = [(self.star, self.star_label), (self.main.current, f"iterate ({which})")]
+        if ghost:
+            entries.append((self.ghost.current, "ghost iterate"))
+        self.legend.set_entries(entries)
 
     def clear(self) -> None:
         self._key = None
         self.image.clear()
         for iso in self.isocurves:
             iso.setData(None)
-        for item in (self.trail, self.star, self.iterate):
-            item.setData([], [])
+        self.star.setData([], [])
+        self.main.clear()
+        self.ghost.clear()
 
 
 class DistancePlot:
-    """Distance to theta* and excess loss against step (log y), for the live run."""
+    """Distance to theta* and excess loss against step (log y), for the run and its ghost."""
 
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
@@ -183,50 +305,66 @@ class DistancePlot:
         # redrawn every frame: without antialiasing a thick zigzag paints about twice as fast
         self.distance = pg.PlotDataItem(pen=theme.pen(DISTANCE, 2.5), connect="finite", antialias=False)
         self.excess = pg.PlotDataItem(pen=theme.pen(EXCESS, 2.5), connect="finite", antialias=False)
+        self.ghost_distance = pg.PlotDataItem(pen=theme.pen(GHOST_RUN, 2.5), connect="finite", antialias=False)
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=theme.pen(theme.CURSOR, 1.0, "dash"))
+        plot.addItem(self.ghost_distance)
         plot.addItem(self.distance)
         plot.addItem(self.excess)
         plot.addItem(self.cursor, ignoreBounds=True)
-        self.set_labels("distance ‖θ − θ*‖", "excess loss L(θ) − L(θ*)")
-        self.note = note_item(plot, anchor=(0, 1))
+        self._titled = None
+        self.set_labels(False)
+        self.note = note_item(plot, anchor=(0.5, 0.5))
         self.yr = LogRange()
         plot.vb.disableAutoRange()
 
     def reset(self) -> None:
         self.yr.reset()
-        self.distance.setData([], [])
-        self.excess.setData([], [])
+        for item in (self.distance, self.excess, self.ghost_distance):
+            item.setData([], [])
         set_log_y(self.plot, -3.0, 0.0)
 
     def message(self, text: str, step: int) -> None:
-        """No curves, only ``text`` (e.g. why there is no theta* yet)."""
+        """No curves, only ``text`` (e.g. why there is no theta* yet), in the middle of the plot."""
         self.reset()
+        self.set_labels(False)
         self.cursor.setValue(step)
         self.plot.setXRange(0, max(step, 1), padding=0.02)
         self.note.setText(text)
-        self.note.setPos(self.plot.vb.viewRange()[0][0], -1.5)
+        self.note.setPos(0.5 * max(step, 1), -1.5)
 
-    def set_labels(self, distance: str, excess: str) -> None:
+    def set_labels(self, ghost: bool) -> None:
         """The legend, as a coloured title (a legend box would cover the curves)."""
-        self.plot.setTitle(color_title([(DISTANCE, distance), (EXCESS, excess)]))
+        if ghost == self._titled:
+            return
+        self._titled = ghost
+        entries = [(DISTANCE, "‖θ − θ*‖"), (EXCESS, "L(θ) − L(θ*)")]
+        if ghost:
+            entries.append((GHOST_RUN, "ghost ‖θ − θ*‖"))
+        self.plot.setTitle(color_title(entries))
 
-    def show(self, steps: np.ndarray, distance: np.ndarray, excess: np.ndarray, step: int, note: str = "",
-             note_at: float = 0.0) -> None:
-        """``note_at``: height of the note's bottom edge as a fraction of the plot (0 = bottom)."""
+    def show(self, steps: np.ndarray, distance: np.ndarray, excess: np.ndarray, step: int,
+             ghost_steps: np.ndarray | None = None, ghost_distance: np.ndarray | None = None) -> None:
         d, e = positive(distance), positive(excess)
         self.distance.setData(steps, d)
         self.excess.setData(steps, e)
+        has_ghost = ghost_steps is not None and ghost_distance is not None and len(ghost_steps) > 0
+        g = positive(ghost_distance) if has_ghost else np.empty(0)
+        self.ghost_distance.setData(ghost_steps if has_ghost else [], g if has_ghost else [])
+        self.set_labels(has_ghost)
         self.cursor.setValue(step)
-        vals = log10_positive(np.concatenate([d, e]))
-        vals = vals[np.isfinite(vals)]
-        if len(vals):
-            y0, y1 = self.yr.update(float(vals.min()), float(vals.max()))
+        lows, highs = [], []
+        for curve in (d, e, g):  # (each curve's deepest dips, toward 0 on a log axis, are cut off)
+            v = log10_positive(curve)
+            v = v[np.isfinite(v)]
+            if len(v):
+                lows.append(float(np.percentile(v, 2.0)) - 0.3)
+                highs.append(float(v.max()))
+        if lows:
+            y0, y1 = self.yr.update(min(lows), max(highs))
             x1 = max(float(steps[-1]) if len(steps) else 1.0, 1.0)
             self.plot.setXRange(float(steps[0]) if len(steps) else 0.0, x1, padding=0.02)
             set_log_y(self.plot, y0, y1)
-        self.note.setText(note)
-        (x0, _), (yy0, yy1) = self.plot.vb.viewRange()
-        self.note.setPos(x0, yy0 + note_at * (yy1 - yy0))
+        self.note.setText("")
 
 
 class DanceComparePlot:
@@ -247,9 +385,12 @@ class DanceComparePlot:
         self.ghost = pg.PlotDataItem(pen=theme.pen(GHOST_RUN, 3.5), connect="finite")
         self.floor = pg.InfiniteLine(angle=0, movable=False, pen=theme.pen(MAIN_RUN, 2.0, "dash"))
         self.floor.setVisible(False)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=theme.pen(theme.CURSOR, 1.0, "dash"))
+        self.cursor.setVisible(False)
         for item in (self.main_raw, self.ghost_raw, self.main, self.ghost):
             plot.addItem(item)
         plot.addItem(self.floor, ignoreBounds=True)
+        plot.addItem(self.cursor, ignoreBounds=True)
         self._labels = ("", "")
         self.empty_note = note_item(plot, anchor=(0.5, 0.5))
         self._show_empty()
@@ -270,13 +411,16 @@ class DanceComparePlot:
         self.legend.addItem(self.ghost, ghost)
         self._labels = (main, ghost)
 
-    def show(self, steps: np.ndarray, values: np.ndarray, smooth: np.ndarray, floor: float | None = None) -> None:
-        """``values``, ``smooth`` (T, 2): column 0 the run as configured, column 1 the ghost."""
+    def show(self, steps: np.ndarray, values: np.ndarray, smooth: np.ndarray, floor: float | None = None,
+             x_end: float | None = None, cursor: float | None = None) -> None:
+        """``values``, ``smooth`` (T, 2): column 0 the run as configured, column 1 the ghost.
+        ``x_end``: where the step axis ends (an animation reveals the curves up to ``cursor``)."""
         items = (self.main_raw, self.ghost_raw, self.main, self.ghost)
         if len(steps) == 0:
             for item in items:
                 item.setData([], [])
             self.floor.setVisible(False)
+            self.cursor.setVisible(False)
             self._show_empty()
             return
         self.empty_note.setText("")
@@ -287,6 +431,9 @@ class DanceComparePlot:
             self.floor.setVisible(True)
         else:
             self.floor.setVisible(False)
+        self.cursor.setVisible(cursor is not None)
+        if cursor is not None:
+            self.cursor.setValue(cursor)
         # y: the smooth lines with room below, and the raw tops (raw dips toward 0 are cut off)
         ls, lr = log10_positive(smooth), log10_positive(values)
         ls, lr = ls[np.isfinite(ls)], lr[np.isfinite(lr)]
@@ -294,7 +441,8 @@ class DanceComparePlot:
             lo = float(ls.min()) - 0.6
             hi = max(float(ls.max()), float(np.percentile(lr, 99.5)) if len(lr) else -np.inf) + 0.15
             set_log_y(self.plot, lo, hi)
-        self.plot.setXRange(float(steps[0]), max(float(steps[-1]), float(steps[0]) + 1), padding=0.02)
+        end = max(float(steps[-1]) if x_end is None else float(x_end), float(steps[0]) + 1)
+        self.plot.setXRange(float(steps[0]), end, padding=0.02)
 
 
 def color_title(entries, size: str = "13pt") -> str:

@@ -1,41 +1,34 @@
-"""The "Run dance" panel of the dance view: the run as set against a ghost, side by side.
+"""The "Run dance" controls of the dance view: the run as set against a ghost, side by side.
 
 Both runs train from the same start (theta* or the initialisation) on the same data and
 minibatches in a background thread (``reluviz.core.dance.dance_task``); their distances to theta*
-and excess losses are drawn as they come. The ghost's settings are the preset's ``compare``, else
-``reluviz.core.dance.default_ghost`` (a decaying rate).
+and excess losses are drawn as they come by the view's ``DanceCanvas`` (``draw(result)``). The
+ghost's settings are the preset's ``compare``, else ``reluviz.core.dance.default_ghost`` (a
+decaying rate).
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pyqtgraph as pg
+from typing import Callable
+
 from PySide6 import QtCore, QtWidgets
 
 from reluviz.core.compare import ghost_config
 from reluviz.core.config import ConfigError, TrainConfig
-from reluviz.core.dance import DanceResult, dance_task, default_ghost, run_labels
+from reluviz.core.dance import DanceResult, dance_task, default_ghost
 from reluviz.core.model import Layout
 from reluviz.core.optimum import optimum_too_big
 from reluviz.gui.views.base import big_font, settings_changes, stale_note
 from reluviz.gui.views.workers import TaskWorker
-from reluviz.plots import theme
-from reluviz.plots.lecture_common import GHOST_RUN, MAIN_RUN
-from reluviz.plots.lecture_dance import DanceComparePlot
-
-
-def legend_html(entries) -> str:
-    """A legend as rich text for a QLabel: a coloured bar and a name per entry."""
-    return "&nbsp;&nbsp;&nbsp;".join(
-        f"<span style='color: rgb{tuple(c[:3])}; font-weight: bold'>&#9644;&#9644;</span>&nbsp;{name}"
-        for c, name in entries)
 
 
 class DanceComparePanel(QtWidgets.QGroupBox):
-    """Start, steps, Run / Cancel, progress, a legend, a status line and the two comparison plots."""
+    """Start, steps, Run / Cancel, progress, the ghost's settings and a status line; ``draw(result)``
+    draws a result (the view's canvas), None clears it."""
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None):
-        super().__init__("Side by side: the run as set against a ghost with a decaying learning rate", parent)
+    def __init__(self, draw: Callable[[DanceResult | None], None], parent: QtWidgets.QWidget | None = None):
+        super().__init__("Side by side (below): the run as set against a ghost with a decaying learning rate", parent)
+        self.draw = draw
         big_font(self, 1)
         self.config: TrainConfig | None = None
         self.dataset = None
@@ -76,35 +69,17 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         row.addWidget(self.run_button)
         row.addWidget(self.cancel_button)
         row.addWidget(self.progress, 1)
-        bl.addLayout(row)
-        self.compare_label = QtWidgets.QLabel("")  # (a row of its own: a ghost's settings can be long)
+        self.compare_label = QtWidgets.QLabel("")
         self.compare_label.setObjectName("danceGhost")
         self.compare_label.setWordWrap(True)
-        bl.addWidget(self.compare_label)
-        row2 = QtWidgets.QHBoxLayout()
-        self.legend = QtWidgets.QLabel("")
-        self.legend.setObjectName("danceLegend")
-        self.legend.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.legend.setWordWrap(True)
-        big_font(self.legend, 2)
+        row.addWidget(self.compare_label, 2)
+        bl.addLayout(row)
         self.status = QtWidgets.QLabel("Press “Run dance” to train the run and its ghost side by side.")
         self.status.setObjectName("danceStatus")
         self.status.setWordWrap(True)
         self.status.setTextFormat(QtCore.Qt.TextFormat.RichText)
         big_font(self.status, 1)
-        row2.addWidget(self.legend, 1)
-        self.legend.setVisible(False)  # (until a dance has curves to name: the status line takes the row)
-        row2.addSpacing(16)
-        row2.addWidget(self.status, 1)
-        bl.addLayout(row2)
-        self.plots = pg.GraphicsLayoutWidget()
-        self.plots.setBackground(theme.BACKGROUND)
-        self.distance = DanceComparePlot(self.plots.addPlot(row=0, col=0), "log scale", "distance to θ*:  ‖θ_t − θ*‖")
-        self.excess = DanceComparePlot(self.plots.addPlot(row=0, col=1), "log scale",
-                                       "excess loss:  L(θ_t) − L(θ*)  (MSE)")
-        self.excess.plot.setXLink(self.distance.plot)
-        self.plots.setMinimumHeight(160)  # (readable: below this the page scrolls)
-        bl.addWidget(self.plots, 1)
+        bl.addWidget(self.status)
         self._update_compare_label()
 
     # ------------------------------------------------------------------ context
@@ -169,13 +144,10 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         if too_big:  # the dance measures both runs against theta*, found before it starts
             self.status.setText(f"Cannot run the dance: {too_big}")
             return None
-        main_label, ghost_label = run_labels(cfg, overrides)
         self.computed_for = (cfg, dict(overrides), ds)
         self._done_text = ""
-        self.legend.setText(legend_html([(MAIN_RUN, main_label), (GHOST_RUN, ghost_label)]))
-        self.legend.setVisible(True)
-        for p in (self.distance, self.excess):
-            p.show(np.empty(0), np.empty((0, 2)), np.empty((0, 2)))
+        self.result = None
+        self.draw(None)
         where = "θ*" if start == "optimum" else "the initialisation"
         self.status.setText(f"Training both runs from {where} for {steps:,} steps …")
         w = TaskWorker(dance_task(cfg, overrides, ds, start, steps), self)
@@ -210,9 +182,7 @@ class DanceComparePanel(QtWidgets.QGroupBox):
             self._show(res)
 
     def _show(self, res: DanceResult) -> None:
-        tr = res.trace
-        self.distance.show(tr.steps, tr.distance, res.smooth_distance, floor=res.floor if res.complete else None)
-        self.excess.show(tr.steps, tr.excess, res.smooth_excess)
+        self.draw(res)
 
     def _on_done(self, res: DanceResult) -> None:
         if self.sender() is not self.worker:
