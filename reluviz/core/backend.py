@@ -1,0 +1,100 @@
+"""Which implementation trains: compiled numba kernels or the NumPy reference.
+
+``RELUVIZ_BACKEND=numpy|numba`` chooses (default: numba when it can be imported). The NumPy path
+(``GradientWorkspace`` in model.py, ``Updater`` in optimizers.py) is the readable reference and the
+fallback; ``reluviz.core.compiled_steps`` runs many steps per call without holding the GIL.
+
+Compiling takes seconds the first time and is cached on disk (numba's cache: beside the module, or
+in the user's cache folder when the installation is read-only; ``NUMBA_CACHE_DIR`` overrides). A
+``Trainer`` asks ``compiled()`` at every stretch of steps: with ``wait=False`` (the app) it gets
+None until ``warm_up()`` has finished in the background, and trains with NumPy meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+_lock = threading.Lock()
+_state = {"module": None, "ready": False, "error": "", "seconds": 0.0, "thread": None}
+
+
+def requested() -> str:
+    """``numba`` or ``numpy``: the environment's choice (``RELUVIZ_BACKEND``), numba by default."""
+    choice = os.environ.get("RELUVIZ_BACKEND", "numba").strip().lower()
+    return "numpy" if choice == "numpy" else "numba"
+
+
+def _import():
+    if _state["module"] is None and not _state["error"]:
+        try:
+            from reluviz.core import compiled_steps
+        except ImportError as exc:  # numba missing or broken: the NumPy path trains
+            _state["error"] = f"numba is not available ({exc})"
+        else:
+            _state["module"] = compiled_steps
+    return _state["module"]
+
+
+def _compile(module) -> None:
+    """Run the kernel once on tiny inputs of the exact argument types it is called with."""
+    import numpy as np
+
+    t0 = time.perf_counter()
+    for model, h in ((0, 2), (1, 0)):
+        p = 3 * h + 1 if model == 0 else 1
+        st = np.zeros((1, 3 * p))
+        module.run_stretch(model, h, 3, st, st.copy(), 0, np.zeros(4), np.zeros(4), np.zeros((1, 1, 2), np.int64),
+                           False, 2, np.zeros((1, 1)), 0, 1, np.ones(p), False, 0.0, 0.9, 0.9, 0.999, 1e-8, 1e10,
+                           np.zeros(1, bool), np.zeros((1, 1, 3 * p)), np.zeros((1, 1)), True, np.zeros(1))
+    _state["seconds"] = time.perf_counter() - t0
+
+
+def compiled(wait: bool = True):
+    """The compiled kernels module, or None (NumPy backend chosen, numba missing, or, with
+    ``wait=False``, not compiled yet). With ``wait`` it compiles (or loads from the cache) now."""
+    if requested() != "numba":
+        return None
+    if _state["ready"]:
+        return _state["module"]
+    if not wait:
+        return None
+    with _lock:
+        if not _state["ready"]:
+            module = _import()
+            if module is None:
+                return None
+            _compile(module)
+            _state["ready"] = True
+    return _state["module"]
+
+
+def supports(model: str, optimizer: str) -> bool:
+    """Whether the compiled kernels train this model with this optimizer (else NumPy does)."""
+    module = _state["module"] if _state["ready"] else _import()
+    return module is not None and model in module.MODEL_CODES and optimizer in module.OPTIMIZER_CODES
+
+
+def warm_up() -> threading.Thread | None:
+    """Compile (or load) the kernels on a background thread; returns it (None: nothing to do)."""
+    if requested() != "numba" or _state["ready"]:
+        return None
+    with _lock:
+        thread = _state["thread"]
+        if thread is None:
+            thread = threading.Thread(target=compiled, name="reluviz-compile", daemon=True)
+            _state["thread"] = thread
+            thread.start()
+    return thread
+
+
+def status() -> str:
+    """One line for people: which backend trains, and the compile time."""
+    if requested() != "numba":
+        return "NumPy (RELUVIZ_BACKEND=numpy)"
+    if _state["error"]:
+        return f"NumPy ({_state['error']})"
+    if _state["ready"]:
+        return f"numba (compiled or loaded in {_state['seconds']:.1f} s)"
+    return "NumPy while numba compiles"

@@ -1,0 +1,124 @@
+"""The compiled kernels (numba) against the NumPy reference: the same trajectories to 1e-12.
+
+Both backends train the same configuration from the same init on the same minibatches; parameters,
+optimizer slots, minibatch losses, rates and recorded batches must agree at every step to 1e-12
+(relative to each array's largest value), over every model, optimizer, schedule, sampling mode,
+train mask, full batch or minibatch, with and without weight decay, for one and for three runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from reluviz.core import History, TrainConfig, Trainer, backend as backend_mod
+from reluviz.core.config import OPTIMIZERS, SAMPLINGS, SCHEDULES
+from reluviz.core.recording import record_run
+
+pytest.importorskip("numba")
+
+TOL = 1e-12
+BASE = TrainConfig(n_train=60, width=6, batch_size=8, steps=240, step_size=50, decay=0.01, t_max=200)
+MODELS = (("relu", "all"), ("relu", "output"), ("relu", "hidden"), ("constant", "all"), ("linear", "all"))
+
+
+def _train(monkeypatch, kind: str, cfg: TrainConfig, runs: int, steps: int):
+    monkeypatch.setenv("RELUVIZ_BACKEND", kind)
+    tr = Trainer(cfg, runs=runs, init_seeds=range(runs), sample_seeds=range(runs), lr_scale=np.linspace(1, 2, runs))
+    h = History.for_trainer(tr, budget_bytes=1 << 22)
+    tr.run(steps, record=h)
+    return tr, h
+
+
+def _agree(a, b) -> float:
+    """Largest |a - b| relative to the largest |a| (both arrays)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), 1e-300)) if a.size else 0.0
+
+
+def _compare(monkeypatch, cfg: TrainConfig, runs: int, steps: int = 240) -> None:
+    ref, hr = _train(monkeypatch, "numpy", cfg, runs, steps)
+    fast, hf = _train(monkeypatch, "numba", cfg, runs, steps)
+    assert np.array_equal(hr.steps, hf.steps) and np.array_equal(hr.batches, hf.batches)
+    assert np.array_equal(ref.diverged, fast.diverged) and ref.step == fast.step
+    for name, a, b in (("state", ref.state, fast.state), ("recorded params", hr.params, hf.params),
+                       ("batch loss", hr.batch_losses, hf.batch_losses), ("lr", hr.lrs, hf.lrs)):
+        assert _agree(a, b) <= TOL, (name, _agree(a, b))
+
+
+GRID = [(m, t, o, s, smp, bs, wd) for (m, t), o, s, smp, bs, wd in itertools.product(
+    MODELS, OPTIMIZERS, SCHEDULES, SAMPLINGS, (8, 0), (0.0, 0.05))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, train, optimizer, schedule, sampling, batch, wd", GRID)
+def test_every_configuration_agrees(monkeypatch, model, train, optimizer, schedule, sampling, batch, wd):
+    cfg = BASE.updated({"model": model, "train": train, "optimizer": optimizer, "schedule": schedule,
+                        "sampling": sampling, "batch_size": batch, "weight_decay": wd,
+                        "lr": 0.01 if optimizer == "adam" else 0.05})
+    _compare(monkeypatch, cfg, runs=1)
+    _compare(monkeypatch, cfg, runs=3, steps=120)
+
+
+@pytest.mark.parametrize("model, train, optimizer", [(m, t, o) for (m, t), o in itertools.product(MODELS, OPTIMIZERS)])
+def test_each_model_and_optimizer_agrees(monkeypatch, model, train, optimizer):
+    """The fast loop's share of the grid above: every model x train mask x optimizer."""
+    cfg = BASE.updated({"model": model, "train": train, "optimizer": optimizer, "weight_decay": 0.05,
+                        "schedule": "cosine", "lr": 0.01 if optimizer == "adam" else 0.05})
+    _compare(monkeypatch, cfg, runs=2)
+
+
+def test_divergence_stops_both_at_the_same_step_with_the_same_reason(monkeypatch):
+    cfg = BASE.updated({"lr": 50.0})
+    ref, _ = _train(monkeypatch, "numpy", cfg, 1, 500)
+    fast, _ = _train(monkeypatch, "numba", cfg, 1, 500)
+    assert ref.stopped and fast.stopped and ref.step == fast.step
+    assert ref.divergence.step == fast.divergence.step and ref.divergence.reason == fast.divergence.reason
+    assert _agree(ref.state, fast.state) <= TOL  # the last finite state
+    # three runs, one of which blows up: the others go on, the stopped one stays frozen
+    cfg = BASE.updated({"lr": 0.3})
+    for kind in ("numpy", "numba"):
+        monkeypatch.setenv("RELUVIZ_BACKEND", kind)
+        tr = Trainer(cfg, runs=3, lr_scale=[1.0, 1.0, 200.0])
+        tr.run(300)
+        assert list(tr.diverged) == [False, False, True] and tr.step == 300
+        if kind == "numpy":
+            ref_state = tr.state.copy()
+    assert _agree(ref_state, tr.state) <= TOL
+
+
+def test_on_step_reports_the_same_steps_as_recording(monkeypatch):
+    """``on_step`` with the compiled kernels: one recorded step at each reported step."""
+    monkeypatch.setenv("RELUVIZ_BACKEND", "numba")
+    cfg = BASE.updated({"optimizer": "adam", "lr": 0.01})
+    rec = record_run(cfg, steps=100, every=7)
+    monkeypatch.setenv("RELUVIZ_BACKEND", "numpy")
+    ref = record_run(cfg, steps=100, every=7)
+    assert np.array_equal(rec.arrays["step"], ref.arrays["step"])
+    for key in ("w", "b", "v", "c", "batch_loss", "lr", "train_loss"):
+        assert _agree(ref.arrays[key], rec.arrays[key]) <= TOL, key
+
+
+def test_numpy_is_chosen_by_the_environment_and_when_numba_is_missing(monkeypatch):
+    monkeypatch.setenv("RELUVIZ_BACKEND", "numpy")
+    assert backend_mod.compiled() is None and backend_mod.status().startswith("NumPy")
+    monkeypatch.setenv("RELUVIZ_BACKEND", "numba")
+    assert backend_mod.compiled() is not None and backend_mod.status().startswith("numba")
+    monkeypatch.setattr(backend_mod, "_state", {"module": None, "ready": False, "error": "", "seconds": 0.0,
+                                                "thread": None})
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_numba(name, *args, **kwargs):
+        if name == "numba" or name.startswith("reluviz.core.compiled_steps") or (
+                name == "reluviz.core" and args and args[2] and "compiled_steps" in args[2]):
+            raise ImportError("No module named 'numba'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_numba)
+    assert backend_mod.compiled() is None and "numba is not available" in backend_mod.status()
+    tr = Trainer(BASE)
+    assert tr.run(50) == 50  # the NumPy path trains
