@@ -89,6 +89,12 @@ def warm_up() -> threading.Thread | None:
     return thread
 
 
+def compiling() -> bool:
+    """The kernels are being compiled in the background (``warm_up``) and are not ready yet."""
+    thread = _state["thread"]
+    return thread is not None and thread.is_alive() and not _state["ready"]
+
+
 def status() -> str:
     """One line for people: which backend trains, and the compile time."""
     if requested() != "numba":

@@ -36,6 +36,7 @@ import time
 import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from reluviz.core import backend
 from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.elbow_stats import elbow_trail
 from reluviz.core.frame import Frame, TrailSpec
@@ -78,12 +79,13 @@ class MainWindow(QtWidgets.QMainWindow):
         start = starting_point(config, preset, self.settings.value("run/config", "", str),
                                self.settings.value("run/preset", "", str))
         problem = ""
+        backend.warm_up()  # compiles (or loads) the fast kernels; NumPy trains meanwhile
         try:
-            self.session = Session(start.config, start.compare)
+            self.session = Session(start.config, start.compare, wait_for_compile=False)
         except ConfigError as exc:  # e.g. the last run's CSV file is gone: start from the default preset
             problem = f"Could not start the last run ({exc}); started the {DEFAULT_PRESET} preset instead."
             start = starting_point(None, DEFAULT_PRESET)
-            self.session = Session(start.config, start.compare)
+            self.session = Session(start.config, start.compare, wait_for_compile=False)
         self._build_ui()
         self.worker = TrainingWorker(self.session, self)
         self.playback = Playback(self.session, self.worker, self._draw_frame, self)
@@ -305,7 +307,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_status(self, frame: Frame) -> None:
         rate = self.worker.steps_per_second if self.worker.playing else None
-        self.status.setText(status_text(frame, rate, show_test=self.view.loss.curve_visible("test")))
+        self.status.setText(status_text(frame, rate, show_test=self.view.loss.curve_visible("test"),
+                                        compiling=backend.compiling()))
 
     def show_notice(self, text: str, kind: str = "info", sticky: bool = False, topic: str = "") -> None:
         """A message above the plot (``sticky`` ones stay until the next run change; one with a
