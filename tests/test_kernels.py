@@ -122,3 +122,61 @@ def test_numpy_is_chosen_by_the_environment_and_when_numba_is_missing(monkeypatc
     assert backend_mod.compiled() is None and "numba is not available" in backend_mod.status()
     tr = Trainer(BASE)
     assert tr.run(50) == 50  # the NumPy path trains
+
+
+def test_the_window_trains_with_numpy_while_the_kernels_compile(qtbot, make_window, monkeypatch):
+    """First launch: compiling takes seconds; the window trains meanwhile and switches when ready."""
+    import threading
+
+    monkeypatch.setenv("RELUVIZ_BACKEND", "numba")
+    gate = threading.Event()
+    real_compile = backend_mod._compile
+
+    def slow_compile(module):
+        gate.wait(60)
+        real_compile(module)
+
+    monkeypatch.setattr(backend_mod, "_state", {"module": None, "ready": False, "error": "", "seconds": 0.0,
+                                                "thread": None})
+    monkeypatch.setattr(backend_mod, "_compile", slow_compile)
+    w = make_window()
+    w.panel.set_speed(0)
+    w.play()
+    qtbot.waitUntil(lambda: w.session.head_step > 300 and w.frames_drawn > 3, timeout=20_000)
+    assert backend_mod.compiling() and not w.session.trains_off_gil
+    assert "compiling" in w.status.text()
+    gate.set()
+    qtbot.waitUntil(lambda: w.session.trains_off_gil, timeout=60_000)
+    at = w.session.head_step
+    qtbot.waitUntil(lambda: w.session.head_step > at + 2000, timeout=20_000)
+    w.pause()
+    with w.session.locked():
+        steps = np.array(w.history.steps)
+    assert np.array_equal(steps, np.arange(steps[0], steps[-1] + 1))  # every step recorded across the switch
+    assert "compiling" not in w.status.text()
+
+
+def test_the_cache_goes_to_the_users_folder_when_the_package_is_read_only(tmp_path):
+    """numba caches beside the module, or in the user's cache folder when that is not writable."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if os.geteuid() == 0:
+        pytest.skip("root may write anywhere: a read-only package folder cannot be made here")
+    pkg = tmp_path / "site" / "reluviz"
+    shutil.copytree(os.path.dirname(os.path.dirname(backend_mod.__file__)), pkg,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for root, dirs, _ in os.walk(pkg):
+        os.chmod(root, 0o555)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"), XDG_CACHE_HOME=str(tmp_path / "cache"),
+               RELUVIZ_BACKEND="numba")
+    env.pop("NUMBA_CACHE_DIR", None)
+    code = "from reluviz.core import backend; assert backend.compiled() is not None"
+    try:
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
+    finally:
+        for root, dirs, _ in os.walk(pkg):
+            os.chmod(root, 0o755)
+    assert list((tmp_path / "cache").rglob("*.nbi")), "no numba cache index in the user's cache folder"
