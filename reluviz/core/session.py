@@ -174,6 +174,9 @@ class Session:
         self.compare = dict(run.compare) if loaded.ghost is not None else {}
         self.config = run.config
         self.trainer = loaded.trainer
+        self.trainer.wait_for_compile = self.wait_for_compile
+        if loaded.ghost is not None:
+            loaded.ghost.wait_for_compile = self.wait_for_compile
         self.dataset = run.dataset
         self.history = loaded.history
         self.history.follow(self.trainer)
