@@ -48,6 +48,8 @@ def _compile(module) -> None:
         module.run_stretch(model, h, 3, st, st.copy(), 0, np.zeros(4), np.zeros(4), np.zeros((1, 1, 2), np.int64),
                            False, 2, np.zeros((1, 1)), 0, 1, np.ones(p), False, 0.0, 0.9, 0.9, 0.999, 1e-8, 1e10,
                            np.zeros(1, bool), np.zeros((1, 1, 3 * p)), np.zeros((1, 1)), True, np.zeros(1))
+        module.batch_losses(model, h, st, np.zeros(4), np.zeros(4), np.zeros((1, 2), np.int64), False, 2,
+                            np.zeros(1, bool), np.zeros(1))
     _state["seconds"] = time.perf_counter() - t0
 
 

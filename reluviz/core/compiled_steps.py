@@ -169,3 +169,26 @@ def run_stretch(model, H, opt, st0, st1, cur, x, y, idx, full, B, lrs, t0, n, ma
                 _update(opt, src[r], dst[r], G[r], P, lrs[s, r], t, wd, mask, has_mask, mu, b1, b2, eps)
         cur = 1 - cur
     return n, cur
+
+
+@njit(nogil=True, cache=True)
+def batch_losses(model, H, st, x, y, idx, full, B, dead, loss):
+    """The minibatch loss (R,) of each run's state ``st`` (R, S) on its batch ``idx`` (R, B) (0 for
+    stopped runs): what ``run_stretch`` checks and records before an update."""
+    R = st.shape[0]
+    P = 3 * H + 1 if model == RELU else 1
+    g = np.zeros(P)
+    w = np.empty(max(H, 1))
+    b = np.empty(max(H, 1))
+    v = np.empty(max(H, 1))
+    nx = np.empty(max(H, 1))
+    n1 = np.empty(max(H, 1))
+    xs = np.empty(B)
+    f = np.empty(B)
+    for r in range(R):
+        if dead[r]:
+            loss[r] = 0.0
+        elif model == RELU:
+            loss[r] = _relu_loss_grad(st[r], H, x, y, idx[r], full, B, g, w, b, v, nx, n1, xs, f)
+        else:
+            loss[r] = _small_loss_grad(st[r], model == LINEAR, x, y, idx[r], full, B, g)

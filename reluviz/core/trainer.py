@@ -240,11 +240,34 @@ class Trainer:
         return block * BLOCK
 
     def snapshot(self) -> Snapshot:
-        """An immutable copy of the current state, with the next batch and its loss."""
-        i = self.step - self._chunk_for(self.step)[0]
-        loss = self._kernels[self._cur_i](i).copy()
-        return Snapshot.create(self.step, self.layout, self._cur, self._data[3][i], loss, self.lr_at(self.step),
-                               self.diverged)
+        """An immutable copy of the current state, with the next batch and its loss (computed by the
+        backend that trains, so it equals the loss a recorded row of this state holds)."""
+        kernels = self._compiled(wait=False)
+        if kernels is not None:
+            batch = self._batch_indices(self.step)
+            idx = self._full_idx[0] if self.full_batch else batch
+            loss = np.empty(self.runs)
+            kernels.batch_losses(self._codes[0], self.layout.width, self._cur, self.dataset.x_train,
+                                 self.dataset.y_train, idx, self.full_batch, self.batch_size, self.diverged, loss)
+        else:
+            i = self.step - self._chunk_for(self.step)[0]
+            loss = self._kernels[self._cur_i](i).copy()
+            batch = self._data[3][i]
+        return Snapshot.create(self.step, self.layout, self._cur, batch, loss, self.lr_at(self.step), self.diverged)
+
+    def _compiled(self, wait: bool):
+        """The compiled kernels if they train this run now (None: the NumPy path does)."""
+        if backend.requested() != "numba" or not backend.supports(self.layout.model, self.config.optimizer):
+            return None
+        kernels = backend.compiled(wait=wait and self.wait_for_compile)
+        if kernels is not None and self._codes is None:
+            self._codes = (kernels.MODEL_CODES[self.layout.model], kernels.OPTIMIZER_CODES[self.config.optimizer])
+            mask = self._updater.mask
+            self._mask = np.ascontiguousarray(mask if mask is not None else np.ones(self.layout.size))
+            self._full_idx = np.zeros((BLOCK, self.runs, 1), dtype=np.int64)
+            self._rec_none = (np.zeros((0, self.runs, self._bufs[0].shape[1])), np.zeros((0, self.runs)))
+            self._loss_row = np.zeros(self.runs)
+        return kernels
 
     def restore(self, snap: Snapshot) -> None:
         """Continue from ``snap`` (same configuration): state, step and stopped runs come back."""
@@ -276,9 +299,8 @@ class Trainer:
             record.check_shape(self._bufs[0].shape[1], self.batch_size)
         start = step = self.step
         end = start + n_steps
-        compiled = backend.requested() == "numba" and backend.supports(self.layout.model, self.config.optimizer)
         while step < end:
-            kernels = backend.compiled(wait=self.wait_for_compile) if compiled else None
+            kernels = self._compiled(wait=True)
             l_start = self._lr_for(step)
             if kernels is not None:
                 stop, poll = min(end, l_start + BLOCK), POLL_STEPS_COMPILED
@@ -372,13 +394,6 @@ class Trainer:
                         keep: bool) -> tuple[np.ndarray, np.ndarray] | None:
         """Steps ``t0 .. stop - 1`` (within one block) in one kernel call; with ``keep``, returns the
         first step's state and loss rows (for ``on_step``)."""
-        if self._codes is None:
-            self._codes = (kernels.MODEL_CODES[self.layout.model], kernels.OPTIMIZER_CODES[self.config.optimizer])
-            mask = self._updater.mask
-            self._mask = np.ascontiguousarray(mask if mask is not None else np.ones(self.layout.size))
-            self._full_idx = np.zeros((BLOCK, self.runs, 1), dtype=np.int64)
-            self._rec_none = (np.zeros((0, self.runs, self._bufs[0].shape[1])), np.zeros((0, self.runs)))
-            self._loss_row = np.zeros(self.runs)
         model, opt = self._codes
         block_start = (t0 // BLOCK) * BLOCK
         if self.full_batch:
