@@ -21,7 +21,16 @@ pytest.importorskip("numba")
 
 TOL = 1e-12
 BASE = TrainConfig(n_train=60, width=6, batch_size=8, steps=240, step_size=50, decay=0.01, t_max=200)
-MODELS = (("relu", "all"), ("relu", "output"), ("relu", "hidden"), ("constant", "all"), ("linear", "all"))
+#: (settings of the model, train mask): one-layer relu (its own fast kernel), the one-parameter models,
+#: and the general kernel: deeper nets and the other activations
+MODELS = tuple((dict(m), t) for m, t in (
+    ({"model": "relu"}, "all"), ({"model": "relu"}, "output"), ({"model": "relu"}, "hidden"),
+    ({"model": "constant"}, "all"), ({"model": "linear"}, "all"),
+    ({"model": "relu", "depth": 2}, "all"), ({"model": "relu", "depth": 3}, "hidden"),
+    ({"model": "relu", "depth": 2, "activation": "leaky_relu", "leaky_slope": 0.1}, "all"),
+    ({"model": "relu", "activation": "tanh"}, "all"), ({"model": "relu", "depth": 2, "activation": "tanh"}, "output"),
+    ({"model": "relu", "depth": 3, "activation": "sigmoid"}, "all")))
+MODEL_IDS = [",".join(f"{k}={v}" for k, v in m.items()) + f",train={t}" for m, t in MODELS]
 
 
 def _train(monkeypatch, kind: str, cfg: TrainConfig, runs: int, steps: int):
@@ -55,17 +64,18 @@ GRID = [(m, t, o, s, smp, bs, wd) for (m, t), o, s, smp, bs, wd in itertools.pro
 @pytest.mark.slow
 @pytest.mark.parametrize("model, train, optimizer, schedule, sampling, batch, wd", GRID)
 def test_every_configuration_agrees(monkeypatch, model, train, optimizer, schedule, sampling, batch, wd):
-    cfg = BASE.updated({"model": model, "train": train, "optimizer": optimizer, "schedule": schedule,
+    cfg = BASE.updated({**model, "train": train, "optimizer": optimizer, "schedule": schedule,
                         "sampling": sampling, "batch_size": batch, "weight_decay": wd,
                         "lr": 0.01 if optimizer == "adam" else 0.05})
     _compare(monkeypatch, cfg, runs=1)
     _compare(monkeypatch, cfg, runs=3, steps=120)
 
 
-@pytest.mark.parametrize("model, train, optimizer", [(m, t, o) for (m, t), o in itertools.product(MODELS, OPTIMIZERS)])
+@pytest.mark.parametrize("model, train, optimizer", [(m, t, o) for (m, t), o in itertools.product(MODELS, OPTIMIZERS)],
+                         ids=[f"{i}-{o}" for i, o in itertools.product(MODEL_IDS, OPTIMIZERS)])
 def test_each_model_and_optimizer_agrees(monkeypatch, model, train, optimizer):
     """The fast loop's share of the grid above: every model x train mask x optimizer."""
-    cfg = BASE.updated({"model": model, "train": train, "optimizer": optimizer, "weight_decay": 0.05,
+    cfg = BASE.updated({**model, "train": train, "optimizer": optimizer, "weight_decay": 0.05,
                         "schedule": "cosine", "lr": 0.01 if optimizer == "adam" else 0.05})
     _compare(monkeypatch, cfg, runs=2)
 

@@ -38,17 +38,18 @@ def _import():
 
 
 def _compile(module) -> None:
-    """Run the kernel once on tiny inputs of the exact argument types it is called with."""
+    """Run the kernels once on tiny inputs of the exact argument types they are called with."""
     import numpy as np
 
     t0 = time.perf_counter()
-    for model, h in ((0, 2), (1, 0)):
-        p = 3 * h + 1 if model == 0 else 1
+    for model, h, depth in ((module.RELU, 2, 1), (module.CONSTANT, 0, 1), (module.GENERAL, 2, 2)):
+        p = {module.RELU: 3 * h + 1, module.CONSTANT: 1, module.GENERAL: 3 * h + 1 + h * h + h}[model]
         st = np.zeros((1, 3 * p))
-        module.run_stretch(model, h, 3, st, st.copy(), 0, np.zeros(4), np.zeros(4), np.zeros((1, 1, 2), np.int64),
+        net = (model, h, depth, module.A_TANH, 0.01, p)
+        module.run_stretch(*net, 3, st, st.copy(), 0, np.zeros(4), np.zeros(4), np.zeros((1, 1, 2), np.int64),
                            False, 2, np.zeros((1, 1)), 0, 1, np.ones(p), False, 0.0, 0.9, 0.9, 0.999, 1e-8, 1e10,
                            np.zeros(1, bool), np.zeros((1, 1, 3 * p)), np.zeros((1, 1)), True, np.zeros(1))
-        module.batch_losses(model, h, st, np.zeros(4), np.zeros(4), np.zeros((1, 2), np.int64), False, 2,
+        module.batch_losses(*net, st, np.zeros(4), np.zeros(4), np.zeros((1, 2), np.int64), False, 2,
                             np.zeros(1, bool), np.zeros(1))
     _state["seconds"] = time.perf_counter() - t0
 
@@ -72,10 +73,12 @@ def compiled(wait: bool = True):
     return _state["module"]
 
 
-def supports(model: str, optimizer: str) -> bool:
-    """Whether the compiled kernels train this model with this optimizer (else NumPy does)."""
+def supports(layout, optimizer: str) -> bool:
+    """Whether the compiled kernels train this model (a ``reluviz.core.model.Layout``) with this
+    optimizer (else NumPy does)."""
     module = _state["module"] if _state["ready"] else _import()
-    return module is not None and model in module.MODEL_CODES and optimizer in module.OPTIMIZER_CODES
+    return (module is not None and layout.model in module.MODEL_CODES and optimizer in module.OPTIMIZER_CODES
+            and layout.activation in module.ACTIVATION_CODES)
 
 
 def warm_up() -> threading.Thread | None:

@@ -24,10 +24,18 @@ import math
 import numpy as np
 from numba import njit
 
-RELU, CONSTANT, LINEAR = 0, 1, 2
+RELU, CONSTANT, LINEAR, GENERAL = 0, 1, 2, 3   # GENERAL: deeper nets and other activations
 SGD, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
+A_RELU, A_LEAKY, A_TANH, A_SIGMOID = 0, 1, 2, 3
 MODEL_CODES = {"relu": RELU, "constant": CONSTANT, "linear": LINEAR}
 OPTIMIZER_CODES = {"sgd": SGD, "momentum": MOMENTUM, "nesterov": NESTEROV, "adam": ADAM}
+ACTIVATION_CODES = {"relu": A_RELU, "leaky_relu": A_LEAKY, "tanh": A_TANH, "sigmoid": A_SIGMOID}
+
+
+def net_codes(layout) -> tuple[int, int, int, int, float, int]:
+    """(model code, H, L, activation code, slope, P) of a ``reluviz.core.model.Layout``."""
+    model = GENERAL if layout.general else MODEL_CODES[layout.model]
+    return model, layout.width, layout.depth, ACTIVATION_CODES[layout.activation], float(layout.slope), layout.size
 
 
 @njit(nogil=True, cache=True)
@@ -91,6 +99,121 @@ def _small_loss_grad(p, linear, x, y, idx, full, B, g):
 
 
 @njit(nogil=True, cache=True)
+def _act(kind, slope, z):
+    """act(z) as reluviz.core.deep computes it (NaN passes through)."""
+    if kind == A_RELU:
+        return z if z > 0.0 or z != z else 0.0
+    if kind == A_LEAKY:
+        sz = z * slope
+        return z if z > sz or z != z else sz
+    if kind == A_TANH:
+        return math.tanh(z)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@njit(nogil=True, cache=True)
+def _dact(kind, slope, z, a):
+    """act'(z) given a = act(z), as reluviz.core.deep computes it (relu'(0) = 0)."""
+    if kind == A_RELU:
+        return 1.0 if z > 0.0 else 0.0
+    if kind == A_LEAKY:
+        return (1.0 if z > 0.0 else 0.0) * (1.0 - slope) + slope
+    if kind == A_TANH:
+        return 1.0 - a * a
+    return (1.0 - a) * a
+
+
+@njit(nogil=True, cache=True)
+def _general_loss_grad(p, H, L, kind, slope, x, y, idx, full, B, g, Z, A, D, delta, tmp, WT, xs, f):
+    """Minibatch MSE and gradient (into g) of a general net (reluviz.core.deep: depth L, any
+    activation), by the same forward and backward passes as ``deep.kernel``. Z, A, D (L, B, H):
+    pre-activations, activations, derivatives per point; delta, tmp (B, H); WT (H, H) a layer's
+    weights transposed; xs, f (B,). Points run outside and units inside, through 2-D views of the
+    layers' weights (the inner loops then vectorise; flat offsets made them 3x slower)."""
+    o = 2 * H + (L - 1) * (H * H + H)
+    for i in range(B):
+        xs[i] = x[i if full else idx[i]]
+        xi = xs[i]
+        for j in range(H):
+            z = p[2 * j] * xi + p[2 * j + 1]
+            a = _act(kind, slope, z)
+            Z[0, i, j] = z
+            A[0, i, j] = a
+            D[0, i, j] = _dact(kind, slope, z, a)
+    for k in range(1, L):
+        s = 2 * H + (k - 1) * (H * H + H)
+        W = p[s : s + H * H].reshape((H, H))
+        bias = p[s + H * H : s + H * H + H]
+        for j in range(H):
+            for m in range(H):
+                WT[m, j] = W[j, m]
+        for i in range(B):
+            for j in range(H):
+                tmp[i, j] = 0.0
+            for m in range(H):
+                am = A[k - 1, i, m]
+                for j in range(H):
+                    tmp[i, j] += WT[m, j] * am
+            for j in range(H):
+                z = tmp[i, j] + bias[j]
+                a = _act(kind, slope, z)
+                Z[k, i, j] = z
+                A[k, i, j] = a
+                D[k, i, j] = _dact(kind, slope, z, a)
+    v = p[o : o + H]
+    gv = g[o : o + H]
+    c = p[o + H]
+    scale = 2.0 / B
+    loss = 0.0
+    gc = 0.0
+    for j in range(H):
+        gv[j] = 0.0
+    for i in range(B):
+        fi = 0.0
+        for j in range(H):
+            fi += v[j] * A[L - 1, i, j]
+        r = (fi + c) - y[i if full else idx[i]]
+        loss += r * r
+        gi = r * scale
+        gc += gi
+        for j in range(H):
+            gv[j] += A[L - 1, i, j] * gi
+            delta[i, j] = (v[j] * gi) * D[L - 1, i, j]
+    g[o + H] = gc
+    for k in range(L - 1, 0, -1):
+        s = 2 * H + (k - 1) * (H * H + H)
+        W = p[s : s + H * H].reshape((H, H))
+        GW = g[s : s + H * H].reshape((H, H))
+        gb = g[s + H * H : s + H * H + H]
+        for j in range(H):
+            gb[j] = 0.0
+            for m in range(H):
+                GW[j, m] = 0.0
+        for i in range(B):
+            for j in range(H):
+                dij = delta[i, j]
+                gb[j] += dij
+                for m in range(H):
+                    GW[j, m] += dij * A[k - 1, i, m]
+            for m in range(H):
+                tmp[i, m] = 0.0
+            for j in range(H):
+                dij = delta[i, j]
+                for m in range(H):
+                    tmp[i, m] += W[j, m] * dij
+            for m in range(H):
+                delta[i, m] = tmp[i, m] * D[k - 1, i, m]
+    for j in range(2 * H):
+        g[j] = 0.0
+    for i in range(B):
+        xi = xs[i]
+        for j in range(H):
+            g[2 * j] += delta[i, j] * xi
+            g[2 * j + 1] += delta[i, j]
+    return loss * (1.0 / B)
+
+
+@njit(nogil=True, cache=True)
 def _update(opt, src, dst, g, P, lr, t, wd, mask, has_mask, mu, b1, b2, eps):
     """One optimizer update of a state row (params then slots) from gradient g (P,), in place of dst."""
     for k in range(P):
@@ -125,23 +248,34 @@ def _update(opt, src, dst, g, P, lr, t, wd, mask, has_mask, mu, b1, b2, eps):
 
 
 @njit(nogil=True, cache=True)
-def run_stretch(model, H, opt, st0, st1, cur, x, y, idx, full, B, lrs, t0, n, mask, has_mask, wd, mu, b1, b2,
-                eps, limit, dead, rec_state, rec_loss, recording, loss):
+def _scratch(model, H, L, B):
+    """Work arrays of the loss-and-gradient functions for one call."""
+    h = max(H, 1)
+    big = (L, B, h) if model == GENERAL else (1, 1, 1)
+    return (np.empty(h), np.empty(h), np.empty(h), np.empty(h), np.empty(h), np.empty(B), np.empty(B),
+            np.empty(big), np.empty(big), np.empty(big), np.empty(big[1:]), np.empty(big[1:]), np.empty((h, h)))
+
+
+@njit(nogil=True, cache=True)
+def _loss_grad(model, H, L, kind, slope, p, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f, Z, A, D, delta, tmp, WT):
+    if model == RELU:
+        return _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f)
+    if model == GENERAL:
+        return _general_loss_grad(p, H, L, kind, slope, x, y, idx, full, B, g, Z, A, D, delta, tmp, WT, xs, f)
+    return _small_loss_grad(p, model == LINEAR, x, y, idx, full, B, g)
+
+
+@njit(nogil=True, cache=True)
+def run_stretch(model, H, L, kind, slope, P, opt, st0, st1, cur, x, y, idx, full, B, lrs, t0, n, mask, has_mask,
+                wd, mu, b1, b2, eps, limit, dead, rec_state, rec_loss, recording, loss):
     """Steps t0 .. t0 + n - 1 of R runs; returns (steps done, buffer holding the state reached).
 
     Fewer than n steps are done when a live run's loss at step t0 + done is not below ``limit``:
     ``loss`` (R,) then holds that step's losses and nothing of that step was updated or recorded.
     """
     R = st0.shape[0]
-    P = 3 * H + 1 if model == RELU else 1
     G = np.zeros((R, P))
-    w = np.empty(max(H, 1))
-    b = np.empty(max(H, 1))
-    v = np.empty(max(H, 1))
-    nx = np.empty(max(H, 1))
-    n1 = np.empty(max(H, 1))
-    xs = np.empty(B)
-    f = np.empty(B)
+    w, b, v, nx, n1, xs, f, Z, A, D, delta, tmp, WT = _scratch(model, H, L, B)
     for s in range(n):
         t = t0 + s
         src = st0 if cur == 0 else st1
@@ -151,10 +285,8 @@ def run_stretch(model, H, opt, st0, st1, cur, x, y, idx, full, B, lrs, t0, n, ma
             if dead[r]:
                 loss[r] = 0.0
                 continue
-            if model == RELU:
-                loss[r] = _relu_loss_grad(src[r], H, x, y, idx[s, r], full, B, G[r], w, b, v, nx, n1, xs, f)
-            else:
-                loss[r] = _small_loss_grad(src[r], model == LINEAR, x, y, idx[s, r], full, B, G[r])
+            loss[r] = _loss_grad(model, H, L, kind, slope, src[r], x, y, idx[s, r], full, B, G[r], w, b, v, nx, n1,
+                                 xs, f, Z, A, D, delta, tmp, WT)
             if not loss[r] < limit:
                 bad = True
         if bad:
@@ -172,23 +304,15 @@ def run_stretch(model, H, opt, st0, st1, cur, x, y, idx, full, B, lrs, t0, n, ma
 
 
 @njit(nogil=True, cache=True)
-def batch_losses(model, H, st, x, y, idx, full, B, dead, loss):
+def batch_losses(model, H, L, kind, slope, P, st, x, y, idx, full, B, dead, loss):
     """The minibatch loss (R,) of each run's state ``st`` (R, S) on its batch ``idx`` (R, B) (0 for
     stopped runs): what ``run_stretch`` checks and records before an update."""
     R = st.shape[0]
-    P = 3 * H + 1 if model == RELU else 1
     g = np.zeros(P)
-    w = np.empty(max(H, 1))
-    b = np.empty(max(H, 1))
-    v = np.empty(max(H, 1))
-    nx = np.empty(max(H, 1))
-    n1 = np.empty(max(H, 1))
-    xs = np.empty(B)
-    f = np.empty(B)
+    w, b, v, nx, n1, xs, f, Z, A, D, delta, tmp, WT = _scratch(model, H, L, B)
     for r in range(R):
         if dead[r]:
             loss[r] = 0.0
-        elif model == RELU:
-            loss[r] = _relu_loss_grad(st[r], H, x, y, idx[r], full, B, g, w, b, v, nx, n1, xs, f)
         else:
-            loss[r] = _small_loss_grad(st[r], model == LINEAR, x, y, idx[r], full, B, g)
+            loss[r] = _loss_grad(model, H, L, kind, slope, st[r], x, y, idx[r], full, B, g, w, b, v, nx, n1, xs, f,
+                                 Z, A, D, delta, tmp, WT)

@@ -277,7 +277,7 @@ class Session:
     def trains_off_gil(self) -> bool:
         """Whether training runs in the compiled kernels (which release the GIL) right now."""
         return (backend.compiled(wait=False) is not None
-                and backend.supports(self.trainer.layout.model, self.trainer.config.optimizer))
+                and backend.supports(self.trainer.layout, self.trainer.config.optimizer))
 
     def advance(self, n: int, should_stop=None) -> int:
         """Train up to ``n`` steps, recording every step; the ghost does as many. Returns steps done."""

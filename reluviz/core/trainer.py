@@ -247,7 +247,7 @@ class Trainer:
             batch = self._batch_indices(self.step)
             idx = self._full_idx[0] if self.full_batch else batch
             loss = np.empty(self.runs)
-            kernels.batch_losses(self._codes[0], self.layout.width, self._cur, self.dataset.x_train,
+            kernels.batch_losses(*self._codes[0], self._cur, self.dataset.x_train,
                                  self.dataset.y_train, idx, self.full_batch, self.batch_size, self.diverged, loss)
         else:
             i = self.step - self._chunk_for(self.step)[0]
@@ -257,11 +257,11 @@ class Trainer:
 
     def _compiled(self, wait: bool):
         """The compiled kernels if they train this run now (None: the NumPy path does)."""
-        if backend.requested() != "numba" or not backend.supports(self.layout.model, self.config.optimizer):
+        if backend.requested() != "numba" or not backend.supports(self.layout, self.config.optimizer):
             return None
         kernels = backend.compiled(wait=wait and self.wait_for_compile)
         if kernels is not None and self._codes is None:
-            self._codes = (kernels.MODEL_CODES[self.layout.model], kernels.OPTIMIZER_CODES[self.config.optimizer])
+            self._codes = (kernels.net_codes(self.layout), kernels.OPTIMIZER_CODES[self.config.optimizer])
             mask = self._updater.mask
             self._mask = np.ascontiguousarray(mask if mask is not None else np.ones(self.layout.size))
             self._full_idx = np.zeros((BLOCK, self.runs, 1), dtype=np.int64)
@@ -394,7 +394,7 @@ class Trainer:
                         keep: bool) -> tuple[np.ndarray, np.ndarray] | None:
         """Steps ``t0 .. stop - 1`` (within one block) in one kernel call; with ``keep``, returns the
         first step's state and loss rows (for ``on_step``)."""
-        model, opt = self._codes
+        net, opt = self._codes
         block_start = (t0 // BLOCK) * BLOCK
         if self.full_batch:
             idx = self._full_idx[t0 - block_start : stop - block_start]
@@ -412,7 +412,7 @@ class Trainer:
         ds = self.dataset
         loss = self._loss_row
         done, cur = kernels.run_stretch(
-            model, self.layout.width, opt, self._bufs[0], self._bufs[1], self._cur_i, ds.x_train, ds.y_train, idx,
+            *net, opt, self._bufs[0], self._bufs[1], self._cur_i, ds.x_train, ds.y_train, idx,
             self.full_batch, self.batch_size, self._lr_values[t0 - l_start : stop - l_start, :, 0], t0, stop - t0,
             self._mask, self._updater.mask is not None, float(c.weight_decay), c.momentum, c.beta1, c.beta2, c.eps,
             self.explode_limit, self.diverged, rec_state, rec_loss, recording, loss)
