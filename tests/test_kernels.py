@@ -3,7 +3,7 @@
 Both backends train the same configuration from the same init on the same minibatches; parameters,
 optimizer slots, minibatch losses, rates and recorded batches must agree at every step to 1e-12
 (relative to each array's largest value), over every model, optimizer, schedule, sampling mode,
-train mask, full batch or minibatch, with and without weight decay, for one and for three runs.
+train mask, full batch or minibatch, with and without ridge, for one and for three runs.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ GRID = [(m, t, o, s, smp, bs, wd) for (m, t), o, s, smp, bs, wd in itertools.pro
 @pytest.mark.parametrize("model, train, optimizer, schedule, sampling, batch, wd", GRID)
 def test_every_configuration_agrees(monkeypatch, model, train, optimizer, schedule, sampling, batch, wd):
     cfg = BASE.updated({**model, "train": train, "optimizer": optimizer, "schedule": schedule,
-                        "sampling": sampling, "batch_size": batch, "weight_decay": wd,
+                        "sampling": sampling, "batch_size": batch, "ridge": wd,
                         "lr": 0.01 if optimizer == "adam" else 0.05})
     _compare(monkeypatch, cfg, runs=1)
     _compare(monkeypatch, cfg, runs=3, steps=120)
@@ -75,7 +75,7 @@ def test_every_configuration_agrees(monkeypatch, model, train, optimizer, schedu
                          ids=[f"{i}-{o}" for i, o in itertools.product(MODEL_IDS, OPTIMIZERS)])
 def test_each_model_and_optimizer_agrees(monkeypatch, model, train, optimizer):
     """The fast loop's share of the grid above: every model x train mask x optimizer."""
-    cfg = BASE.updated({**model, "train": train, "optimizer": optimizer, "weight_decay": 0.05,
+    cfg = BASE.updated({**model, "train": train, "optimizer": optimizer, "ridge": 0.05,
                         "schedule": "cosine", "lr": 0.01 if optimizer == "adam" else 0.05})
     _compare(monkeypatch, cfg, runs=2)
 
@@ -190,3 +190,17 @@ def test_the_cache_goes_to_the_users_folder_when_the_package_is_read_only(tmp_pa
         for root, dirs, _ in os.walk(pkg):
             os.chmod(root, 0o755)
     assert list((tmp_path / "cache").rglob("*.nbi")), "no numba cache index in the user's cache folder"
+
+
+def test_each_run_its_own_ridge(monkeypatch):
+    """A model-selection sweep trains a grid of ridge values as one trainer: per-run weight decay."""
+    cfg = BASE.updated({"optimizer": "momentum", "lr": 0.05})
+    out = []
+    for kind in ("numpy", "numba"):
+        monkeypatch.setenv("RELUVIZ_BACKEND", kind)
+        tr = Trainer(cfg, runs=4, ridges=[0.0, 0.01, 0.1, 1.0])
+        tr.run(300)
+        out.append(tr.state.copy())
+    assert _agree(*out) <= TOL
+    norms = np.linalg.norm(out[1][:, : tr.layout.size], axis=1)
+    assert np.all(np.diff(norms) < 0)  # more ridge, smaller weights

@@ -47,7 +47,7 @@ def _compile(module) -> None:
         st = np.zeros((1, 3 * p))
         net = (model, h, depth, module.A_TANH, 0.01, p)
         module.run_stretch(*net, 3, st, st.copy(), 0, np.zeros(4), np.zeros(4), np.zeros((1, 1, 2), np.int64),
-                           False, 2, np.zeros((1, 1)), 0, 1, np.ones(p), False, 0.0, 0.9, 0.9, 0.999, 1e-8, 1e10,
+                           False, 2, np.zeros((1, 1)), 0, 1, np.ones(p), False, np.zeros(1), 0.9, 0.9, 0.999, 1e-8, 1e10,
                            np.zeros(1, bool), np.zeros((1, 1, 3 * p)), np.zeros((1, 1)), True, np.zeros(1))
         module.batch_losses(*net, st, np.zeros(4), np.zeros(4), np.zeros((1, 2), np.int64), False, 2,
                             np.zeros(1, bool), np.zeros(1))

@@ -6,7 +6,8 @@
     loss_r, g_r = minibatch MSE and its gradient at state t   (skipped for stopped runs: loss 0)
     if some loss_r is not below ``limit``: return (the caller handles the divergence at t)
     record state t and the losses (if recording)
-    state t+1 = optimizer update of state t with g (+ weight_decay * p), frozen entries masked;
+    state t+1 = optimizer update of state t with g (+ wd p, wd = 2 ridge: torch's weight decay, one
+               value per run), frozen entries masked;
                stopped runs copy their state unchanged
 
 The two state buffers ``st0``/``st1`` (R, S) alternate as in the trainer; ``cur`` says which one holds
@@ -267,7 +268,7 @@ def _loss_grad(model, H, L, kind, slope, p, x, y, idx, full, B, g, w, b, v, nx, 
 
 @njit(nogil=True, cache=True)
 def run_stretch(model, H, L, kind, slope, P, opt, st0, st1, cur, x, y, idx, full, B, lrs, t0, n, mask, has_mask,
-                wd, mu, b1, b2, eps, limit, dead, rec_state, rec_loss, recording, loss):
+                wds, mu, b1, b2, eps, limit, dead, rec_state, rec_loss, recording, loss):
     """Steps t0 .. t0 + n - 1 of R runs; returns (steps done, buffer holding the state reached).
 
     Fewer than n steps are done when a live run's loss at step t0 + done is not below ``limit``:
@@ -298,7 +299,7 @@ def run_stretch(model, H, L, kind, slope, P, opt, st0, st1, cur, x, y, idx, full
             if dead[r]:
                 dst[r, :] = src[r, :]
             else:
-                _update(opt, src[r], dst[r], G[r], P, lrs[s, r], t, wd, mask, has_mask, mu, b1, b2, eps)
+                _update(opt, src[r], dst[r], G[r], P, lrs[s, r], t, wds[r], mask, has_mask, mu, b1, b2, eps)
         cur = 1 - cur
     return n, cur
 

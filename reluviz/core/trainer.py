@@ -267,6 +267,8 @@ class Trainer:
             self._full_idx = np.zeros((BLOCK, self.runs, 1), dtype=np.int64)
             self._rec_none = (np.zeros((0, self.runs, self._bufs[0].shape[1])), np.zeros((0, self.runs)))
             self._loss_row = np.zeros(self.runs)
+            # torch's weight decay (2 ridge) of each run: the updater's float or (R, 1)
+            self._wds = np.ascontiguousarray(np.broadcast_to(self._updater.wd, (self.runs, 1))[:, 0], dtype=float)
         return kernels
 
     def restore(self, snap: Snapshot) -> None:
@@ -414,7 +416,7 @@ class Trainer:
         done, cur = kernels.run_stretch(
             *net, opt, self._bufs[0], self._bufs[1], self._cur_i, ds.x_train, ds.y_train, idx,
             self.full_batch, self.batch_size, self._lr_values[t0 - l_start : stop - l_start, :, 0], t0, stop - t0,
-            self._mask, self._updater.mask is not None, float(c.weight_decay), c.momentum, c.beta1, c.beta2, c.eps,
+            self._mask, self._updater.mask is not None, self._wds, c.momentum, c.beta1, c.beta2, c.eps,
             self.explode_limit, self.diverged, rec_state, rec_loss, recording, loss)
         t = t0 + done
         if record is not None and done:
