@@ -100,15 +100,25 @@ def test_divergence_stops_both_at_the_same_step_with_the_same_reason(monkeypatch
 
 
 def test_on_step_reports_the_same_steps_as_recording(monkeypatch):
-    """``on_step`` with the compiled kernels: one recorded step at each reported step."""
-    monkeypatch.setenv("RELUVIZ_BACKEND", "numba")
+    """``on_step`` with the compiled kernels (one recorded step at each reported step) reports what
+    the NumPy path reports, and ``reluviz train --every K`` keeps the same rows with either."""
     cfg = BASE.updated({"optimizer": "adam", "lr": 0.01})
-    rec = record_run(cfg, steps=100, every=7)
-    monkeypatch.setenv("RELUVIZ_BACKEND", "numpy")
-    ref = record_run(cfg, steps=100, every=7)
-    assert np.array_equal(rec.arrays["step"], ref.arrays["step"])
+    seen = {}
+    for kind in ("numpy", "numba"):
+        monkeypatch.setenv("RELUVIZ_BACKEND", kind)
+        rows = []
+        Trainer(cfg).run(100, every=7, on_step=lambda t, state, batch, loss, lr, dead: rows.append(
+            (t, state[0].copy(), batch[0].copy(), float(loss[0]), float(lr[0]))))
+        seen[kind] = rows
+        seen[kind + " file"] = record_run(cfg, steps=100, every=7).arrays
+    assert [r[0] for r in seen["numpy"]] == [r[0] for r in seen["numba"]] == list(range(0, 100, 7))
+    for a, b in zip(seen["numpy"], seen["numba"]):
+        assert np.array_equal(a[2], b[2]) and a[4] == b[4]
+        assert _agree(a[1], b[1]) <= TOL and abs(a[3] - b[3]) <= TOL * abs(a[3])
+    ref, rec = seen["numpy file"], seen["numba file"]
+    assert np.array_equal(rec["step"], ref["step"])
     for key in ("w", "b", "v", "c", "batch_loss", "lr", "train_loss"):
-        assert _agree(ref.arrays[key], rec.arrays[key]) <= TOL, key
+        assert _agree(ref[key], rec[key]) <= TOL, key
 
 
 def test_numpy_is_chosen_by_the_environment_and_when_numba_is_missing(monkeypatch):
