@@ -90,3 +90,13 @@ def views(qtbot):
 def view(request, make_view):
     """The lecture view of the class the test module names in ``VIEW_CLASS``."""
     return make_view(request.module.VIEW_CLASS)
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def backend(request, monkeypatch):
+    """Runs the test with each training backend (``RELUVIZ_BACKEND``): the NumPy reference and the
+    compiled numba kernels."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("RELUVIZ_BACKEND", request.param)
+    return request.param

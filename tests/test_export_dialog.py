@@ -88,8 +88,9 @@ def test_cancel_leaves_nothing(window, qtbot, tmp_path):
     d.count.setValue(1)
     d.size.setCurrentText("320x180")
     d.start_export()
-    with qtbot.waitSignal(d.job.progress, timeout=10_000):
-        pass
+    # (the dialog's progress, not the job's signal: one queued after such a wait could reach pytest-qt's
+    # freed blocker and crash the run)
+    qtbot.waitUntil(lambda: d.progress_dialog is not None and d.progress_dialog.value() > 0, timeout=10_000)
     with qtbot.waitSignal(d.job.failed, timeout=10_000) as blocker:
         d.job.cancel()
     assert "cancelled" in blocker.args[0]

@@ -121,12 +121,15 @@ def test_block_recording_stops_on_divergence_like_step_recording():
     assert hb.last_step() == b.step
 
 
-def test_block_recording_polls_should_stop_every_64_steps():
+def test_block_recording_polls_should_stop_every_poll_steps(backend):
+    from reluviz.core.trainer import POLL_STEPS, POLL_STEPS_COMPILED
+
+    k = POLL_STEPS_COMPILED if backend == "numba" else POLL_STEPS
     tr = Trainer(TrainConfig(width=5, n_train=30, batch_size=6))
     h = History.for_trainer(tr)
     calls = []
-    done = tr.run(1000, record=h, should_stop=lambda: calls.append(tr.step) or len(calls) == 3)
-    assert done == 192 and calls == [64, 128, 192] and h.last_step() == 191
+    done = tr.run(5000, record=h, should_stop=lambda: calls.append(tr.step) or len(calls) == 3)
+    assert done == 3 * k and calls == [k, 2 * k, 3 * k] and h.last_step() == 3 * k - 1
 
 
 # ---------------------------------------------------------------------- long runs

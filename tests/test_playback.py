@@ -244,7 +244,10 @@ def test_play_after_a_divergence_goes_on_from_the_last_finite_step_with_the_lowe
     w = absurd_window
     w.load_preset("diverge")
     w.play()
-    qtbot.waitUntil(lambda: w.session.stopped and not w.worker.busy, timeout=15_000)
+    # (the window draws the stop when the thread's queued signals arrive: the compiled kernels get
+    # there within microseconds of play)
+    qtbot.waitUntil(lambda: w.session.stopped and not w.worker.busy and bool(w.displayed_frame.divergence),
+                    timeout=15_000)
     last_finite = w.displayed_snapshot.step
     assert last_finite > 0 and w.session.divergence_reason
     w.panel.widgets["lr"].setValue(0.02)

@@ -18,7 +18,7 @@ from reluviz.core.presets import load_preset
 from reluviz.core.recording import record_run
 
 #: replays of 400 to 2,000 steps each in torch (about 8 s in all): the full suite's, not the fast loop's
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("backend")]  # (each replay with both backends)
 
 torch = None  # imported by the fixture below, so that collecting the fast loop does not load torch
 

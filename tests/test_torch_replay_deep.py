@@ -20,7 +20,7 @@ from reluviz.core.config import SETTINGS
 from reluviz.core.recording import record_run
 
 #: torch replays of a few hundred steps each: the full suite's, not the fast loop's
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("backend")]  # (each replay with both backends)
 
 torch = None
 

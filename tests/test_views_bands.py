@@ -47,8 +47,9 @@ def test_bands_worker_can_be_cancelled(view, qtbot):
     cfg = load_preset("notebook").config.updated({"width": 10})
     give_state(view, cfg)
     worker = view.run_bands(seeds=4, steps=1_000_000, optimizers=["sgd", "momentum"])
-    with qtbot.waitSignal(worker.progress, timeout=10000):
-        pass
+    # (wait on the view, not on the worker's progress signal: a progress signal queued after such a
+    # wait ended could reach pytest-qt's freed blocker and crash the run)
+    qtbot.waitUntil(lambda: view.progress.value() > 0, timeout=10000)
     with qtbot.waitSignal(worker.finished_ok, timeout=10000):
         view.cancel_button.click()
     qtbot.waitUntil(lambda: view.result is not None, timeout=2000)

@@ -130,8 +130,7 @@ def test_dance_can_be_cancelled(view, qtbot):
     tr, hist, snap = short_run(p.config, 10)
     show(view, snap, hist, tr.dataset, p.config)
     worker = view.run_dance(start="init", steps=1_000_000)
-    with qtbot.waitSignal(worker.progress, timeout=10000):
-        pass
+    qtbot.waitUntil(lambda: view.progress.value() > 0, timeout=10000)  # (the view, not the worker's signal)
     with qtbot.waitSignal(worker.finished_ok, timeout=10000) as blocker:
         view.cancel_dance()
     assert not blocker.args[0].complete

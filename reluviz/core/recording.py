@@ -56,6 +56,7 @@ from reluviz.core.metrics import row_losses
 from reluviz.core.model import Layout
 from reluviz.core.optimizers import slots
 from reluviz.core.optimum import ridge_penalty
+from reluviz.core.sampling import BLOCK
 from reluviz.core.trainer import Trainer
 
 #: The run-file format this version writes and reads (a reader refuses any other).
@@ -183,6 +184,52 @@ def run_arrays(config: TrainConfig, dataset: Dataset, blocks: Sequence[RowBlock]
     return out
 
 
+class _EveryKth:
+    """Rows of the steps divisible by ``every``, for ``Trainer.run(record=...)`` (one run): the trainer
+    writes each stretch of steps into a scratch block (``reserve``) and ``commit`` keeps every K-th row,
+    a block copy (no Python per step, whichever backend trains)."""
+
+    def __init__(self, every: int, rows: int, width: int, kept: int, batch: int, record_batches: bool):
+        self.every, self.width, self.batch_size, self.count = every, width, batch, 0
+        self.step = np.zeros(rows, dtype=np.int64)
+        self.state = np.zeros((rows, kept))
+        self.lr = np.zeros(rows)
+        self.loss = np.zeros(rows)
+        self.diverged = np.zeros(rows, dtype=bool)
+        self.batch = np.zeros((rows, batch), dtype=np.int64) if record_batches else None
+        self._state = np.empty((BLOCK, 1, width))
+        self._loss = np.empty((BLOCK, 1))
+
+    def check_shape(self, state_size: int, batch: int) -> None:
+        if state_size != self.width or batch != self.batch_size:
+            raise ValueError("a recording keeps one row shape")
+
+    def reserve(self, step: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, BLOCK)
+        return self._state[:k], self._loss[:k]
+
+    def commit(self, step: int, k: int, batch: np.ndarray, lr: np.ndarray, diverged: np.ndarray) -> None:
+        sel = np.flatnonzero(np.arange(step, step + k) % self.every == 0)
+        n, c = len(sel), self.count
+        self.step[c : c + n] = step + sel
+        self.state[c : c + n] = self._state[sel, 0, : self.state.shape[1]]
+        self.lr[c : c + n] = lr[sel, 0]
+        self.loss[c : c + n] = self._loss[sel, 0]
+        self.diverged[c : c + n] = diverged[0]
+        if self.batch is not None:
+            self.batch[c : c + n] = batch[sel, 0]
+        self.count = c + n
+
+    def add(self, step: int, state: np.ndarray, batch: np.ndarray, loss: float, lr: float, diverged: bool) -> None:
+        """One more row (the last state, when it is not a multiple of every)."""
+        c = self.count
+        self.step[c], self.state[c], self.lr[c], self.loss[c], self.diverged[c] = (
+            step, state[: self.state.shape[1]], lr, loss, diverged)
+        if self.batch is not None:
+            self.batch[c] = batch
+        self.count = c + 1
+
+
 def record_run(config: TrainConfig, steps: int | None = None, every: int = 1, record_batches: bool = False,
                progress: Callable[..., None] | None = None, trainer: Trainer | None = None,
                compare: dict | None = None, params_only: bool = False,
@@ -212,41 +259,27 @@ def record_run(config: TrainConfig, steps: int | None = None, every: int = 1, re
         raise ConfigError(f"recording {rows:,} rows of {kept:,} values needs {need / 2**30:,.1f} GB "
                           f"(at most {RECORD_MAX_BYTES / 2**30:g} GB): record every K-th step with --every K, "
                           "or train fewer --steps" + ("" if params_only or kept == size else ", or --params-only"))
-    rec_step = np.zeros(rows, dtype=np.int64)
-    rec_state = np.zeros((rows, width if not params_only else size))
-    rec_lr = np.zeros(rows)
-    rec_loss = np.zeros(rows)
-    rec_div = np.zeros(rows, dtype=bool)
-    rec_batch = np.zeros((rows, trainer.batch_size), dtype=np.int64) if record_batches else None
-    count = 0
-
-    def sink(step, state, batch, batch_loss, lr, diverged):
-        nonlocal count
-        rec_step[count] = step
-        rec_state[count] = state[0, : rec_state.shape[1]]
-        rec_lr[count] = lr[0]
-        rec_loss[count] = batch_loss[0]
-        rec_div[count] = diverged[0]
-        if rec_batch is not None:
-            rec_batch[count] = batch[0]
-        count += 1
-
+    rec = _EveryKth(every, rows, width, size if params_only else width, trainer.batch_size, record_batches)
     chunk = max(every, 1000 // every * every)
     done = reported = 0
     while done < steps and not trainer.stopped:
-        n = trainer.run(min(chunk, steps - done), on_step=sink, every=every)
+        n = trainer.run(min(chunk, steps - done), record=rec)
         done += n
         if progress:
-            loss = float(np.mean(rec_loss[reported:count])) if count > reported else None
-            reported = count
+            loss = float(np.mean(rec.loss[reported : rec.count])) if rec.count > reported else None
+            reported = rec.count
             progress(done, steps, loss)
         if n == 0:
             break
     snap = trainer.snapshot()  # the last state is always a row (after a divergence, the last finite one)
-    if count and rec_step[count - 1] == snap.step:
-        rec_div[count - 1] = trainer.stopped  # (recorded with the rate and batch of the update that blew up)
+    count = rec.count
+    if count and rec.step[count - 1] == snap.step:
+        rec.diverged[count - 1] = trainer.stopped  # (recorded with the rate and batch of the update that blew up)
     else:
-        sink(snap.step, snap.state, snap.batch, snap.batch_loss, snap.lr, snap.diverged)
+        rec.add(snap.step, snap.state[0], snap.batch[0], snap.batch_loss[0], snap.lr[0], snap.diverged[0])
+    count = rec.count
+    rec_step, rec_state, rec_lr, rec_loss, rec_div, rec_batch = (rec.step, rec.state, rec.lr, rec.loss, rec.diverged,
+                                                                 rec.batch)
     last_state = trainer.state[0].copy()
     states = rec_state[:count]
     if params_only and width > size:  # the last row's optimizer state, for a run that goes on from it

@@ -25,6 +25,7 @@ import contextlib
 import threading
 import numpy as np
 
+from reluviz.core import backend
 from reluviz.core.compare import ghost_config, ghost_trainer
 from reluviz.core.config import ConfigError, TrainConfig, reset_fields_changed
 from reluviz.core.frame import Frame, LossCurves, TrailSpec, make_frame
@@ -96,11 +97,14 @@ class Session:
     same minibatches, advanced in lockstep and drawn faintly. Empty: no ghost.
     """
 
-    def __init__(self, config: TrainConfig, compare: dict | None = None, budget_bytes: int = DEFAULT_BUDGET):
+    def __init__(self, config: TrainConfig, compare: dict | None = None, budget_bytes: int = DEFAULT_BUDGET,
+                 wait_for_compile: bool = True):
         self.lock = threading.Lock()
         self._waiting = 0
         self._waiting_lock = threading.Lock()
         self.budget = budget_bytes
+        #: False (the app): train with NumPy until the compiled kernels are ready (see core/backend.py)
+        self.wait_for_compile = wait_for_compile
         self.compare: dict = {}
         #: Bumped whenever the run or its settings change (the cost of a step may have changed).
         self.generation = 0
@@ -135,10 +139,13 @@ class Session:
         compare = self.compare if compare is None else dict(compare)
         if config.target != "csv":
             _check_sizes((config.n_train, config.n_val, config.n_test), config)
-        trainer = Trainer(config)  # may raise ConfigError (e.g. an unreadable CSV): nothing changed then
+        # may raise ConfigError (e.g. an unreadable CSV): nothing changed then
+        trainer = Trainer(config, wait_for_compile=self.wait_for_compile)
         ds = trainer.dataset
         _check_sizes((ds.n, ds.n_val, ds.n_test), config)
         ghost = ghost_trainer(config, compare, trainer.dataset) if compare else None
+        if ghost is not None:
+            ghost.wait_for_compile = self.wait_for_compile
         if hasattr(self, "trainer"):
             self.previous = self._run_parts()  # (the one it replaced before is dropped: memory stays bounded)
         self.generation += 1
@@ -167,6 +174,9 @@ class Session:
         self.compare = dict(run.compare) if loaded.ghost is not None else {}
         self.config = run.config
         self.trainer = loaded.trainer
+        self.trainer.wait_for_compile = self.wait_for_compile
+        if loaded.ghost is not None:
+            loaded.ghost.wait_for_compile = self.wait_for_compile
         self.dataset = run.dataset
         self.history = loaded.history
         self.history.follow(self.trainer)
@@ -262,6 +272,12 @@ class Session:
     def divergence_reason(self) -> str:
         d = self.trainer.divergence
         return d.reason if d is not None else ""
+
+    @property
+    def trains_off_gil(self) -> bool:
+        """Whether training runs in the compiled kernels (which release the GIL) right now."""
+        return (backend.compiled(wait=False) is not None
+                and backend.supports(self.trainer.layout, self.trainer.config.optimizer))
 
     def advance(self, n: int, should_stop=None) -> int:
         """Train up to ``n`` steps, recording every step; the ghost does as many. Returns steps done."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
+from reluviz.core import backend
 from reluviz.core.config import ConfigError, TrainConfig, reset_fields_changed
 from reluviz.core.data import Dataset, make_dataset
 from reluviz.core.init import init_params
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 #: Minibatch values gathered at once (R * B * steps); bounds the memory of a gathered stretch.
 CHUNK_ELEMENTS = 1 << 17
+#: ``should_stop`` is polled every this many steps (NumPy: ~0.5 ms of steps; compiled: ~1 ms)
+POLL_STEPS = 64
+POLL_STEPS_COMPILED = 512
 
 
 class StepSink(Protocol):
@@ -67,12 +71,16 @@ class Trainer:
     lr_scale: (R,) factors on the learning rate per run (default 1).
     ridges: (R,) the ridge lambda of each run (default: the config's for every run; kept when the
     trainer is reconfigured).
+    wait_for_compile: with the numba backend, compile the kernels at the first step (True: headless
+    work) or train with NumPy until ``backend.warm_up()`` has them ready (False: the app).
     """
 
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, runs: int = 1,
                  init_seeds: Sequence[int] | None = None, sample_seeds: Sequence[int] | None = None,
-                 lr_scale: Sequence[float] | None = None, ridges: Sequence[float] | None = None):
+                 lr_scale: Sequence[float] | None = None, ridges: Sequence[float] | None = None,
+                 wait_for_compile: bool = True):
         config.validate()
+        self.wait_for_compile = wait_for_compile
         self.dataset = dataset if dataset is not None else make_dataset(config)
         if runs < 1:
             raise ConfigError(f"runs must be at least 1, got {runs}")
@@ -125,6 +133,7 @@ class Trainer:
         # Minibatch data of a stretch of steps, gathered at once (see _chunk_for) into buffers
         # that the bound gradient kernels read.
         self._chunk_steps = (0, 0)
+        self._codes = None
         if self.full_batch:
             x1t = np.ascontiguousarray(self._x1.T)  # (2, n) rows [x; 1]
             shape = (BLOCK, self.runs) + x1t.shape
@@ -231,11 +240,36 @@ class Trainer:
         return block * BLOCK
 
     def snapshot(self) -> Snapshot:
-        """An immutable copy of the current state, with the next batch and its loss."""
-        i = self.step - self._chunk_for(self.step)[0]
-        loss = self._kernels[self._cur_i](i).copy()
-        return Snapshot.create(self.step, self.layout, self._cur, self._data[3][i], loss, self.lr_at(self.step),
-                               self.diverged)
+        """An immutable copy of the current state, with the next batch and its loss (computed by the
+        backend that trains, so it equals the loss a recorded row of this state holds)."""
+        kernels = self._compiled(wait=False)
+        if kernels is not None:
+            batch = self._batch_indices(self.step)
+            idx = self._full_idx[0] if self.full_batch else batch
+            loss = np.empty(self.runs)
+            kernels.batch_losses(*self._codes[0], self._cur, self.dataset.x_train,
+                                 self.dataset.y_train, idx, self.full_batch, self.batch_size, self.diverged, loss)
+        else:
+            i = self.step - self._chunk_for(self.step)[0]
+            loss = self._kernels[self._cur_i](i).copy()
+            batch = self._data[3][i]
+        return Snapshot.create(self.step, self.layout, self._cur, batch, loss, self.lr_at(self.step), self.diverged)
+
+    def _compiled(self, wait: bool):
+        """The compiled kernels if they train this run now (None: the NumPy path does)."""
+        if backend.requested() != "numba" or not backend.supports(self.layout, self.config.optimizer):
+            return None
+        kernels = backend.compiled(wait=wait and self.wait_for_compile)
+        if kernels is not None and self._codes is None:
+            self._codes = (kernels.net_codes(self.layout), kernels.OPTIMIZER_CODES[self.config.optimizer])
+            mask = self._updater.mask
+            self._mask = np.ascontiguousarray(mask if mask is not None else np.ones(self.layout.size))
+            self._full_idx = np.zeros((BLOCK, self.runs, 1), dtype=np.int64)
+            self._rec_none = (np.zeros((0, self.runs, self._bufs[0].shape[1])), np.zeros((0, self.runs)))
+            self._loss_row = np.zeros(self.runs)
+            # torch's weight decay (2 ridge) of each run: the updater's float or (R, 1)
+            self._wds = np.ascontiguousarray(np.broadcast_to(self._updater.wd, (self.runs, 1))[:, 0], dtype=float)
+        return kernels
 
     def restore(self, snap: Snapshot) -> None:
         """Continue from ``snap`` (same configuration): state, step and stopped runs come back."""
@@ -256,7 +290,8 @@ class Trainer:
         ``record``: a History that gets every step (state, minibatch, loss, rate), written in blocks.
         ``on_step(step, state, batch, batch_loss, lr, diverged)`` is called before the update of
         every step divisible by ``every``, with live buffers (copy what you keep).
-        ``should_stop()`` is polled every 64 steps (for a worker thread that wants to pause).
+        ``should_stop()`` is polled every ``POLL_STEPS`` steps (``POLL_STEPS_COMPILED`` with the compiled
+        kernels), for a worker thread that wants to pause.
         """
         if self.stopped or n_steps <= 0:
             return 0
@@ -267,15 +302,22 @@ class Trainer:
         start = step = self.step
         end = start + n_steps
         while step < end:
-            c_start, c_stop = self._chunk_for(step)
+            kernels = self._compiled(wait=True)
             l_start = self._lr_for(step)
-            stop = min(end, c_stop, l_start + BLOCK)
+            if kernels is not None:
+                stop, poll = min(end, l_start + BLOCK), POLL_STEPS_COMPILED
+            else:
+                c_start, c_stop = self._chunk_for(step)
+                stop, poll = min(end, c_stop, l_start + BLOCK), POLL_STEPS
             if should_stop is not None:
-                stop = min(stop, step + 64 - (step - start) % 64)
-            step = self._stretch(step, stop, c_start, l_start, record, on_step, every)
+                stop = min(stop, step + poll - (step - start) % poll)
+            if kernels is not None:
+                step = self._stretch_compiled(kernels, step, stop, l_start, record, on_step, every)
+            else:
+                step = self._stretch(step, stop, c_start, l_start, record, on_step, every)
             if self.stopped:
                 return max(self.step - start, 0)
-            if should_stop is not None and step > start and (step - start) % 64 == 0 and should_stop():
+            if should_stop is not None and step > start and (step - start) % poll == 0 and should_stop():
                 break
         return step - start
 
@@ -323,6 +365,70 @@ class Trainer:
             self._handle_divergence(t, bad_loss)
             self._lr_values[:, self.diverged] = 0.0
         return self.step
+
+    def _stretch_compiled(self, kernels, t0: int, stop: int, l_start: int, record: "History | None",
+                          on_step: StepSink | None, every: int) -> int:
+        """``_stretch`` through the compiled kernels (one call for the whole stretch, or, with
+        ``on_step``, one single recorded step at each reported step and one call between them)."""
+        t = t0
+        while t < stop:
+            if on_step is not None:
+                report = t % every == 0
+                end = t + 1 if report else min(stop, t + every - t % every)
+            else:
+                report, end = False, stop
+            rows = self._compiled_steps(kernels, t, end, l_start, record, report)
+            if report and rows is not None:
+                state, loss = rows
+                on_step(t, state, self._batch_indices(t), loss, self._lr_values[t - l_start, :, 0], self.diverged)
+            if self.step < end or self.stopped:  # a divergence was handled
+                return self.step
+            t = self.step
+        return self.step
+
+    def _batch_indices(self, t: int) -> np.ndarray:
+        """(R, B) minibatch indices of step ``t`` (a view)."""
+        if self.full_batch:
+            return self._data[3][0]
+        return self._stream.block(t // BLOCK)[t % BLOCK]
+
+    def _compiled_steps(self, kernels, t0: int, stop: int, l_start: int, record: "History | None",
+                        keep: bool) -> tuple[np.ndarray, np.ndarray] | None:
+        """Steps ``t0 .. stop - 1`` (within one block) in one kernel call; with ``keep``, returns the
+        first step's state and loss rows (for ``on_step``)."""
+        net, opt = self._codes
+        block_start = (t0 // BLOCK) * BLOCK
+        if self.full_batch:
+            idx = self._full_idx[t0 - block_start : stop - block_start]
+        else:
+            idx = self._stream.block(t0 // BLOCK)[t0 - block_start : stop - block_start]
+        if record is not None:
+            rec_state, rec_loss = record.reserve(t0, stop - t0)
+            stop = t0 + len(rec_loss)
+        elif keep:
+            rec_state, rec_loss = np.zeros((1,) + self._bufs[0].shape), np.zeros((1, self.runs))
+        else:
+            rec_state, rec_loss = self._rec_none
+        recording = record is not None or keep
+        c = self.config
+        ds = self.dataset
+        loss = self._loss_row
+        done, cur = kernels.run_stretch(
+            *net, opt, self._bufs[0], self._bufs[1], self._cur_i, ds.x_train, ds.y_train, idx,
+            self.full_batch, self.batch_size, self._lr_values[t0 - l_start : stop - l_start, :, 0], t0, stop - t0,
+            self._mask, self._updater.mask is not None, self._wds, c.momentum, c.beta1, c.beta2, c.eps,
+            self.explode_limit, self.diverged, rec_state, rec_loss, recording, loss)
+        t = t0 + done
+        if record is not None and done:
+            record.commit(t0, done, idx[:done] if not self.full_batch else self._data[3][:done],
+                          self._lr_values[t0 - l_start : t - l_start, :, 0], self.diverged)
+        self._cur_i, self.step = cur, t
+        if done < stop - t0:
+            self._handle_divergence(t, loss.copy())
+            self._lr_values[:, self.diverged] = 0.0
+        if keep and done:
+            return rec_state[0], rec_loss[0]
+        return None
 
     def _scale_reason(self, what: str) -> str:
         """Why a run cannot start: its loss before any update is past the cut-off. No learning rate

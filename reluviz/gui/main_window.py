@@ -36,11 +36,12 @@ import time
 import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from reluviz.core import backend
 from reluviz.core.config import ConfigError, TrainConfig
 from reluviz.core.elbow_stats import elbow_trail
 from reluviz.core.frame import Frame, TrailSpec
 from reluviz.core.session import Session
-from reluviz.gui.actions import PANEL_BUTTONS, VIEW_TOGGLES, build_actions
+from reluviz.gui.actions import PANEL_BUTTONS, build_actions
 from reluviz.gui.controls import ControlPanel
 from reluviz.gui.help_text import ABOUT_HTML, IDLE_HINT, SHORTCUTS_HTML, message_box
 from reluviz.gui.input_guard import guard_wheel
@@ -49,7 +50,7 @@ from reluviz.gui.notices import NoticeArea
 from reluviz.gui.playback import Playback
 from reluviz.gui.run_control import DEFAULT_PRESET, Notice, Outcome, RunControl, preset_display, starting_point
 from reluviz.gui.run_files import RunFiles
-from reluviz.gui.settings import open_settings
+from reluviz.gui.settings import open_settings, restore_window, save_window
 from reluviz.gui.timeline import TimelineBar, status_text
 from reluviz.gui.view_tabs import ViewTabs
 from reluviz.gui.views import create_views
@@ -78,12 +79,13 @@ class MainWindow(QtWidgets.QMainWindow):
         start = starting_point(config, preset, self.settings.value("run/config", "", str),
                                self.settings.value("run/preset", "", str))
         problem = ""
+        backend.warm_up()  # compiles (or loads) the fast kernels; NumPy trains meanwhile
         try:
-            self.session = Session(start.config, start.compare)
+            self.session = Session(start.config, start.compare, wait_for_compile=False)
         except ConfigError as exc:  # e.g. the last run's CSV file is gone: start from the default preset
             problem = f"Could not start the last run ({exc}); started the {DEFAULT_PRESET} preset instead."
             start = starting_point(None, DEFAULT_PRESET)
-            self.session = Session(start.config, start.compare)
+            self.session = Session(start.config, start.compare, wait_for_compile=False)
         self._build_ui()
         self.worker = TrainingWorker(self.session, self)
         self.playback = Playback(self.session, self.worker, self._draw_frame, self)
@@ -212,28 +214,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.playback.refused.connect(lambda text: self.show_notice(text, "warn"))
 
     def _restore_view_settings(self) -> None:
-        s = self.settings
-        self.panel.set_speed(int(s.value("view/speed", DEFAULT_SPEED, int)))
+        restore_window(self, self.settings, DEFAULT_SPEED)
         self._on_speed(self.panel.speed())
-        for key, name, default in VIEW_TOGGLES:
-            getattr(self, name).setChecked(s.value(key, default, bool))
-        geometry = s.value("window/geometry")
-        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        state = s.value("window/splitter")
-        if isinstance(state, QtCore.QByteArray) and not state.isEmpty():
-            self.splitter.restoreState(state)
 
     def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("run/config", self.session.config.to_json())
-        s.setValue("run/preset", self.preset_name or "")
-        s.setValue("view/speed", self.panel.speed())
-        for key, name, _default in VIEW_TOGGLES:
-            s.setValue(key, getattr(self, name).isChecked())
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/splitter", self.splitter.saveState())
-        s.sync()
+        save_window(self, self.settings)
 
     # ------------------------------------------------------------------ lecture views
     def add_view(self, title: str, view: LectureView) -> int:
@@ -305,7 +290,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _update_status(self, frame: Frame) -> None:
         rate = self.worker.steps_per_second if self.worker.playing else None
-        self.status.setText(status_text(frame, rate, show_test=self.view.loss.curve_visible("test")))
+        self.status.setText(status_text(frame, rate, show_test=self.view.loss.curve_visible("test"),
+                                        compiling=backend.compiling()))
 
     def show_notice(self, text: str, kind: str = "info", sticky: bool = False, topic: str = "") -> None:
         """A message above the plot (``sticky`` ones stay until the next run change; one with a

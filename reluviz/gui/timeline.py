@@ -45,11 +45,13 @@ class TimelineBar(QtWidgets.QWidget):
         self.label.setText(f"step {frame.step:,} ({where})")
 
 
-def status_text(frame: Frame, steps_per_second: float | None = None, show_test: bool = False) -> str:
+def status_text(frame: Frame, steps_per_second: float | None = None, show_test: bool = False,
+                compiling: bool = False) -> str:
     """The status line for ``frame``: step, epoch (points drawn / N), losses (train, the objective
     when a ridge is set, validation, and test only with ``show_test``: like its curve, the test loss
-    is for the final check), rate, dead units, and the training speed while playing
-    (``steps_per_second``; None: not playing)."""
+    is for the final check), rate, dead units, the training speed while playing
+    (``steps_per_second``; None: not playing), and whether the fast kernels are still compiling
+    (``compiling``: NumPy trains meanwhile)."""
     parts = [f"step {frame.step:,}", f"epoch {frame.epoch:,.1f}", f"minibatch {frame.batch_loss:.3g}",
              f"train {frame.train_loss:.3g}", f"objective {frame.objective:.3g}" if frame.config.ridge else "",
              f"validation {frame.val_loss:.3g}", f"test {frame.test_loss:.3g}" if show_test else "",
@@ -62,6 +64,8 @@ def status_text(frame: Frame, steps_per_second: float | None = None, show_test: 
         parts.append(text + (f" (layers 1-{st.depth})" if st.depth > 1 else ""))
     if steps_per_second is not None:
         parts.append(f"{steps_per_second:,.0f} steps/s")
+        if compiling:
+            parts.append("compiling the fast kernels: NumPy trains meanwhile")
     elif not frame.live:
         parts.append("looking back")
     return "   \u00b7   ".join(parts)

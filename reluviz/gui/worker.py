@@ -10,11 +10,12 @@ Speed: ``speed`` N > 0 means N updates per drawn frame (paced: the thread waits 
 took the last frame and one display interval passed); ``speed`` 0 means as fast as the machine
 goes, publishing the newest state about 34 times a second.
 
-Back-pressure at speed 0 (one mechanism): after publishing, the thread waits (``DRAW_WAIT`` at
-most) until the window calls ``frame_drawn()``. Drawing a frame is Python (pyqtgraph) that needs
-the GIL, which a training thread running NumPy on small arrays takes back at every chance: both
-threads then hand the GIL over thousands of times a second. Waiting costs training little, since
-it could not have run while the window held the GIL anyway.
+Back-pressure at speed 0 (one mechanism): when training holds the GIL (the NumPy backend), after
+publishing the thread waits (``DRAW_WAIT`` at most) until the window calls ``frame_drawn()``.
+Drawing a frame is Python (pyqtgraph) that needs the GIL, which a training thread running NumPy on
+small arrays takes back at every chance: both threads then hand the GIL over thousands of times a
+second. Waiting costs training little, since it could not have run while the window held the GIL
+anyway. The compiled kernels train without the GIL, so with them the thread does not wait.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from reluviz.core.frame import Frame, TrailSpec
 from reluviz.core.session import Session
 
 FRAME_INTERVAL = 1.0 / 60.0      # paced playback (speed N): at most 60 frames a second
-MAX_SPEED_INTERVAL = 1.0 / 34.0  # speed "max": about 30 frames a second, so drawing leaves most of
-                                 # the GIL to training
+MAX_SPEED_INTERVAL = 1.0 / 60.0  # speed "max": 60 frames a second (the compiled kernels train off
+                                 # the GIL; with NumPy the frame rate falls to what drawing leaves)
 CHUNK_SECONDS = 0.004            # training time per lock hold
 DRAW_WAIT = 0.05                 # speed "max": the longest the thread waits for ``frame_drawn()``
 RATE_WINDOW = 0.5                # seconds over which ``steps_per_second`` is measured
@@ -216,7 +217,7 @@ class TrainingWorker(QtCore.QThread):
                     self._pending = 0
                 self._publish(session, force=True)
                 return reason
-            if not paced and self._publish(session, force=False):
+            if not paced and self._publish(session, force=False) and not session.trains_off_gil:
                 self._drawn.wait(DRAW_WAIT)
             if session.someone_waiting:
                 self._yield_to_gui(session)

@@ -1,0 +1,319 @@
+"""Compiled training steps (numba): K steps per call, off the GIL, the same maths as the NumPy path.
+
+``run_stretch`` does what ``Trainer._stretch`` does with ``GradientWorkspace`` (model.py) and
+``Updater`` (optimizers.py), for R runs side by side, step after step:
+
+    loss_r, g_r = minibatch MSE and its gradient at state t   (skipped for stopped runs: loss 0)
+    if some loss_r is not below ``limit``: return (the caller handles the divergence at t)
+    record state t and the losses (if recording)
+    state t+1 = optimizer update of state t with g (+ wd p, wd = 2 ridge: torch's weight decay, one
+               value per run), frozen entries masked;
+               stopped runs copy their state unchanged
+
+The two state buffers ``st0``/``st1`` (R, S) alternate as in the trainer; ``cur`` says which one holds
+step t0. Minibatch indices ``idx`` (K, R, B) and learning rates ``lrs`` (K, R) come from NumPy (a pure
+function of the seed and the step), so results do not depend on how steps are grouped into calls.
+The arithmetic follows the NumPy code's order of operations (it agrees to rounding, ~1e-16 a step;
+the tests hold the two paths to 1e-12 over whole runs). This module is imported only when numba is
+installed (``reluviz.core.backend``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+RELU, CONSTANT, LINEAR, GENERAL = 0, 1, 2, 3   # GENERAL: deeper nets and other activations
+SGD, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
+A_RELU, A_LEAKY, A_TANH, A_SIGMOID = 0, 1, 2, 3
+MODEL_CODES = {"relu": RELU, "constant": CONSTANT, "linear": LINEAR}
+OPTIMIZER_CODES = {"sgd": SGD, "momentum": MOMENTUM, "nesterov": NESTEROV, "adam": ADAM}
+ACTIVATION_CODES = {"relu": A_RELU, "leaky_relu": A_LEAKY, "tanh": A_TANH, "sigmoid": A_SIGMOID}
+
+
+def net_codes(layout) -> tuple[int, int, int, int, float, int]:
+    """(model code, H, L, activation code, slope, P) of a ``reluviz.core.model.Layout``."""
+    model = GENERAL if layout.general else MODEL_CODES[layout.model]
+    return model, layout.width, layout.depth, ACTIVATION_CODES[layout.activation], float(layout.slope), layout.size
+
+
+@njit(nogil=True, cache=True)
+def _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f):
+    """Minibatch MSE of f(x) = sum_j v_j relu(w_j x + b_j) + c and its gradient into g (3H + 1,).
+
+    The forward pass runs over units outside and points inside, the backward pass the other way
+    round: neither inner loop carries a sum, so both vectorise (the sums keep NumPy's order)."""
+    for j in range(H):
+        w[j] = p[2 * j]
+        b[j] = p[2 * j + 1]
+        v[j] = p[2 * H + j]
+        nx[j] = 0.0
+        n1[j] = 0.0
+        g[2 * H + j] = 0.0
+    c = p[3 * H]
+    for i in range(B):
+        xs[i] = x[i if full else idx[i]]
+        f[i] = 0.0
+    for j in range(H):
+        wj, bj, vj = w[j], b[j], v[j]
+        for i in range(B):
+            f[i] += vj * max(wj * xs[i] + bj, 0.0)
+    scale = 2.0 / B
+    loss = 0.0
+    gc = 0.0
+    for i in range(B):
+        xi = xs[i]
+        r = (f[i] + c) - y[i if full else idx[i]]
+        loss += r * r
+        gx = (xi * scale) * r   # (NumPy: rows [x; 1] times 2/B, times the residual)
+        gr = scale * r
+        for j in range(H):
+            z = w[j] * xi + b[j]
+            on = 1.0 if z > 0.0 else 0.0
+            nx[j] += on * gx
+            n1[j] += on * gr
+            g[2 * H + j] += max(z, 0.0) * gr
+        gc += gr
+    for j in range(H):
+        g[2 * j] = nx[j] * v[j]
+        g[2 * j + 1] = n1[j] * v[j]
+    g[3 * H] = gc
+    return loss * (1.0 / B)
+
+
+@njit(nogil=True, cache=True)
+def _small_loss_grad(p, linear, x, y, idx, full, B, g):
+    """Minibatch MSE of y = theta (constant) or y = theta x (linear) and its gradient into g (1,)."""
+    theta = p[0]
+    scale = 2.0 / B
+    loss = 0.0
+    gt = 0.0
+    for i in range(B):
+        k = i if full else idx[i]
+        r = (theta * x[k] if linear else theta) - y[k]
+        loss += r * r
+        gt += r * ((x[k] * scale) if linear else scale)
+    g[0] = gt
+    return loss * (1.0 / B)
+
+
+@njit(nogil=True, cache=True)
+def _act(kind, slope, z):
+    """act(z) as reluviz.core.deep computes it (NaN passes through)."""
+    if kind == A_RELU:
+        return z if z > 0.0 or z != z else 0.0
+    if kind == A_LEAKY:
+        sz = z * slope
+        return z if z > sz or z != z else sz
+    if kind == A_TANH:
+        return math.tanh(z)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@njit(nogil=True, cache=True)
+def _dact(kind, slope, z, a):
+    """act'(z) given a = act(z), as reluviz.core.deep computes it (relu'(0) = 0)."""
+    if kind == A_RELU:
+        return 1.0 if z > 0.0 else 0.0
+    if kind == A_LEAKY:
+        return (1.0 if z > 0.0 else 0.0) * (1.0 - slope) + slope
+    if kind == A_TANH:
+        return 1.0 - a * a
+    return (1.0 - a) * a
+
+
+@njit(nogil=True, cache=True)
+def _general_loss_grad(p, H, L, kind, slope, x, y, idx, full, B, g, Z, A, D, delta, tmp, WT, xs, f):
+    """Minibatch MSE and gradient (into g) of a general net (reluviz.core.deep: depth L, any
+    activation), by the same forward and backward passes as ``deep.kernel``. Z, A, D (L, B, H):
+    pre-activations, activations, derivatives per point; delta, tmp (B, H); WT (H, H) a layer's
+    weights transposed; xs, f (B,). Points run outside and units inside, through 2-D views of the
+    layers' weights (the inner loops then vectorise; flat offsets made them 3x slower)."""
+    o = 2 * H + (L - 1) * (H * H + H)
+    for i in range(B):
+        xs[i] = x[i if full else idx[i]]
+        xi = xs[i]
+        for j in range(H):
+            z = p[2 * j] * xi + p[2 * j + 1]
+            a = _act(kind, slope, z)
+            Z[0, i, j] = z
+            A[0, i, j] = a
+            D[0, i, j] = _dact(kind, slope, z, a)
+    for k in range(1, L):
+        s = 2 * H + (k - 1) * (H * H + H)
+        W = p[s : s + H * H].reshape((H, H))
+        bias = p[s + H * H : s + H * H + H]
+        for j in range(H):
+            for m in range(H):
+                WT[m, j] = W[j, m]
+        for i in range(B):
+            for j in range(H):
+                tmp[i, j] = 0.0
+            for m in range(H):
+                am = A[k - 1, i, m]
+                for j in range(H):
+                    tmp[i, j] += WT[m, j] * am
+            for j in range(H):
+                z = tmp[i, j] + bias[j]
+                a = _act(kind, slope, z)
+                Z[k, i, j] = z
+                A[k, i, j] = a
+                D[k, i, j] = _dact(kind, slope, z, a)
+    v = p[o : o + H]
+    gv = g[o : o + H]
+    c = p[o + H]
+    scale = 2.0 / B
+    loss = 0.0
+    gc = 0.0
+    for j in range(H):
+        gv[j] = 0.0
+    for i in range(B):
+        fi = 0.0
+        for j in range(H):
+            fi += v[j] * A[L - 1, i, j]
+        r = (fi + c) - y[i if full else idx[i]]
+        loss += r * r
+        gi = r * scale
+        gc += gi
+        for j in range(H):
+            gv[j] += A[L - 1, i, j] * gi
+            delta[i, j] = (v[j] * gi) * D[L - 1, i, j]
+    g[o + H] = gc
+    for k in range(L - 1, 0, -1):
+        s = 2 * H + (k - 1) * (H * H + H)
+        W = p[s : s + H * H].reshape((H, H))
+        GW = g[s : s + H * H].reshape((H, H))
+        gb = g[s + H * H : s + H * H + H]
+        for j in range(H):
+            gb[j] = 0.0
+            for m in range(H):
+                GW[j, m] = 0.0
+        for i in range(B):
+            for j in range(H):
+                dij = delta[i, j]
+                gb[j] += dij
+                for m in range(H):
+                    GW[j, m] += dij * A[k - 1, i, m]
+            for m in range(H):
+                tmp[i, m] = 0.0
+            for j in range(H):
+                dij = delta[i, j]
+                for m in range(H):
+                    tmp[i, m] += W[j, m] * dij
+            for m in range(H):
+                delta[i, m] = tmp[i, m] * D[k - 1, i, m]
+    for j in range(2 * H):
+        g[j] = 0.0
+    for i in range(B):
+        xi = xs[i]
+        for j in range(H):
+            g[2 * j] += delta[i, j] * xi
+            g[2 * j + 1] += delta[i, j]
+    return loss * (1.0 / B)
+
+
+@njit(nogil=True, cache=True)
+def _update(opt, src, dst, g, P, lr, t, wd, mask, has_mask, mu, b1, b2, eps):
+    """One optimizer update of a state row (params then slots) from gradient g (P,), in place of dst."""
+    for k in range(P):
+        gk = g[k]
+        if wd != 0.0:
+            gk = gk + src[k] * wd
+        if has_mask:
+            gk = gk * mask[k]
+        g[k] = gk
+    if opt == SGD:
+        for k in range(P):
+            dst[k] = src[k] - g[k] * lr
+    elif opt == MOMENTUM or opt == NESTEROV:
+        for k in range(P):
+            buf = src[P + k] * mu + g[k]
+            dst[P + k] = buf
+            if opt == MOMENTUM:
+                dst[k] = src[k] - buf * lr
+            else:
+                dst[k] = src[k] - (buf * mu + g[k]) * lr
+    else:
+        step = float(t + 1)
+        bc2 = math.sqrt(1.0 - math.pow(b2, step))  # (libm pow, as Python's b2 ** k)
+        step_size = lr / (1.0 - math.pow(b1, step))
+        for k in range(P):
+            gk = g[k]
+            m = src[P + k] * b1 + gk * (1.0 - b1)
+            s = src[2 * P + k] * b2 + (gk * gk) * (1.0 - b2)
+            dst[P + k] = m
+            dst[2 * P + k] = s
+            dst[k] = src[k] - (m / (math.sqrt(s) / bc2 + eps)) * step_size
+
+
+@njit(nogil=True, cache=True)
+def _scratch(model, H, L, B):
+    """Work arrays of the loss-and-gradient functions for one call."""
+    h = max(H, 1)
+    big = (L, B, h) if model == GENERAL else (1, 1, 1)
+    return (np.empty(h), np.empty(h), np.empty(h), np.empty(h), np.empty(h), np.empty(B), np.empty(B),
+            np.empty(big), np.empty(big), np.empty(big), np.empty(big[1:]), np.empty(big[1:]), np.empty((h, h)))
+
+
+@njit(nogil=True, cache=True)
+def _loss_grad(model, H, L, kind, slope, p, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f, Z, A, D, delta, tmp, WT):
+    if model == RELU:
+        return _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f)
+    if model == GENERAL:
+        return _general_loss_grad(p, H, L, kind, slope, x, y, idx, full, B, g, Z, A, D, delta, tmp, WT, xs, f)
+    return _small_loss_grad(p, model == LINEAR, x, y, idx, full, B, g)
+
+
+@njit(nogil=True, cache=True)
+def run_stretch(model, H, L, kind, slope, P, opt, st0, st1, cur, x, y, idx, full, B, lrs, t0, n, mask, has_mask,
+                wds, mu, b1, b2, eps, limit, dead, rec_state, rec_loss, recording, loss):
+    """Steps t0 .. t0 + n - 1 of R runs; returns (steps done, buffer holding the state reached).
+
+    Fewer than n steps are done when a live run's loss at step t0 + done is not below ``limit``:
+    ``loss`` (R,) then holds that step's losses and nothing of that step was updated or recorded.
+    """
+    R = st0.shape[0]
+    G = np.zeros((R, P))
+    w, b, v, nx, n1, xs, f, Z, A, D, delta, tmp, WT = _scratch(model, H, L, B)
+    for s in range(n):
+        t = t0 + s
+        src = st0 if cur == 0 else st1
+        dst = st1 if cur == 0 else st0
+        bad = False
+        for r in range(R):
+            if dead[r]:
+                loss[r] = 0.0
+                continue
+            loss[r] = _loss_grad(model, H, L, kind, slope, src[r], x, y, idx[s, r], full, B, G[r], w, b, v, nx, n1,
+                                 xs, f, Z, A, D, delta, tmp, WT)
+            if not loss[r] < limit:
+                bad = True
+        if bad:
+            return s, cur
+        if recording:
+            rec_state[s, :, :] = src
+            rec_loss[s, :] = loss
+        for r in range(R):
+            if dead[r]:
+                dst[r, :] = src[r, :]
+            else:
+                _update(opt, src[r], dst[r], G[r], P, lrs[s, r], t, wds[r], mask, has_mask, mu, b1, b2, eps)
+        cur = 1 - cur
+    return n, cur
+
+
+@njit(nogil=True, cache=True)
+def batch_losses(model, H, L, kind, slope, P, st, x, y, idx, full, B, dead, loss):
+    """The minibatch loss (R,) of each run's state ``st`` (R, S) on its batch ``idx`` (R, B) (0 for
+    stopped runs): what ``run_stretch`` checks and records before an update."""
+    R = st.shape[0]
+    g = np.zeros(P)
+    w, b, v, nx, n1, xs, f, Z, A, D, delta, tmp, WT = _scratch(model, H, L, B)
+    for r in range(R):
+        if dead[r]:
+            loss[r] = 0.0
+        else:
+            loss[r] = _loss_grad(model, H, L, kind, slope, st[r], x, y, idx[r], full, B, g, w, b, v, nx, n1, xs, f,
+                                 Z, A, D, delta, tmp, WT)
