@@ -22,6 +22,7 @@ from reluviz.core.config import (SETTINGS, ConfigError, TrainConfig, legacy_note
                                  read_settings_file, settings_help)
 from reluviz.core.presets import load_preset, preset_titles
 
+
 EXIT_USAGE = 2
 
 
@@ -50,6 +51,8 @@ def _add_ghost_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from reluviz.export.frames import EXPORT_VIEWS
+
     parser = _Parser(prog="reluviz", description="Watch a ReLU network learn a 1-D function.")
     parser.add_argument("--version", action="version", version=f"reluviz {__version__}")
     parser.add_argument("--open", metavar="FILE.npz",
@@ -93,7 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="frame size in pixels, even sides (default 1280x720)")
     export.add_argument("--fps", type=float, default=20.0, help="frames per second for GIF/MP4 (default 20)")
     export.add_argument("--panels", default="main,loss", help="comma list of panels: main, loss (default both)")
+    export.add_argument("--view", default="fit", choices=EXPORT_VIEWS, metavar="VIEW",  # (no Qt import: frames.py)
+                        help="what each frame draws, as the app's tab of that name: fit (the fit and loss panels, "
+                             "default), dance (parameter space around θ*), votes (each point's pull on the "
+                             "gradient), elbows (where the kinks move), bands (loss over several seeds); views "
+                             "that need a computation first (the side-by-side dance, the seed bands) run it here, "
+                             "with progress")
     export.add_argument("--no-caption", action="store_true", help="leave out the step / lr / loss caption")
+    export.add_argument("--no-legend", action="store_true", help="leave out the legends (more room for the plots)")
     export.add_argument("--force", action="store_true",
                         help="overwrite an existing output (a folder only if it holds nothing but exported frames)")
     export.add_argument("--out", required=True, metavar="PATH",
@@ -306,7 +316,9 @@ def export_command(config: TrainConfig, args: argparse.Namespace) -> int:
                                     train_progress=TerminalProgress("training ", args.quiet),
                                     progress=TerminalProgress("rendering", args.quiet, unit="frames"),
                                     compare=compare, spacing=args.spacing if args.every is None else "every",
-                                    constant_fit=bool(args.preset) and "piecewise-constant" in load_preset(args.preset).overlays)
+                                    constant_fit=bool(args.preset) and "piecewise-constant" in load_preset(args.preset).overlays,
+                                    view=args.view, legends=not args.no_legend,
+                                    prepare_progress=TerminalProgress(f"{args.view} view", args.quiet))
     if note:
         print(f"reluviz: {note}", file=sys.stderr)
     side = final / "frames.csv" if kind == "png" else sidecar_path(final)
@@ -449,7 +461,9 @@ def export_from_file(args: argparse.Namespace) -> int:
     final, count, note = export_recorded(run, out, choose(last), size=size, fps=fps, panels=panels,
                                          caption=not args.no_caption, force=args.force, ghost=not args.no_ghost,
                                          progress=TerminalProgress("rendering", args.quiet, unit="frames"),
-                                         spacing=args.spacing if args.every is None else "every")
+                                         spacing=args.spacing if args.every is None else "every",
+                                         view=args.view, legends=not args.no_legend,
+                                         prepare_progress=TerminalProgress(f"{args.view} view", args.quiet))
     if note:
         print(f"reluviz: {note}", file=sys.stderr)
     side = final / "frames.csv" if kind == "png" else Path(str(final) + ".frames.csv")

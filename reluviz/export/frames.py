@@ -30,6 +30,10 @@ MAX_FRAMES = 100_000
 MAX_SIDE = 7680
 LOSS_POINTS = 500  # train/test loss is evaluated at about this many steps for the loss panel
 
+#: what ``reluviz export --view`` draws: the fit and loss panels, or a lecture view (its canvas in
+#: ``reluviz.plots.canvases``), in the app's tab order
+EXPORT_VIEWS: tuple[str, ...] = ("fit", "dance", "votes", "elbows", "bands")
+
 
 class ExportError(ConfigError):
     """An export cannot be done as asked; the message is one line for the user."""

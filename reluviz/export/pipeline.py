@@ -106,7 +106,7 @@ def loss_axis_end(plan: ExportPlan, spacing: str) -> int | None:
 def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float = 20.0, panels=("main", "loss"),
                 caption: bool = True, force: bool = False,
                 progress: Callable[[int, int], None] | None = None, spacing: str = "linear",
-                constant_fit: bool = False) -> Path:
+                constant_fit: bool = False, legends: bool = True) -> Path:
     """Draw and write a ready plan; returns the output path. Nothing is left behind on failure.
     ``spacing`` (how the frames were chosen) decides the loss panel's axis (``loss_axis_end``);
     ``constant_fit``: Figure 4's piecewise-constant steps on the fit (a preset's overlay)."""
@@ -117,7 +117,7 @@ def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float 
     if not plan.frames:
         raise ExportError("no frames to export")
     renderer = FrameRenderer(plan.dataset, size, panels, caption, final_step=loss_axis_end(plan, spacing),
-                             compare=plan.compare, constant_fit=constant_fit)
+                             compare=plan.compare, constant_fit=constant_fit, legends=legends)
     writer = None
     try:
         writer = open_frame_writer(out, fps, force)
@@ -137,30 +137,56 @@ def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fp
                panels=("main", "loss"), caption: bool = True, force: bool = False, train_steps: int | None = None,
                progress: Callable[[int, int], None] | None = None,
                train_progress: Callable[[int, int], None] | None = None,
-               compare: dict | None = None, spacing: str = "linear", constant_fit: bool = False
-               ) -> tuple[Path, int, str]:
+               compare: dict | None = None, spacing: str = "linear", constant_fit: bool = False,
+               view: str = "fit", legends: bool = True,
+               prepare_progress: Callable[[int, int], None] | None = None) -> tuple[Path, int, str]:
     """Train, render and write; returns (output path, frames written, stop note or "").
 
     ``steps``: the frame steps, or ``choose(last_step) -> steps`` so they can be chosen again
     over the steps that exist when the run stops early (``train_steps`` is then the run length).
     ``compare``: the settings of a ghost run drawn beside the main one (as in the app).
+    ``view``: ``fit`` (the fit and loss ``panels``) or a lecture view (``reluviz.plots.canvases``),
+    whose own computation reports to ``prepare_progress``; ``legends`` False drops the legends.
     """
     out = Path(out)
     check_outputs(out, force)
+    check_view(view)
     plan = plan_training(config, steps, steps=train_steps, progress=train_progress, compare=compare)
-    final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress,
-                        spacing=spacing, constant_fit=constant_fit)
-    return final, len(plan.frames), plan.note
+    return _export(plan, out, size, fps, panels, caption, force, progress, spacing, constant_fit, view, legends,
+                   prepare_progress)
 
 
 def export_recorded(run, out: str | Path, steps, size=(1280, 720), fps: float = 20.0, panels=("main", "loss"),
                     caption: bool = True, force: bool = False, ghost: bool = True,
-                    progress: Callable[[int, int], None] | None = None, spacing: str = "linear") -> tuple[Path, int, str]:
+                    progress: Callable[[int, int], None] | None = None, spacing: str = "linear",
+                    view: str = "fit", legends: bool = True,
+                    prepare_progress: Callable[[int, int], None] | None = None) -> tuple[Path, int, str]:
     """Render ``steps`` of a recorded run (``reluviz.core.runfile.RecordedRun``) without training;
     returns (output path, frames written, note or "")."""
     out = Path(out)
     check_outputs(out, force)
+    check_view(view)
     plan = plan_recorded(run, steps, ghost=ghost)
-    final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force, progress=progress,
-                        spacing=spacing)
-    return final, len(plan.frames), plan.note
+    return _export(plan, out, size, fps, panels, caption, force, progress, spacing, False, view, legends,
+                   prepare_progress)
+
+
+def check_view(view: str) -> None:
+    """An ``ExportError`` naming the choices for a view an export cannot draw."""
+    from reluviz.export.frames import EXPORT_VIEWS
+
+    if view not in EXPORT_VIEWS:
+        raise ExportError(f"unknown view {view!r}: choose from {', '.join(EXPORT_VIEWS)}")
+
+
+def _export(plan, out, size, fps, panels, caption, force, progress, spacing, constant_fit, view, legends,
+            prepare_progress) -> tuple[Path, int, str]:
+    if view == "fit":
+        final = export_plan(plan, out, size=size, fps=fps, panels=panels, caption=caption, force=force,
+                            progress=progress, spacing=spacing, constant_fit=constant_fit, legends=legends)
+        return final, len(plan.frames), plan.note
+    from reluviz.export.view_render import export_view_plan
+
+    final, view_note = export_view_plan(plan, view, out, size=size, fps=fps, caption=caption, legends=legends,
+                                        force=force, progress=progress, prepare_progress=prepare_progress)
+    return final, len(plan.frames), "; ".join(n for n in (plan.note, view_note) if n)

@@ -93,6 +93,11 @@ class ExportPlan:
     wanted: int = 0  # frames asked for (fewer may exist: thinned history, early stop)
     stop_reason: str = ""
     compare: dict = field(default_factory=dict)  # the ghost run's settings (empty: no ghost)
+    #: what a lecture view's frames are built from (``frame_at``): the recorded run, the ghost's
+    #: recorded run (None: no ghost) and the settings (a ``HistoryChain`` knows each segment's)
+    history: object = None
+    ghost_history: object = None
+    config: TrainConfig | None = None
 
     @property
     def steps(self) -> np.ndarray:
@@ -104,6 +109,20 @@ class ExportPlan:
 
     def csv_rows(self) -> list[tuple]:
         return [f.csv_row(k) for k, f in enumerate(self.frames)]
+
+    def config_at(self, step: int) -> TrainConfig | None:
+        """The settings ``step`` was trained under."""
+        return _history_config(self.history, self.config)(step)
+
+    def frame_at(self, state: FrameState, trail=None):
+        """The full ``reluviz.core.frame.Frame`` of one of the plan's frames, as the app's lecture
+        views get it, carrying the past ``trail`` (a ``TrailSpec``) of both runs."""
+        from reluviz.core.frame import frame_from_history
+
+        config = self.config_at(state.step)
+        return frame_from_history(state.snapshot, self.history, self.dataset, config, trail=trail,
+                                  ghost=state.ghost, compare=self.compare or None,
+                                  ghost_history=self.ghost_history if self.compare else None)
 
 
 def losses(snap: Snapshot, ds: Dataset) -> DataLosses:
@@ -210,7 +229,8 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
         note = (f"training stopped at step {head.step:,} ({stop_reason}); the {len(frames)} frames "
                 f"are chosen over steps 0..{head.step:,}")
     return ExportPlan(ds, frames, history, trace, note=note, wanted=len(wanted), stop_reason=stop_reason,
-                      compare=dict(compare or {}))
+                      compare=dict(compare or {}), history=history,
+                      ghost_history=ghost.history if ghost is not None else None, config=config)
 
 
 class _Ghost:
@@ -276,7 +296,8 @@ def plan_history(history, dataset: Dataset, wanted: np.ndarray, ghost_history=No
     grid = snap_to_recorded(loss_steps(int(inside[0]), frames[-1].step, steps, points), inside)
     trace = _trace(history.at, dataset, grid, {f.step: f for f in frames}, config_at)
     return ExportPlan(dataset, frames, LossColumns.of(history), trace, note=note, wanted=len(wanted),
-                      compare=dict(compare or {}) if ghost_history is not None else {})
+                      compare=dict(compare or {}) if ghost_history is not None else {}, history=history,
+                      ghost_history=ghost_history, config=config)
 
 
 def plan_recorded(run, wanted: np.ndarray, ghost: bool = True) -> ExportPlan:
@@ -287,7 +308,7 @@ def plan_recorded(run, wanted: np.ndarray, ghost: bool = True) -> ExportPlan:
     history = run.history(DEFAULT_BUDGET)
     ghost_history = run.ghost(GHOST_BUDGET)[1] if ghost and run.compare else None
     plan = plan_history(history, run.dataset, wanted, ghost_history=ghost_history,
-                        compare=run.compare if ghost_history is not None else None)
+                        compare=run.compare if ghost_history is not None else None, config=run.config)
     if run.stop_reason:
         plan.stop_reason = run.stop_reason
         stop = f"the recorded run stopped at step {run.last_step:,} ({run.stop_reason})"

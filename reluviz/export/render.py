@@ -85,12 +85,34 @@ def _plain(html: str) -> str:
     return html.replace("<b>", "").replace("</b>", "").replace("&nbsp;", " ")
 
 
+def grab_widget(widget, size: tuple[int, int]) -> np.ndarray:
+    """``widget``'s pixels at exactly ``size`` (H, W, 3) uint8.
+
+    Painted into an image of device pixel ratio 1 rather than ``QWidget.grab()``, which on a
+    HiDPI screen (ratio 2) would hand back twice the asked-for width and height.
+    """
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    w, h = size
+    image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
+    image.setDevicePixelRatio(1.0)
+    image.fill(QtGui.QColor(*background_colour()))
+    painter = QtGui.QPainter(image)
+    try:
+        QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
+    finally:
+        painter.end()
+    rgb = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
+    buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=rgb.sizeInBytes())
+    return buf.reshape(h, rgb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
+
+
 class FrameRenderer:
     """Renders frames of ``size`` (width, height) pixels with the chosen ``panels``."""
 
     def __init__(self, dataset: Dataset, size: tuple[int, int], panels: tuple[str, ...] = ("main", "loss"),
                  caption: bool = True, final_step: int | None = None, compare: dict | None = None,
-                 constant_fit: bool = False):
+                 constant_fit: bool = False, legends: bool = True):
         ensure_qt_app()
         from PySide6 import QtCore
 
@@ -105,6 +127,8 @@ class FrameRenderer:
         if compare:  # the ghost run's legend entry, as in the app
             self.view.fit.set_ghost_label(ghost_text(compare))
         self.view.fit.set_show_constant_fit(constant_fit)  # Figure 4's steps, as the app's View menu has them
+        if not legends:
+            self.view.set_legends_shown(False)
         self.final_step = final_step
         self.caption = caption
         self.view.show()  # laid out but never on screen (WA_DontShowOnScreen)
@@ -139,25 +163,8 @@ class FrameRenderer:
         return text
 
     def grab(self) -> np.ndarray:
-        """The view's pixels at exactly ``size`` (H, W, 3) uint8.
-
-        Painted into an image of device pixel ratio 1 rather than ``QWidget.grab()``, which on a
-        HiDPI screen (ratio 2) would hand back twice the asked-for width and height.
-        """
-        from PySide6 import QtCore, QtGui, QtWidgets
-
-        w, h = self.size
-        image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
-        image.setDevicePixelRatio(1.0)
-        image.fill(QtGui.QColor(*background_colour()))
-        painter = QtGui.QPainter(image)
-        try:
-            QtWidgets.QWidget.render(self.view, painter, QtCore.QPoint(0, 0))
-        finally:
-            painter.end()
-        rgb = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
-        buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=rgb.sizeInBytes())
-        return buf.reshape(h, rgb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
+        """The view's pixels at exactly ``size`` (H, W, 3) uint8 (``grab_widget``)."""
+        return grab_widget(self.view, self.size)
 
     def save_svg(self, path: str) -> None:
         """The current drawing as SVG (vector), painted by Qt's SVG generator.

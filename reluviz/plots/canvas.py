@@ -9,6 +9,14 @@ Legends and notes sit in rows of the layout, never over a plot's data: a ``Legen
 entries out in as many columns as its width holds and grows to the rows that need (so nothing is cut
 off at any size), and a ``TextRow`` wraps its text to its width and takes the height the lines need.
 ``ViewCanvas.set_legends_shown(False)`` drops every legend row (``reluviz export --no-legend``).
+
+Exports of any size: ``ViewCanvas.set_scale(s)`` multiplies every font (caption, legends, axes,
+text items) and every line width and marker size by ``s`` (``scale_for(size)``: 1 at 1280x720),
+so a 1920x1080 frame looks like a 1280x720 one enlarged and a 640x360 one stays legible.
+``set_header(html)`` puts a line above the caption (the export's step / rate / loss line).
+A view that needs a computation before its frames can be drawn (a dance run, seed bands)
+does it in ``prepare_export(frame, progress, should_stop)``; ``trail_spec(config)`` says how
+much of the past its frames must carry (as the app's view does).
 """
 
 from __future__ import annotations
@@ -19,6 +27,19 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from reluviz.plots import theme
 
 LEGEND_TEXT = "12pt"
+MIN_POINTS = 6.5   # no text is scaled below this (a 640x360 frame stays legible)
+
+
+def scale_for(size: tuple[int, int]) -> float:
+    """Font and line scale of a frame of ``size`` (width, height) pixels: 1 at 1280x720, growing
+    a little slower than the frame (0.62 at 640x360, 1.33 at 1920x1080) so small frames keep
+    readable text."""
+    w, h = size
+    return float(min(w / 1280.0, h / 720.0) ** 0.7)
+
+
+def _points(text_size: str, scale: float) -> str:
+    return f"{max(MIN_POINTS, float(text_size.rstrip('pt')) * scale):.1f}pt"
 
 
 class TextRow(pg.GraphicsWidget):
@@ -29,6 +50,7 @@ class TextRow(pg.GraphicsWidget):
         self.item = QtWidgets.QGraphicsTextItem(self)
         self.item.setDefaultTextColor(QtGui.QColor(theme.FOREGROUND))
         self._size = size
+        self._base_size = size
         self._html = None
         self._height = -1.0
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
@@ -43,6 +65,12 @@ class TextRow(pg.GraphicsWidget):
 
     def html(self) -> str:
         return self._html or ""
+
+    def set_scale(self, scale: float) -> None:
+        """Text ``scale`` times its base size (see ``ViewCanvas.set_scale``)."""
+        self._size = _points(self._base_size, scale)
+        text, self._html = self._html, None
+        self.setText(text or "")
 
     def text(self) -> str:
         """The text without its markup (as a QLabel's ``text()`` reads for plain text)."""
@@ -70,6 +98,7 @@ class LegendRow(pg.GraphicsWidget):
 
     def __init__(self, size: str = LEGEND_TEXT, max_columns: int = 6, parent=None):
         super().__init__(parent)
+        self._base_size = size
         self.legend = pg.LegendItem(labelTextSize=size, brush=None, pen=None)  # (offset None: placed here)
         self.legend.setParentItem(self)
         self.max_columns = max_columns
@@ -87,6 +116,12 @@ class LegendRow(pg.GraphicsWidget):
             self.legend.addItem(item, text)
         self._columns = 0
         self._relayout()
+
+    def set_scale(self, scale: float) -> None:
+        """Labels ``scale`` times their base size (entries drawn again at that size)."""
+        self.legend.opts["labelTextSize"] = _points(self._base_size, scale)
+        entries, self._entries = self._entries, []
+        self.set_entries(entries)
 
     @property
     def labels(self) -> list[str]:
@@ -149,6 +184,10 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         self.grid.addItem(self.caption, row=0, col=0, colspan=columns)
         self.legend_rows: list[LegendRow] = []
         self.legends_shown = True
+        self.scale = 1.0
+        self._header = ""
+        self._caption = ""
+        self._scaled: dict[tuple, tuple[object, float, float]] = {}  # (id, what) -> (item, base, value set)
 
     def add_legend_row(self, row: int, col: int = 0, colspan: int = 1) -> LegendRow:
         legend = LegendRow()
@@ -164,10 +203,94 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
             legend.setVisible(self.legends_shown)
 
     def set_caption(self, text: str) -> None:
-        self.caption.setText(text)
+        self._caption = text
+        self._show_caption()
 
+    def set_header(self, text: str) -> None:
+        """A line above the caption (an export's step, rate and losses); "" removes it."""
+        self._header = text
+        self._show_caption()
+
+    def _show_caption(self) -> None:
+        self.caption.setText("<br>".join(t for t in (self._header, self._caption) if t))
+
+    # ------------------------------------------------------------------ what subclasses provide
     def show_frame(self, frame) -> None:
         raise NotImplementedError
+
+    def trail_spec(self, config) -> "TrailSpec":
+        """The past this view's frames must carry (none by default; see ``reluviz.core.frame.TrailSpec``)."""
+        from reluviz.core.frame import TrailSpec
+
+        return TrailSpec()
+
+    def prepare_export(self, frame, progress=None, should_stop=None) -> str:
+        """Compute what the view needs before an export draws ``frame`` and the frames before it
+        (headless, in the calling thread; ``progress(done, total)``, ``should_stop()``). Returns a
+        note for the user, or "". Nothing to do by default."""
+        return ""
+
+    # ------------------------------------------------------------------ size
+    def set_scale(self, scale: float) -> None:
+        """Fonts, line widths and marker sizes ``scale`` times their size at 1280x720."""
+        self.scale = float(scale)
+        self.caption.set_scale(self.scale)
+        for row in self.legend_rows:
+            row.set_scale(self.scale)
+            row._relayout()
+        self.rescale_items()
+
+    def rescale_items(self) -> None:
+        """Apply the scale to the scene's axes, text items, curve pens and markers (call after a
+        frame is drawn: items a frame created or restyled get it too; a no-op at scale 1)."""
+        if self.scale == 1.0 and not self._scaled:
+            return
+        for item in self.scene().items():
+            if isinstance(item, pg.AxisItem):
+                self._scale_axis(item)
+            elif isinstance(item, pg.TextItem):
+                font = item.textItem.font()
+                size = self._scaled_value(item, font.pointSizeF(), "font")
+                if size is not None:
+                    font.setPointSizeF(max(MIN_POINTS, size))
+                    item.setFont(font)
+            elif isinstance(item, pg.PlotCurveItem):
+                pen = item.opts.get("pen")
+                pen = pg.mkPen(pen) if pen is not None else None
+                if pen is not None and pen.style() != QtCore.Qt.PenStyle.NoPen:
+                    width = self._scaled_value(item, pen.widthF(), "pen")
+                    if width is not None:
+                        pen.setWidthF(width)
+                        item.setPen(pen)
+            elif isinstance(item, pg.ScatterPlotItem):
+                size = self._scaled_value(item, float(item.opts.get("size", 7)), "size")
+                if size is not None:
+                    item.setSize(size)
+
+    def _scaled_value(self, item, current: float, what: str) -> float | None:
+        """The scaled value of ``item``'s ``what`` (None: already right). A value changed since it
+        was last scaled (the view set a new pen or font) is the new base."""
+        key = (id(item), what)
+        held = self._scaled.get(key)
+        if held is not None and held[0] is item and abs(held[2] - current) < 1e-6:
+            base = held[1]
+        else:
+            base = current
+        value = base * self.scale
+        self._scaled[key] = (item, base, value)
+        return None if abs(value - current) < 1e-6 else value
+
+    def _scale_axis(self, axis: pg.AxisItem) -> None:
+        key = (id(axis), "axis")
+        if key in self._scaled and self._scaled[key][0] is axis and self._scaled[key][2] == self.scale:
+            return
+        base = 10.0 if key not in self._scaled else self._scaled[key][1]
+        self._scaled[key] = (axis, base, self.scale)
+        font = QtGui.QFont()
+        font.setPointSizeF(max(MIN_POINTS, base * self.scale))
+        axis.setStyle(tickFont=font, tickLength=int(round(5 * self.scale)))
+        axis.label.setFont(font)
+        axis.setPen(pg.mkPen(axis.pen().color(), width=max(1.0, self.scale)))
 
 
 def plain(html_text: str) -> str:
@@ -183,4 +306,4 @@ def center_text_item(item: pg.TextItem, plot: pg.PlotItem) -> None:
     item.setPos(0.5 * (x0 + x1), 0.5 * (y0 + y1))
 
 
-__all__ = ["LegendRow", "TextRow", "ViewCanvas", "center_text_item", "plain", "QtCore"]
+__all__ = ["LegendRow", "TextRow", "ViewCanvas", "center_text_item", "plain", "scale_for", "QtCore"]
