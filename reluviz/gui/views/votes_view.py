@@ -95,6 +95,8 @@ class VotesView(LectureView):
     # ------------------------------------------------------------------ parameter choice
     def parameter(self) -> str:
         """The parameter whose votes are shown: ``theta``, ``c``, or ``w[j]`` / ``b[j]`` / ``v[j]``."""
+        if self._layout is not None and self._layout.model == "affine":
+            return "a"  # (the slope; the votes helper adds the choice of a or b)
         if self._layout is None or self._layout.model != "relu":
             return "theta"
         kind = self.kind_combo.currentData()
