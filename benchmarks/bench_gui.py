@@ -1,6 +1,7 @@
 """How smooth is the app while it trains? Frames per second, training speed, UI latency.
 
-    .venv/bin/python benchmarks/bench_gui.py [--width 100] [--depth 1] [--activation relu] [--seconds 6] [--speed 0]
+    .venv/bin/python benchmarks/bench_gui.py [--preset notebook] [--width 100] [--depth 1] [--activation relu]
+                                             [--seconds 6] [--speed 0]
 
 Prints, for the window at 1600x1000 (offscreen unless a display is set) training the notebook
 setup at ``--width`` hidden units in ``--depth`` layers (``--activation``) as fast as it can (speed "max"):
@@ -86,14 +87,20 @@ def app_figures(config: TrainConfig, seconds: float, speed: int) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--width", type=int, default=100)
+    ap.add_argument("--width", type=int, help="hidden units (default: 100 for the notebook, else the preset's)")
     ap.add_argument("--depth", type=int, default=1, help="hidden layers (a deep net draws its kinks by layer)")
     ap.add_argument("--activation", default="relu", help="relu, leaky_relu, tanh or sigmoid")
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--speed", type=int, default=0, help="updates per frame (0: as fast as possible)")
+    ap.add_argument("--preset", default="notebook", help="the preset trained (its width unless --width is given)")
     args = ap.parse_args()
-    config = load_preset("notebook").config.updated({"width": args.width, "depth": args.depth,
-                                                      "activation": args.activation, "steps": 100_000_000})
+    given = {"width": args.width} if args.width is not None else {}
+    config = load_preset(args.preset).config.updated({**given, "depth": args.depth, "activation": args.activation,
+                                                      "steps": 100_000_000})
+    args.width = config.width
+    if args.preset == "notebook" and not given:
+        config = config.updated({"width": 100})
+        args.width = 100
     load_before = os.getloadavg()[0]
     bare = headless_rate(config, 2.0, record=False)
     recorded = headless_rate(config, 1.5, record=True)
@@ -101,7 +108,7 @@ def main() -> int:
     # the machine may be shared: measure the headless figure again after, and keep the mean
     recorded = (recorded + headless_rate(config, 1.5, record=True)) / 2
     ok = lambda good: "ok" if good else "BELOW TARGET"  # noqa: E731
-    print(f"reluviz app benchmark: width {args.width}, depth {args.depth}, {args.activation}, "
+    print(f"reluviz app benchmark: preset {args.preset}, width {args.width}, depth {args.depth}, {args.activation}, "
           f"speed {'max' if args.speed == 0 else args.speed}, "
           f"{args.seconds:g} s, platform {os.environ.get('QT_QPA_PLATFORM')}, {os.cpu_count()} cores, "
           f"load average {load_before:.2f} before (other processes share the cores)")

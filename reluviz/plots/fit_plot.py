@@ -31,6 +31,22 @@ from reluviz.plots.legend_room import legend_height, top_for_legend
 CURVE_POINTS = 400
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
+MAX_DRAWN_UNITS = 300       # wider nets draw every k-th unit's curve and elbow (the legend says 1 in k)
+
+
+def subset_stride(width: int, limit: int = MAX_DRAWN_UNITS) -> int:
+    """k: a net of ``width`` units draws every k-th unit (1: all). Stroking thousands of unit
+    polylines took ~20 ms a frame at width 2,000; the units are exchangeable, so every k-th one is
+    a fair sample of where the elbows sit."""
+    return max(1, -(-int(width) // limit))
+
+
+def drawn_units(width: int, selected: int | None = None, limit: int = MAX_DRAWN_UNITS) -> np.ndarray:
+    """Indices of the units drawn (sorted): every ``subset_stride``-th, and the selected one."""
+    idx = np.arange(0, width, subset_stride(width, limit))
+    if selected is not None and 0 <= selected < width and selected not in idx:
+        idx = np.sort(np.r_[idx, selected])
+    return idx
 
 
 
@@ -83,7 +99,7 @@ class FitPlot(QtCore.QObject):
         self._legend_key: tuple | None = None
         self._legend_columns = 0
         # what the last state drew: units, a minibatch, grey units' name, layers of kinks, Figure 4's steps
-        self._drawn_kinds = (True, True, "dead unit", 0, False)
+        self._drawn_kinds = (True, True, "dead unit", 0, False, 1)
         self._ghost_label: str | None = None
         self.dataset: Dataset | None = None
         self._sync_legend()
@@ -118,7 +134,8 @@ class FitPlot(QtCore.QObject):
         self.grid = np.linspace(0.0, 1.0, CURVE_POINTS)
         self._range = ((0.0, 1.0), (-1.0, 1.0))
         self._base: tuple | None = None  # (x range, usual y range, highest data y) of the data set
-        self._elbow_state = (np.empty(0), np.empty(0), np.empty(0), np.empty(0, bool))  # for the tooltips
+        # for the tooltips and clicks: the drawn units' elbows, w, v, dead and their indices
+        self._elbow_state = (np.empty(0), np.empty(0), np.empty(0), np.empty(0, bool), np.empty(0, np.int64))
         self._elbow_look: np.ndarray | None = None  # the markers' symbols and colours last set
         self._elbow_brushes = (theme.brush(theme.POSITIVE), theme.brush(theme.NEGATIVE), theme.brush(theme.DEAD),
                                theme.brush(theme.SELECTED))
@@ -169,7 +186,7 @@ class FitPlot(QtCore.QObject):
         """What the legend lists: exactly the kinds of thing drawn for the data, the model, the
         batch and the ghost of the last state (no units for the constant / linear models, no
         minibatch at full batch, no true function for CSV data)."""
-        units, minibatch, off_units, _layers, _steps = self._drawn_kinds
+        units, minibatch, off_units, _layers, _steps, stride = self._drawn_kinds
         ds = self.dataset
         entries = [] if ds is not None and ds.true_x is None else [(self.truth, "true function")]
         entries += self.points.legend_entries(ds)
@@ -177,8 +194,9 @@ class FitPlot(QtCore.QObject):
             entries.append((self.batch, "minibatch"))
         entries.append((self.prediction, "network f(x)"))
         if units:
-            entries += [(self.units_pos, "unit, v > 0"), (self.units_neg, "unit, v &lt; 0"),
-                        (self.units_dead, off_units)]
+            sample = f" (1 in {stride} drawn)" if stride > 1 else ""
+            entries += [(self.units_pos, f"unit, v > 0{sample}"), (self.units_neg, f"unit, v &lt; 0{sample}"),
+                        (self.units_dead, off_units + sample)]
         entries += self.structure.legend_entries()
         if self._ghost_label is not None:
             entries.append((self.ghost, html.escape(self._ghost_label)))
@@ -341,7 +359,8 @@ class FitPlot(QtCore.QObject):
         self.structure.show(structure if snap.layout.model == "relu" else None, snap.layout.general)
         off = "saturated unit" if structure is not None and not structure.piecewise else "dead unit"
         kinds = (snap.layout.model == "relu", ds is None or snap.batch.shape[1] < ds.n, off,
-                 self.structure.kink_layers, self.structure.constant_shown)
+                 self.structure.kink_layers, self.structure.constant_shown,
+                 subset_stride(snap.layout.width) if snap.layout.model == "relu" and not snap.layout.general else 1)
         if kinds != self._drawn_kinds:
             self._drawn_kinds = kinds
             self._sync_legend()
@@ -363,16 +382,17 @@ class FitPlot(QtCore.QObject):
         v = snap.get("v", run)
         if dead is None:
             dead = snap.dead_units(ds.x_train, run) if ds is not None else np.zeros(len(v), bool)
+        drawn = drawn_units(len(v), self.selected_unit)  # (a wide net: a sample of its units, said in the legend)
         pos = (v >= 0) & ~dead
         neg = (v < 0) & ~dead
-        px, py = kink_polylines(x0, x1, ends, elbows)  # every unit's 4 points, split by kind below
-        px, py = px.reshape(-1, 4), py.reshape(-1, 4)
+        px, py = kink_polylines(x0, x1, ends[drawn], elbows[drawn])
+        px, py = px.reshape(-1, 4), py.reshape(-1, 4)  # each drawn unit's 4 points, split by kind below
         for item, mask in ((self.units_pos, pos), (self.units_neg, neg), (self.units_dead, dead)):
-            item.setData(px[mask].ravel(), py[mask].ravel(), connect="finite")
+            item.setData(px[mask[drawn]].ravel(), py[mask[drawn]].ravel(), connect="finite")
         if self.selected_unit is not None and self.selected_unit < len(v):
-            j = self.selected_unit
-            set_curve(self.unit_selected, px[j], py[j], connect="finite")
-        self._draw_elbows(snap, run, v, dead, elbows)
+            k = int(np.searchsorted(drawn, self.selected_unit))
+            set_curve(self.unit_selected, px[k], py[k], connect="finite")
+        self._draw_elbows(snap, run, v, dead, elbows, drawn)
 
     def _show_general(self, snap: Snapshot, run: int, ghost: Snapshot | None, st: Structure) -> None:
         """A deep net or other activation: f and the last layer's contributions v_j h_L,j(x) through every
@@ -449,7 +469,13 @@ class FitPlot(QtCore.QObject):
         xs = np.concatenate([[x0], np.sort(e), [x1]])
         return xs, snap.predict(xs, run)
 
-    def _draw_elbows(self, snap: Snapshot, run: int, v: np.ndarray, dead: np.ndarray, elbows: np.ndarray) -> None:
+    def _draw_elbows(self, snap: Snapshot, run: int, v: np.ndarray, dead: np.ndarray, elbows: np.ndarray,
+                     drawn: np.ndarray) -> None:
+        """A marker at each drawn unit's elbow (``drawn``: unit indices, all but for a wide net)."""
+        units = drawn
+        w_all = snap.get("w", run)
+        if len(drawn) < len(v):
+            v, dead, elbows = v[drawn], dead[drawn], elbows[drawn]
         (x0, x1), (y0, y1) = self._range
         y = np.full(len(v), y0 + 0.02 * (y1 - y0))
         shown = np.where(np.isfinite(elbows), np.clip(elbows, x0, x1), x0)
@@ -458,11 +484,12 @@ class FitPlot(QtCore.QObject):
         symbol = np.where(elbows < x0, 1, np.where(elbows > x1, 2, 0))
         symbol[~np.isfinite(elbows)] = 3
         colour = np.where(dead, 2, np.where(v >= 0, 0, 1))
-        selected = self.selected_unit if self.selected_unit is not None and self.selected_unit < len(v) else -1
-        if selected >= 0:
+        selected = -1
+        if self.selected_unit is not None and self.selected_unit in units:
+            selected = int(np.searchsorted(units, self.selected_unit))
             colour[selected] = 3
         look = np.concatenate([symbol, colour])
-        self._elbow_state = (elbows.copy(), snap.get("w", run).copy(), v.copy(), dead.copy())
+        self._elbow_state = (elbows.copy(), w_all[units].copy(), v.copy(), dead.copy(), units.copy())
         if self._elbow_look is not None and np.array_equal(look, self._elbow_look) and move_points(self.elbows, shown, y):
             return
         self._elbow_look = look
@@ -475,14 +502,14 @@ class FitPlot(QtCore.QObject):
                             data=np.arange(len(v)))
 
     def _elbow_tip(self, x, y, data):
-        j = int(data)
-        elbows, w, v, dead = self._elbow_state
-        if j >= len(v):
+        k = int(data)  # (the marker's row among the drawn units)
+        elbows, w, v, dead, units = self._elbow_state
+        if k >= len(v):
             return ""
-        return (f"unit {j}: elbow x = {elbows[j]:.3g}, w = {w[j]:.3g}, v = {v[j]:.3g}, slope w*v = {w[j] * v[j]:.3g}"
-                + (" (dead)" if dead[j] else ""))
+        return (f"unit {int(units[k])}: elbow x = {elbows[k]:.3g}, w = {w[k]:.3g}, v = {v[k]:.3g}, "
+                f"slope w*v = {w[k] * v[k]:.3g}" + (" (dead)" if dead[k] else ""))
 
     def _on_elbow_clicked(self, _item, points, _event=None):
-        if len(points):
-            j = int(points[0].data())
+        if len(points) and self._elbow_state is not None:
+            j = int(self._elbow_state[4][int(points[0].data())])
             self.unitClicked.emit(-1 if self.selected_unit == j else j)
