@@ -196,3 +196,60 @@ def test_the_suggested_name_follows_what_is_exported_until_the_user_names_it(win
     d.path.setText(str(tmp_path / "mine.gif"))  # the user's own name keeps its stem
     d.what.setCurrentIndex(d.what.findData("frame"))
     assert d.path.text() == str(tmp_path / "mine.png")
+
+
+# ---------------------------------------------------------------------- lecture views
+def test_the_dialog_offers_the_view_that_is_showing_and_draws_it(qtbot, make_window, tmp_path):
+    """File > Export on the Dance tab exports the dance view (its own canvas, not the fit panels),
+    its computation first (progress), frames of the asked size; on the Fit tab, the panels."""
+    from PIL import Image
+
+    w = make_window(None)
+    w.load_preset("dance")
+    train_to(qtbot, w, 60)
+    assert w.tabs.lecture_view().view_name == "dance"  # (the preset opens its view)
+    d = open_dialog(w)
+    assert d.view_choice.currentData() == "dance"
+    assert not d.main_panel.isEnabled()  # (the fit panels' choice means nothing for a lecture view)
+    assert "dance" in d.path.text()
+    d.size.setCurrentText("640x360")
+    d.spacing.setCurrentIndex(d.spacing.findData("every"))
+    d.count.setValue(30)
+    d.path.setText(str(tmp_path / "dance.gif"))
+    d.start_export()
+    with qtbot.waitSignal(d.job.finished, timeout=60_000):
+        pass
+    with Image.open(tmp_path / "dance.gif") as im:
+        assert im.n_frames == 3 and im.size == (640, 360)
+        im.seek(2)
+        view_px = np.asarray(im.convert("RGB"))
+    # the same step drawn by the fit panels looks different: it is not the fit view under another name
+    d.view_choice.setCurrentIndex(d.view_choice.findData("fit"))
+    assert d.main_panel.isEnabled()
+    d.what.setCurrentIndex(d.what.findData("frame"))
+    d.path.setText(str(tmp_path / "fit.png"))
+    d.start_export()
+    fit_px = np.asarray(Image.open(tmp_path / "fit.png").convert("RGB"))
+    assert fit_px.shape == view_px.shape
+    assert np.mean(np.any(fit_px != view_px, axis=2)) > 0.2
+
+
+def test_the_frame_on_screen_of_a_lecture_view_as_png_and_svg(qtbot, make_window, tmp_path):
+    from PIL import Image
+
+    w = make_window(None)
+    w.load_preset("dance")
+    train_to(qtbot, w, 40)
+    d = open_dialog(w)
+    d.what.setCurrentIndex(d.what.findData("frame"))
+    d.size.setCurrentText("960x540")
+    d.legends.setChecked(False)
+    d.path.setText(str(tmp_path / "now.png"))
+    d.start_export()
+    img = np.asarray(Image.open(tmp_path / "now.png").convert("RGB"))
+    assert img.shape == (540, 960, 3) and len(np.unique(img.reshape(-1, 3), axis=0)) > 20
+    d.format.setCurrentIndex(d.format.findData("svg"))
+    d.path.setText(str(tmp_path / "now.svg"))
+    d.start_export()
+    assert "<svg" in (tmp_path / "now.svg").read_text()
+    assert "wrote" in d.last_message

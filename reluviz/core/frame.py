@@ -206,12 +206,12 @@ def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: Lo
         ghost_trail=ghost_trail if ghost_trail is not None else Trail.empty(snap.layout.size))
 
 
-def frame_from_history(snap: Snapshot, history, dataset: Dataset, config: TrainConfig,
-                       trail: TrailSpec | None = TrailSpec(300, 900), ghost: Snapshot | None = None,
-                       compare: Mapping | None = None, ghost_history=None) -> Frame:
-    """A frame of ``snap`` over a recorded ``history`` (a ``History`` or ``HistoryChain``, or None),
-    with no loss trace: for scripts, tests and exports that have no app session. ``ghost_history``:
-    the ghost run's (its trail when ``trail.ghost``; its snapshot at the step when ``ghost`` is None)."""
+def history_parts(snap: Snapshot, history, dataset: Dataset, trail: TrailSpec | None = TrailSpec(300, 900),
+                  ghost_history=None) -> dict:
+    """What a frame of ``snap`` takes from a recorded ``history`` (and the ghost's): the loss
+    curves up to its step, the recorded range, the epoch and the trails ``trail`` asks for, all
+    copies, as keyword arguments of ``make_frame``. Read under the history's lock when it is live
+    (the app's export): the frame itself can then be made without it."""
     if history is not None and len(history):
         steps = np.asarray(history.steps)
         upto = int(np.searchsorted(steps, snap.step, side="right"))
@@ -224,10 +224,20 @@ def frame_from_history(snap: Snapshot, history, dataset: Dataset, config: TrainC
         rows, first, last = None, snap.step, snap.step
     epoch = history.samples_before(snap.step) / dataset.n if hasattr(history, "samples_before") else None
     ghost_rows = None
-    if ghost_history is not None and len(ghost_history):
-        if ghost is None:
-            ghost = ghost_history.at(snap.step)
-        if trail and trail.ghost:
-            ghost_rows = history_rows(ghost_history, snap.step, trail.dense, trail.sparse)
-    return make_frame(snap, dataset, config, curves, ghost=ghost, compare=compare, first_step=first,
-                      last_step=last, live=snap.step >= last, trail=rows, epoch=epoch, ghost_trail=ghost_rows)
+    if ghost_history is not None and len(ghost_history) and trail and trail.ghost:
+        ghost_rows = history_rows(ghost_history, snap.step, trail.dense, trail.sparse)
+    return dict(curves=curves, first_step=first, last_step=last, live=snap.step >= last, trail=rows, epoch=epoch,
+                ghost_trail=ghost_rows)
+
+
+def frame_from_history(snap: Snapshot, history, dataset: Dataset, config: TrainConfig,
+                       trail: TrailSpec | None = TrailSpec(300, 900), ghost: Snapshot | None = None,
+                       compare: Mapping | None = None, ghost_history=None) -> Frame:
+    """A frame of ``snap`` over a recorded ``history`` (a ``History`` or ``HistoryChain``, or None),
+    with no loss trace: for scripts, tests and exports that have no app session. ``ghost_history``:
+    the ghost run's (its trail when ``trail.ghost``; its snapshot at the step when ``ghost`` is None)."""
+    if ghost is None and ghost_history is not None and len(ghost_history):
+        ghost = ghost_history.at(snap.step)
+    parts = history_parts(snap, history, dataset, trail, ghost_history)
+    curves = parts.pop("curves")
+    return make_frame(snap, dataset, config, curves, ghost=ghost, compare=compare, **parts)

@@ -98,6 +98,8 @@ class ExportPlan:
     history: object = None
     ghost_history: object = None
     config: TrainConfig | None = None
+    _parts: dict | None = field(default=None, repr=False)    # (``detach``)
+    _configs: dict | None = field(default=None, repr=False)
 
     @property
     def steps(self) -> np.ndarray:
@@ -112,17 +114,34 @@ class ExportPlan:
 
     def config_at(self, step: int) -> TrainConfig | None:
         """The settings ``step`` was trained under."""
+        if self._configs is not None and step in self._configs:
+            return self._configs[step]
         return _history_config(self.history, self.config)(step)
 
     def frame_at(self, state: FrameState, trail=None):
         """The full ``reluviz.core.frame.Frame`` of one of the plan's frames, as the app's lecture
-        views get it, carrying the past ``trail`` (a ``TrailSpec``) of both runs."""
-        from reluviz.core.frame import frame_from_history
+        views get it, carrying the past ``trail`` (a ``TrailSpec``) of both runs (from the parts
+        ``detach`` copied, else read from the histories now)."""
+        from reluviz.core.frame import history_parts, make_frame
 
-        config = self.config_at(state.step)
-        return frame_from_history(state.snapshot, self.history, self.dataset, config, trail=trail,
-                                  ghost=state.ghost, compare=self.compare or None,
-                                  ghost_history=self.ghost_history if self.compare else None)
+        parts = self._parts.get(state.step) if self._parts is not None else None
+        if parts is None:
+            parts = history_parts(state.snapshot, self.history, self.dataset, trail,
+                                  self.ghost_history if self.compare else None)
+        parts = dict(parts)
+        curves = parts.pop("curves")
+        return make_frame(state.snapshot, self.dataset, self.config_at(state.step), curves, ghost=state.ghost,
+                          compare=self.compare or None, **parts)
+
+    def detach(self, trail=None) -> None:
+        """Copy from the histories now what every frame's ``frame_at`` needs (call with a live
+        history's lock held); afterwards the plan never reads them again."""
+        from reluviz.core.frame import history_parts
+
+        ghost = self.ghost_history if self.compare else None
+        self._configs = {f.step: self.config_at(f.step) for f in self.frames}
+        self._parts = {f.step: history_parts(f.snapshot, self.history, self.dataset, trail, ghost) for f in self.frames}
+        self.history = self.ghost_history = None
 
 
 def losses(snap: Snapshot, ds: Dataset) -> DataLosses:

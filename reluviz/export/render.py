@@ -107,6 +107,27 @@ def grab_widget(widget, size: tuple[int, int]) -> np.ndarray:
     return buf.reshape(h, rgb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
 
 
+def save_widget_svg(widget, size: tuple[int, int], path: str) -> None:
+    """``widget``'s drawing as SVG (vector), painted by Qt's SVG generator.
+
+    (pyqtgraph's SVGExporter fails on the paths PySide6 6.11 writes: "not enough values to
+    unpack" in its coordinate rewriting.)
+    """
+    from PySide6 import QtCore, QtGui, QtSvg
+
+    w, h = size
+    gen = QtSvg.QSvgGenerator()
+    gen.setFileName(str(path))
+    gen.setSize(QtCore.QSize(w, h))
+    gen.setViewBox(QtCore.QRect(0, 0, w, h))
+    gen.setTitle("reluviz frame")
+    painter = QtGui.QPainter(gen)
+    try:
+        widget.render(painter)
+    finally:
+        painter.end()
+
+
 class FrameRenderer:
     """Renders frames of ``size`` (width, height) pixels with the chosen ``panels``."""
 
@@ -167,24 +188,8 @@ class FrameRenderer:
         return grab_widget(self.view, self.size)
 
     def save_svg(self, path: str) -> None:
-        """The current drawing as SVG (vector), painted by Qt's SVG generator.
-
-        (pyqtgraph's SVGExporter fails on the paths PySide6 6.11 writes: "not enough values to
-        unpack" in its coordinate rewriting.)
-        """
-        from PySide6 import QtCore, QtGui, QtSvg
-
-        w, h = self.size
-        gen = QtSvg.QSvgGenerator()
-        gen.setFileName(str(path))
-        gen.setSize(QtCore.QSize(w, h))
-        gen.setViewBox(QtCore.QRect(0, 0, w, h))
-        gen.setTitle("reluviz frame")
-        painter = QtGui.QPainter(gen)
-        try:
-            self.view.render(painter)
-        finally:
-            painter.end()
+        """The current drawing as SVG (vector): ``save_widget_svg``."""
+        save_widget_svg(self.view, self.size, path)
 
     def close(self) -> None:
         self.view.close()

@@ -17,7 +17,7 @@ import numpy as np
 
 from reluviz.export.frames import ExportError
 from reluviz.export.plan import ExportPlan
-from reluviz.export.render import caption_text, ensure_qt_app, grab_widget
+from reluviz.export.render import caption_text, ensure_qt_app, grab_widget, save_widget_svg
 
 
 class ViewRenderer:
@@ -55,6 +55,10 @@ class ViewRenderer:
         self.canvas.rescale_items()
         return grab_widget(self.canvas, self.size)
 
+    def save_svg(self, path: str) -> None:
+        """The current drawing as SVG (vector)."""
+        save_widget_svg(self.canvas, self.size, path)
+
     def close(self) -> None:
         self.canvas.close()
         self.canvas.deleteLater()
@@ -81,7 +85,7 @@ def export_view_plan(plan: ExportPlan, view: str, out: str | Path, size=(1280, 7
     check_outputs(out, force)
     if not plan.frames:
         raise ExportError("no frames to export")
-    if plan.history is None:
+    if plan.history is None and plan._parts is None:
         raise ExportError("this plan carries no recorded history to draw a lecture view from")
     renderer = ViewRenderer(view, size, legends=legends, caption=caption)
     writer = None

@@ -1,7 +1,10 @@
-"""File > Export... (Ctrl+E): the current frame as PNG/SVG, or an animation of recorded steps.
+"""File > Export... (Ctrl+E): the current frame as PNG/SVG, or an animation of recorded steps, of
+the fit and loss panels or of a lecture view (the tab showing is offered first).
 
 The dialog only collects choices; drawing goes through ``reluviz.export`` (the same
-``TrainingView`` the window shows, offscreen) and files through its atomic writers. When an
+``TrainingView`` the window shows, or the lecture view's own canvas, offscreen) and files through
+its atomic writers. A lecture view that needs a computation first (the side-by-side dance, the
+seed bands) runs it on a worker thread before the frames are drawn (``prepare_export``). When an
 animation starts, ``AppExportJob`` copies what it needs from the run's recorded history under the
 session lock (``reluviz.export.plan.plan_history``), so training may go on meanwhile. Qt must draw
 on the GUI thread, so the job draws frames for a few tens of milliseconds per timer tick (the
@@ -27,6 +30,8 @@ from reluviz.export.frames import ExportError, select_steps
 from reluviz.export.pipeline import finish, iter_render, loss_axis_end, open_frame_writer
 from reluviz.export.plan import LossColumns, plan_history
 from reluviz.export.render import FrameRenderer
+from reluviz.export.view_render import ViewRenderer, frame_caption
+from reluviz.plots.canvases import CANVASES
 from reluviz.export.writers import check_encoder, check_target, format_for, save_image_atomic
 
 SIZES = ("1280x720", "1920x1080", "960x540", "800x450", "640x360")
@@ -46,12 +51,15 @@ class ExportRequest:
     steps: np.ndarray
     force: bool = False
     spacing: str = "linear"  # how the steps were chosen: "log", "linear" or "every"
+    view: str = "fit"        # "fit" (the panels) or a lecture view's name (``reluviz.plots.canvases``)
+    legends: bool = True
 
 
 class AppExportJob(QtCore.QObject):
     """Renders ``request.steps`` from the window's session, a few per timer tick, into a writer."""
 
     progress = QtCore.Signal(int, int)
+    preparing = QtCore.Signal(int, int)  # the lecture view's own computation (done, total)
     finished = QtCore.Signal(str)   # the path written
     failed = QtCore.Signal(str)     # a sentence for the user
 
@@ -66,6 +74,8 @@ class AppExportJob(QtCore.QObject):
         self._frames = None
         self._renderer = None
         self._writer = None
+        self._prepare_thread: threading.Thread | None = None
+        self._preparing: dict = {}
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._tick)
@@ -77,23 +87,75 @@ class AppExportJob(QtCore.QObject):
                 ghost = session.ghost_history if session.ghost is not None else None
                 self.plan = plan_history(session.history, session.dataset, self.request.steps, ghost_history=ghost,
                                          compare=session.compare, config=session.config)
+                if self.request.view != "fit":
+                    self._renderer = ViewRenderer(self.request.view, self.request.size, self.request.legends,
+                                                  self.request.caption)
+                    self.plan.detach(self._renderer.trail_spec(session.config))
             self.note = self.plan.note
             self._writer = open_frame_writer(self.request.path, self.request.fps, self.request.force)
-            self._renderer = FrameRenderer(self.plan.dataset, self.request.size, self.request.panels,
-                                           self.request.caption, final_step=loss_axis_end(self.plan, self.request.spacing),
-                                           compare=self.plan.compare,
-                                           constant_fit=self.window.view.fit.structure.show_constant)
-            self._frames = iter_render(self.plan, self._renderer, self._writer)
+            if self.request.view == "fit":
+                self._renderer = FrameRenderer(self.plan.dataset, self.request.size, self.request.panels,
+                                               self.request.caption,
+                                               final_step=loss_axis_end(self.plan, self.request.spacing),
+                                               compare=self.plan.compare,
+                                               constant_fit=self.window.view.fit.structure.show_constant,
+                                               legends=self.request.legends)
+                self._frames = iter_render(self.plan, self._renderer, self._writer)
+            else:
+                self._start_preparing()
         except ExportError as exc:
             self._abort_writer()
             self._fail(str(exc))
             return
         self._timer.start()
 
+    def _start_preparing(self) -> None:
+        """The view's own computation (``ViewCanvas.prepare_export``: NumPy only, no drawing) on a
+        worker thread; ``_tick`` draws the frames once it is done."""
+        plan, renderer = self.plan, self._renderer
+        last = plan.frame_at(plan.frames[-1])
+        state = self._preparing = {"done": 0, "total": 0, "error": None, "note": ""}
+
+        def prepare() -> None:
+            try:
+                state["note"] = renderer.prepare(last, lambda d, t: state.update(done=d, total=t),
+                                                 lambda: self._cancelled) or ""
+            except Exception as exc:  # noqa: BLE001 (reported in the dialog, never a traceback)
+                state["error"] = exc
+
+        self._prepare_thread = threading.Thread(target=prepare, name="reluviz-export-prepare", daemon=True)
+        self._prepare_thread.start()
+
+    def _view_frames(self):
+        """Draw each frame of the plan through the lecture view's canvas; yields frames done."""
+        for k, state in enumerate(self.plan.frames):
+            frame = self.plan.frame_at(state)
+            self._writer.add(self._renderer.render(frame, frame_caption(frame, self.request.size[0])))
+            yield k + 1
+
     def cancel(self) -> None:
         self._cancelled = True
 
     def _tick(self) -> None:
+        if self._frames is None and self._prepare_thread is not None:  # the view's computation first
+            state = self._preparing
+            if self._prepare_thread.is_alive():
+                if state["total"]:
+                    self.preparing.emit(int(state["done"]), int(state["total"]))
+                self._timer.setInterval(WAIT_MS * 4)
+                return
+            self._prepare_thread = None
+            if self._cancelled:
+                self._abort_writer()
+                self._fail("export cancelled; nothing was written")
+                return
+            if state["error"] is not None:
+                self._abort_writer()
+                self._fail(f"export failed: {state['error']}")
+                return
+            if state["note"]:
+                self.note = "; ".join(n for n in (self.note, state["note"]) if n)
+            self._frames = self._view_frames()
         total = len(self.plan.frames)
         deadline = time.perf_counter() + TICK_SECONDS
         try:
@@ -170,8 +232,26 @@ class AppExportJob(QtCore.QObject):
             self._renderer = None
 
 
-def export_current_frame(window, path: Path, size, panels, caption: bool, force: bool) -> Path:
-    """The frame on screen as PNG or SVG (by the path's ending), written atomically."""
+def export_view_frame(window, view: str, path: Path, size, caption: bool, force: bool, legends: bool = True) -> Path:
+    """The displayed step drawn by the lecture view ``view``'s canvas, as PNG or SVG, atomically."""
+    snap = window.displayed_snapshot
+    session = window.session
+    renderer = ViewRenderer(view, size, legends, caption)
+    try:
+        with session.locked():
+            ghost = session.ghost_history if session.ghost is not None else None
+            plan = plan_history(session.history, session.dataset, np.array([snap.step]), ghost_history=ghost,
+                                compare=session.compare, config=session.config)
+            plan.detach(renderer.trail_spec(session.config))
+        frame = plan.frame_at(plan.frames[0])
+        rgb = renderer.render(frame, frame_caption(frame, size[0]))
+        return save_image_atomic(path, rgb, force=force, svg_source=renderer)
+    finally:
+        renderer.close()
+
+
+def export_current_frame(window, path: Path, size, panels, caption: bool, force: bool, legends: bool = True) -> Path:
+    """The frame on screen (the fit and loss ``panels``) as PNG or SVG (by the path's ending), written atomically."""
     snap = window.displayed_snapshot
     session = window.session
     with session.locked():
@@ -188,7 +268,7 @@ def export_current_frame(window, path: Path, size, panels, caption: bool, force:
     with np.errstate(all="ignore"):
         lo = dataset_losses(snap, ds)
     renderer = FrameRenderer(ds, size, panels, caption, compare=session.compare if session.ghost is not None else None,
-                             constant_fit=window.view.fit.structure.show_constant)
+                             constant_fit=window.view.fit.structure.show_constant, legends=legends)
     try:
         rgb = renderer.render(snap, curves, trace, ghost=ghost,
                               caption=renderer.caption_for(snap, lo.train, val_loss=lo.val))
@@ -209,6 +289,22 @@ class ExportDialog(QtWidgets.QDialog):
         self.progress_dialog: QtWidgets.QProgressDialog | None = None
         self.last_message = ""
         form = QtWidgets.QFormLayout(self)
+
+        self.view_choice = QtWidgets.QComboBox()
+        self.view_choice.setObjectName("exportView")
+        self.view_choice.addItem("Fit and loss panels", "fit")
+        from reluviz.gui.views import VIEW_KEYS
+
+        for name in CANVASES:
+            cls = VIEW_KEYS.get(name)
+            self.view_choice.addItem(f"{cls.title if cls else name} view", name)
+        showing = window.tabs.lecture_view()
+        i = self.view_choice.findData(getattr(showing, "view_name", "fit"))
+        self.view_choice.setCurrentIndex(max(i, 0))  # (the tab on screen; the fit panels for the others)
+        self.view_choice.setToolTip("What each frame draws: the fit and loss panels, or a lecture view as its tab "
+                                    "draws it. Views that compute something first (the side-by-side dance, seed "
+                                    "bands) do it before the frames are drawn.")
+        form.addRow("view", self.view_choice)
 
         self.what = QtWidgets.QComboBox()
         self.what.addItem("Animation of recorded steps", "animation")
@@ -275,6 +371,10 @@ class ExportDialog(QtWidgets.QDialog):
         self.caption = QtWidgets.QCheckBox("step, learning rate and losses on each frame")
         self.caption.setChecked(True)
         form.addRow("caption", self.caption)
+        self.legends = QtWidgets.QCheckBox("legends")
+        self.legends.setChecked(True)
+        self.legends.setToolTip("Leave them out for more room (a slide that explains the colours itself).")
+        form.addRow("", self.legends)
         self.note = QtWidgets.QLabel("")
         self.note.setWordWrap(True)
         form.addRow(self.note)
@@ -286,6 +386,7 @@ class ExportDialog(QtWidgets.QDialog):
         form.addRow(buttons)
 
         self.what.currentIndexChanged.connect(self._update_choices)
+        self.view_choice.currentIndexChanged.connect(self._update_choices)
         self.format.currentIndexChanged.connect(self._update_path)
         self.spacing.currentIndexChanged.connect(self._update_choices)
         self._update_choices()
@@ -309,6 +410,8 @@ class ExportDialog(QtWidgets.QDialog):
         self.format.blockSignals(False)
         for w in (self.first, self.last, self.spacing, self.count, self.fps):
             w.setEnabled(animation)
+        for w in (self.main_panel, self.loss_panel):
+            w.setEnabled(self.view_choice.currentData() == "fit")
         self.count.setPrefix("K = " if self.spacing.currentData() == "every" else "")
         self._update_path()
 
@@ -323,6 +426,8 @@ class ExportDialog(QtWidgets.QDialog):
             return
         name = self.window.preset_name or "reluviz"
         step = self.window.displayed_snapshot.step if self.window.displayed_snapshot is not None else 0
+        view = self.view_choice.currentData()
+        name = name if view == "fit" else f"{name}-{view}"
         stem = f"{name}-step{step}" if self.what.currentData() == "frame" else f"{name}-animation"
         self._suggested = str(Path.home() / (stem + ext))  # (follows the choices until the user names the file)
         self.path.setText(self._suggested)
@@ -340,8 +445,9 @@ class ExportDialog(QtWidgets.QDialog):
         from reluviz.export.frames import parse_size
 
         size = parse_size(self.size.currentText())
+        view = self.view_choice.currentData()
         panels = tuple(p for p, box in (("main", self.main_panel), ("loss", self.loss_panel)) if box.isChecked())
-        if not panels:
+        if not panels and view == "fit":
             raise ExportError("choose at least one panel (fit or loss)")
         path = Path(self.path.text().strip()).expanduser()
         if not path.name:
@@ -357,7 +463,8 @@ class ExportDialog(QtWidgets.QDialog):
             spacing = kind
         else:
             spacing = "linear"
-        return ExportRequest(path, size, panels, self.caption.isChecked(), self.fps.value(), steps, force, spacing)
+        return ExportRequest(path, size, panels or ("main",), self.caption.isChecked(), self.fps.value(), steps, force,
+                             spacing, view=view, legends=self.legends.isChecked())
 
     # ------------------------------------------------------------------ running
     def start_export(self) -> None:
@@ -376,7 +483,12 @@ class ExportDialog(QtWidgets.QDialog):
             return
         if self.what.currentData() == "frame":
             try:
-                path = export_current_frame(self.window, req.path, req.size, req.panels, req.caption, req.force)
+                if req.view == "fit":
+                    path = export_current_frame(self.window, req.path, req.size, req.panels, req.caption, req.force,
+                                                req.legends)
+                else:
+                    path = export_view_frame(self.window, req.view, req.path, req.size, req.caption, req.force,
+                                             req.legends)
             except ExportError as exc:
                 self._report(str(exc), error=True)
                 return
@@ -387,7 +499,10 @@ class ExportDialog(QtWidgets.QDialog):
         dialog.setWindowTitle("Exporting")
         dialog.setMinimumDuration(300)
         dialog.canceled.connect(self.job.cancel)
-        self.job.progress.connect(lambda k, n: (dialog.setMaximum(n), dialog.setValue(k)))
+        self.job.progress.connect(lambda k, n: (dialog.setLabelText("Rendering frames..."), dialog.setMaximum(n),
+                                                dialog.setValue(k)))
+        self.job.preparing.connect(lambda k, n: (dialog.setLabelText(f"Computing the {req.view} view first..."),
+                                                 dialog.setMaximum(n), dialog.setValue(min(k, n - 1))))
         self.job.finished.connect(lambda p: (dialog.reset(), self._report(self._written(p))))
         self.job.failed.connect(lambda m: (dialog.reset(), self._report(m, error=True)))
         self.progress_dialog = dialog
@@ -399,7 +514,7 @@ class ExportDialog(QtWidgets.QDialog):
     def _written(self, path: str) -> str:
         plan = self.job.plan
         text = f"wrote {path} ({len(plan.frames)} frames)"
-        return f"{text}. Note: {plan.note}" if plan.note else text
+        return f"{text}. Note: {self.job.note}" if self.job.note else text
 
     def _report(self, message: str, error: bool = False) -> None:
         self.last_message = message
