@@ -25,7 +25,7 @@ BASE = TrainConfig(n_train=60, width=6, batch_size=8, steps=240, step_size=50, d
 #: and the general kernel: deeper nets and the other activations
 MODELS = tuple((dict(m), t) for m, t in (
     ({"model": "relu"}, "all"), ({"model": "relu"}, "output"), ({"model": "relu"}, "hidden"),
-    ({"model": "constant"}, "all"), ({"model": "linear"}, "all"),
+    ({"model": "constant"}, "all"), ({"model": "linear"}, "all"), ({"model": "affine"}, "all"),
     ({"model": "relu", "depth": 2}, "all"), ({"model": "relu", "depth": 3}, "hidden"),
     ({"model": "relu", "depth": 2, "activation": "leaky_relu", "leaky_slope": 0.1}, "all"),
     ({"model": "relu", "activation": "tanh"}, "all"), ({"model": "relu", "depth": 2, "activation": "tanh"}, "output"),

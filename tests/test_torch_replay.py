@@ -166,9 +166,10 @@ def test_reluviz_train_history_matches_a_torch_replay(tmp_path):
 
 @pytest.mark.parametrize("settings", CASES, ids=[c["optimizer"] for c in CASES])
 @pytest.mark.parametrize("ridge", [0.0, 0.01])
-def test_affine_model_matches_torch_linear_1_1(settings, ridge):
+def test_affine_model_matches_torch_linear_1_1(settings, ridge, backend):
     """The affine model y = a x + b is torch's ``Linear(1, 1)`` (weight a, bias b): its recorded
-    ``theta`` (T, 2) = [a, b] replays step for step, with every optimizer and the ridge."""
+    ``theta`` (T, 2) = [a, b] replays step for step, with every optimizer and the ridge, trained by
+    either backend (NumPy or the compiled kernels)."""
     cfg = TrainConfig(model="affine", target="line", noise=0.5, init_seed=1, steps=500,
                       **{**settings, "ridge": ridge, "batch_size": 4})
     rec = record_run(cfg, steps=500, every=1, record_batches=True).arrays

@@ -14,7 +14,9 @@ The two state buffers ``st0``/``st1`` (R, S) alternate as in the trainer; ``cur`
 step t0. Minibatch indices ``idx`` (K, R, B) and learning rates ``lrs`` (K, R) come from NumPy (a pure
 function of the seed and the step), so results do not depend on how steps are grouped into calls.
 The arithmetic follows the NumPy code's order of operations (it agrees to rounding, ~1e-16 a step;
-the tests hold the two paths to 1e-12 over whole runs). This module is imported only when numba is
+the tests hold the two paths to 1e-12 over whole runs). Every model is compiled: the one-layer relu
+net (its own kernel), the small models (constant, linear, affine) and deeper nets or other
+activations (the general kernel). This module is imported only when numba is
 installed (``reluviz.core.backend``).
 """
 
@@ -25,10 +27,10 @@ import math
 import numpy as np
 from numba import njit
 
-RELU, CONSTANT, LINEAR, GENERAL = 0, 1, 2, 3   # GENERAL: deeper nets and other activations
+RELU, CONSTANT, LINEAR, GENERAL, AFFINE = 0, 1, 2, 3, 4   # GENERAL: deeper nets and other activations
 SGD, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
 A_RELU, A_LEAKY, A_TANH, A_SIGMOID = 0, 1, 2, 3
-MODEL_CODES = {"relu": RELU, "constant": CONSTANT, "linear": LINEAR}
+MODEL_CODES = {"relu": RELU, "constant": CONSTANT, "linear": LINEAR, "affine": AFFINE}
 OPTIMIZER_CODES = {"sgd": SGD, "momentum": MOMENTUM, "nesterov": NESTEROV, "adam": ADAM}
 ACTIVATION_CODES = {"relu": A_RELU, "leaky_relu": A_LEAKY, "tanh": A_TANH, "sigmoid": A_SIGMOID}
 
@@ -84,18 +86,28 @@ def _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f):
 
 
 @njit(nogil=True, cache=True)
-def _small_loss_grad(p, linear, x, y, idx, full, B, g):
-    """Minibatch MSE of y = theta (constant) or y = theta x (linear) and its gradient into g (1,)."""
+def _small_loss_grad(p, model, x, y, idx, full, B, g):
+    """Minibatch MSE of y = theta (constant), y = theta x (linear) or y = a x + b (affine, p = [a, b])
+    and its gradient into g (1,) or (2,)."""
     theta = p[0]
+    intercept = p[1] if model == AFFINE else 0.0
     scale = 2.0 / B
     loss = 0.0
     gt = 0.0
+    gb = 0.0
     for i in range(B):
         k = i if full else idx[i]
-        r = (theta * x[k] if linear else theta) - y[k]
+        if model == CONSTANT:
+            r = theta - y[k]
+            gt += r * scale
+        else:
+            r = (theta * x[k] + intercept if model == AFFINE else theta * x[k]) - y[k]
+            gt += r * (x[k] * scale)
+            gb += r * scale
         loss += r * r
-        gt += r * ((x[k] * scale) if linear else scale)
     g[0] = gt
+    if model == AFFINE:
+        g[1] = gb
     return loss * (1.0 / B)
 
 
@@ -263,7 +275,7 @@ def _loss_grad(model, H, L, kind, slope, p, x, y, idx, full, B, g, w, b, v, nx, 
         return _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f)
     if model == GENERAL:
         return _general_loss_grad(p, H, L, kind, slope, x, y, idx, full, B, g, Z, A, D, delta, tmp, WT, xs, f)
-    return _small_loss_grad(p, model == LINEAR, x, y, idx, full, B, g)
+    return _small_loss_grad(p, model, x, y, idx, full, B, g)
 
 
 @njit(nogil=True, cache=True)
