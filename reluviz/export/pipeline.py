@@ -118,10 +118,21 @@ def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float 
         raise ExportError("no frames to export")
     renderer = FrameRenderer(plan.dataset, size, panels, caption, final_step=loss_axis_end(plan, spacing),
                              compare=plan.compare, constant_fit=constant_fit, legends=legends)
+    try:
+        return write_plan(plan, out, fps, force, lambda writer: iter_render(plan, renderer, writer), progress)
+    finally:
+        renderer.close()
+
+
+def write_plan(plan: ExportPlan, out: Path, fps: float, force: bool,
+               draw: Callable[[object], Iterator[int]], progress: Callable[[int, int], None] | None = None) -> Path:
+    """Open the writer for ``out``, let ``draw(writer)`` add the plan's frames (yielding frames
+    done), then finish (the output and ``frames.csv`` appear); on any error or cancel nothing is
+    left behind."""
     writer = None
     try:
         writer = open_frame_writer(out, fps, force)
-        for done in iter_render(plan, renderer, writer):
+        for done in draw(writer):
             if progress:
                 progress(done, len(plan.frames))
         return finish(plan, writer)
@@ -129,8 +140,6 @@ def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float 
         if writer is not None:
             writer.abort()
         raise
-    finally:
-        renderer.close()
 
 
 def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fps: float = 20.0,

@@ -107,7 +107,7 @@ def grab_widget(widget, size: tuple[int, int]) -> np.ndarray:
     return buf.reshape(h, rgb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
 
 
-def save_widget_svg(widget, size: tuple[int, int], path: str) -> None:
+def save_widget_svg(widget, size: tuple[int, int], path: str, title: str = "reluviz frame") -> None:
     """``widget``'s drawing as SVG (vector), painted by Qt's SVG generator.
 
     (pyqtgraph's SVGExporter fails on the paths PySide6 6.11 writes: "not enough values to
@@ -120,7 +120,7 @@ def save_widget_svg(widget, size: tuple[int, int], path: str) -> None:
     gen.setFileName(str(path))
     gen.setSize(QtCore.QSize(w, h))
     gen.setViewBox(QtCore.QRect(0, 0, w, h))
-    gen.setTitle("reluviz frame")
+    gen.setTitle(title)
     painter = QtGui.QPainter(gen)
     try:
         widget.render(painter)

@@ -14,7 +14,7 @@ import numpy as np
 from reluviz.core.atomic import write_text_atomic
 from reluviz.core.selection import SelectionResult
 from reluviz.export.frames import ExportError
-from reluviz.export.render import background_colour, ensure_qt_app
+from reluviz.export.render import ensure_qt_app, grab_widget, save_widget_svg
 from reluviz.export.writers import check_target, os_error_message, save_image_atomic
 
 FORMATS = (".csv", ".png", ".svg")
@@ -50,35 +50,10 @@ class SelectionRenderer:
 
     def grab(self) -> np.ndarray:
         """(H, W, 3) uint8 pixels at exactly ``size``."""
-        from PySide6 import QtCore, QtGui, QtWidgets
-
-        w, h = self.size
-        image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
-        image.setDevicePixelRatio(1.0)
-        image.fill(QtGui.QColor(*background_colour()))
-        painter = QtGui.QPainter(image)
-        try:
-            QtWidgets.QWidget.render(self.view, painter, QtCore.QPoint(0, 0))
-        finally:
-            painter.end()
-        rgb = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
-        buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=rgb.sizeInBytes())
-        return buf.reshape(h, rgb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
+        return grab_widget(self.view, self.size)
 
     def save_svg(self, path: str) -> None:
-        from PySide6 import QtCore, QtGui, QtSvg
-
-        w, h = self.size
-        gen = QtSvg.QSvgGenerator()
-        gen.setFileName(str(path))
-        gen.setSize(QtCore.QSize(w, h))
-        gen.setViewBox(QtCore.QRect(0, 0, w, h))
-        gen.setTitle("reluviz model selection")
-        painter = QtGui.QPainter(gen)
-        try:
-            self.view.render(painter)
-        finally:
-            painter.end()
+        save_widget_svg(self.view, self.size, path, title="reluviz model selection")
 
     def close(self) -> None:
         from PySide6 import QtCore

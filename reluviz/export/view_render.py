@@ -11,12 +11,12 @@ through it: each frame is rebuilt as the full ``reluviz.core.frame.Frame`` the a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
 from reluviz.export.frames import ExportError
-from reluviz.export.plan import ExportPlan
+from reluviz.export.plan import ExportCancelled, ExportPlan
 from reluviz.export.render import caption_text, ensure_qt_app, grab_widget, save_widget_svg
 
 
@@ -79,7 +79,7 @@ def export_view_plan(plan: ExportPlan, view: str, out: str | Path, size=(1280, 7
                      should_stop: Callable[[], bool] | None = None) -> tuple[Path, str]:
     """Draw the plan's frames through the lecture view ``view`` and write them; returns (output
     path, the view's note or ""). Nothing is left behind on failure or cancel."""
-    from reluviz.export.pipeline import check_outputs, finish, open_frame_writer
+    from reluviz.export.pipeline import check_outputs, write_plan
 
     out = Path(out)
     check_outputs(out, force)
@@ -88,27 +88,26 @@ def export_view_plan(plan: ExportPlan, view: str, out: str | Path, size=(1280, 7
     if plan.history is None and plan._parts is None:
         raise ExportError("this plan carries no recorded history to draw a lecture view from")
     renderer = ViewRenderer(view, size, legends=legends, caption=caption)
-    writer = None
     try:
         spec = renderer.trail_spec(plan.config_at(plan.last_step))
         note = renderer.prepare(plan.frame_at(plan.frames[-1], spec), prepare_progress, should_stop)
-        writer = open_frame_writer(out, fps, force)
-        for k, state in enumerate(plan.frames):
-            if should_stop is not None and should_stop():
-                from reluviz.export.plan import ExportCancelled
-
-                raise ExportCancelled("export cancelled; nothing was written")
-            frame = plan.frame_at(state, spec)
-            writer.add(renderer.render(frame, frame_caption(frame, size[0])))
-            if progress:
-                progress(k + 1, len(plan.frames))
-        return finish(plan, writer), note
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+        final = write_plan(plan, out, fps, force, lambda writer: iter_view_render(plan, renderer, writer, spec,
+                                                                                  should_stop), progress)
+        return final, note
     finally:
         renderer.close()
 
 
-__all__ = ["ViewRenderer", "export_view_plan", "frame_caption"]
+def iter_view_render(plan: ExportPlan, renderer: ViewRenderer, writer, spec=None,
+                     should_stop: Callable[[], bool] | None = None) -> Iterator[int]:
+    """Draw each frame of ``plan`` through the lecture view's canvas into ``writer`` (the frames
+    carry the past ``spec`` asks for); yields frames done so far."""
+    for k, state in enumerate(plan.frames):
+        if should_stop is not None and should_stop():
+            raise ExportCancelled("export cancelled; nothing was written")
+        frame = plan.frame_at(state, spec)
+        writer.add(renderer.render(frame, frame_caption(frame, renderer.size[0])))
+        yield k + 1
+
+
+__all__ = ["ViewRenderer", "export_view_plan", "frame_caption", "iter_view_render"]

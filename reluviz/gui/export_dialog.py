@@ -30,7 +30,7 @@ from reluviz.export.frames import ExportError, select_steps
 from reluviz.export.pipeline import finish, iter_render, loss_axis_end, open_frame_writer
 from reluviz.export.plan import LossColumns, plan_history
 from reluviz.export.render import FrameRenderer
-from reluviz.export.view_render import ViewRenderer, frame_caption
+from reluviz.export.view_render import ViewRenderer, frame_caption, iter_view_render
 from reluviz.plots.canvases import CANVASES
 from reluviz.export.writers import check_encoder, check_target, format_for, save_image_atomic
 
@@ -126,13 +126,6 @@ class AppExportJob(QtCore.QObject):
         self._prepare_thread = threading.Thread(target=prepare, name="reluviz-export-prepare", daemon=True)
         self._prepare_thread.start()
 
-    def _view_frames(self):
-        """Draw each frame of the plan through the lecture view's canvas; yields frames done."""
-        for k, state in enumerate(self.plan.frames):
-            frame = self.plan.frame_at(state)
-            self._writer.add(self._renderer.render(frame, frame_caption(frame, self.request.size[0])))
-            yield k + 1
-
     def cancel(self) -> None:
         self._cancelled = True
 
@@ -155,7 +148,7 @@ class AppExportJob(QtCore.QObject):
                 return
             if state["note"]:
                 self.note = "; ".join(n for n in (self.note, state["note"]) if n)
-            self._frames = self._view_frames()
+            self._frames = iter_view_render(self.plan, self._renderer, self._writer)
         total = len(self.plan.frames)
         deadline = time.perf_counter() + TICK_SECONDS
         try:
