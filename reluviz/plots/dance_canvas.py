@@ -63,6 +63,7 @@ class DanceCanvas(ViewCanvas):
         super().__init__(parent, columns=2)
         g = self.grid
         self.land_legend = self.add_legend_row(1, 0)
+        self.dist_legend = self.add_legend_row(1, 1)
         self.land_item = pg.PlotItem()
         self.contour_item = pg.PlotItem()
         self.dist_item = pg.PlotItem()
@@ -70,7 +71,7 @@ class DanceCanvas(ViewCanvas):
         g.addItem(self.dist_item, row=2, col=1, rowspan=1)
         self.curve_plot = LossCurvePlot(self.land_item, self.land_legend)
         self.contour_plot = ContourPlot(self.contour_item, self.land_legend)
-        self.distance_plot = DistancePlot(self.dist_item)
+        self.distance_plot = DistancePlot(self.dist_item, self.dist_legend)
         self.placeholder = pg.TextItem(PLACEHOLDER, color=theme.FOREGROUND, anchor=(0.5, 0.5))
         self.placeholder.setFont(_qfont(14))
         self.placeholder.setTextWidth(430)
@@ -81,14 +82,14 @@ class DanceCanvas(ViewCanvas):
         g.layout.setColumnStretchFactor(1, 2)
         self._land_shown = self.land_item
         self.with_dance = with_dance
+        self.export_dance = None  # the dance an export computed (``prepare_export``), revealed frame by frame
         if with_dance:
             self.dance_legend = self.add_legend_row(3, 0, colspan=2)
             self.dance_note = TextRow("", size="12pt")
             g.addItem(self.dance_note, row=4, col=0, colspan=2)
-            self.dance_distance = DanceComparePlot(g.addPlot(row=5, col=0), "log scale",
-                                                   "side by side: distance ‖θ_t − θ*‖")
-            self.dance_excess = DanceComparePlot(g.addPlot(row=5, col=1), "log scale",
-                                                 "side by side: excess loss L(θ_t) − L(θ*)")
+            # (the quantity on the left axis, not in a title: a title row costs a small frame its plots)
+            self.dance_distance = DanceComparePlot(g.addPlot(row=5, col=0), "‖θ − θ*‖", None)
+            self.dance_excess = DanceComparePlot(g.addPlot(row=5, col=1), "L(θ) − L(θ*)", None)
             self.dance_excess.plot.setXLink(self.dance_distance.plot)
             g.layout.setRowStretchFactor(2, 5)
             g.layout.setRowStretchFactor(5, 4)
@@ -213,10 +214,94 @@ class DanceCanvas(ViewCanvas):
                 break
 
     # ------------------------------------------------------------------ drawing a frame
+    def trail_spec(self, config) -> TrailSpec:
+        """Recent iterates for the landscape (the ghost's too), and a thinned past for the distances."""
+        return TRAIL
+
     def show_frame(self, frame: Frame) -> None:
         self.frame = frame
         self._context(frame)
         self._draw(frame)
+        if self.export_dance is not None:
+            self.show_dance(self.export_dance, upto=frame.snapshot.step)
+
+    def prepare_export(self, frame: Frame, progress=None, should_stop=None) -> str:
+        """Run the side-by-side dance an export reveals (headless, in this thread): what "Run
+        dance" runs (``reluviz.core.dance.dance_task``, both runs from theta*, the ghost with the
+        frame's ``compare`` settings) for as many steps as the export's last ``frame``. Without a
+        ghost, or when the dance cannot run (no theta*, ghost settings refused), the export draws
+        the landscape and distances only and the bottom row is dropped; the note says why."""
+        from reluviz.core.dance import dance_task
+
+        self.export_dance = None
+        cfg, ds = frame.config, frame.dataset
+        steps = int(frame.snapshot.step)
+        why = ""
+        if not self.with_dance:
+            return ""
+        if not frame.compare:
+            why = "no ghost run (the preset has no compare settings)"
+        elif steps < 1:
+            why = "no steps to run"
+        else:
+            try:
+                ghost = ghost_config(cfg, dict(frame.compare))
+            except ConfigError as exc:
+                ghost, why = None, f"the ghost cannot run: {exc}"
+            layout = frame.snapshot.layout
+            if ghost is not None:
+                why = optimum_too_big(layout, ds.n, cfg.train) or optimum_too_big(layout, ds.n, ghost.train)
+        if not why:
+            task = dance_task(cfg, dict(frame.compare), ds, "optimum", steps)
+            result = task(progress or (lambda done, total: None), should_stop or (lambda: False), lambda _r: None)
+            if result.complete:
+                self.export_dance = result
+            else:
+                why = f"the dance stopped at step {int(result.trace.steps[-1]) if len(result.trace.steps) else 0:,}"
+        self.set_dance_shown(self.export_dance is not None)
+        return "" if not why else f"dance view: side-by-side dance not drawn ({why})"
+
+    def resizeEvent(self, ev):  # noqa: N802 (Qt API)
+        self._fix_columns()
+        super().resizeEvent(ev)
+
+    def _fix_columns(self) -> None:
+        """The landscape column 3/5 of the width, the distances 2/5, at every size (left to the
+        items' size hints, a wide legend or axis would take the room of the other column)."""
+        if getattr(self, "grid", None) is None or getattr(self, "closed", False):
+            return  # (a resize during construction, or while closing: the scene is cleared)
+        g = self.grid.layout
+        left, _top, right, _bottom = self.ci.getContentsMargins()
+        room = max(self.width() - left - right - g.horizontalSpacing() - 4, 100)
+        g.setColumnFixedWidth(0, int(0.6 * room))
+        g.setColumnFixedWidth(1, room - int(0.6 * room))
+
+    def set_scale(self, scale: float) -> None:
+        super().set_scale(scale)
+        if self.with_dance:
+            self.dance_note.set_scale(self.scale)
+
+    def set_dance_shown(self, shown: bool) -> None:
+        """Show or drop the side-by-side dance row (its room goes to the landscape and distances)."""
+        if not self.with_dance:
+            return
+        items = (self.dance_legend, self.dance_note, self.dance_distance.plot, self.dance_excess.plot)
+        for item in items:
+            item.setVisible(shown)
+        g = self.grid.layout
+        if shown and self.dance_legend not in self.legend_rows:
+            self.grid.addItem(self.dance_legend, row=3, col=0, colspan=2)
+            self.grid.addItem(self.dance_note, row=4, col=0, colspan=2)
+            self.grid.addItem(self.dance_distance.plot, row=5, col=0)
+            self.grid.addItem(self.dance_excess.plot, row=5, col=1)
+            self.legend_rows.append(self.dance_legend)
+            self.dance_legend.setVisible(self.legends_shown)
+            g.setRowStretchFactor(5, 4)
+        elif not shown and self.dance_legend in self.legend_rows:
+            for item in items:
+                self.grid.removeItem(item)
+            self.legend_rows.remove(self.dance_legend)
+            g.setRowStretchFactor(5, 0)
 
     def _values(self, rows: np.ndarray, opt: Optimum, ghost: bool = False) -> np.ndarray:
         """(K, 2): distance to theta* and excess loss of parameter rows (through the core)."""
@@ -241,30 +326,34 @@ class DanceCanvas(ViewCanvas):
             keep = thin_rows(steps, snap.step, 60, 150)
             steps, rows = steps[keep], rows[keep]
         step = snap.step
+        prefix = "" if self._header else f"<b>step {step:,}</b>: "  # (an export's header says the step)
         cur = np.asarray(snap.params[0])
         gtrail = frame.ghost_trail
         if self.opt is not None and len(steps):
-            vals = self._cache.get(steps, rows, lambda r: self._values(r, self.opt))
+            keep = even_rows(steps)
+            vals = self._cache.get(steps[keep], rows[keep], lambda r: self._values(r, self.opt))
             gsteps = gd = None
             if frame.ghost is not None and len(gtrail) and mode != "full":
-                gd = self._ghost_cache.get(gtrail.steps, gtrail.params,
+                gk = even_rows(gtrail.steps)
+                gsteps = gtrail.steps[gk]
+                gd = self._ghost_cache.get(gsteps, gtrail.params[gk],
                                            lambda r: self._values(r, self.ghost_opt, ghost=True))[:, 0]
-                gsteps = gtrail.steps
-            self.distance_plot.show(steps, vals[:, 0], vals[:, 1], step, gsteps, gd)
+            self.distance_plot.show(steps[keep], vals[:, 0], vals[:, 1], step, gsteps, gd)
             d_now = float(distance_to_optimum(cur, self.opt))
             e_now = float(self._values(cur[None, :], self.opt)[0, 1])
-            caption = f"<b>step {step:,}</b>: ‖θ − θ*‖ = {d_now:.3g},  L(θ) − L(θ*) = {e_now:.3g}"
+            caption = f"{prefix}‖θ − θ*‖ = {d_now:.3g},  L(θ) − L(θ*) = {e_now:.3g}"
             label = self.opt.label.replace("theta*", "θ*").replace("lambda", "λ")
             if mode == "full" and self.local is not None:
                 label += f", from step {self.local[1]:,}"
-            caption += f"  ·  {label}"
+            if mode != "plane":  # (the plane's words name theta*)
+                caption += f"  ·  {label}"
         elif mode == "big" or (mode == "full" and self.too_big):
             self.distance_plot.message("θ* is too costly to find\nfor a network this size", step)
-            caption = f"<b>step {step:,}</b>: " + ("output layer of a wide network" if mode == "big" else
-                                                   "full network (hidden layer trains)")
+            caption = prefix + ("output layer of a wide network" if mode == "big" else
+                                "full network (hidden layer trains)")
         else:
             self.distance_plot.message("θ* not known yet:\npress “Find local optimum from here”", step)
-            caption = f"<b>step {step:,}</b>: full network (hidden layer trains)"
+            caption = f"{prefix}full network (hidden layer trains)"
         if mode == "1d":
             caption += self._draw_curve(frame, rows)
         elif mode in ("output", "plane"):
@@ -347,14 +436,15 @@ class DanceCanvas(ViewCanvas):
             gtrail = project_trail(ghost_rows, axes)
             gp = project_trail(np.asarray(frame.ghost.params[:1]), axes)[0]
             gcur = (float(gp[0]), float(gp[1]))
-        self.contour_plot.star_label = "θ* (least-squares line)" if self.mode == "plane" else "θ* (exact least squares)"
+        self.contour_plot.star_label = "θ* (least squares)"
         self.contour_plot.set_iterates(trail[:-1], (float(trail[-1, 0]), float(trail[-1, 1])),
                                        ghost_trail=gtrail, ghost=gcur)
         if self.mode == "plane":
             a, b = cur[axes[0]], cur[axes[1]]
             sign = "+" if b >= 0 else "−"
-            return (f"<br>the whole (a, b) plane: the line y = {a:.3g} x {sign} {abs(b):.3g};  "
-                    f"θ* = ({opt.params[0]:.3g}, {opt.params[1]:.3g})")
+            sstar = "+" if opt.params[1] >= 0 else "−"
+            return (f"  ·  θ: y = {a:.3g} x {sign} {abs(b):.3g},  θ*: y = {opt.params[0]:.3g} x {sstar} "
+                    f"{abs(opt.params[1]):.3g} (least squares)")
         names = self.contour_plot.plot.getAxis("bottom").labelText, self.contour_plot.plot.getAxis("left").labelText
         return f"<br>a plane through θ* over {names[0]} and {names[1]}; the other weights held at θ*"
 
@@ -381,8 +471,20 @@ class DanceCanvas(ViewCanvas):
         where = "θ*" if result.start == "optimum" else "the initialisation"
         self.dance_legend.set_entries([(self.dance_distance.main, result.main_label),
                                        (self.dance_distance.ghost, result.ghost_label)])
-        self.dance_note.setText(note or f"Both runs start at {where} and see the same minibatches; thick: RMS over "
-                                         f"{result.window} recorded points, thin: each point.")
+        self.dance_note.setText(note or f"Below, side by side from {where} on the same minibatches: thick = RMS "
+                                         f"over {result.window} records, thin = each (log scales).")
+
+
+def even_rows(steps: np.ndarray) -> np.ndarray:
+    """Indices of a trail's ``steps`` at one spacing: its recent rows (every step) thinned to the
+    stride of its older ones, the last row kept. (A curve of every step at the end and every 32nd
+    before would draw a dense block of noise at its end that is not in the run.)"""
+    steps = np.asarray(steps)
+    if len(steps) < 3:
+        return np.arange(len(steps))
+    stride = max(int(steps[1] - steps[0]), 1)
+    keep = np.flatnonzero(steps % stride == 0)
+    return keep if keep[-1] == len(steps) - 1 else np.r_[keep, len(steps) - 1]
 
 
 def _half_width(quad: OutputQuadratic, opt: Optimum, axes: tuple[int, int], pts: np.ndarray) -> tuple[float, float]:
