@@ -291,6 +291,8 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         layout = self.ci.layout
         for _ in range(4):  # (a row's new width can change its wrapped height once more)
             before = [layout.itemAt(i).geometry() for i in range(layout.count())]
+            # (the plots' own layouts, e.g. an axis grown for bigger tick labels, wait for a posted request)
+            QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
             layout.invalidate()
             layout.activate()
             if before == [layout.itemAt(i).geometry() for i in range(layout.count())]:

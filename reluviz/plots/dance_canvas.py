@@ -227,8 +227,9 @@ class DanceCanvas(ViewCanvas):
 
     def prepare_export(self, frame: Frame, progress=None, should_stop=None) -> str:
         """Run the side-by-side dance an export reveals (headless, in this thread): what "Run
-        dance" runs (``reluviz.core.dance.dance_task``, both runs from theta*, the ghost with the
-        frame's ``compare`` settings) for as many steps as the export's last ``frame``. Without a
+        dance" runs (``reluviz.core.dance.dance_task``, the ghost with the frame's ``compare``
+        settings; both runs from theta*, or from the initialisation for a full-batch run, which
+        would stand still at theta*) for as many steps as the export's last ``frame``. Without a
         ghost, or when the dance cannot run (no theta*, ghost settings refused), the export draws
         the landscape and distances only and the bottom row is dropped; the note says why."""
         from reluviz.core.dance import dance_task
@@ -252,7 +253,10 @@ class DanceCanvas(ViewCanvas):
             if ghost is not None:
                 why = optimum_too_big(layout, ds.n, cfg.train) or optimum_too_big(layout, ds.n, ghost.train)
         if not why:
-            task = dance_task(cfg, dict(frame.compare), ds, "optimum", steps)
+            # from theta* the minibatch noise alone acts; a full-batch run would stand still there,
+            # so it starts where the run starts (GD's oscillation closing in on theta*)
+            start = "init" if cfg.batch_size == 0 or cfg.batch_size >= ds.n else "optimum"
+            task = dance_task(cfg, dict(frame.compare), ds, start, steps)
             result = task(progress or (lambda done, total: None), should_stop or (lambda: False), lambda _r: None)
             if result.complete:
                 self.export_dance = result
@@ -383,7 +387,15 @@ class DanceCanvas(ViewCanvas):
         if ghost_rows is not None:
             around += [float(t) for t in ghost_rows[:, 0]]
         probe = loss_curve(layout, x, y, batch=batch, around=around, points=3, ridge=lam)
-        x0, x1 = self.curve_plot.xr.update(probe.theta[0], probe.theta[-1])
+        # the window: every iterate shown and the minibatch's minimum, zoomed in as they close in on
+        # theta* (down to a twentieth of the width over which the loss doubles: GD's zigzag stays visible)
+        t_star = probe.theta_star
+        reach = [abs(t - t_star) for t in around]
+        if probe.batch_theta_star is not None:
+            reach.append(abs(probe.batch_theta_star - t_star))
+        wide = np.sqrt(max(probe.loss_star, 1e-12) / probe.curvature) if probe.curvature > 0 else 1.0
+        half = 1.25 * max(reach + [0.05 * wide, 1e-6])
+        x0, x1 = self.curve_plot.xr.update(t_star - half, t_star + half)
         curve = loss_curve(layout, x, y, batch=batch, theta_range=(x0, x1), points=301, ridge=lam)
         f_now = float(objective(layout, snap.params[0], x, y, lam))
         trail_f = np.asarray(objective(layout, recent, x, y, lam)) if len(recent) else np.empty(0)
@@ -397,7 +409,7 @@ class DanceCanvas(ViewCanvas):
         lr = float(snap.lr[0])
         self.curve_plot.show(curve.theta, curve.loss, curve.theta_star, curve.loss_star, curve.batch_loss,
                              curve.batch_theta_star, (theta, f_now), recent[:, 0] if len(recent) else np.empty(0),
-                             trail_f, (probe.theta[0], probe.theta[-1]), ghost=ghost, ghost_trail=ghost_trail,
+                             trail_f, (t_star - half, t_star + half), ghost=ghost, ghost_trail=ghost_trail,
                              taylor=(slope, -lr * slope) if lr > 0 else None, full_batch=full_batch)
         words = f"<br>θ = {theta:.4g},  θ* = {curve.theta_star:.4g}"
         if batch is not None and curve.batch_theta_star is not None:

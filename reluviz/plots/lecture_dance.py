@@ -87,7 +87,7 @@ class LossCurvePlot:
     def __init__(self, plot: pg.PlotItem, legend=None):
         self.plot = plot
         self.legend = legend  # a LegendRow (outside the plot), or None
-        style_plot(plot, bottom="parameter θ", left="training loss L(θ)  (MSE)")
+        style_plot(plot, bottom="parameter θ", left="L(θ), training MSE")
         self.batch_curve = pg.PlotDataItem(pen=theme.pen(theme.BATCH, 2.5, "dash", alpha=200))
         self.full_curve = pg.PlotDataItem(pen=theme.pen((0, 0, 0), 3.5))
         self.taylor = pg.PlotDataItem(pen=theme.pen(TAYLOR, 2.0, "dash"))
@@ -117,7 +117,7 @@ class LossCurvePlot:
     def set_param_label(self, text: str, ridge: float = 0.0) -> None:
         """The parameter's name; with a ridge the curve is the objective, and the left axis says so."""
         self.plot.setLabel("bottom", text)
-        left = f"objective L(θ) + {ridge:g} θ²" if ridge else "training loss L(θ)  (MSE)"
+        left = f"L(θ) + {ridge:g} θ²" if ridge else "L(θ), training MSE"  # (short: a small frame's plot is low)
         if self.plot.getAxis("left").labelText != left:
             self.plot.setLabel("left", left)
 
