@@ -275,7 +275,7 @@ class DanceCanvas(ViewCanvas):
         if getattr(self, "grid", None) is None or getattr(self, "closed", False):
             return  # (a resize during construction, or while closing: the scene is cleared)
         g = self.grid.layout
-        left, _top, right, _bottom = self.ci.getContentsMargins()
+        left, _top, right, _bottom = g.getContentsMargins()
         room = max(self.width() - left - right - g.horizontalSpacing() - 4, 100)
         g.setColumnFixedWidth(0, int(0.6 * room))
         g.setColumnFixedWidth(1, room - int(0.6 * room))
