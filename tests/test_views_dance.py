@@ -219,6 +219,12 @@ def test_gd_oscillates_taylor_line_and_step_and_the_zigzag_on_the_parabola(view)
     assert "Taylor line at θ" in labels and "GD step −lr·L′(θ)" in labels
     assert "this minibatch's loss" not in labels  # (full batch: no minibatch parabola, none listed)
     assert "−0.998" in view.landscape_caption.text()
+    # "Run dance" starts a full-batch run at its initialisation (at theta* it would stand still)
+    assert view.dance_panel.start_combo.currentData() == "init"
+    p2 = load_preset("dance")
+    tr2, hist2, snap2 = short_run(p2.config, 5)
+    show(view, snap2, hist2, tr2.dataset, p2.config, compare=p2.compare)
+    assert view.dance_panel.start_combo.currentData() == "optimum"
 
 
 def test_dance_contour_shows_both_runs_recent_iterates_as_clouds(qapp):

@@ -92,6 +92,26 @@ class TextRow(pg.GraphicsWidget):
             self.updateGeometry()
 
 
+class ScaledSample(pg.ItemSample):
+    """pyqtgraph's legend sample (a fixed 20 x 20 px) drawn ``k`` times as big, so a legend row of
+    a small frame is not taller than its text."""
+
+    k = 1.0
+
+    def set_k(self, k: float) -> None:
+        self.k = float(k)
+        self.setFixedWidth(20.0 * self.k)
+        self.setFixedHeight(20.0 * self.k)
+        self.update()
+
+    def boundingRect(self):  # noqa: N802 (Qt API)
+        return QtCore.QRectF(0, 0, 20.0 * self.k, 20.0 * self.k)
+
+    def paint(self, p, *args):
+        p.scale(self.k, self.k)
+        super().paint(p, *args)
+
+
 class LegendRow(pg.GraphicsWidget):
     """A legend in a layout row of its own: entries in as many columns as the row is wide, and the
     row as tall as its lines. ``set_entries`` lists exactly what is drawn (item, label) in order."""
@@ -99,7 +119,8 @@ class LegendRow(pg.GraphicsWidget):
     def __init__(self, size: str = LEGEND_TEXT, max_columns: int = 6, parent=None):
         super().__init__(parent)
         self._base_size = size
-        self.legend = pg.LegendItem(labelTextSize=size, brush=None, pen=None)  # (offset None: placed here)
+        self.legend = pg.LegendItem(labelTextSize=size, brush=None, pen=None,  # (offset None: placed here)
+                                    sampleType=ScaledSample)
         self.legend.setParentItem(self)
         self.max_columns = max_columns
         self._entries: list[tuple[object, str]] = []
@@ -116,6 +137,8 @@ class LegendRow(pg.GraphicsWidget):
         self.legend.clear()
         for item, text in entries:  # (rich text: the caller escapes a plain "<")
             self.legend.addItem(item, text)
+        for sample, _label in self.legend.items:
+            sample.set_k(min(1.0, self._scale))  # (never bigger than pyqtgraph's: the markers are sized for it)
         self._columns = 0
         self._laid_for = None
         self._relayout()

@@ -45,6 +45,10 @@ PLACEHOLDER = ("No closed-form θ* when the hidden layer trains: the loss over a
                "distances at right are then measured to that local optimum.")
 
 
+PLACEHOLDER_EXPORT = ("No closed-form θ* when the hidden layer trains: the loss over all the weights is not a single "
+                      "bowl, so there is no one θ* to draw or measure distances to.")
+
+
 def dance_mode(config, layout, n_points: int) -> str:
     """What the landscape draws: ``1d``, ``plane``, ``output``, ``full`` or ``big`` (see the module notes)."""
     if layout.model in ("constant", "linear"):
@@ -82,6 +86,7 @@ class DanceCanvas(ViewCanvas):
         g.layout.setColumnStretchFactor(1, 2)
         self._land_shown = self.land_item
         self.with_dance = with_dance
+        self.for_export = False   # set by prepare_export: no buttons to point to
         self.export_dance = None  # the dance an export computed (``prepare_export``), revealed frame by frame
         if with_dance:
             self.dance_legend = self.add_legend_row(3, 0, colspan=2)
@@ -190,7 +195,8 @@ class DanceCanvas(ViewCanvas):
             self._land_shown = want
         self.contour_plot.shadow = mode == "output"
         full = mode in ("full", "big")
-        self.placeholder.setText(self.too_big if mode == "big" else PLACEHOLDER)
+        self.placeholder.setText(self.too_big if mode == "big" else PLACEHOLDER_EXPORT if self.for_export
+                                 else PLACEHOLDER)
         if full:
             self.curve_plot.clear()
             self.land_item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
@@ -235,6 +241,8 @@ class DanceCanvas(ViewCanvas):
         from reluviz.core.dance import dance_task
 
         self.export_dance = None
+        self.for_export = True
+        self._ctx_key = None  # (the placeholder's words change)
         cfg, ds = frame.config, frame.dataset
         steps = int(frame.snapshot.step)
         why = ""
@@ -356,7 +364,8 @@ class DanceCanvas(ViewCanvas):
             caption = prefix + ("output layer of a wide network" if mode == "big" else
                                 "full network (hidden layer trains)")
         else:
-            self.distance_plot.message("θ* not known yet:\npress “Find local optimum from here”", step)
+            self.distance_plot.message("no θ* to measure distances to" if self.for_export else
+                                       "θ* not known yet: press “Find local optimum from here”", step)
             caption = f"{prefix}full network (hidden layer trains)"
         if mode == "1d":
             caption += self._draw_curve(frame, rows)

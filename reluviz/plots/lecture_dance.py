@@ -184,10 +184,9 @@ class LossCurvePlot:
         if self.legend is None:
             return
         entries = [(self.full_curve, "full-batch loss")]
-        if batch:
-            entries.append((self.batch_curve, "this minibatch's loss"))
-        if batch_min:
-            entries.append((self.batch_min, "its minimum"))
+        if batch:  # (its minimum, the diamond, in the same entry: a row less in a small frame)
+            entries.append((self.batch_curve, "this minibatch's loss (◆ its minimum)" if batch_min else
+                            "this minibatch's loss"))
         if taylor:
             entries.append((self.taylor, "Taylor line at θ"))
             entries.append((self.step_end, "GD step −lr·L′(θ)" if full_batch else "full-batch step −lr·L′(θ)"))
@@ -325,11 +324,13 @@ class DistancePlot:
         set_log_y(self.plot, -3.0, 0.0)
 
     def message(self, text: str, step: int) -> None:
-        """No curves, only ``text`` (e.g. why there is no theta* yet), in the middle of the plot."""
+        """No curves, only ``text`` (e.g. why there is no theta* yet), in the middle of the plot,
+        wrapped to its width."""
         self.reset()
         self.set_labels(False, shown=False)
         self.cursor.setValue(step)
         self.plot.setXRange(0, max(step, 1), padding=0.02)
+        self.note.setTextWidth(max(60.0, self.plot.vb.width() - 12))
         self.note.setText(text)
         self.note.setPos(0.5 * max(step, 1), -1.5)
 
