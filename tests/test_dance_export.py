@@ -156,3 +156,26 @@ def test_fonts_scale_with_the_frame(qapp):
     small, big = sizes[SMALL], sizes[(1920, 1080)]
     assert big[0] / small[0] == pytest.approx(1.33 / 0.62, rel=0.05)
     assert big[1] > 1.8 * small[1] and big[2] > 1.5 * small[2]
+
+
+def test_axes_are_wide_enough_for_their_tick_labels_in_every_frame(qapp):
+    """pyqtgraph widens an axis for longer tick labels only while painting it; an export paints
+    each frame once, so the canvas measures them first (at 1920x1080 the distance plot's
+    0.01 / 0.001 labels were missing from the frame where the range first reached them)."""
+    import pyqtgraph as pg
+
+    from reluviz.export.view_render import ViewRenderer
+
+    p = load_preset("dance")
+    plan = plan_training(p.config, np.linspace(0, p.config.steps, 5).astype(int), compare=p.compare)
+    r = ViewRenderer("dance", (1920, 1080))
+    try:
+        r.prepare(plan.frame_at(plan.frames[-1], TRAIL))
+        for st in plan.frames:
+            r.render(plan.frame_at(st, TRAIL))
+            for ax in r.canvas.scene().items():
+                if isinstance(ax, pg.AxisItem) and ax.isVisible() and ax.orientation == "left":
+                    need = ax.textWidth + ax.style["tickTextOffset"][0] + ax.style["tickLength"]
+                    assert ax.width() >= need - 0.5, (st.step, ax.labelText, ax.width(), need)
+    finally:
+        r.close()

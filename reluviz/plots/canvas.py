@@ -312,6 +312,7 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         legend row that grew), now: an offscreen canvas gets no event loop between drawing a
         frame and painting it, and would paint rows at their old heights, overlapping."""
         layout = self.ci.layout
+        self._measure_axes()
         for _ in range(4):  # (a row's new width can change its wrapped height once more)
             before = [layout.itemAt(i).geometry() for i in range(layout.count())]
             # (the plots' own layouts, e.g. an axis grown for bigger tick labels, wait for a posted request)
@@ -320,6 +321,18 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
             layout.activate()
             if before == [layout.itemAt(i).geometry() for i in range(layout.count())]:
                 break
+
+    def _measure_axes(self) -> None:
+        """Let each axis measure its tick labels now: pyqtgraph widens an axis for longer labels
+        only while painting it, a frame late for an export (its new labels were cut off)."""
+        image = QtGui.QImage(1, 1, QtGui.QImage.Format.Format_RGB32)
+        painter = QtGui.QPainter(image)
+        try:
+            for item in self.scene().items():
+                if isinstance(item, pg.AxisItem) and item.isVisible():
+                    item.paint(painter, None, None)  # (builds its cached picture; the real paint reuses it)
+        finally:
+            painter.end()
 
     def _scaled_value(self, item, current: float, what: str) -> float | None:
         """The scaled value of ``item``'s ``what`` (None: already right). A value changed since it
