@@ -242,6 +242,8 @@ class DanceCanvas(ViewCanvas):
 
         self.export_dance = None
         self.for_export = True
+        for item in (self.distance_plot.distance, self.distance_plot.excess, self.distance_plot.ghost_distance):
+            item.opts["antialias"] = item.curve.opts["antialias"] = True  # (a frame is painted once: smooth lines)
         self._ctx_key = None  # (the placeholder's words change)
         cfg, ds = frame.config, frame.dataset
         steps = int(frame.snapshot.step)
