@@ -31,9 +31,10 @@ from reluviz.core.optimum import (Optimum, distance_to_optimum, excess_objective
                                   optimum, optimum_too_big)
 from reluviz.core.step_cache import StepCache
 from reluviz.plots import theme
-from reluviz.plots.canvas import TextRow, ViewCanvas
+from reluviz.plots.canvas import ViewCanvas
+from reluviz.plots.dance_row import SideBySideRow, export_dance
 from reluviz.plots.lecture_common import GHOST_RUN, MAIN_RUN
-from reluviz.plots.lecture_dance import ContourPlot, DanceComparePlot, DistancePlot, LossCurvePlot
+from reluviz.plots.lecture_dance import ContourPlot, DistancePlot, LossCurvePlot
 
 TRAIL_ROWS = 40          # recent iterates drawn on the 1-D landscape (GD's zigzag, SGD's walk)
 CLOUD_ROWS = 400         # recent iterates drawn as a cloud on a plane
@@ -89,15 +90,11 @@ class DanceCanvas(ViewCanvas):
         self.for_export = False   # set by prepare_export: no buttons to point to
         self.export_dance = None  # the dance an export computed (``prepare_export``), revealed frame by frame
         if with_dance:
-            self.dance_legend = self.add_legend_row(3, 0, colspan=2)
-            self.dance_note = TextRow("", size="12pt")
-            g.addItem(self.dance_note, row=4, col=0, colspan=2)
-            # (the quantity on the left axis, not in a title: a title row costs a small frame its plots)
-            self.dance_distance = DanceComparePlot(g.addPlot(row=5, col=0), "‖θ − θ*‖", None)
-            self.dance_excess = DanceComparePlot(g.addPlot(row=5, col=1), "L(θ) − L(θ*)", None)
-            self.dance_excess.plot.setXLink(self.dance_distance.plot)
+            self.dance_row = SideBySideRow(self)
+            # (the row's parts, by the names the view and the tests use)
+            self.dance_legend, self.dance_note = self.dance_row.legend, self.dance_row.note
+            self.dance_distance, self.dance_excess = self.dance_row.distance, self.dance_row.excess
             g.layout.setRowStretchFactor(2, 5)
-            g.layout.setRowStretchFactor(5, 4)
         self.mode = ""
         self.opt: Optimum | None = None
         self.ghost_opt: Optimum | None = None
@@ -238,41 +235,15 @@ class DanceCanvas(ViewCanvas):
         would stand still at theta*) for as many steps as the export's last ``frame``. Without a
         ghost, or when the dance cannot run (no theta*, ghost settings refused), the export draws
         the landscape and distances only and the bottom row is dropped; the note says why."""
-        from reluviz.core.dance import dance_task
-
         self.export_dance = None
         self.for_export = True
         for item in (self.distance_plot.distance, self.distance_plot.excess, self.distance_plot.ghost_distance):
             item.opts["antialias"] = item.curve.opts["antialias"] = True  # (a frame is painted once: smooth lines)
         self._ctx_key = None  # (the placeholder's words change)
-        cfg, ds = frame.config, frame.dataset
-        steps = int(frame.snapshot.step)
-        why = ""
         if not self.with_dance:
             return ""
-        if not frame.compare:
-            why = "no ghost run (the preset has no compare settings)"
-        elif steps < 1:
-            why = "no steps to run"
-        else:
-            try:
-                ghost = ghost_config(cfg, dict(frame.compare))
-            except ConfigError as exc:
-                ghost, why = None, f"the ghost cannot run: {exc}"
-            layout = frame.snapshot.layout
-            if ghost is not None:
-                why = optimum_too_big(layout, ds.n, cfg.train) or optimum_too_big(layout, ds.n, ghost.train)
-        if not why:
-            # from theta* the minibatch noise alone acts; a full-batch run would stand still there,
-            # so it starts where the run starts (GD's oscillation closing in on theta*)
-            start = "init" if cfg.batch_size == 0 or cfg.batch_size >= ds.n else "optimum"
-            task = dance_task(cfg, dict(frame.compare), ds, start, steps)
-            result = task(progress or (lambda done, total: None), should_stop or (lambda: False), lambda _r: None)
-            if result.complete:
-                self.export_dance = result
-            else:
-                why = f"the dance stopped at step {int(result.trace.steps[-1]) if len(result.trace.steps) else 0:,}"
-        self.set_dance_shown(self.export_dance is not None)
+        self.export_dance, why = export_dance(frame, progress, should_stop)
+        self.dance_row.set_shown(self.export_dance is not None)
         return "" if not why else f"dance view: side-by-side dance not drawn ({why})"
 
     def resizeEvent(self, ev):  # noqa: N802 (Qt API)
@@ -293,29 +264,7 @@ class DanceCanvas(ViewCanvas):
     def set_scale(self, scale: float) -> None:
         super().set_scale(scale)
         if self.with_dance:
-            self.dance_note.set_scale(self.scale)
-
-    def set_dance_shown(self, shown: bool) -> None:
-        """Show or drop the side-by-side dance row (its room goes to the landscape and distances)."""
-        if not self.with_dance:
-            return
-        items = (self.dance_legend, self.dance_note, self.dance_distance.plot, self.dance_excess.plot)
-        for item in items:
-            item.setVisible(shown)
-        g = self.grid.layout
-        if shown and self.dance_legend not in self.legend_rows:
-            self.grid.addItem(self.dance_legend, row=3, col=0, colspan=2)
-            self.grid.addItem(self.dance_note, row=4, col=0, colspan=2)
-            self.grid.addItem(self.dance_distance.plot, row=5, col=0)
-            self.grid.addItem(self.dance_excess.plot, row=5, col=1)
-            self.legend_rows.append(self.dance_legend)
-            self.dance_legend.setVisible(self.legends_shown)
-            g.setRowStretchFactor(5, 4)
-        elif not shown and self.dance_legend in self.legend_rows:
-            for item in items:
-                self.grid.removeItem(item)
-            self.legend_rows.remove(self.dance_legend)
-            g.setRowStretchFactor(5, 0)
+            self.dance_row.set_scale(self.scale)
 
     def _values(self, rows: np.ndarray, opt: Optimum, ghost: bool = False) -> np.ndarray:
         """(K, 2): distance to theta* and excess loss of parameter rows (through the core)."""
@@ -475,27 +424,8 @@ class DanceCanvas(ViewCanvas):
     def show_dance(self, result, upto: int | None = None, note: str = "") -> None:
         """Draw a ``reluviz.core.dance.DanceResult`` (None: nothing yet); with ``upto`` only the
         steps up to it, on an axis to the dance's last step (an animation reveals it)."""
-        if not self.with_dance:
-            return
-        if result is None:
-            for p in (self.dance_distance, self.dance_excess):
-                p.show(np.empty(0), np.empty((0, 2)), np.empty((0, 2)))
-            self.dance_legend.set_entries([])
-            self.dance_note.setText(note)
-            return
-        tr = result.trace
-        k = len(tr.steps) if upto is None else int(np.searchsorted(tr.steps, upto, side="right"))
-        end = None if upto is None else float(tr.steps[-1]) if len(tr.steps) else None
-        cursor = None if upto is None else float(upto)
-        floor = result.floor if (result.complete and upto is None) else None
-        self.dance_distance.show(tr.steps[:k], tr.distance[:k], result.smooth_distance[:k], floor=floor, x_end=end,
-                                 cursor=cursor)
-        self.dance_excess.show(tr.steps[:k], tr.excess[:k], result.smooth_excess[:k], x_end=end, cursor=cursor)
-        where = "θ*" if result.start == "optimum" else "the initialisation"
-        self.dance_legend.set_entries([(self.dance_distance.main, result.main_label),
-                                       (self.dance_distance.ghost, result.ghost_label)])
-        self.dance_note.setText(note or f"Below, side by side from {where} on the same minibatches: thick = RMS "
-                                         f"over {result.window} records, thin = each (log scales).")
+        if self.with_dance:
+            self.dance_row.show(result, upto, note)
 
 
 def even_rows(steps: np.ndarray) -> np.ndarray:

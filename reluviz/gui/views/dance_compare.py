@@ -20,6 +20,7 @@ from reluviz.core.model import Layout
 from reluviz.core.optimum import optimum_too_big
 from reluviz.gui.views.base import big_font, settings_changes, stale_note
 from reluviz.gui.views.workers import TaskWorker
+from reluviz.plots.dance_row import dance_start
 
 
 class DanceComparePanel(QtWidgets.QGroupBox):
@@ -95,9 +96,8 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self.config, self.dataset, self.compare = config, dataset, dict(compare)
         if new_run:
             self.steps_spin.setValue(max(10, min(config.steps or 20000, 1_000_000)))
-            # a full-batch run would stand still at theta* (no minibatch noise): start where it starts
-            full_batch = config.batch_size == 0 or (dataset is not None and config.batch_size >= dataset.n)
-            self.start_combo.setCurrentIndex(self.start_combo.findData("init" if full_batch else "optimum"))
+            if dataset is not None:  # (a full-batch run would stand still at theta*: from its initialisation)
+                self.start_combo.setCurrentIndex(self.start_combo.findData(dance_start(config, dataset)))
         self._update_compare_label()
         if changed:
             self._label_result()
