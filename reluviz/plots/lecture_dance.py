@@ -220,6 +220,8 @@ class ContourPlot:
             self.isocurves.append(iso)
         self.ghost = Cloud(plot, GHOST_RUN, size=6, z=10, big=15)
         self.main = Cloud(plot, ITERATE, size=7, z=14, big=20)
+        # the ghost's current iterate above the run's cloud: a settled ghost sits inside it
+        self.ghost.current.setZValue(self.main.dots.zValue() + 0.5)
         self.trail, self.iterate = self.main.dots, self.main.current  # (names the tests and callers use)
         self.star = pg.ScatterPlotItem(size=26, symbol="star", pen=pg.mkPen("k", width=1.2),
                                        brush=theme.brush(OPTIMUM))
