@@ -52,3 +52,44 @@ def test_the_dance_preset_is_convex_with_an_exact_theta_star():
     x, y = d.main.dataset.x_train, d.main.dataset.y_train
     a, b = np.polyfit(x, y, 1)  # numpy's own least-squares line
     assert optimum(pre.config, d.main.dataset, np.zeros(2)).params == pytest.approx([a, b], rel=1e-10)
+
+
+def test_gd_oscillates_zigzags_across_theta_star_while_sgd_wanders():
+    """Full-batch GD at lr 0.999 on the constant model (L'' = 2): theta - theta* changes sign every
+    step and shrinks by |1 - 2 lr| = 0.998 (the equation, to rounding); the SGD ghost (minibatches
+    of 4, lr 0.1) does not alternate and stays at a noise floor the text quotes."""
+    pre = load_preset("gd-oscillates")
+    cfg = pre.config
+    assert cfg.model == "constant" and cfg.batch_size == 0
+    d = DanceRun(cfg, pre.compare, start="init")
+    d.advance(cfg.steps, every=1)
+    tr = d.trace()
+    theta_star = float(d.optimum_main.params[0])
+    assert theta_star == pytest.approx(float(np.mean(d.main.dataset.y_train)), rel=1e-12)
+    dist = tr.distance[:, 0]
+    # the signed offsets: GD's history, from the trainer's recorded parameters
+    offsets = _signed_offsets(cfg, d.main.dataset, cfg.steps) - theta_star
+    assert np.abs(offsets) == pytest.approx(dist, rel=1e-9, abs=1e-15)
+    signs = np.sign(offsets)
+    assert np.all(signs[1:] == -signs[:-1])                       # every step crosses theta*
+    ratio = offsets[1:] / offsets[:-1]
+    assert ratio == pytest.approx(np.full(len(ratio), 1 - 2 * cfg.lr), rel=1e-6)  # -0.998
+    assert dist[0] == pytest.approx(0.25, abs=0.01) and dist[-1] == pytest.approx(0.033, abs=0.002)  # (the text)
+    ghost = tr.distance[:, 1]
+    floor = float(np.sqrt(np.mean(ghost[len(ghost) // 2:] ** 2)))
+    assert 0.03 < floor < 0.08                                    # "around 0.05"
+    gsign = np.sign(_signed_offsets(cfg.updated(pre.compare), d.main.dataset, cfg.steps) - theta_star)
+    assert np.mean(gsign[1:] != gsign[:-1]) < 0.3                 # a random walk, not a zigzag
+    assert np.max(ghost[cfg.steps // 2:]) > 2 * floor             # ... that jumps up and down
+
+
+def _signed_offsets(cfg, dataset, steps):
+    """theta_t for t = 0..steps of a constant-model run of ``cfg`` on ``dataset``."""
+    from reluviz.core import History, Trainer
+
+    tr = Trainer(cfg, dataset=dataset)
+    hist = History.for_trainer(tr)
+    tr.run(steps, record=hist)
+    hist.record_snapshot(tr.snapshot())  # (rows hold the state before each update; the last state too)
+    assert np.array_equal(hist.steps, np.arange(steps + 1))
+    return np.asarray(hist.params)[:, 0, 0]

@@ -187,3 +187,70 @@ def test_a_dance_for_an_earlier_preset_is_labelled_not_passed_off_as_current(qtb
         pass
     qtbot.waitUntil(lambda: "50 steps" in panel.status.text(), timeout=2000)
     assert "earlier settings" not in panel.status.text()
+
+
+def test_gd_oscillates_taylor_line_and_step_and_the_zigzag_on_the_parabola(view):
+    """The 1-D landscape of full-batch GD near 2/curvature: the Taylor line at the current theta has
+    slope L'(theta) (finite differences of the loss), the step along it ends at GD's next iterate,
+    and the recent iterates drawn lie on alternate sides of theta*."""
+    p = load_preset("gd-oscillates")
+    tr, hist, snap = short_run(p.config, 30)
+    ds = tr.dataset
+    show(view, snap, hist, ds, p.config, compare=p.compare)
+    theta = float(snap.params[0, 0])
+    loss = lambda t: float(np.mean((t - ds.y_train) ** 2))  # noqa: E731 (the constant model's MSE)
+    h = 1e-6
+    fd = (loss(theta + h) - loss(theta - h)) / (2 * h)
+    tx, ty = finite_xy(view.curve_plot.taylor)
+    slope = (ty[-1] - ty[0]) / (tx[-1] - tx[0])
+    assert slope == pytest.approx(fd, rel=1e-6)
+    assert np.interp(theta, tx, ty) == pytest.approx(loss(theta), rel=1e-9)  # tangent at the current theta
+    sx, sy = finite_xy(view.curve_plot.step_arrow)
+    assert sx[0] == pytest.approx(theta)
+    tr.run(1)  # GD's next iterate: where the step along the line lands
+    assert sx[-1] == pytest.approx(float(tr.snapshot().params[0, 0]), rel=1e-12)
+    ex, _ = finite_xy(view.curve_plot.step_end)
+    assert ex[0] == pytest.approx(sx[-1])
+    star = view.curve_plot.star_line.value()
+    dx, _ = finite_xy(view.curve_plot.trail)
+    side = np.sign(dx - star)
+    assert len(dx) >= 20 and np.all(side[1:] == -side[:-1])
+    labels = view.canvas.land_legend.labels
+    assert "Taylor line at θ" in labels and "GD step −lr·L′(θ)" in labels
+    assert "this minibatch's loss" not in labels  # (full batch: no minibatch parabola, none listed)
+    assert "−0.998" in view.landscape_caption.text()
+    # "Run dance" starts a full-batch run at its initialisation (at theta* it would stand still)
+    assert view.dance_panel.start_combo.currentData() == "init"
+    p2 = load_preset("dance")
+    tr2, hist2, snap2 = short_run(p2.config, 5)
+    show(view, snap2, hist2, tr2.dataset, p2.config, compare=p2.compare)
+    assert view.dance_panel.start_combo.currentData() == "optimum"
+
+
+def test_dance_contour_shows_both_runs_recent_iterates_as_clouds(qapp):
+    """The dance preset on the (a, b) plane: the run's and the ghost's recent iterates drawn as
+    clouds (hundreds of points) inside the plot, the constant rate's cloud wider than the ghost's."""
+    from reluviz.export.plan import plan_training
+    from reluviz.plots.dance_canvas import TRAIL, DanceCanvas
+
+    p = load_preset("dance")
+    plan = plan_training(p.config.updated({"steps": 3000}), np.array([0, 3000]), compare=p.compare)
+    c = DanceCanvas(with_dance=False)
+    try:
+        c.resize(1280, 720)
+        c.show_frame(plan.frame_at(plan.frames[-1], TRAIL))
+        assert c.mode == "plane" and c.contour_item.isVisible()
+        star = np.array(c.opt.params)
+        (x0, x1), (y0, y1) = c.contour_item.vb.viewRange()
+        spread = {}
+        for name, cloud in (("main", c.contour_plot.main), ("ghost", c.contour_plot.ghost)):
+            x, y = cloud.dots.getData()
+            assert len(x) >= 300, name
+            assert np.all((x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1)), name
+            d = np.hypot(x - star[0], y - star[1])
+            spread[name] = float(np.sqrt(np.mean(d**2)))
+            assert np.any(x < star[0]) and np.any(x > star[0]), name  # around theta*, not beside it
+        assert spread["main"] > 2 * spread["ghost"], spread
+        assert "ghost θ" in c.land_legend.labels
+    finally:
+        c.close()

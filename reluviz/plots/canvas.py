@@ -92,6 +92,26 @@ class TextRow(pg.GraphicsWidget):
             self.updateGeometry()
 
 
+class ScaledSample(pg.ItemSample):
+    """pyqtgraph's legend sample (a fixed 20 x 20 px) drawn ``k`` times as big, so a legend row of
+    a small frame is not taller than its text."""
+
+    k = 1.0
+
+    def set_k(self, k: float) -> None:
+        self.k = float(k)
+        self.setFixedWidth(20.0 * self.k)
+        self.setFixedHeight(20.0 * self.k)
+        self.update()
+
+    def boundingRect(self):  # noqa: N802 (Qt API)
+        return QtCore.QRectF(0, 0, 20.0 * self.k, 20.0 * self.k)
+
+    def paint(self, p, *args):
+        p.scale(self.k, self.k)
+        super().paint(p, *args)
+
+
 class LegendRow(pg.GraphicsWidget):
     """A legend in a layout row of its own: entries in as many columns as the row is wide, and the
     row as tall as its lines. ``set_entries`` lists exactly what is drawn (item, label) in order."""
@@ -99,11 +119,14 @@ class LegendRow(pg.GraphicsWidget):
     def __init__(self, size: str = LEGEND_TEXT, max_columns: int = 6, parent=None):
         super().__init__(parent)
         self._base_size = size
-        self.legend = pg.LegendItem(labelTextSize=size, brush=None, pen=None)  # (offset None: placed here)
+        self.legend = pg.LegendItem(labelTextSize=size, brush=None, pen=None,  # (offset None: placed here)
+                                    sampleType=ScaledSample)
         self.legend.setParentItem(self)
         self.max_columns = max_columns
         self._entries: list[tuple[object, str]] = []
         self._columns = 0
+        self._laid_for: tuple[int, int] | None = None
+        self._scale = 1.0
         self._height = -1.0
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
 
@@ -114,12 +137,16 @@ class LegendRow(pg.GraphicsWidget):
         self.legend.clear()
         for item, text in entries:  # (rich text: the caller escapes a plain "<")
             self.legend.addItem(item, text)
+        for sample, _label in self.legend.items:
+            sample.set_k(min(1.0, self._scale))  # (never bigger than pyqtgraph's: the markers are sized for it)
         self._columns = 0
+        self._laid_for = None
         self._relayout()
 
     def set_scale(self, scale: float) -> None:
         """Labels ``scale`` times their base size (entries drawn again at that size)."""
         self.legend.opts["labelTextSize"] = _points(self._base_size, scale)
+        self._scale = float(scale)
         entries, self._entries = self._entries, []
         self.set_entries(entries)
 
@@ -127,32 +154,40 @@ class LegendRow(pg.GraphicsWidget):
     def labels(self) -> list[str]:
         return [label.text for _sample, label in self.legend.items]
 
-    def _entry_width(self, i: int) -> float:
-        sample, label = self.legend.items[i]
-        return sample.boundingRect().width() + label.item.boundingRect().width() + 2 * self.legend.layout.horizontalSpacing()
+    def _lay_out(self, columns: int) -> None:
+        """Entries in ``columns``: a small gap between a sample and its label, a wider one between
+        entries (pyqtgraph's one spacing of 25 px for both wastes a small frame's width)."""
+        from reluviz.plots.legend_room import lay_out_legend
 
-    def _fits(self, columns: int, room: float) -> bool:
-        widths = [0.0] * columns
-        for i in range(len(self.legend.items)):
-            widths[i % columns] = max(widths[i % columns], self._entry_width(i))
-        return sum(widths) + 16 <= room
+        lay_out_legend(self.legend, columns)
+        grid = self.legend.layout
+        grid.setContentsMargins(0, 2, 0, 2)
+        grid.setHorizontalSpacing(max(2.0, 4.0 * self._scale))
+        for k in range(columns - 1):
+            grid.setColumnSpacing(2 * k + 1, 18.0 * self._scale)
+
+    def _laid_out_width(self) -> float:
+        """The width the legend's grid needs as laid out (its items' size hints, spacing, margins)."""
+        return float(self.legend.layout.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width())
 
     def resizeEvent(self, ev):  # noqa: N802 (Qt API)
         super().resizeEvent(ev)
         self._relayout()
 
     def _relayout(self) -> None:
-        from reluviz.plots.legend_room import lay_out_legend
-
         n = len(self.legend.items)
         room = self.size().width()
-        columns = max(1, min(self.max_columns, n))
-        while columns > 1 and room > 0 and not self._fits(columns, room):
-            columns -= 1
-        if columns != self._columns:
-            self._columns = columns
+        if (n, round(room)) != self._laid_for:  # as many columns as fit, measured on the laid-out grid
+            self._laid_for = (n, round(room))
+            self._columns = max(1, min(self.max_columns, n))
             if n:
-                lay_out_legend(self.legend, columns)
+                self._lay_out(self._columns)
+            while n and self._columns > 1 and room > 0 and self._laid_out_width() > room - 8:
+                self._columns -= 1
+                self._lay_out(self._columns)
+        if n:  # the legend exactly as big as its grid needs (its own sizing keeps stretched widths)
+            hint = self.legend.layout.effectiveSizeHint(QtCore.Qt.SizeHint.PreferredSize)
+            self.legend.setGeometry(QtCore.QRectF(0, 0, hint.width(), hint.height()))
         self.legend.setPos(4, 0)
         h = self.legend.boundingRect().height() if n and self.isVisible() else 0.0
         if abs(h - self._height) > 0.5:
@@ -241,13 +276,17 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         self.rescale_items()
 
     def rescale_items(self) -> None:
-        """Apply the scale to the scene's axes, text items, curve pens and markers (call after a
-        frame is drawn: items a frame created or restyled get it too; a no-op at scale 1)."""
+        """Apply the scale to the scene's axes (ticks and labels), plot titles, text items, curve
+        pens and markers (call after a frame is drawn: items a frame created or restyled get it
+        too), then lay the canvas out again (``settle_layout``)."""
         if self.scale == 1.0 and not self._scaled:
+            self.settle_layout()
             return
         for item in self.scene().items():
             if isinstance(item, pg.AxisItem):
                 self._scale_axis(item)
+            elif isinstance(item, pg.PlotItem):
+                self._scale_title(item.titleLabel)
             elif isinstance(item, pg.TextItem):
                 font = item.textItem.font()
                 size = self._scaled_value(item, font.pointSizeF(), "font")
@@ -266,6 +305,34 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
                 size = self._scaled_value(item, float(item.opts.get("size", 7)), "size")
                 if size is not None:
                     item.setSize(size)
+        self.settle_layout()
+
+    def settle_layout(self) -> None:
+        """Lay the rows out for what the frame just set (a caption that wraps to more lines, a
+        legend row that grew), now: an offscreen canvas gets no event loop between drawing a
+        frame and painting it, and would paint rows at their old heights, overlapping."""
+        layout = self.ci.layout
+        self._measure_axes()
+        for _ in range(4):  # (a row's new width can change its wrapped height once more)
+            before = [layout.itemAt(i).geometry() for i in range(layout.count())]
+            # (the plots' own layouts, e.g. an axis grown for bigger tick labels, wait for a posted request)
+            QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+            layout.invalidate()
+            layout.activate()
+            if before == [layout.itemAt(i).geometry() for i in range(layout.count())]:
+                break
+
+    def _measure_axes(self) -> None:
+        """Let each axis measure its tick labels now: pyqtgraph widens an axis for longer labels
+        only while painting it, a frame late for an export (its new labels were cut off)."""
+        image = QtGui.QImage(1, 1, QtGui.QImage.Format.Format_RGB32)
+        painter = QtGui.QPainter(image)
+        try:
+            for item in self.scene().items():
+                if isinstance(item, pg.AxisItem) and item.isVisible():
+                    item.paint(painter, None, None)  # (builds its cached picture; the real paint reuses it)
+        finally:
+            painter.end()
 
     def _scaled_value(self, item, current: float, what: str) -> float | None:
         """The scaled value of ``item``'s ``what`` (None: already right). A value changed since it
@@ -280,7 +347,31 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         self._scaled[key] = (item, base, value)
         return None if abs(value - current) < 1e-6 else value
 
+    def _scaled_points(self, item, size, what: str) -> str | None:
+        """``size`` ("13pt") of ``item``'s ``what`` scaled, as a string (None: already right)."""
+        if not isinstance(size, str) or not size.endswith("pt"):
+            return None
+        value = self._scaled_value(item, float(size[:-2]), what)
+        if value is None:
+            return None
+        shown = round(max(MIN_POINTS, value), 2)
+        key = (id(item), what)
+        self._scaled[key] = (item, self._scaled[key][1], shown)  # (what is set: not a new base next time)
+        return None if abs(shown - float(size[:-2])) < 1e-6 else f"{shown}pt"
+
+    def _scale_title(self, label: pg.LabelItem) -> None:
+        """A plot title's size (``setTitle(size=...)``) scaled; an empty title is left alone."""
+        if label.text:
+            size = self._scaled_points(label, label.opts.get("size"), "title")
+            if size is not None:
+                label.setText(label.text, size=size)
+
     def _scale_axis(self, axis: pg.AxisItem) -> None:
+        if isinstance(axis.labelStyle, dict):  # (a label styled in html ignores setFont)
+            size = self._scaled_points(axis, axis.labelStyle.get("font-size"), "label")
+            if size is not None:
+                axis.labelStyle = {**axis.labelStyle, "font-size": size}
+                axis._updateLabel()
         key = (id(axis), "axis")
         if key in self._scaled and self._scaled[key][0] is axis and self._scaled[key][2] == self.scale:
             return

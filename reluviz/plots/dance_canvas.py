@@ -31,9 +31,10 @@ from reluviz.core.optimum import (Optimum, distance_to_optimum, excess_objective
                                   optimum, optimum_too_big)
 from reluviz.core.step_cache import StepCache
 from reluviz.plots import theme
-from reluviz.plots.canvas import TextRow, ViewCanvas
+from reluviz.plots.canvas import ViewCanvas
+from reluviz.plots.dance_row import SideBySideRow, export_dance
 from reluviz.plots.lecture_common import GHOST_RUN, MAIN_RUN
-from reluviz.plots.lecture_dance import ContourPlot, DanceComparePlot, DistancePlot, LossCurvePlot
+from reluviz.plots.lecture_dance import ContourPlot, DistancePlot, LossCurvePlot
 
 TRAIL_ROWS = 40          # recent iterates drawn on the 1-D landscape (GD's zigzag, SGD's walk)
 CLOUD_ROWS = 400         # recent iterates drawn as a cloud on a plane
@@ -43,6 +44,10 @@ TRAIL = TrailSpec(CLOUD_ROWS, 200, ghost=True)
 PLACEHOLDER = ("No closed-form θ* when the hidden layer trains: the loss over all the weights is not a single "
                "bowl. “Find local optimum from here” runs a full-batch descent from the displayed point; the "
                "distances at right are then measured to that local optimum.")
+
+
+PLACEHOLDER_EXPORT = ("No closed-form θ* when the hidden layer trains: the loss over all the weights is not a single "
+                      "bowl, so there is no one θ* to draw or measure distances to.")
 
 
 def dance_mode(config, layout, n_points: int) -> str:
@@ -63,6 +68,7 @@ class DanceCanvas(ViewCanvas):
         super().__init__(parent, columns=2)
         g = self.grid
         self.land_legend = self.add_legend_row(1, 0)
+        self.dist_legend = self.add_legend_row(1, 1)
         self.land_item = pg.PlotItem()
         self.contour_item = pg.PlotItem()
         self.dist_item = pg.PlotItem()
@@ -70,7 +76,7 @@ class DanceCanvas(ViewCanvas):
         g.addItem(self.dist_item, row=2, col=1, rowspan=1)
         self.curve_plot = LossCurvePlot(self.land_item, self.land_legend)
         self.contour_plot = ContourPlot(self.contour_item, self.land_legend)
-        self.distance_plot = DistancePlot(self.dist_item)
+        self.distance_plot = DistancePlot(self.dist_item, self.dist_legend)
         self.placeholder = pg.TextItem(PLACEHOLDER, color=theme.FOREGROUND, anchor=(0.5, 0.5))
         self.placeholder.setFont(_qfont(14))
         self.placeholder.setTextWidth(430)
@@ -81,17 +87,14 @@ class DanceCanvas(ViewCanvas):
         g.layout.setColumnStretchFactor(1, 2)
         self._land_shown = self.land_item
         self.with_dance = with_dance
+        self.for_export = False   # set by prepare_export: no buttons to point to
+        self.export_dance = None  # the dance an export computed (``prepare_export``), revealed frame by frame
         if with_dance:
-            self.dance_legend = self.add_legend_row(3, 0, colspan=2)
-            self.dance_note = TextRow("", size="12pt")
-            g.addItem(self.dance_note, row=4, col=0, colspan=2)
-            self.dance_distance = DanceComparePlot(g.addPlot(row=5, col=0), "log scale",
-                                                   "side by side: distance ‖θ_t − θ*‖")
-            self.dance_excess = DanceComparePlot(g.addPlot(row=5, col=1), "log scale",
-                                                 "side by side: excess loss L(θ_t) − L(θ*)")
-            self.dance_excess.plot.setXLink(self.dance_distance.plot)
+            self.dance_row = SideBySideRow(self)
+            # (the row's parts, by the names the view and the tests use)
+            self.dance_legend, self.dance_note = self.dance_row.legend, self.dance_row.note
+            self.dance_distance, self.dance_excess = self.dance_row.distance, self.dance_row.excess
             g.layout.setRowStretchFactor(2, 5)
-            g.layout.setRowStretchFactor(5, 4)
         self.mode = ""
         self.opt: Optimum | None = None
         self.ghost_opt: Optimum | None = None
@@ -189,7 +192,8 @@ class DanceCanvas(ViewCanvas):
             self._land_shown = want
         self.contour_plot.shadow = mode == "output"
         full = mode in ("full", "big")
-        self.placeholder.setText(self.too_big if mode == "big" else PLACEHOLDER)
+        self.placeholder.setText(self.too_big if mode == "big" else PLACEHOLDER_EXPORT if self.for_export
+                                 else PLACEHOLDER)
         if full:
             self.curve_plot.clear()
             self.land_item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
@@ -213,10 +217,54 @@ class DanceCanvas(ViewCanvas):
                 break
 
     # ------------------------------------------------------------------ drawing a frame
+    def trail_spec(self, config) -> TrailSpec:
+        """Recent iterates for the landscape (the ghost's too), and a thinned past for the distances."""
+        return TRAIL
+
     def show_frame(self, frame: Frame) -> None:
         self.frame = frame
         self._context(frame)
         self._draw(frame)
+        if self.export_dance is not None:
+            self.show_dance(self.export_dance, upto=frame.snapshot.step)
+
+    def prepare_export(self, frame: Frame, progress=None, should_stop=None) -> str:
+        """Run the side-by-side dance an export reveals (headless, in this thread): what "Run
+        dance" runs (``reluviz.core.dance.dance_task``, the ghost with the frame's ``compare``
+        settings; both runs from theta*, or from the initialisation for a full-batch run, which
+        would stand still at theta*) for as many steps as the export's last ``frame``. Without a
+        ghost, or when the dance cannot run (no theta*, ghost settings refused), the export draws
+        the landscape and distances only and the bottom row is dropped; the note says why."""
+        self.export_dance = None
+        self.for_export = True
+        for item in (self.distance_plot.distance, self.distance_plot.excess, self.distance_plot.ghost_distance):
+            item.opts["antialias"] = item.curve.opts["antialias"] = True  # (a frame is painted once: smooth lines)
+        self._ctx_key = None  # (the placeholder's words change)
+        if not self.with_dance:
+            return ""
+        self.export_dance, why = export_dance(frame, progress, should_stop)
+        self.dance_row.set_shown(self.export_dance is not None)
+        return "" if not why else f"dance view: side-by-side dance not drawn ({why})"
+
+    def resizeEvent(self, ev):  # noqa: N802 (Qt API)
+        self._fix_columns()
+        super().resizeEvent(ev)
+
+    def _fix_columns(self) -> None:
+        """The landscape column 3/5 of the width, the distances 2/5, at every size (left to the
+        items' size hints, a wide legend or axis would take the room of the other column)."""
+        if getattr(self, "grid", None) is None or getattr(self, "closed", False):
+            return  # (a resize during construction, or while closing: the scene is cleared)
+        g = self.grid.layout
+        left, _top, right, _bottom = g.getContentsMargins()
+        room = max(self.width() - left - right - g.horizontalSpacing() - 4, 100)
+        g.setColumnFixedWidth(0, int(0.6 * room))
+        g.setColumnFixedWidth(1, room - int(0.6 * room))
+
+    def set_scale(self, scale: float) -> None:
+        super().set_scale(scale)
+        if self.with_dance:
+            self.dance_row.set_scale(self.scale)
 
     def _values(self, rows: np.ndarray, opt: Optimum, ghost: bool = False) -> np.ndarray:
         """(K, 2): distance to theta* and excess loss of parameter rows (through the core)."""
@@ -241,30 +289,35 @@ class DanceCanvas(ViewCanvas):
             keep = thin_rows(steps, snap.step, 60, 150)
             steps, rows = steps[keep], rows[keep]
         step = snap.step
+        prefix = "" if self._header else f"<b>step {step:,}</b>: "  # (an export's header says the step)
         cur = np.asarray(snap.params[0])
         gtrail = frame.ghost_trail
         if self.opt is not None and len(steps):
-            vals = self._cache.get(steps, rows, lambda r: self._values(r, self.opt))
+            keep = even_rows(steps)
+            vals = self._cache.get(steps[keep], rows[keep], lambda r: self._values(r, self.opt))
             gsteps = gd = None
             if frame.ghost is not None and len(gtrail) and mode != "full":
-                gd = self._ghost_cache.get(gtrail.steps, gtrail.params,
+                gk = even_rows(gtrail.steps)
+                gsteps = gtrail.steps[gk]
+                gd = self._ghost_cache.get(gsteps, gtrail.params[gk],
                                            lambda r: self._values(r, self.ghost_opt, ghost=True))[:, 0]
-                gsteps = gtrail.steps
-            self.distance_plot.show(steps, vals[:, 0], vals[:, 1], step, gsteps, gd)
+            self.distance_plot.show(steps[keep], vals[:, 0], vals[:, 1], step, gsteps, gd)
             d_now = float(distance_to_optimum(cur, self.opt))
             e_now = float(self._values(cur[None, :], self.opt)[0, 1])
-            caption = f"<b>step {step:,}</b>: ‖θ − θ*‖ = {d_now:.3g},  L(θ) − L(θ*) = {e_now:.3g}"
+            caption = f"{prefix}‖θ − θ*‖ = {d_now:.3g},  L(θ) − L(θ*) = {e_now:.3g}"
             label = self.opt.label.replace("theta*", "θ*").replace("lambda", "λ")
             if mode == "full" and self.local is not None:
                 label += f", from step {self.local[1]:,}"
-            caption += f"  ·  {label}"
+            if mode != "plane":  # (the plane's words name theta*)
+                caption += f"  ·  {label}"
         elif mode == "big" or (mode == "full" and self.too_big):
             self.distance_plot.message("θ* is too costly to find\nfor a network this size", step)
-            caption = f"<b>step {step:,}</b>: " + ("output layer of a wide network" if mode == "big" else
-                                                   "full network (hidden layer trains)")
+            caption = prefix + ("output layer of a wide network" if mode == "big" else
+                                "full network (hidden layer trains)")
         else:
-            self.distance_plot.message("θ* not known yet:\npress “Find local optimum from here”", step)
-            caption = f"<b>step {step:,}</b>: full network (hidden layer trains)"
+            self.distance_plot.message("no θ* to measure distances to" if self.for_export else
+                                       "θ* not known yet: press “Find local optimum from here”", step)
+            caption = f"{prefix}full network (hidden layer trains)"
         if mode == "1d":
             caption += self._draw_curve(frame, rows)
         elif mode in ("output", "plane"):
@@ -294,7 +347,15 @@ class DanceCanvas(ViewCanvas):
         if ghost_rows is not None:
             around += [float(t) for t in ghost_rows[:, 0]]
         probe = loss_curve(layout, x, y, batch=batch, around=around, points=3, ridge=lam)
-        x0, x1 = self.curve_plot.xr.update(probe.theta[0], probe.theta[-1])
+        # the window: every iterate shown and the minibatch's minimum, zoomed in as they close in on
+        # theta* (down to a twentieth of the width over which the loss doubles: GD's zigzag stays visible)
+        t_star = probe.theta_star
+        reach = [abs(t - t_star) for t in around]
+        if probe.batch_theta_star is not None:
+            reach.append(abs(probe.batch_theta_star - t_star))
+        wide = np.sqrt(max(probe.loss_star, 1e-12) / probe.curvature) if probe.curvature > 0 else 1.0
+        half = 1.25 * max(reach + [0.05 * wide, 1e-6])
+        x0, x1 = self.curve_plot.xr.update(t_star - half, t_star + half)
         curve = loss_curve(layout, x, y, batch=batch, theta_range=(x0, x1), points=301, ridge=lam)
         f_now = float(objective(layout, snap.params[0], x, y, lam))
         trail_f = np.asarray(objective(layout, recent, x, y, lam)) if len(recent) else np.empty(0)
@@ -308,7 +369,7 @@ class DanceCanvas(ViewCanvas):
         lr = float(snap.lr[0])
         self.curve_plot.show(curve.theta, curve.loss, curve.theta_star, curve.loss_star, curve.batch_loss,
                              curve.batch_theta_star, (theta, f_now), recent[:, 0] if len(recent) else np.empty(0),
-                             trail_f, (probe.theta[0], probe.theta[-1]), ghost=ghost, ghost_trail=ghost_trail,
+                             trail_f, (t_star - half, t_star + half), ghost=ghost, ghost_trail=ghost_trail,
                              taylor=(slope, -lr * slope) if lr > 0 else None, full_batch=full_batch)
         words = f"<br>θ = {theta:.4g},  θ* = {curve.theta_star:.4g}"
         if batch is not None and curve.batch_theta_star is not None:
@@ -347,14 +408,15 @@ class DanceCanvas(ViewCanvas):
             gtrail = project_trail(ghost_rows, axes)
             gp = project_trail(np.asarray(frame.ghost.params[:1]), axes)[0]
             gcur = (float(gp[0]), float(gp[1]))
-        self.contour_plot.star_label = "θ* (least-squares line)" if self.mode == "plane" else "θ* (exact least squares)"
+        self.contour_plot.star_label = "θ* (least squares)"
         self.contour_plot.set_iterates(trail[:-1], (float(trail[-1, 0]), float(trail[-1, 1])),
                                        ghost_trail=gtrail, ghost=gcur)
         if self.mode == "plane":
             a, b = cur[axes[0]], cur[axes[1]]
             sign = "+" if b >= 0 else "−"
-            return (f"<br>the whole (a, b) plane: the line y = {a:.3g} x {sign} {abs(b):.3g};  "
-                    f"θ* = ({opt.params[0]:.3g}, {opt.params[1]:.3g})")
+            sstar = "+" if opt.params[1] >= 0 else "−"
+            return (f"  ·  θ: y = {a:.3g} x {sign} {abs(b):.3g},  θ*: y = {opt.params[0]:.3g} x {sstar} "
+                    f"{abs(opt.params[1]):.3g} (least squares)")
         names = self.contour_plot.plot.getAxis("bottom").labelText, self.contour_plot.plot.getAxis("left").labelText
         return f"<br>a plane through θ* over {names[0]} and {names[1]}; the other weights held at θ*"
 
@@ -362,27 +424,20 @@ class DanceCanvas(ViewCanvas):
     def show_dance(self, result, upto: int | None = None, note: str = "") -> None:
         """Draw a ``reluviz.core.dance.DanceResult`` (None: nothing yet); with ``upto`` only the
         steps up to it, on an axis to the dance's last step (an animation reveals it)."""
-        if not self.with_dance:
-            return
-        if result is None:
-            for p in (self.dance_distance, self.dance_excess):
-                p.show(np.empty(0), np.empty((0, 2)), np.empty((0, 2)))
-            self.dance_legend.set_entries([])
-            self.dance_note.setText(note)
-            return
-        tr = result.trace
-        k = len(tr.steps) if upto is None else int(np.searchsorted(tr.steps, upto, side="right"))
-        end = None if upto is None else float(tr.steps[-1]) if len(tr.steps) else None
-        cursor = None if upto is None else float(upto)
-        floor = result.floor if (result.complete and upto is None) else None
-        self.dance_distance.show(tr.steps[:k], tr.distance[:k], result.smooth_distance[:k], floor=floor, x_end=end,
-                                 cursor=cursor)
-        self.dance_excess.show(tr.steps[:k], tr.excess[:k], result.smooth_excess[:k], x_end=end, cursor=cursor)
-        where = "θ*" if result.start == "optimum" else "the initialisation"
-        self.dance_legend.set_entries([(self.dance_distance.main, result.main_label),
-                                       (self.dance_distance.ghost, result.ghost_label)])
-        self.dance_note.setText(note or f"Both runs start at {where} and see the same minibatches; thick: RMS over "
-                                         f"{result.window} recorded points, thin: each point.")
+        if self.with_dance:
+            self.dance_row.show(result, upto, note)
+
+
+def even_rows(steps: np.ndarray) -> np.ndarray:
+    """Indices of a trail's ``steps`` at one spacing: its recent rows (every step) thinned to the
+    stride of its older ones, the last row kept. (A curve of every step at the end and every 32nd
+    before would draw a dense block of noise at its end that is not in the run.)"""
+    steps = np.asarray(steps)
+    if len(steps) < 3:
+        return np.arange(len(steps))
+    stride = max(int(steps[1] - steps[0]), 1)
+    keep = np.flatnonzero(steps % stride == 0)
+    return keep if keep[-1] == len(steps) - 1 else np.r_[keep, len(steps) - 1]
 
 
 def _half_width(quad: OutputQuadratic, opt: Optimum, axes: tuple[int, int], pts: np.ndarray) -> tuple[float, float]:

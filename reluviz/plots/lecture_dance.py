@@ -87,7 +87,7 @@ class LossCurvePlot:
     def __init__(self, plot: pg.PlotItem, legend=None):
         self.plot = plot
         self.legend = legend  # a LegendRow (outside the plot), or None
-        style_plot(plot, bottom="parameter θ", left="training loss L(θ)  (MSE)")
+        style_plot(plot, bottom="parameter θ", left="L(θ), training MSE")
         self.batch_curve = pg.PlotDataItem(pen=theme.pen(theme.BATCH, 2.5, "dash", alpha=200))
         self.full_curve = pg.PlotDataItem(pen=theme.pen((0, 0, 0), 3.5))
         self.taylor = pg.PlotDataItem(pen=theme.pen(TAYLOR, 2.0, "dash"))
@@ -117,7 +117,7 @@ class LossCurvePlot:
     def set_param_label(self, text: str, ridge: float = 0.0) -> None:
         """The parameter's name; with a ridge the curve is the objective, and the left axis says so."""
         self.plot.setLabel("bottom", text)
-        left = f"objective L(θ) + {ridge:g} θ²" if ridge else "training loss L(θ)  (MSE)"
+        left = f"L(θ) + {ridge:g} θ²" if ridge else "L(θ), training MSE"  # (short: a small frame's plot is low)
         if self.plot.getAxis("left").labelText != left:
             self.plot.setLabel("left", left)
 
@@ -184,10 +184,9 @@ class LossCurvePlot:
         if self.legend is None:
             return
         entries = [(self.full_curve, "full-batch loss")]
-        if batch:
-            entries.append((self.batch_curve, "this minibatch's loss"))
-        if batch_min:
-            entries.append((self.batch_min, "its minimum"))
+        if batch:  # (its minimum, the diamond, in the same entry: a row less in a small frame)
+            entries.append((self.batch_curve, "this minibatch's loss (◆ its minimum)" if batch_min else
+                            "this minibatch's loss"))
         if taylor:
             entries.append((self.taylor, "Taylor line at θ"))
             entries.append((self.step_end, "GD step −lr·L′(θ)" if full_batch else "full-batch step −lr·L′(θ)"))
@@ -221,6 +220,8 @@ class ContourPlot:
             self.isocurves.append(iso)
         self.ghost = Cloud(plot, GHOST_RUN, size=6, z=10, big=15)
         self.main = Cloud(plot, ITERATE, size=7, z=14, big=20)
+        # the ghost's current iterate above the run's cloud: a settled ghost sits inside it
+        self.ghost.current.setZValue(self.main.dots.zValue() + 0.5)
         self.trail, self.iterate = self.main.dots, self.main.current  # (names the tests and callers use)
         self.star = pg.ScatterPlotItem(size=26, symbol="star", pen=pg.mkPen("k", width=1.2),
                                        brush=theme.brush(OPTIMUM))
@@ -279,10 +280,10 @@ class ContourPlot:
     def _list_legend(self, ghost: bool) -> None:
         if self.legend is None:
             return
-        which = "shadow on this plane" if self.shadow else "recent: fading cloud"
-        entries = [(self.star, self.star_label), (self.main.current, f"iterate ({which})")]
+        which = "its shadow here; recent: faint" if self.shadow else "recent: faint"
+        entries = [(self.star, self.star_label), (self.main.current, f"θ ({which})")]
         if ghost:
-            entries.append((self.ghost.current, "ghost iterate"))
+            entries.append((self.ghost.current, "ghost θ"))
         self.legend.set_entries(entries)
 
     def clear(self) -> None:
@@ -298,8 +299,9 @@ class ContourPlot:
 class DistancePlot:
     """Distance to theta* and excess loss against step (log y), for the run and its ghost."""
 
-    def __init__(self, plot: pg.PlotItem):
+    def __init__(self, plot: pg.PlotItem, legend=None):
         self.plot = plot
+        self.legend = legend  # a LegendRow (outside the plot); None: a coloured title names the curves
         style_plot(plot, bottom="step", left="log scale")
         plot.setLogMode(x=False, y=True)
         # redrawn every frame: without antialiasing a thick zigzag paints about twice as fast
@@ -324,23 +326,31 @@ class DistancePlot:
         set_log_y(self.plot, -3.0, 0.0)
 
     def message(self, text: str, step: int) -> None:
-        """No curves, only ``text`` (e.g. why there is no theta* yet), in the middle of the plot."""
+        """No curves, only ``text`` (e.g. why there is no theta* yet), in the middle of the plot,
+        wrapped to its width."""
         self.reset()
-        self.set_labels(False)
+        self.set_labels(False, shown=False)
         self.cursor.setValue(step)
         self.plot.setXRange(0, max(step, 1), padding=0.02)
+        self.note.setTextWidth(max(60.0, self.plot.vb.width() - 12))
         self.note.setText(text)
         self.note.setPos(0.5 * max(step, 1), -1.5)
 
-    def set_labels(self, ghost: bool) -> None:
-        """The legend, as a coloured title (a legend box would cover the curves)."""
-        if ghost == self._titled:
+    def set_labels(self, ghost: bool, shown: bool = True) -> None:
+        """The legend (a row outside the plot, or a coloured title: a box would cover the curves):
+        the curves drawn (``shown`` False: none)."""
+        if (ghost, shown) == self._titled:
             return
-        self._titled = ghost
-        entries = [(DISTANCE, "‖θ − θ*‖"), (EXCESS, "L(θ) − L(θ*)")]
+        self._titled = (ghost, shown)
+        entries = [(self.distance, DISTANCE, "‖θ − θ*‖"), (self.excess, EXCESS, "L(θ) − L(θ*)")]
         if ghost:
-            entries.append((GHOST_RUN, "ghost ‖θ − θ*‖"))
-        self.plot.setTitle(color_title(entries))
+            entries.append((self.ghost_distance, GHOST_RUN, "ghost ‖θ − θ*‖"))
+        if not shown:
+            entries = []
+        if self.legend is not None:
+            self.legend.set_entries([(item, name) for item, _c, name in entries])
+        else:
+            self.plot.setTitle(color_title([(c, name) for _i, c, name in entries]) if entries else None)
 
     def show(self, steps: np.ndarray, distance: np.ndarray, excess: np.ndarray, step: int,
              ghost_steps: np.ndarray | None = None, ghost_distance: np.ndarray | None = None) -> None:
@@ -445,10 +455,11 @@ class DanceComparePlot:
         self.plot.setXRange(float(steps[0]), end, padding=0.02)
 
 
-def color_title(entries, size: str = "13pt") -> str:
-    """HTML for a plot title that doubles as a legend: a coloured bar and a name per entry."""
+def color_title(entries) -> str:
+    """HTML for a plot title that doubles as a legend: a coloured bar and a name per entry (the
+    size is the title's own, so a canvas can scale it)."""
     parts = [f"<span style='color: rgb{tuple(c[:3])}'>&#9644;&#9644;</span>&nbsp;{name}" for c, name in entries]
-    return f"<span style='font-size: {size}; color: {theme.FOREGROUND}'>" + "&nbsp;&nbsp;&nbsp;".join(parts) + "</span>"
+    return "&nbsp;&nbsp;&nbsp;".join(parts)
 
 
 def _font(points: int, bold: bool = False):

@@ -20,6 +20,7 @@ from reluviz.core.model import Layout
 from reluviz.core.optimum import optimum_too_big
 from reluviz.gui.views.base import big_font, settings_changes, stale_note
 from reluviz.gui.views.workers import TaskWorker
+from reluviz.plots.dance_row import dance_start
 
 
 class DanceComparePanel(QtWidgets.QGroupBox):
@@ -88,12 +89,15 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         return dict(self.compare) if self.compare else default_ghost(self.config)
 
     def set_context(self, config: TrainConfig, dataset, compare: dict, new_run: bool) -> None:
-        """The run the dance starts from (``new_run``: its length sets the default step count).
+        """The run the dance starts from (``new_run``: its length sets the default step count, and
+        the start: theta*, or the initialisation for a full-batch run).
         Curves computed for other settings or data are labelled as such (see ``is_stale``)."""
         changed = dataset is not self.dataset or config != self.config or dict(compare) != self.compare
         self.config, self.dataset, self.compare = config, dataset, dict(compare)
         if new_run:
             self.steps_spin.setValue(max(10, min(config.steps or 20000, 1_000_000)))
+            if dataset is not None:  # (a full-batch run would stand still at theta*: from its initialisation)
+                self.start_combo.setCurrentIndex(self.start_combo.findData(dance_start(config, dataset)))
         self._update_compare_label()
         if changed:
             self._label_result()
