@@ -228,6 +228,8 @@ def plan_training(config: TrainConfig, choose: Callable[[int], np.ndarray] | np.
         head = captured[end].snapshot
     if len(history) == 0 or history.last_step() != head.step:
         history.record_snapshot(head)  # the last state is a row too (the loss panel ends there)
+    if ghost is not None:
+        ghost.record_head()  # (and the ghost's: a lecture view draws its trail up to the last frame)
     # (after a divergence the history's own row of the last finite step is kept: it holds the rate
     # and minibatch of the update that blew up, where the stopped trainer's snapshot says lr 0)
     stop_reason = ""
@@ -262,6 +264,12 @@ class _Ghost:
     def run(self, n: int) -> None:
         if n > 0:
             self.trainer.run(n, record=self.history)
+
+    def record_head(self) -> None:
+        """Its current state as a row too (the recording keeps the states before each update)."""
+        t, h = self.trainer, self.history
+        if not t.stopped and (len(h) == 0 or h.last_step() != t.step):
+            h.record_snapshot(t.snapshot())
 
     def at(self, step: int) -> Snapshot:
         """Its state after ``step`` updates, or its last finite one if it stopped before."""
