@@ -231,6 +231,21 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         return ""
 
     # ------------------------------------------------------------------ size
+    def settle(self, passes: int = 4) -> None:
+        """Lay the rows out now (an offscreen export has no event loop to do it before the grab): a
+        caption or legend row that changed its height, or a plot whose axis fonts grew, moves the
+        rows below it; each pass may change a wrapped row's width and so its height again."""
+        app = QtCore.QCoreApplication.instance()
+        for _ in range(passes):
+            if app is not None:
+                app.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+            self.ci.layout.activate()
+            for item in list(self.ci.items):
+                if isinstance(item, TextRow):
+                    item._fit()
+                elif isinstance(item, LegendRow):
+                    item._relayout()
+
     def set_scale(self, scale: float) -> None:
         """Fonts, line widths and marker sizes ``scale`` times their size at 1280x720."""
         self.scale = float(scale)
@@ -281,6 +296,7 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         return None if abs(value - current) < 1e-6 else value
 
     def _scale_axis(self, axis: pg.AxisItem) -> None:
+        self._scale_axis_label(axis)
         key = (id(axis), "axis")
         if key in self._scaled and self._scaled[key][0] is axis and self._scaled[key][2] == self.scale:
             return
@@ -291,6 +307,21 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         axis.setStyle(tickFont=font, tickLength=int(round(5 * self.scale)))
         axis.label.setFont(font)
         axis.setPen(pg.mkPen(axis.pen().color(), width=max(1.0, self.scale)))
+
+
+    def _scale_axis_label(self, axis: pg.AxisItem) -> None:
+        """The axis label's CSS font size (``style_plot`` sets one) times the scale."""
+        size = axis.labelStyle.get("font-size")
+        if not isinstance(size, str) or not size.endswith("pt"):
+            return
+        key = (id(axis), "label")
+        held = self._scaled.get(key)
+        base = held[1] if held is not None and held[0] is axis and held[2] == size else float(size[:-2])
+        want = f"{max(MIN_POINTS, base * self.scale):.1f}pt"
+        self._scaled[key] = (axis, base, want)
+        if want != size:
+            axis.labelStyle["font-size"] = want
+            axis._updateLabel()
 
 
 def plain(html_text: str) -> str:
