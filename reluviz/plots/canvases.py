@@ -14,8 +14,8 @@ import importlib
 #: view name -> "module:Class" of its canvas (a ``reluviz.plots.canvas.ViewCanvas``)
 CANVASES: dict[str, str] = {
     "dance": "reluviz.plots.dance_canvas:DanceCanvas",
+    "votes": "reluviz.plots.votes_canvas:VotesCanvas",
 }
-
 
 
 def canvas_class(name: str) -> type:
