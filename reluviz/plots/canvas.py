@@ -153,6 +153,11 @@ class LegendRow(pg.GraphicsWidget):
             self._columns = columns
             if n:
                 lay_out_legend(self.legend, columns)
+                # (the estimate misses the grid's own spacing: measure the laid-out legend)
+                while columns > 1 and room > 0 and self.legend.boundingRect().width() + 8 > room:
+                    columns -= 1
+                    self._columns = columns
+                    lay_out_legend(self.legend, columns)
         self.legend.setPos(4, 0)
         h = self.legend.boundingRect().height() if n and self.isVisible() else 0.0
         if abs(h - self._height) > 0.5:

@@ -163,7 +163,7 @@ class ElbowsCanvas(ViewCanvas):
         beyond = c["below"] + c["above"]
         far = (f" &nbsp;·&nbsp; {beyond} elbow{'s' if beyond != 1 else ''} outside {lo:g} .. {hi:g} "
                "(arrows under the axis)" if beyond else "")
-        if self.scale < 0.8:  # a small frame: the counts only
+        if self.compact():  # a small frame or window: the counts only
             text = (f"<b>{c['dead']} of {h} units dead</b> · {c['always']} always active · {c['bending']} bend "
                     f"inside the data" + (f" · {beyond} outside {lo:g} .. {hi:g}" if beyond else ""))
         else:
@@ -171,6 +171,10 @@ class ElbowsCanvas(ViewCanvas):
                     f"<b>{c['always']} always active</b> (a straight line on the data) &nbsp;·&nbsp; "
                     f"{c['bending']} bend inside the data{far}")
         return text if self._header else f"step {step}: &nbsp;{text}"
+
+    def compact(self) -> bool:
+        """Short texts: an export under ~900 pixels wide, or a small window's tab."""
+        return self.scale < 0.8 or (self.isVisible() and (self.width() < 900 or self.height() < 520))
 
     def _unit_rows(self, e, w, v, active, n, kinds) -> None:
         tag = {"dead": "dead", "always": "always on", "bending": f"on {{}}/{n}"}
@@ -200,14 +204,12 @@ class ElbowsCanvas(ViewCanvas):
             self.trail = trail_with_dead(layout, rows.params, rows.steps, j, x=ds.x_train)
             t = self.trail
             state = "dead now" if t.dead is not None and len(t.dead) and t.dead[-1] else "alive"
-            self.trail_plot.show(t.steps, t.elbow, t.dead, snap.step,
-                                 f"unit {j}: elbow over training ({state}; grey dots: steps where it was dead)")
+            self.trail_plot.show(t.steps, t.elbow, t.dead, snap.step, f"unit {j}: its elbow over training ({state})")
             shown.append(t.elbow[None, :])
         else:
             self.trail = None
             subset = f" ({len(units)} of {h} units, evenly chosen)" if len(units) < h else ""
-            hint = "" if self._header else ": select one (marker, list or fit plot) to follow it"
-            self.trail_plot.clear(f"where the kinks move: each unit's elbow over training{subset}{hint}", snap.step)
+            self.trail_plot.clear(f"where the kinks move: each unit's elbow over training{subset}", snap.step)
         vals = np.concatenate([s.ravel() for s in shown]) if shown else np.empty(0)
         vals = vals[np.isfinite(vals)]
         vals = vals[(vals >= clip[0]) & (vals <= clip[1])]
@@ -218,7 +220,10 @@ class ElbowsCanvas(ViewCanvas):
     def _trail_entries(self) -> list[tuple[object, str]]:
         if self.trail is None:
             return []
-        return [(self.trail_plot.curve, f"unit {self.selected_unit} (selected)")]
+        out = [(self.trail_plot.curve, f"unit {self.selected_unit} (selected)")]
+        if self.trail.dead is not None and self.trail.dead.any():
+            out.append((self.trail_plot.dead, f"steps where unit {self.selected_unit} was dead"))
+        return out
 
     def trail_elbows(self) -> np.ndarray:
         """The selected unit's elbows over the recorded steps, oldest first (for ``FitPlot.set_elbow_trail``)."""

@@ -38,7 +38,7 @@ class ElbowHistogramPlot(QtCore.QObject):
     def __init__(self, plot: pg.PlotItem):
         super().__init__(plot)  # owned by the plot item
         self.plot = plot
-        style_plot(plot, bottom="elbow position  x = −b/w", left="number of units")
+        style_plot(plot, bottom="elbow position  x = −b/w", left="units")
         self.region = pg.LinearRegionItem(values=(0, 1), movable=False,
                                           brush=pg.mkBrush(*DATA_RANGE, 35), pen=theme.pen(DATA_RANGE, 1.5))
         self.region.setZValue(-10)
@@ -132,7 +132,7 @@ class ElbowTrailPlot:
 
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
-        style_plot(plot, bottom="step", left="elbow x = −b/w")
+        style_plot(plot, bottom="step", left="elbow x")
         self.region = pg.LinearRegionItem(values=(0, 1), orientation="horizontal", movable=False,
                                           brush=pg.mkBrush(*DATA_RANGE, 35), pen=theme.pen(DATA_RANGE, 1.0))
         self.region.setZValue(-10)
@@ -159,6 +159,12 @@ class ElbowTrailPlot:
 
     def _title(self, text: str) -> None:
         self.plot.setTitle(text, size=f"{self.title_points:.1f}pt", color=theme.FOREGROUND)
+        # (a title's width is otherwise the plot's minimum width: a long one widened the whole
+        # canvas past its window or frame, cutting everything at the right)
+        label = self.plot.titleLabel
+        label.setMinimumWidth(0)
+        label._sizeHint[QtCore.Qt.SizeHint.MinimumSize] = (0, label._sizeHint[QtCore.Qt.SizeHint.MinimumSize][1])
+        label.updateGeometry()
 
     def show_units(self, steps: np.ndarray, elbows: dict[str, np.ndarray], clip: tuple[float, float]) -> None:
         """``elbows[kind]``: (U, K) elbows of the units of that kind (what they do now) at ``steps``

@@ -102,7 +102,7 @@ class ErrorsPlot(_PointBars):
     """Each training point's error f(x_i) - y_i at its x (the vote before df/dparam weighs it)."""
 
     def __init__(self, plot: pg.PlotItem):
-        super().__init__(plot, "error f(xᵢ) − yᵢ", ERROR)
+        super().__init__(plot, "error", ERROR)
 
     def show(self, x: np.ndarray, errors: np.ndarray, pair: tuple[int, int] | None = None) -> None:
         self._show(x, errors, pair)

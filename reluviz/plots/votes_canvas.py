@@ -257,9 +257,13 @@ class VotesCanvas(ViewCanvas):
         caption = f"votes for {what}; {sym} = {value:.4g}" + (" (θ*, the optimum)" if star else "")
         # (an export's header line already says the step)
         self.set_caption(caption if self._header else f"<b>step {snap.step:,}</b>: {caption}")
-        compact = self.scale < COMPACT_BELOW
+        compact = self.compact()
         self.summary.setText(self._sums_text(v, full, batch_grad, scale, sym, where, float(snap.lr[0]), lam, compact)
                              + self._pair_text(layout.model, name, x, votes, compact))
+
+    def compact(self) -> bool:
+        """Short sentences below the plots: an export under ~900 pixels wide, or a small window's tab."""
+        return self.scale < COMPACT_BELOW or (self.isVisible() and (self.width() < 900 or self.height() < 520))
 
     def _sums_text(self, v, full, batch_grad, scale, sym, where, lr, lam, compact=False) -> str:
         n, bsize = v.n, v.batch_size
