@@ -222,3 +222,30 @@ def test_votes_and_elbows_fit_at_larger_sizes(qapp, size):
                 assert not intersects(pixel_rect(c, c.legend), pixel_rect(c, plot.vb))
         finally:
             r.close()
+
+
+# ---------------------------------------------------------------------- the app's canvas in a narrow tab
+@pytest.mark.parametrize("view, preset, select, width", [("elbows", "dead-relus", 3, 620), ("votes", "dance", None, 850),
+                                                         ("votes", "dance", None, 620)])
+def test_a_narrow_canvas_keeps_everything_inside_its_width(qtbot, view, preset, select, width):
+    """A canvas 620 or 850 pixels wide at scale 1 (the app's tab): no title, legend
+    entry or caption reaches past its right edge (a long plot title used to set the minimum width
+    of the whole layout, and the legend kept more columns than fit)."""
+    from reluviz.core.frame import frame_from_history
+    from reluviz.plots.canvases import canvas_class
+
+    canvas = canvas_class(view)()
+    qtbot.addWidget(canvas)
+    canvas.resize(width, 480)
+    canvas.show()
+    cfg = load_preset(preset).config
+    tr, hist, snap = short_run(cfg, 200)
+    if select is not None:
+        canvas.select_unit(select)
+    canvas.show_frame(frame_from_history(snap, hist, tr.dataset, cfg, trail=canvas.trail_spec(cfg)))
+    canvas.settle()
+    assert canvas.ci.geometry().width() <= width + 1
+    items = [canvas.caption, canvas.legend.legend]
+    items += [canvas.hist_item, canvas.trail_item] if view == "elbows" else [canvas.votes_item, canvas.sums_item]
+    for item in items:
+        assert pixel_rect(canvas, item)[2] <= width + 1, type(item).__name__
