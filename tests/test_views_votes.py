@@ -196,3 +196,52 @@ def test_relu_net_has_no_error_panel_and_the_canvas_default_is_c(qtbot):
     tr2, hist2, snap2 = short_run(lin, 5)
     show(canvas, snap2, hist2, tr2.dataset, lin)
     assert canvas.parameter() == "theta" and canvas.errors_item.isVisible() and canvas.pair is not None
+
+
+def _qualifies(pair, x, e):
+    i, j = pair
+    spread = e.max() - e.min()
+    return (abs(e[i] - e[j]) <= 0.03 * spread and min(abs(e[i]), abs(e[j])) >= 0.25 * np.abs(e).max()
+            and abs(x[j] - x[i]) >= 0.5 * np.ptp(x))
+
+
+def test_the_pair_stays_while_it_qualifies_and_moves_on_when_it_does_not(view):
+    """An animation keeps highlighting the same two points while their errors stay (nearly) equal,
+    instead of jumping to each frame's farthest pair; once they differ the core's pair is drawn."""
+    from reluviz.core.votes import point_errors, same_error_pair
+
+    cfg = load_preset("linear-model").config
+    tr, hist, snap = short_run(cfg, 5)  # (early on several pairs qualify)
+    ds = tr.dataset
+    x, layout = ds.x_train, snap.layout
+    show(view, snap, hist, ds, cfg)
+    farthest = view.canvas.pair
+    e = view.canvas.errors
+    # another pair of the same kind, not the farthest: the one the canvas drew before, say
+    others = [(a, b) for a in range(ds.n) for b in range(ds.n)
+              if x[a] < x[b] and (a, b) != farthest and _qualifies((a, b), x, e)]
+    assert others
+    held = others[0]
+    view.canvas.pair = held
+    kept = moved = 0
+    for steps in (1, 1, 1, 5, 10, 40, 80, 200):  # (one run, one dataset: as the app's frames)
+        tr.run(steps)
+        snap2 = tr.snapshot()
+        show(view, snap2, None, ds, cfg)
+        e = point_errors(layout, snap2.params[0], x, ds.y_train)
+        if _qualifies(held, x, e):
+            assert view.canvas.pair == held
+            kept += 1
+        else:
+            assert view.canvas.pair == same_error_pair(x, e)
+            held = view.canvas.pair
+            moved += 1
+    assert kept >= 1
+
+
+def test_the_app_and_the_export_draw_through_the_same_canvases(views):
+    from reluviz.plots.canvases import canvas_class
+
+    by_name = {v.view_name: v for v in views}
+    assert type(by_name["votes"].canvas) is canvas_class("votes")
+    assert type(by_name["elbows"].canvas) is canvas_class("elbows")

@@ -50,6 +50,24 @@ def default_parameter(layout) -> str:
     return "theta"
 
 
+def _kept_pair(pair: tuple[int, int] | None, x: np.ndarray, errors: np.ndarray) -> tuple[int, int] | None:
+    """``pair`` if it still qualifies as ``same_error_pair``'s kind of pair (errors within 3% of
+    their spread, each at least a quarter of the largest, x at least half the data's span apart),
+    else None: an animation keeps highlighting the same two points while they fit, instead of
+    jumping to whichever pair is farthest apart in each frame."""
+    if pair is None or max(pair) >= len(x):
+        return None
+    i, j = pair
+    e = np.asarray(errors, dtype=float)
+    spread, big = float(e.max() - e.min()), float(np.abs(e).max())
+    if not (spread > 0 and np.isfinite(big)):
+        return None
+    close = abs(e[i] - e[j]) <= 0.03 * spread
+    visible = min(abs(e[i]), abs(e[j])) >= 0.25 * big
+    apart = abs(x[j] - x[i]) >= 0.5 * float(np.ptp(x))
+    return pair if close and visible and apart else None
+
+
 def _rgb(colour) -> str:
     return f"rgb{tuple(colour)}"
 
@@ -176,6 +194,7 @@ class VotesCanvas(ViewCanvas):
             self._key = key
             self._layout = layout
             self._show_errors(layout.model in ERROR_MODELS)
+            self.pair = None
             self.votes_plot.set_points(ds.x_train)
             self.errors_plot.set_points(ds.x_train)
             for p in (self.votes_plot, self.errors_plot, self.sums_plot):
@@ -232,7 +251,7 @@ class VotesCanvas(ViewCanvas):
             layout.model, f"(2/N)(f(xᵢ) − yᵢ) ∂f/∂{sym}")
         if self.errors_shown:
             self.errors = point_errors(layout, params, x, ds.y_train)
-            self.pair = same_error_pair(x, self.errors)
+            self.pair = _kept_pair(self.pair, x, self.errors) or same_error_pair(x, self.errors)
             self.errors_plot.show(x, self.errors, self.pair)
         else:
             self.errors, self.pair = None, None
