@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from reluviz.core.elbow_stats import (TRAIL_DENSE, TRAIL_SPARSE, ElbowTrail, cauchy_counts_curve, elbow_histogram,
-                                      elbows, expected_init_counts, fast_activity, param_elbows, trail_with_dead)
+                                      elbows, expected_init_counts, fast_activity, trail_with_dead)
 from reluviz.core.frame import Frame, TrailSpec
 from reluviz.plots.canvas import ViewCanvas
 from reluviz.plots.lecture_common import SteadyRange
@@ -193,7 +193,7 @@ class ElbowsCanvas(ViewCanvas):
         params = np.asarray(rows.params) if len(rows) else np.asarray(snap.params[:1])
         units = np.arange(h) if h <= MAX_TRAIL_UNITS else np.unique(np.linspace(0, h - 1, MAX_TRAIL_UNITS).round().astype(int))
         self.trail_units = units
-        past = param_elbows(layout, params)[:, units].T  # (U, K)
+        past = elbows(layout.get(params, "w")[:, units], layout.get(params, "b")[:, units]).T  # (U, K)
         kind_of = np.asarray(kinds)[units]
         edges = self.hist.edges
         clip = (float(edges[0]), float(edges[-1]))

@@ -137,7 +137,7 @@ class ElbowTrailPlot:
                                           brush=pg.mkBrush(*DATA_RANGE, 35), pen=theme.pen(DATA_RANGE, 1.0))
         self.region.setZValue(-10)
         plot.addItem(self.region, ignoreBounds=True)
-        self.units = {k: pg.PlotCurveItem(pen=theme.pen(c, 1.2), connect="finite")
+        self.units = {k: pg.PlotCurveItem(pen=theme.pen(c, 1.0), connect="finite")
                       for k, c in (("bending", BENDING), ("always", ALWAYS), ("dead", DEAD))}
         for item in self.units.values():
             plot.addItem(item)
