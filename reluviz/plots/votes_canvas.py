@@ -272,7 +272,8 @@ class VotesCanvas(ViewCanvas):
             entries.append((self.votes_plot.pair_bars, "same error, different x"))
         self.legend.set_entries(entries)
         value = float(params[v.columns[0]])
-        what = {"c": "c, the output bias", "a": "a, the slope", "b": "b, the intercept"}.get(name, sym)
+        what = {"c": "c, the output bias (∂f/∂c = 1: each vote is 2/N × the point's error)", "a": "a, the slope",
+                "b": "b, the intercept"}.get(name, sym)
         caption = f"votes for {what}; {sym} = {value:.4g}" + (" (θ*, the optimum)" if star else "")
         # (an export's header line already says the step)
         self.set_caption(caption if self._header else f"<b>step {snap.step:,}</b>: {caption}")
