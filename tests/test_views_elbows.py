@@ -145,3 +145,50 @@ def test_with_no_unit_followed_the_trail_plot_spans_the_run_so_far(view):
     assert x0 <= 0 and 250 <= x1 < 300  # the steps so far, not 0 .. 1
     lo, hi = tr.dataset.x_range
     assert y0 <= lo and hi <= y1  # the data's x range (where elbows matter)
+
+
+def test_where_the_kinks_move_every_units_elbow_over_the_recorded_steps(view):
+    """With no unit followed the trail plot draws one line per unit: its elbows -b/w at the
+    recorded steps, in the colour of what the unit does now; the legend names only kinds that exist."""
+    cfg, ds, hist, snap, w, b = constructed()
+    show(view, snap, hist, ds, cfg, trail=view.trail_spec(cfg))
+    units = view.canvas.trail_plot.units
+    drawn = {}
+    for kind, item in units.items():
+        x, y = item.getData()
+        x, y = np.asarray(x if x is not None else []), np.asarray(y if y is not None else [])
+        # one line per unit, each ending in a NaN (a break)
+        drawn[kind] = [seg for seg in np.split(y, np.flatnonzero(np.isnan(y)) + 1) if len(seg) > 1]
+        if len(x):
+            np.testing.assert_array_equal(x[:3], [0, 1, 2])
+    assert len(drawn["dead"]) == 2 and len(drawn["bending"]) == 2
+    np.testing.assert_allclose(drawn["bending"][0][:3], [0.3, 0.3, 0.3])
+    # the always-active unit 1: b grows by one per step, elbow -b/w = -5, -6, -7; the histogram
+    # spans -4 .. 5, and a line stops once it is more than 1 beyond (an elbow can jump through infinity)
+    np.testing.assert_array_equal(units["always"].getData()[1], [-5.0, np.nan, np.nan, np.nan])
+    assert view.canvas.legend.labels[:3] == ["bends inside the data", "always active (a line)", "dead (on no point)"]
+    view.select_unit(2)
+    assert view.canvas.legend.labels[-1] == "unit 2 (selected)"
+    # a run with every unit bending: no dead or always-active entry (the legend lists what is drawn)
+    cfg2 = load_preset("notebook").config.updated({"width": 6, "n_train": 60, "batch_size": 10})
+    tr, hist2, snap2 = short_run(cfg2, 5)
+    view.select_unit(None)
+    show(view, snap2, hist2, tr.dataset, cfg2, trail=view.trail_spec(cfg2))
+    kinds = {k for k, n in view.counts.items() if k in ("dead", "always", "bending") and n}
+    labels = view.canvas.legend.labels
+    assert ("dead (on no point)" in labels) == ("dead" in kinds)
+    assert ("always active (a line)" in labels) == ("always" in kinds)
+
+
+def test_a_wide_net_draws_an_even_subset_of_trails_and_says_so(view, monkeypatch):
+    from reluviz.plots import elbows_canvas
+
+    monkeypatch.setattr(elbows_canvas, "MAX_TRAIL_UNITS", 4)
+    cfg = load_preset("notebook").config.updated({"width": 10, "n_train": 60, "batch_size": 10})
+    tr, hist, snap = short_run(cfg, 5)
+    show(view, snap, hist, tr.dataset, cfg, trail=view.trail_spec(cfg))
+    np.testing.assert_array_equal(view.canvas.trail_units, [0, 3, 6, 9])
+    lines = sum(int(np.count_nonzero(np.isnan(item.getData()[1]))) for item in view.canvas.trail_plot.units.values()
+                if item.getData()[1] is not None)
+    assert lines == 4
+    assert "(4 of 10 units, evenly chosen)" in view.canvas.trail_item.titleLabel.text

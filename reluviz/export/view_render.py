@@ -53,6 +53,7 @@ class ViewRenderer:
         self.canvas.set_header(caption if self.caption else "")
         self.canvas.show_frame(frame)
         self.canvas.rescale_items()
+        self.canvas.settle()
         return grab_widget(self.canvas, self.size)
 
     def save_svg(self, path: str) -> None:

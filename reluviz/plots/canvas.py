@@ -266,6 +266,225 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         return ""
 
     # ------------------------------------------------------------------ size
+    def settle(self) -> None:
+        """Lay the rows out now (``settle_layout``): an export calls it before each grab."""
+        self.settle_layout()
+
+    def set_scale(self, scale: float) -> None:
+        """Text ``scale`` times its base size (see ``ViewCanvas.set_scale``)."""
+        self._size = _points(self._base_size, scale)
+        text, self._html = self._html, None
+        self.setText(text or "")
+
+    def text(self) -> str:
+        """The text without its markup (as a QLabel's ``text()`` reads for plain text)."""
+        return self.item.toPlainText()
+
+    def resizeEvent(self, ev):  # noqa: N802 (Qt API)
+        super().resizeEvent(ev)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.size().width()
+        if width > 0:
+            self.item.setTextWidth(max(width, 40.0))
+        h = self.item.boundingRect().height() if self._html else 0.0
+        if abs(h - self._height) > 0.5:
+            self._height = h
+            self.setMinimumHeight(h)
+            self.setMaximumHeight(h)
+            self.updateGeometry()
+
+
+class ScaledSample(pg.ItemSample):
+    """pyqtgraph's legend sample (a fixed 20 x 20 px) drawn ``k`` times as big, so a legend row of
+    a small frame is not taller than its text."""
+
+    k = 1.0
+
+    def set_k(self, k: float) -> None:
+        self.k = float(k)
+        self.setFixedWidth(20.0 * self.k)
+        self.setFixedHeight(20.0 * self.k)
+        self.update()
+
+    def boundingRect(self):  # noqa: N802 (Qt API)
+        return QtCore.QRectF(0, 0, 20.0 * self.k, 20.0 * self.k)
+
+    def paint(self, p, *args):
+        p.scale(self.k, self.k)
+        super().paint(p, *args)
+
+
+class LegendRow(pg.GraphicsWidget):
+    """A legend in a layout row of its own: entries in as many columns as the row is wide, and the
+    row as tall as its lines. ``set_entries`` lists exactly what is drawn (item, label) in order."""
+
+    def __init__(self, size: str = LEGEND_TEXT, max_columns: int = 6, parent=None):
+        super().__init__(parent)
+        self._base_size = size
+        self.legend = pg.LegendItem(labelTextSize=size, brush=None, pen=None,  # (offset None: placed here)
+                                    sampleType=ScaledSample)
+        self.legend.setParentItem(self)
+        self.max_columns = max_columns
+        self._entries: list[tuple[object, str]] = []
+        self._columns = 0
+        self._laid_for: tuple[int, int] | None = None
+        self._scale = 1.0
+        self._height = -1.0
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+
+    def set_entries(self, entries: list[tuple[object, str]]) -> None:
+        if [(id(i), t) for i, t in entries] == [(id(i), t) for i, t in self._entries]:
+            return
+        self._entries = list(entries)
+        self.legend.clear()
+        for item, text in entries:  # (rich text: the caller escapes a plain "<")
+            self.legend.addItem(item, text)
+        for sample, _label in self.legend.items:
+            sample.set_k(min(1.0, self._scale))  # (never bigger than pyqtgraph's: the markers are sized for it)
+        self._columns = 0
+        self._laid_for = None
+        self._relayout()
+
+    def set_scale(self, scale: float) -> None:
+        """Labels ``scale`` times their base size (entries drawn again at that size)."""
+        self.legend.opts["labelTextSize"] = _points(self._base_size, scale)
+        self._scale = float(scale)
+        entries, self._entries = self._entries, []
+        self.set_entries(entries)
+
+    @property
+    def labels(self) -> list[str]:
+        return [label.text for _sample, label in self.legend.items]
+
+    def _lay_out(self, columns: int) -> None:
+        """Entries in ``columns``: a small gap between a sample and its label, a wider one between
+        entries (pyqtgraph's one spacing of 25 px for both wastes a small frame's width)."""
+        from reluviz.plots.legend_room import lay_out_legend
+
+        lay_out_legend(self.legend, columns)
+        grid = self.legend.layout
+        grid.setContentsMargins(0, 2, 0, 2)
+        grid.setHorizontalSpacing(max(2.0, 4.0 * self._scale))
+        for k in range(columns - 1):
+            grid.setColumnSpacing(2 * k + 1, 18.0 * self._scale)
+
+    def _laid_out_width(self) -> float:
+        """The width the legend's grid needs as laid out (its items' size hints, spacing, margins)."""
+        return float(self.legend.layout.effectiveSizeHint(QtCore.Qt.SizeHint.MinimumSize).width())
+
+    def resizeEvent(self, ev):  # noqa: N802 (Qt API)
+        super().resizeEvent(ev)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        n = len(self.legend.items)
+        room = self.size().width()
+        if (n, round(room)) != self._laid_for:  # as many columns as fit, measured on the laid-out grid
+            self._laid_for = (n, round(room))
+            self._columns = max(1, min(self.max_columns, n))
+            if n:
+                self._lay_out(self._columns)
+            while n and self._columns > 1 and room > 0 and self._laid_out_width() > room - 8:
+                self._columns -= 1
+                self._lay_out(self._columns)
+        if n:  # the legend exactly as big as its grid needs (its own sizing keeps stretched widths)
+            hint = self.legend.layout.effectiveSizeHint(QtCore.Qt.SizeHint.PreferredSize)
+            self.legend.setGeometry(QtCore.QRectF(0, 0, hint.width(), hint.height()))
+        self.legend.setPos(4, 0)
+        h = self.legend.boundingRect().height() if n and self.isVisible() else 0.0
+        if abs(h - self._height) > 0.5:
+            self._height = h
+            self.setMinimumHeight(h)
+            self.setMaximumHeight(h)
+            self.updateGeometry()
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 (Qt API)
+        super().setVisible(visible)
+        self._height = -1.0
+        self._relayout()
+
+
+class ViewCanvas(pg.GraphicsLayoutWidget):
+    """A lecture view's drawing: ``caption`` on top, then the subclass's plots and legend rows.
+
+    Subclasses add their items to ``self.grid`` (a ``GraphicsLayout``) and list their legend rows
+    in ``self.legend_rows``; ``show_frame(frame)`` draws a ``reluviz.core.frame.Frame``.
+    """
+
+    def __init__(self, parent=None, columns: int = 1):
+        theme.configure_pyqtgraph()
+        super().__init__(parent)
+        self.setBackground(theme.BACKGROUND)
+        self.ci.setContentsMargins(6, 6, 6, 6)
+        self.grid = self.ci
+        self.caption = TextRow("", size="14pt")
+        self.grid.addItem(self.caption, row=0, col=0, colspan=columns)
+        self.legend_rows: list[LegendRow] = []
+        self.legends_shown = True
+        self.scale = 1.0
+        self._header = ""
+        self._caption = ""
+        self._scaled: dict[tuple, tuple[object, float, float]] = {}  # (id, what) -> (item, base, value set)
+
+    def add_legend_row(self, row: int, col: int = 0, colspan: int = 1) -> LegendRow:
+        legend = LegendRow()
+        self.grid.addItem(legend, row=row, col=col, colspan=colspan)
+        self.legend_rows.append(legend)
+        legend.setVisible(self.legends_shown)
+        return legend
+
+    def set_legends_shown(self, shown: bool) -> None:
+        """Show or drop every legend row (their room goes to the plots)."""
+        self.legends_shown = bool(shown)
+        for legend in self.legend_rows:
+            legend.setVisible(self.legends_shown)
+
+    def set_caption(self, text: str) -> None:
+        self._caption = text
+        self._show_caption()
+
+    def set_header(self, text: str) -> None:
+        """A line above the caption (an export's step, rate and losses); "" removes it."""
+        self._header = text
+        self._show_caption()
+
+    def _show_caption(self) -> None:
+        self.caption.setText("<br>".join(t for t in (self._header, self._caption) if t))
+
+    # ------------------------------------------------------------------ what subclasses provide
+    def show_frame(self, frame) -> None:
+        raise NotImplementedError
+
+    def trail_spec(self, config) -> "TrailSpec":
+        """The past this view's frames must carry (none by default; see ``reluviz.core.frame.TrailSpec``)."""
+        from reluviz.core.frame import TrailSpec
+
+        return TrailSpec()
+
+    def prepare_export(self, frame, progress=None, should_stop=None) -> str:
+        """Compute what the view needs before an export draws ``frame`` and the frames before it
+        (headless, in the calling thread; ``progress(done, total)``, ``should_stop()``). Returns a
+        note for the user, or "". Nothing to do by default."""
+        return ""
+
+    # ------------------------------------------------------------------ size
+    def settle(self, passes: int = 4) -> None:
+        """Lay the rows out now (an offscreen export has no event loop to do it before the grab): a
+        caption or legend row that changed its height, or a plot whose axis fonts grew, moves the
+        rows below it; each pass may change a wrapped row's width and so its height again."""
+        app = QtCore.QCoreApplication.instance()
+        for _ in range(passes):
+            if app is not None:
+                app.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+            self.ci.layout.activate()
+            for item in list(self.ci.items):
+                if isinstance(item, TextRow):
+                    item._fit()
+                elif isinstance(item, LegendRow):
+                    item._relayout()
+
     def set_scale(self, scale: float) -> None:
         """Fonts, line widths and marker sizes ``scale`` times their size at 1280x720."""
         self.scale = float(scale)
@@ -319,7 +538,12 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
             QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
             layout.invalidate()
             layout.activate()
-            if before == [layout.itemAt(i).geometry() for i in range(layout.count())]:
+            rows = [item for item in list(self.ci.items) if isinstance(item, (TextRow, LegendRow))]
+            heights = [item.minimumHeight() for item in rows]
+            for item in rows:  # (rows measured at their new widths)
+                item._fit() if isinstance(item, TextRow) else item._relayout()
+            if (before == [layout.itemAt(i).geometry() for i in range(layout.count())]
+                    and heights == [item.minimumHeight() for item in rows]):
                 break
 
     def _measure_axes(self) -> None:

@@ -2,9 +2,13 @@
 
 * ``ElbowHistogramPlot``: stacked bars of elbow positions by unit status (bending inside the data,
   dead, always active), the expected counts at initialisation (the Cauchy density for the gaussian
-  init) as a dashed curve, the data's x range shaded, counts beyond the plotted range written at
-  its edges, and one clickable marker per unit under the axis (``unitClicked``).
-* ``ElbowTrailPlot``: the selected unit's elbow against step, dead stretches in grey.
+  init) as a dashed curve, the data's x range shaded, and one clickable marker per unit under the
+  axis (``unitClicked``; an arrow at the edge for an elbow beyond the plotted range).
+* ``ElbowTrailPlot``: every unit's elbow against step (where the kinks move), coloured by what
+  the unit does now, and the selected unit's thick, dead stretches in grey.
+
+Neither holds a legend: the canvas (``reluviz.plots.elbows_canvas``) lists what is drawn in a
+legend row outside the plots (``ElbowHistogramPlot.legend_entries``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore
 
 from reluviz.plots import theme
-from reluviz.plots.lecture_common import add_legend, note_item, style_plot
+from reluviz.plots.lecture_common import style_plot
 
 BENDING = (31, 119, 180)
 ALWAYS = (152, 200, 235)
@@ -28,12 +32,13 @@ class ElbowHistogramPlot(QtCore.QObject):
 
     unitClicked = QtCore.Signal(int)
 
-    def __init__(self, plot: pg.PlotItem, legend: pg.LegendItem | None = None):
-        """``legend``: where to list the items (e.g. a LegendItem in a row above the plot, so that
-        it covers no bar); by default a legend inside the plot."""
+    KINDS = (("bending", "bends inside the data"), ("always", "always active (a line)"),
+             ("dead", "dead (on no point)"))
+
+    def __init__(self, plot: pg.PlotItem):
         super().__init__(plot)  # owned by the plot item
         self.plot = plot
-        style_plot(plot, bottom="elbow position  x = −b/w", left="number of units")
+        style_plot(plot, bottom="elbow position  x = −b/w", left="units")
         self.region = pg.LinearRegionItem(values=(0, 1), movable=False,
                                           brush=pg.mkBrush(*DATA_RANGE, 35), pen=theme.pen(DATA_RANGE, 1.5))
         self.region.setZValue(-10)
@@ -51,18 +56,13 @@ class ElbowHistogramPlot(QtCore.QObject):
         self.markers.setZValue(20)
         plot.addItem(self.markers)
         self.markers.sigClicked.connect(self._on_click)
-        self.legend = legend if legend is not None else add_legend(plot, offset=(-10, 10))
-        self.legend.addItem(self.bars["bending"], "bends inside the data")
-        self.legend.addItem(self.bars["always"], "always active (a line)")
-        self.legend.addItem(self.bars["dead"], "dead (on no point)")
-        self.legend.addItem(self.expected, "expected at initialisation")
+        self.expected_label = "expected at initialisation"
+        self.scale = 1.0  # marker sizes (the canvas's ``set_scale``)
+        self.kind_counts: dict[str, int] = {}
         # (a LinearRegionItem in a legend crashes the painter: an empty bar item stands in for it)
         self.region_key = pg.BarGraphItem(x=[], height=[], width=1.0, brush=pg.mkBrush(*DATA_RANGE, 60),
                                           pen=theme.pen(DATA_RANGE, 1.5))
         plot.addItem(self.region_key)
-        self.legend.addItem(self.region_key, "training x range")
-        self.left_note = note_item(plot, anchor=(0, 0))
-        self.right_note = note_item(plot, anchor=(1, 0))
         self._brushes = {k: theme.brush(c) for k, c in (("bending", BENDING), ("always", ALWAYS), ("dead", DEAD))}
         self._sel_brush = theme.brush(theme.SELECTED)
         self._ymax = 1.0
@@ -77,13 +77,12 @@ class ElbowHistogramPlot(QtCore.QObject):
             self.expected.setData(expected_x, expected_y, stepMode="center")
         else:  # (stepMode must be cleared explicitly: PlotDataItem keeps the last one given)
             self.expected.setData(expected_x, expected_y, stepMode=None)
-        self.legend.removeItem(self.expected)
-        self.legend.addItem(self.expected, label)
+        self.expected_label = label
         self._exp_max = float(np.max(expected_y)) if len(expected_y) else 0.0
         self._ymax = 1.0
 
     def show(self, counts: dict[str, np.ndarray], unit_x: np.ndarray, unit_kind: list[str],
-             selected: int | None, beyond: tuple[int, int]) -> None:
+             selected: int | None) -> None:
         """``counts[kind]`` per bin; unit markers at ``unit_x`` (clipped to the plotted range)."""
         e = self.edges
         centers, width = 0.5 * (e[:-1] + e[1:]), np.diff(e)
@@ -96,28 +95,31 @@ class ElbowHistogramPlot(QtCore.QObject):
         if top > self._ymax or top < 0.4 * self._ymax:
             self._ymax = top * 1.15
         lo_y = -0.09 * self._ymax
-        self.plot.setRange(xRange=(e[0], e[-1]), yRange=(lo_y * 1.6, self._ymax), padding=0)
+        pad = 0.012 * (e[-1] - e[0])  # (room for a whole marker at either edge)
+        self.plot.setRange(xRange=(e[0] - pad, e[-1] + pad), yRange=(lo_y * 1.6, self._ymax), padding=0)
         h = len(unit_x)
         x0, x1 = e[0], e[-1]
         shown = np.clip(np.where(np.isfinite(unit_x), unit_x, x0), x0, x1)
         symbols = np.where(unit_x < x0, "arrow_left", np.where(unit_x > x1, "arrow_right", "t1"))
         symbols = np.where(np.isfinite(unit_x), symbols, "x")
         brushes = [self._brushes[k] for k in unit_kind]
-        sizes = np.full(h, 14.0)
+        sizes = np.full(h, 14.0 * self.scale)
         if selected is not None and 0 <= selected < h:
             brushes[selected] = self._sel_brush
-            sizes[selected] = 22.0
+            sizes[selected] = 22.0 * self.scale
             self.selected.setValue(float(shown[selected]))
             self.selected.setVisible(True)
         else:
             self.selected.setVisible(False)
         self.markers.setData(x=shown, y=np.full(h, lo_y), symbol=list(symbols), brush=brushes, size=sizes,
                              data=np.arange(h))
-        below, above = beyond
-        self.left_note.setText(f"← {below} more\nleft of {x0:g}" if below else "")
-        self.right_note.setText(f"{above} more →\nright of {x1:g}" if above else "")
-        self.left_note.setPos(x0, self._ymax * 0.78)
-        self.right_note.setPos(x1, self._ymax * 0.55)
+        self.kind_counts = {k: int(sum(1 for u in unit_kind if u == k)) for k, _label in self.KINDS}
+
+    def legend_entries(self) -> list[tuple[object, str]]:
+        """What the histogram draws, for a legend row: the kinds of unit there are, the expected
+        counts and the data's range."""
+        out = [(self.bars[k], label) for k, label in self.KINDS if self.kind_counts.get(k, 0)]
+        return out + [(self.expected, self.expected_label), (self.region_key, "training x range")]
 
     def _on_click(self, _item, points, _event=None) -> None:
         if len(points):
@@ -125,44 +127,83 @@ class ElbowHistogramPlot(QtCore.QObject):
 
 
 class ElbowTrailPlot:
-    """The selected unit's elbow over the recorded steps."""
+    """Every unit's elbow over the recorded steps (thin, coloured by what the unit does now), and
+    the selected unit's (thick, grey dots where it was dead)."""
 
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
-        style_plot(plot, bottom="step", left="elbow x = −b/w")
+        style_plot(plot, bottom="step", left="elbow x")
         self.region = pg.LinearRegionItem(values=(0, 1), orientation="horizontal", movable=False,
                                           brush=pg.mkBrush(*DATA_RANGE, 35), pen=theme.pen(DATA_RANGE, 1.0))
         self.region.setZValue(-10)
         plot.addItem(self.region, ignoreBounds=True)
+        self.units = {k: pg.PlotCurveItem(pen=theme.pen(c, 1.0), connect="finite")
+                      for k, c in (("bending", BENDING), ("always", ALWAYS), ("dead", DEAD))}
+        for item in self.units.values():
+            plot.addItem(item)
         self.curve = pg.PlotDataItem(pen=theme.pen(theme.SELECTED, 3.0), connect="finite")
+        self.curve.setZValue(10)
         self.dead = pg.ScatterPlotItem(size=6, pen=None, brush=theme.brush(DEAD))
+        self.dead.setZValue(11)
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=theme.pen(theme.CURSOR, 1.0, "dash"))
         plot.addItem(self.curve)
         plot.addItem(self.dead)
         plot.addItem(self.cursor, ignoreBounds=True)
-        self.note = note_item(plot, anchor=(0, 0))
-        plot.enableAutoRange()
+        self.title_points = 13.0  # (the canvas scales it with the frame)
+        self._data = (0.0, 1.0)
+        plot.vb.disableAutoRange()
 
     def set_data_range(self, lo: float, hi: float) -> None:
+        self._data = (float(lo), float(hi))
         self.region.setRegion((lo, hi))
 
+    def _title(self, text: str) -> None:
+        self.plot.setTitle(text, size=f"{self.title_points:.1f}pt", color=theme.FOREGROUND)
+        # (a title's width is otherwise the plot's minimum width: a long one widened the whole
+        # canvas past its window or frame, cutting everything at the right)
+        label = self.plot.titleLabel
+        label.setMinimumWidth(0)
+        label._sizeHint[QtCore.Qt.SizeHint.MinimumSize] = (0, label._sizeHint[QtCore.Qt.SizeHint.MinimumSize][1])
+        label.updateGeometry()
+
+    def show_units(self, steps: np.ndarray, elbows: dict[str, np.ndarray], clip: tuple[float, float]) -> None:
+        """``elbows[kind]``: (U, K) elbows of the units of that kind (what they do now) at ``steps``
+        (K,), drawn as one thin line per unit; a line is cut where it leaves ``clip`` (the
+        histogram's range) by more than 1."""
+        steps = np.asarray(steps, dtype=float)
+        for kind, item in self.units.items():
+            e = elbows.get(kind)
+            if e is None or e.size == 0 or len(steps) == 0:
+                item.setData([], [])
+                continue
+            u = e.shape[0]
+            xs = np.concatenate([np.broadcast_to(steps, (u, len(steps))), np.full((u, 1), np.nan)], axis=1)
+            # (beyond the range a line stops: an elbow jumps through infinity where w changes sign)
+            inside = np.where((e >= clip[0] - 1.0) & (e <= clip[1] + 1.0), e, np.nan)
+            ys = np.concatenate([inside, np.full((u, 1), np.nan)], axis=1)
+            item.setData(xs.ravel(), ys.ravel(), connect="finite")
+
     def show(self, steps: np.ndarray, elbow: np.ndarray, dead: np.ndarray | None, step: int, title: str) -> None:
+        """The selected unit's ``elbow`` (K,) at ``steps`` (K,), ``dead`` (K,) bool or None."""
         self.curve.setData(steps, elbow)
         if dead is not None and dead.any():
             self.dead.setData(steps[dead], elbow[dead])
         else:
             self.dead.setData([], [])
         self.cursor.setValue(step)
-        self.plot.setTitle(title, size="13pt", color=theme.FOREGROUND)
+        self._title(title)
 
     def clear(self, message: str, upto: int | None = None) -> None:
-        """No unit followed: ``message`` as the title; with ``upto``, the steps 0 .. ``upto`` and
-        the data's x range shown (not pyqtgraph's 0 .. 1 of an empty plot)."""
+        """No unit followed: ``message`` as the title; with ``upto``, the cursor there."""
         self.curve.setData([], [])
         self.dead.setData([], [])
-        self.plot.setTitle(message, size="13pt", color=theme.FOREGROUND)
+        self._title(message)
         if upto is not None:
             self.cursor.setValue(upto)
-            self.plot.setXRange(0, max(int(upto), 10), padding=0.02)
-            lo, hi = self.region.getRegion()
-            self.plot.setYRange(lo, hi, padding=0.1)
+
+    def set_range(self, first: int, last: int, lo: float, hi: float) -> None:
+        """Steps ``first`` .. ``last`` (at least 10 wide) and elbows ``lo`` .. ``hi`` (the data's
+        x range at least)."""
+        self.plot.setXRange(first, max(int(last), first + 10), padding=0.02)
+        lo, hi = min(lo, self._data[0]), max(hi, self._data[1])
+        self.plot.setYRange(lo, hi, padding=0.08)

@@ -1,11 +1,17 @@
-"""Plots of the votes view: each training point's term of the gradient, and the two sums.
+"""Plots of the votes view: each training point's term of the gradient, its error, and the two sums.
 
 * ``VotesPlot``: one bar per training point at its x, height = its vote (its term of the
-  full-batch gradient dL/dparam); bars of the current minibatch's points in the minibatch colour.
+  full-batch gradient dL/dparam); bars of the current minibatch's points in the minibatch colour,
+  and the worksheet's pair (same error, different x) in ``PAIR``.
+* ``ErrorsPlot``: one bar per training point at its x, height = its error f(x_i) - y_i (what the
+  vote is made of before df/dparam weighs it), the same pair highlighted.
 * ``SumsPlot``: bars with their values written on them: the sum of all votes (the full-batch
   gradient, about zero at the optimum) and the minibatch gradient (N/B times the sum of the
   minibatch's votes, which does not vanish there); with a ridge regulariser first the data's
   votes and the regulariser's own vote 2 lambda theta, which balance at the ridge optimum.
+
+None of them holds a legend: the canvas (``reluviz.plots.votes_canvas``) lists what is drawn in a
+legend row outside the plots. Axis ranges follow the data only (``SteadyRange``).
 """
 
 from __future__ import annotations
@@ -14,29 +20,35 @@ import numpy as np
 import pyqtgraph as pg
 
 from reluviz.plots import theme
-from reluviz.plots.lecture_common import SteadyRange, add_legend, note_item, style_plot
+from reluviz.plots.lecture_common import SteadyRange, style_plot
 
 VOTE = (110, 110, 110)
+ERROR = (31, 119, 180)
+PAIR = (148, 40, 189)  # worksheet 1(b): the two points with the same error and different x
 FULL = (20, 20, 20)
 RIDGE = (44, 160, 44)  # the ridge regulariser's vote
 
 
-class VotesPlot:
-    def __init__(self, plot: pg.PlotItem):
+class _PointBars:
+    """One bar per training point at its x (grey), a highlighted subset over them, and the pair."""
+
+    def __init__(self, plot: pg.PlotItem, left: str, colour, extra_colour=None):
         self.plot = plot
-        style_plot(plot, bottom="x of the training point", left="vote")
+        style_plot(plot, bottom="x of the training point", left=left)
         self.zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False, pen=theme.pen((0, 0, 0), 1.5))
         plot.addItem(self.zero, ignoreBounds=True)
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.01, brush=theme.brush(VOTE, 170), pen=None)
-        self.batch_bars = pg.BarGraphItem(x=[], height=[], width=0.01, brush=theme.brush(theme.BATCH), pen=None)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.01, brush=theme.brush(colour, 170), pen=None)
         plot.addItem(self.bars)
-        plot.addItem(self.batch_bars)
-        self.legend = add_legend(plot)
-        self.legend.addItem(self.bars, "each training point's vote")
-        self.legend.addItem(self.batch_bars, "points in this minibatch")
-        self.note = note_item(plot, anchor=(1, 0))
+        self.batch_bars = None
+        if extra_colour is not None:
+            self.batch_bars = pg.BarGraphItem(x=[], height=[], width=0.01, brush=theme.brush(extra_colour), pen=None)
+            plot.addItem(self.batch_bars)
+        self.pair_bars = pg.BarGraphItem(x=[], height=[], width=0.01, brush=theme.brush(PAIR), pen=None)
+        self.pair_bars.setZValue(5)
+        plot.addItem(self.pair_bars)
         self.yr = SteadyRange(margin=0.1, shrink_below=0.3)
         self._x_range = (0.0, 1.0)
+        self._width = 0.01
         plot.vb.disableAutoRange()
 
     def reset(self) -> None:
@@ -47,19 +59,53 @@ class VotesPlot:
         x = np.asarray(x, dtype=float)
         lo, hi = float(x.min()), float(x.max())
         span = max(hi - lo, 1e-9)
-        self._width = 0.6 * span / max(len(x), 1) * 2.0
+        self._width = 0.8 * span / max(len(x), 1)
         self._x_range = (lo - 0.04 * span, hi + 0.04 * span)
         self.yr.reset()
 
-    def show(self, x: np.ndarray, votes: np.ndarray, in_batch: np.ndarray, ylabel: str, note: str = "") -> None:
+    @property
+    def y_range(self) -> tuple[float, float]:
+        return tuple(self.plot.vb.viewRange()[1])
+
+    def _show(self, x: np.ndarray, heights: np.ndarray, pair: tuple[int, int] | None) -> None:
         w = self._width
-        self.bars.setOpts(x=x, height=votes, width=w)
-        self.batch_bars.setOpts(x=x[in_batch], height=votes[in_batch], width=w * 1.6)
-        lo, hi = self.yr.update(min(float(np.min(votes, initial=0.0)), 0.0), max(float(np.max(votes, initial=0.0)), 0.0))
+        self.bars.setOpts(x=x, height=heights, width=w)
+        if pair is None:
+            self.pair_bars.setOpts(x=[], height=[], width=w)
+        else:
+            idx = list(pair)
+            self.pair_bars.setOpts(x=x[idx], height=heights[idx], width=w * 2.2)
+        finite = heights[np.isfinite(heights)]
+        lo, hi = self.yr.update(min(float(np.min(finite, initial=0.0)), 0.0), max(float(np.max(finite, initial=0.0)), 0.0))
         self.plot.setRange(xRange=self._x_range, yRange=(lo, hi), padding=0)
+
+    def clear(self) -> None:
+        for item in (self.bars, self.batch_bars, self.pair_bars):
+            if item is not None:
+                item.setOpts(x=[], height=[])
+
+
+class VotesPlot(_PointBars):
+    def __init__(self, plot: pg.PlotItem):
+        super().__init__(plot, "vote", VOTE, theme.BATCH)
+
+    def show(self, x: np.ndarray, votes: np.ndarray, in_batch: np.ndarray, ylabel: str,
+             pair: tuple[int, int] | None = None) -> None:
+        """``votes`` (N,) at ``x`` (N,); ``in_batch`` (N,) bool: the minibatch's points (drawn wider,
+        in the minibatch colour); ``pair``: two point indices highlighted (None: none)."""
+        self.batch_bars.setOpts(x=x[in_batch], height=votes[in_batch], width=self._width * 1.6)
+        self._show(x, votes, pair)
         self.plot.setLabel("left", ylabel)
-        self.note.setText(note)
-        self.note.setPos(self._x_range[1], hi)
+
+
+class ErrorsPlot(_PointBars):
+    """Each training point's error f(x_i) - y_i at its x (the vote before df/dparam weighs it)."""
+
+    def __init__(self, plot: pg.PlotItem):
+        super().__init__(plot, "error", ERROR)
+
+    def show(self, x: np.ndarray, errors: np.ndarray, pair: tuple[int, int] | None = None) -> None:
+        self._show(x, errors, pair)
 
 
 class SumsPlot:

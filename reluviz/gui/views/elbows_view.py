@@ -1,30 +1,21 @@
 """Elbow diagnostics: where the elbows -b/w sit, the Cauchy law of the gaussian init, dead units.
 
-Top: a histogram of the elbows, stacked by what each unit does on the training data (bends inside
-it, is dead, or is always active), with the expected counts at initialisation dashed (for the
-gaussian init the Cauchy density, in counts per bin), the data's x range shaded and one marker per
-unit under the axis. Right: the units as a list. Clicking a marker or a list entry selects a unit:
-the view emits ``unitSelected(j)`` (``-1``: none) so the window can highlight it everywhere, and
-draws that unit's elbow over the recorded steps (bottom).
+The drawing is ``reluviz.plots.elbows_canvas.ElbowsCanvas`` (the exporter draws the same canvas):
+the elbow histogram by unit status with the expected counts at initialisation, and every unit's
+elbow over the recorded steps. This widget adds the controls: the units as a list at the right.
+Clicking a marker or a list entry selects a unit: the view emits ``unitSelected(j)`` (``-1``:
+none) so the window can highlight it everywhere, and the canvas follows that unit's elbow.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from reluviz.core.config import TrainConfig
-from reluviz.core.elbow_stats import (TRAIL_DENSE, TRAIL_SPARSE, ElbowTrail, cauchy_counts_curve, elbow_histogram,
-                                      elbows, expected_init_counts, fast_activity, trail_with_dead)
 from reluviz.core.frame import Frame, TrailSpec
 from reluviz.gui.views.base import LectureView, big_font
-from reluviz.plots import theme
-from reluviz.plots.lecture_elbows import ElbowHistogramPlot, ElbowTrailPlot
-
-GAUSSIAN_RANGE = (-4.0, 5.0)
-GAUSSIAN_BINS = 36
-OTHER_BINS = 40
+from reluviz.plots.elbows_canvas import TRAIL, ElbowsCanvas
 
 
 class ElbowsView(LectureView):
@@ -40,34 +31,19 @@ class ElbowsView(LectureView):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self._frame_key = None
-        self._dataset = None
-        self._snapshot = None
-        self._rows = None
         self._list_texts: list[str] = []
-        self.counts: dict[str, int] = {}
-        self.bin_counts: dict[str, np.ndarray] = {}
-        self.trail: ElbowTrail | None = None
-        self.summary = QtWidgets.QLabel("")
-        self.summary.setObjectName("elbowCounts")
-        self.summary.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.summary.setWordWrap(True)
-        self.summary.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
-        big_font(self.summary, 3)
-        self.body.addWidget(self.summary)
+        self._list_key = None
+        self.message = QtWidgets.QLabel("")  # (why there is nothing to draw, when the plots are hidden)
+        self.message.setObjectName("elbowMessage")
+        self.message.setWordWrap(True)
+        big_font(self.message, 3)
+        self.message.hide()
+        self.body.addWidget(self.message)
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        self.plots = pg.GraphicsLayoutWidget()
-        self.plots.setBackground(theme.BACKGROUND)
-        self.legend = pg.LegendItem(colCount=3, labelTextSize="12pt")
-        self.plots.addItem(self.legend, row=0, col=0)
-        self.hist_item = self.plots.addPlot(row=1, col=0)
-        self.trail_item = self.plots.addPlot(row=2, col=0)
-        self.plots.ci.layout.setRowStretchFactor(1, 3)
-        self.plots.ci.layout.setRowStretchFactor(2, 2)
-        self.hist = ElbowHistogramPlot(self.hist_item, self.legend)
-        self.trail_plot = ElbowTrailPlot(self.trail_item)
-        self.hist.unitClicked.connect(self._on_marker)
-        split.addWidget(self.plots)
+        self.canvas = ElbowsCanvas()
+        self.canvas.setMinimumHeight(380)
+        self.canvas.unitClicked.connect(self._on_marker)
+        split.addWidget(self.canvas)
         side = QtWidgets.QWidget()
         sl = QtWidgets.QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 0, 0)
@@ -89,15 +65,32 @@ class ElbowsView(LectureView):
         split.setSizes([850, 330])
         self.split = split
         self.body.addWidget(split, 1)
-        self.trail_plot.clear("Select a unit to follow its elbow over training")
+        self.side = side
+        # the canvas's parts, by the names the window and the tests use
+        self.summary = self.canvas.caption
+        self.hist = self.canvas.hist
+        self.trail_plot = self.canvas.trail_plot
+        self.hist_item = self.canvas.hist_item
+        self.trail_item = self.canvas.trail_item
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.canvas.counts
+
+    @property
+    def bin_counts(self) -> dict[str, np.ndarray]:
+        return self.canvas.bin_counts
+
+    @property
+    def trail(self):
+        return self.canvas.trail
 
     # ------------------------------------------------------------------ selection
     def select_unit(self, unit: int | None) -> None:
         """Highlight ``unit`` (None/-1 clears) without emitting ``unitSelected``."""
         super().select_unit(unit)
         self._sync_list()
-        if self._snapshot is not None:
-            self._draw(trail_changed=True)
+        self.canvas.select_unit(self.selected_unit)
 
     def _user_select(self, unit: int | None) -> None:
         self.select_unit(unit)
@@ -121,117 +114,40 @@ class ElbowsView(LectureView):
 
     # ------------------------------------------------------------------ protocol
     def trail_spec(self, config: TrainConfig) -> TrailSpec:
-        return TrailSpec(TRAIL_DENSE, TRAIL_SPARSE)
+        return TRAIL
 
     def show_frame(self, frame: Frame) -> None:
         self.frame = frame
-        cfg, snapshot, dataset = frame.config, frame.snapshot, frame.dataset
-        layout = snapshot.layout
-        self._snapshot = snapshot
-        self._dataset = dataset
-        if layout.model != "relu" or layout.general:
-            self._frame_key = None
-            if layout.general:  # a unit of layer k > 1 has no elbow -b/w; tanh / sigmoid units none at all
-                self.summary.setText(
-                    "This view is about one hidden layer of ReLUs, whose units bend at x = −b/w; this network has "
-                    f"{layout.depth} layer{'s' if layout.depth > 1 else ''} of {layout.activation} units: the Fit "
-                    "tab marks its kinks by layer and the Layers tab draws every unit.")
-            else:
-                self.summary.setText("Elbows belong to the ReLU network; this run fits a "
-                                     f"{layout.model} model (choose model = relu).")
-            self.trail_plot.clear("")
-            self.split.setVisible(not layout.general)
-            return
-        self.split.setVisible(True)
-        self._frame(cfg, dataset, layout)
-        if self.selected_unit is not None and self.selected_unit >= layout.width:
+        layout = frame.snapshot.layout
+        if self.selected_unit is not None and (layout.model != "relu" or self.selected_unit >= layout.width):
             self.selected_unit = None
-        self._rows = frame.trail
-        self._draw(trail_changed=True)
+        self.canvas.selected_unit = self.selected_unit
+        self.canvas.show_frame(frame)
+        self.side.setVisible(not self.canvas.message)
+        self.split.setVisible(not layout.general)
+        self.message.setText(self.canvas.message if layout.general else "")
+        self.message.setVisible(layout.general)
+        if not self.canvas.message:
+            self._update_list(layout.width)
 
-    def _frame(self, cfg: TrainConfig | None, dataset, layout) -> None:
-        init = cfg.init if cfg is not None else "uniform_elbows"
-        x0, x1 = dataset.x_range
-        key = (id(dataset), init, layout.width, x0, x1)
-        if key == self._frame_key:
-            return
-        self._frame_key = key
-        if init == "gaussian":
-            edges = np.linspace(*GAUSSIAN_RANGE, GAUSSIAN_BINS + 1)
-        else:
-            span = max(x1 - x0, 1e-9)
-            edges = np.linspace(x0 - 0.5 * span, x1 + 0.5 * span, OTHER_BINS + 1)
-        h = layout.width
-        if init == "gaussian":
-            xs = np.linspace(edges[0], edges[-1], 400)
-            ys = cauchy_counts_curve(xs, h, float(edges[1] - edges[0]))
-            self.hist.set_frame(edges, (x0, x1), xs, ys, False, "expected at init: Cauchy")
-        else:
-            exp = expected_init_counts(init, edges, h, (x0, x1))
-            what = "uniform on data" if init == "uniform_elbows" else "all at 0"
-            self.hist.set_frame(edges, (x0, x1), edges, exp, True, f"expected at init: {what}")
-        self.trail_plot.set_data_range(x0, x1)
-        self.unit_list.clear()
-        self._list_texts = [""] * h
-        for j in range(h):
-            self.unit_list.addItem(QtWidgets.QListWidgetItem(f"unit {j}"))
-        self._sync_list()
-
-    def _draw(self, trail_changed: bool = False) -> None:
-        snap, ds = self._snapshot, self._dataset
-        if snap.layout.model != "relu" or self._frame_key is None:
-            return
-        w, b, v = snap.get("w"), snap.get("b"), snap.get("v")
-        e = elbows(w, b)
-        act = fast_activity(w, b, ds.x_train)
-        dead, always = act.dead, act.always_active
-        bending = ~dead & ~always
-        edges = self.hist.edges
-        masks = {"bending": bending, "always": always, "dead": dead}
-        self.bin_counts = {k: elbow_histogram(e[m], bins=edges).counts for k, m in masks.items()}
-        allh = elbow_histogram(e, bins=edges)
-        kinds = ["dead" if d else ("always" if a else "bending") for d, a in zip(dead, always)]
-        self.hist.show(self.bin_counts, e, kinds, self.selected_unit, (allh.below, allh.above))
-        h = len(w)
-        self.counts = {"units": h, "dead": int(act.n_dead), "always": int(act.n_always_active),
-                       "bending": int(bending.sum()), "below": allh.below, "above": allh.above,
-                       "no_elbow": allh.no_elbow}
-        c = self.counts
-        self.summary.setText(
-            f"step {snap.step}: &nbsp;<b>{c['dead']} of {h} units dead</b> (active on none of the {ds.n} training "
-            f"points) &nbsp;·&nbsp; <b>{c['always']} always active</b> (a straight line on the data) &nbsp;·&nbsp; "
-            f"{c['bending']} bend inside the data")
-        self._update_list(e, w, v, act.active_counts, ds.n, kinds)
-        if trail_changed:
-            self._draw_trail()
-
-    def _update_list(self, e, w, v, active, n, kinds) -> None:
+    def _update_list(self, h: int) -> None:
+        if self.unit_list.count() != h or self._list_key != self.canvas._frame_key:
+            self._list_key = self.canvas._frame_key
+            self.unit_list.clear()
+            self._list_texts = [""] * h
+            for j in range(h):
+                self.unit_list.addItem(QtWidgets.QListWidgetItem(f"unit {j}"))
+            self._sync_list()
         grey = QtGui.QBrush(QtGui.QColor(130, 130, 130))
         black = QtGui.QBrush(QtGui.QColor(20, 20, 20))
-        tag = {"dead": "dead", "always": "always on", "bending": f"on {{}}/{n}"}
-        for j in range(len(w)):
-            text = f"{j:2d}:  x = {e[j]:+.3g}   {tag[kinds[j]].format(active[j])}"
+        for j, (text, tip, kind) in enumerate(self.canvas.unit_rows):
             if text != self._list_texts[j]:
                 item = self.unit_list.item(j)
                 item.setText(text)
-                item.setToolTip(f"unit {j}: elbow −b/w = {e[j]:.4g}, slope w = {w[j]:.4g}, output weight v = {v[j]:.4g}, "
-                                f"active on {active[j]} of {n} training points")
-                item.setForeground(grey if kinds[j] == "dead" else black)
+                item.setToolTip(tip)
+                item.setForeground(grey if kind == "dead" else black)
                 self._list_texts[j] = text
-
-    def _draw_trail(self) -> None:
-        j, snap, ds = self.selected_unit, self._snapshot, self._dataset
-        if j is None or j >= snap.layout.width or self._rows is None or len(self._rows) == 0:  # (no unit j: none)
-            self.trail = None
-            self.trail_plot.clear("Select a unit (marker, list or fit plot) to follow its elbow over training",
-                                  snap.step if snap is not None else None)
-            return
-        self.trail = trail_with_dead(snap.layout, self._rows.params, self._rows.steps, j, x=ds.x_train)
-        t = self.trail
-        state = "dead now" if t.dead is not None and len(t.dead) and t.dead[-1] else "alive"
-        self.trail_plot.show(t.steps, t.elbow, t.dead, snap.step,
-                             f"unit {j}: elbow over training ({state}; grey dots: steps where it was dead)")
 
     def trail_elbows(self) -> np.ndarray:
         """The selected unit's elbows over the recorded steps, oldest first (for ``FitPlot.set_elbow_trail``)."""
-        return self.trail.elbow if self.trail is not None else np.empty(0)
+        return self.canvas.trail_elbows()
