@@ -7,70 +7,20 @@ keeps the exact state at each frame's step), ``export_recorded`` reads the steps
 the app's ``TrainingView``
 offscreen and hands them to a writer whose encoder runs on its own thread. The app's export
 dialog drives the same steps itself (``check_outputs``, ``open_frame_writer``, ``iter_render``,
-``finish``) between its events; ``reluviz export`` is ``reluviz.cli.export_command``.
+``finish``) between its events; ``reluviz export`` is ``reluviz.cli.export_command``. Lecture views
+are drawn by ``reluviz.export.view_render``; both write through ``reluviz.export.output``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Callable, Iterator
 
-from reluviz.core.atomic import write_text_atomic
 from reluviz.core.config import TrainConfig
 from reluviz.export.frames import ExportError
-from reluviz.export.plan import CSV_HEADER, ExportPlan, plan_recorded, plan_training
-from reluviz.export.gif_writer import GifWriter
-from reluviz.export.writers import (AtomicWriter, Mp4Writer, PngSequenceWriter, check_encoder, check_target,
-                                    format_for, os_error_message)
-
-
-def write_csv_atomic(path: Path, rows: list[tuple]) -> None:
-    """``frames.csv`` written to a temporary name and renamed."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(CSV_HEADER)
-    for row in rows:
-        writer.writerow([f"{v:.9g}" if isinstance(v, float) else v for v in row])
-    try:
-        write_text_atomic(path, text.getvalue())
-    except OSError as exc:
-        raise ExportError(os_error_message(exc, path)) from None
-
-
-def sidecar_path(out: Path) -> Path:
-    """Where ``frames.csv`` goes for a .gif/.mp4 output: ``NAME.gif.frames.csv`` beside it (the
-    format stays in the name, so run.gif and run.mp4 do not share one)."""
-    out = Path(out)
-    return out.with_name(out.name + ".frames.csv")
-
-
-def check_outputs(out: Path, force: bool) -> str:
-    """The output's format, after checking it and its sidecar can be written (before any work)."""
-    kind = format_for(out)
-    check_encoder(kind)
-    check_target(out, force)
-    if kind != "png" and sidecar_path(out).exists() and not force:
-        raise ExportError(f"{sidecar_path(out)} already exists (use --force to overwrite it)")
-    return kind
-
-
-def open_writer(path: str | Path, fps: float = 20.0, force: bool = False, **gif_options) -> AtomicWriter:
-    """The writer for ``path``'s format; ``gif_options`` (``anchors``, ``background``) go to GIFs."""
-    kind = format_for(path)
-    if kind == "gif":
-        return GifWriter(path, fps, force, **gif_options)
-    return {"png": PngSequenceWriter, "mp4": Mp4Writer}[kind](path, fps, force)
-
-
-def open_frame_writer(out: Path, fps: float, force: bool):
-    """A writer for ``out``; GIFs get the theme's colours as exact palette entries."""
-    if format_for(out) == "gif":
-        from reluviz.export.render import background_colour, palette_anchors
-
-        return open_writer(out, fps=fps, force=force, anchors=palette_anchors(), background=background_colour())
-    return open_writer(out, fps=fps, force=force)
+from reluviz.export.output import (check_outputs, finish, open_frame_writer, open_writer,  # noqa: F401 (the
+                                   sidecar_path, write_csv_atomic, write_plan)            # dialog's and the CLI's)
+from reluviz.export.plan import ExportPlan, plan_recorded, plan_training
 
 
 def iter_render(plan: ExportPlan, renderer, writer) -> Iterator[int]:
@@ -83,17 +33,6 @@ def iter_render(plan: ExportPlan, renderer, writer) -> Iterator[int]:
         text = renderer.caption_for(frame.snapshot, frame.train_loss, val_loss=frame.val_loss)
         writer.add(renderer.render(frame.snapshot, plan.curves, plan.trace, ghost=frame.ghost, caption=text))
         yield k + 1
-
-
-def finish(plan: ExportPlan, writer) -> Path:
-    """Close ``writer`` (the output appears) and write ``frames.csv`` beside or inside it."""
-    rows = plan.csv_rows()
-    if isinstance(writer, PngSequenceWriter):
-        write_csv_atomic(writer.sidecar("frames.csv"), rows)
-        return writer.close()
-    final = writer.close()
-    write_csv_atomic(sidecar_path(final), rows)
-    return final
 
 
 def loss_axis_end(plan: ExportPlan, spacing: str) -> int | None:
@@ -122,24 +61,6 @@ def export_plan(plan: ExportPlan, out: str | Path, size=(1280, 720), fps: float 
         return write_plan(plan, out, fps, force, lambda writer: iter_render(plan, renderer, writer), progress)
     finally:
         renderer.close()
-
-
-def write_plan(plan: ExportPlan, out: Path, fps: float, force: bool,
-               draw: Callable[[object], Iterator[int]], progress: Callable[[int, int], None] | None = None) -> Path:
-    """Open the writer for ``out``, let ``draw(writer)`` add the plan's frames (yielding frames
-    done), then finish (the output and ``frames.csv`` appear); on any error or cancel nothing is
-    left behind."""
-    writer = None
-    try:
-        writer = open_frame_writer(out, fps, force)
-        for done in draw(writer):
-            if progress:
-                progress(done, len(plan.frames))
-        return finish(plan, writer)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
 
 
 def export_run(config: TrainConfig, out: str | Path, steps, size=(1280, 720), fps: float = 20.0,

@@ -80,7 +80,7 @@ def export_view_plan(plan: ExportPlan, view: str, out: str | Path, size=(1280, 7
                      should_stop: Callable[[], bool] | None = None) -> tuple[Path, str]:
     """Draw the plan's frames through the lecture view ``view`` and write them; returns (output
     path, the view's note or ""). Nothing is left behind on failure or cancel."""
-    from reluviz.export.pipeline import check_outputs, write_plan
+    from reluviz.export.output import check_outputs, write_plan
 
     out = Path(out)
     check_outputs(out, force)
