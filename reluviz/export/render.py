@@ -85,14 +85,29 @@ def _plain(html: str) -> str:
     return html.replace("<b>", "").replace("</b>", "").replace("&nbsp;", " ")
 
 
+def settle_layout(widget, rounds: int = 4) -> None:
+    """Apply the layout changes a frame asked for before its pixels are read: a row that grew (a
+    caption or legend row wrapping to more lines) only posts a layout request, which an export,
+    with no event loop, would otherwise paint a frame late (the row drawn over the plot below it)."""
+    from PySide6 import QtCore
+
+    layout = getattr(getattr(widget, "ci", None), "layout", None)
+    for _ in range(rounds):
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+        if layout is None or layout.isActivated():
+            break
+        layout.activate()
+
+
 def grab_widget(widget, size: tuple[int, int]) -> np.ndarray:
-    """``widget``'s pixels at exactly ``size`` (H, W, 3) uint8.
+    """``widget``'s pixels at exactly ``size`` (H, W, 3) uint8, its layout settled first.
 
     Painted into an image of device pixel ratio 1 rather than ``QWidget.grab()``, which on a
     HiDPI screen (ratio 2) would hand back twice the asked-for width and height.
     """
     from PySide6 import QtCore, QtGui, QtWidgets
 
+    settle_layout(widget)
     w, h = size
     image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
     image.setDevicePixelRatio(1.0)

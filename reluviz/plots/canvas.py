@@ -152,7 +152,7 @@ class LegendRow(pg.GraphicsWidget):
         if columns != self._columns:
             self._columns = columns
             if n:
-                lay_out_legend(self.legend, columns)
+                lay_out_legend(self.legend, columns, margins=(0, 1, 0, 1))  # (no frame: no inner margin)
         self.legend.setPos(4, 0)
         h = self.legend.boundingRect().height() if n and self.isVisible() else 0.0
         if abs(h - self._height) > 0.5:
@@ -266,6 +266,12 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
                 size = self._scaled_value(item, float(item.opts.get("size", 7)), "size")
                 if size is not None:
                     item.setSize(size)
+            elif isinstance(item, pg.LabelItem) and not isinstance(item.parentItem(), pg.LegendItem):
+                text_size = item.opts.get("size")  # (a plot's title; legend rows scale their own labels)
+                if isinstance(text_size, str) and text_size.endswith("pt"):
+                    size = self._scaled_value(item, float(text_size[:-2]), "label")
+                    if size is not None:
+                        item.setText(item.text, size=f"{max(MIN_POINTS, size)}pt")
 
     def _scaled_value(self, item, current: float, what: str) -> float | None:
         """The scaled value of ``item``'s ``what`` (None: already right). A value changed since it
@@ -290,6 +296,14 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         font.setPointSizeF(max(MIN_POINTS, base * self.scale))
         axis.setStyle(tickFont=font, tickLength=int(round(5 * self.scale)))
         axis.label.setFont(font)
+        label_size = str(axis.labelStyle.get("font-size", ""))
+        if label_size.endswith("pt"):  # (the label's own style would override the font)
+            key = (id(axis), "axis-label")
+            held = self._scaled.get(key)
+            label_base = held[1] if held is not None and held[0] is axis else float(label_size[:-2])
+            self._scaled[key] = (axis, label_base, self.scale)
+            axis.labelStyle["font-size"] = f"{max(MIN_POINTS, label_base * self.scale):.1f}pt"
+            axis._updateLabel()
         axis.setPen(pg.mkPen(axis.pen().color(), width=max(1.0, self.scale)))
 
 

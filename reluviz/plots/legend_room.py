@@ -31,10 +31,12 @@ def legend_height(legend) -> float:
     return float(legend.boundingRect().height() + y)
 
 
-def lay_out_legend(legend, cols: int) -> None:
+def lay_out_legend(legend, cols: int, margins: tuple[float, float, float, float] | None = None) -> None:
     """A pyqtgraph ``LegendItem``'s entries in ``cols`` columns, row by row, on a fresh grid.
     (pyqtgraph's own relayout starts at the last row its grid ever had, so after entries are
-    removed or the column count changes they pile up below empty rows.)"""
+    removed or the column count changes they pile up below empty rows.) ``margins`` (left, top,
+    right, bottom pixels) replace the style's (about 9 px a side: a legend row without a frame
+    needs none)."""
     from pyqtgraph.Qt import QtCore, QtWidgets
 
     old = legend.layout
@@ -44,6 +46,8 @@ def lay_out_legend(legend, cols: int) -> None:
     grid = QtWidgets.QGraphicsGridLayout()
     grid.setVerticalSpacing(old.verticalSpacing())
     grid.setHorizontalSpacing(old.horizontalSpacing())
+    if margins is not None:
+        grid.setContentsMargins(*margins)
     for i, (sample, label) in enumerate(legend.items):
         grid.addItem(sample, i // cols, 2 * (i % cols), alignment=QtCore.Qt.AlignmentFlag.AlignVCenter)
         grid.addItem(label, i // cols, 2 * (i % cols) + 1)
