@@ -82,7 +82,7 @@ def test_before_any_run_the_plots_say_what_run_bands_draws(view):
     assert "5,000 steps" in plot.empty_note.toPlainText() and "30 seeds" in plot.empty_note.toPlainText()
     (x0, x1), _ = plot.plot.vb.viewRange()
     assert x0 <= 0 < 5000 <= x1 and x0 > -500  # the steps a run will cover, not -0.4..0.4
-    assert plot.legend is not None and not plot.legend.isVisible()  # no empty legend box
+    assert view.canvas.legend.labels == []  # no empty legend entries
 
 
 def test_bands_for_earlier_settings_are_labelled_as_such(view, qtbot):
@@ -93,7 +93,7 @@ def test_bands_for_earlier_settings_are_labelled_as_such(view, qtbot):
         pass
     qtbot.waitUntil(lambda: view.result is not None, timeout=2000)
     assert "earlier settings" not in view.status.text()
-    assert view.train_plot.legend.isVisible() and not view.train_plot.empty_note.isVisible()
+    assert view.canvas.legend.labels == ["sgd"] and not view.train_plot.empty_note.isVisible()
     give_state(view, cfg.updated({"optimizer": "adam", "steps": 999}))  # settings the bands replace anyway
     assert "earlier settings" not in view.status.text()
     give_state(view, cfg.updated({"lr": 0.05}))

@@ -14,6 +14,7 @@ import importlib
 #: view name -> "module:Class" of its canvas (a ``reluviz.plots.canvas.ViewCanvas``)
 CANVASES: dict[str, str] = {
     "dance": "reluviz.plots.dance_canvas:DanceCanvas",
+    "bands": "reluviz.plots.bands_canvas:BandsCanvas",
 }
 
 
