@@ -103,20 +103,26 @@ def grab_widget(widget, size: tuple[int, int]) -> np.ndarray:
     """``widget``'s pixels at exactly ``size`` (H, W, 3) uint8, its layout settled first.
 
     Painted into an image of device pixel ratio 1 rather than ``QWidget.grab()``, which on a
-    HiDPI screen (ratio 2) would hand back twice the asked-for width and height.
+    HiDPI screen (ratio 2) would hand back twice the asked-for width and height. An axis sizes
+    itself to its tick labels while it paints: when that moved the layout (an export's first
+    frame, scaled fonts) the frame is painted again with the layout settled.
     """
     from PySide6 import QtCore, QtGui, QtWidgets
 
-    settle_layout(widget)
+    layout = getattr(getattr(widget, "ci", None), "layout", None)
     w, h = size
-    image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
-    image.setDevicePixelRatio(1.0)
-    image.fill(QtGui.QColor(*background_colour()))
-    painter = QtGui.QPainter(image)
-    try:
-        QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
-    finally:
-        painter.end()
+    for _attempt in range(3):
+        settle_layout(widget)
+        image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
+        image.setDevicePixelRatio(1.0)
+        image.fill(QtGui.QColor(*background_colour()))
+        painter = QtGui.QPainter(image)
+        try:
+            QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
+        finally:
+            painter.end()
+        if layout is None or layout.isActivated():
+            break
     rgb = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
     buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=rgb.sizeInBytes())
     return buf.reshape(h, rgb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
@@ -131,13 +137,16 @@ class FrameRenderer:
         ensure_qt_app()
         from PySide6 import QtCore
 
+        from reluviz.plots.canvas import scale_for
         from reluviz.plots.training_view import TrainingView
 
         self._qt_core = QtCore
         self.size = size
-        self.view = TrainingView(panels=panels, caption=caption)
+        # legends in rows above the panels (never over the data), fonts and lines scaled to the size
+        self.view = TrainingView(panels=panels, caption=caption, legend_rows=True)
         self.view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         self.view.resize(*size)
+        self.view.set_scale(scale_for(size))
         self.view.set_dataset(dataset)
         if compare:  # the ghost run's legend entry, as in the app
             self.view.fit.set_ghost_label(ghost_text(compare))
@@ -159,6 +168,7 @@ class FrameRenderer:
                 view.loss.set_step_range(self.final_step)  # a still x axis through the animation
         if self.caption:
             view.set_caption(caption if caption is not None else self.caption_for(snap))
+        view.rescale_items()
         return self.grab()
 
     def caption_for(self, snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None,
@@ -167,7 +177,7 @@ class FrameRenderer:
         from PySide6 import QtGui
 
         font = QtGui.QFont()
-        font.setPointSize(12)
+        font.setPointSizeF(self.view.caption_points())
         font.setBold(True)  # (measuring all of it bold errs on the safe side)
         metrics = QtGui.QFontMetrics(font)
         room = self.size[0] - 24

@@ -295,6 +295,9 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         font = QtGui.QFont()
         font.setPointSizeF(max(MIN_POINTS, base * self.scale))
         axis.setStyle(tickFont=font, tickLength=int(round(5 * self.scale)))
+        if axis.orientation in ("bottom", "top"):  # (pyqtgraph keeps room for its first, 18 px text)
+            axis.textHeight = QtGui.QFontMetricsF(font).height()
+            axis._updateHeight()
         axis.label.setFont(font)
         label_size = str(axis.labelStyle.get("font-size", ""))
         if label_size.endswith("pt"):  # (the label's own style would override the font)
@@ -305,6 +308,24 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
             axis.labelStyle["font-size"] = f"{max(MIN_POINTS, label_base * self.scale):.1f}pt"
             axis._updateLabel()
         axis.setPen(pg.mkPen(axis.pen().color(), width=max(1.0, self.scale)))
+
+
+class SceneScaler:
+    """``ViewCanvas``'s scaling (fonts, line widths, marker sizes of a scene's items, see
+    ``ViewCanvas.rescale_items``) for another ``GraphicsLayoutWidget``: the fit view's
+    ``reluviz.plots.training_view.TrainingView`` in an export."""
+
+    rescale_items = ViewCanvas.rescale_items
+    _scaled_value = ViewCanvas._scaled_value
+    _scale_axis = ViewCanvas._scale_axis
+
+    def __init__(self, widget):
+        self._widget = widget
+        self.scale = 1.0
+        self._scaled: dict[tuple, tuple[object, float, float]] = {}
+
+    def scene(self):
+        return self._widget.scene()
 
 
 def plain(html_text: str) -> str:
@@ -320,4 +341,4 @@ def center_text_item(item: pg.TextItem, plot: pg.PlotItem) -> None:
     item.setPos(0.5 * (x0 + x1), 0.5 * (y0 + y1))
 
 
-__all__ = ["LegendRow", "TextRow", "ViewCanvas", "center_text_item", "plain", "scale_for", "QtCore"]
+__all__ = ["LegendRow", "SceneScaler", "TextRow", "ViewCanvas", "center_text_item", "plain", "scale_for", "QtCore"]

@@ -82,6 +82,10 @@ class FitPlot(QtCore.QObject):
         self._frame: Frame | None = None  # the frame last drawn (drawn again when an overlay is toggled)
         self._legend_key: tuple | None = None
         self._legend_columns = 0
+        #: where the legend is: None over the plot's top (room made above the data), or a
+        #: ``reluviz.plots.canvas.LegendRow`` outside the plot (an export: no room needed)
+        self.legend_row = None
+        self.legend_shown = True
         # what the last state drew: units, a minibatch, grey units' name, layers of kinks, Figure 4's steps
         self._drawn_kinds = (True, True, "dead unit", 0, False)
         self._ghost_label: str | None = None
@@ -184,6 +188,24 @@ class FitPlot(QtCore.QObject):
             entries.append((self.ghost, html.escape(self._ghost_label)))
         return entries
 
+    def set_legend_row(self, row) -> None:
+        """List the legend in ``row`` (a ``LegendRow`` outside the plot; None: over the plot's top).
+        Out of the plot, the y range is the data's alone (no room above it for a legend)."""
+        self.legend_row = row
+        self.legend.setVisible(row is None and self.legend_shown)
+        self._legend_key = None
+        self._sync_legend()
+        self._refit()
+
+    def set_legend_shown(self, shown: bool) -> None:
+        """Show or drop the legend (``--no-legend``); without it the data get the room."""
+        self.legend_shown = bool(shown)
+        self.legend.setVisible(self.legend_row is None and self.legend_shown)
+        self._refit()
+
+    def _legend_in_plot(self) -> bool:
+        return self.legend_row is None and self.legend_shown
+
     def _sync_legend(self) -> None:
         """Rebuild the legend when what it should list changed. (pyqtgraph's removeItem leaves the
         grid's old rows and columns behind: entries then spread across the plot and fall off it,
@@ -193,6 +215,9 @@ class FitPlot(QtCore.QObject):
         if key == self._legend_key:
             return
         self._legend_key = key
+        if self.legend_row is not None:
+            self.legend_row.set_entries(entries)
+            return
         legend = self.legend
         legend.clear()
         for item, name in entries:  # (as LegendItem.addItem makes them; _place_legend lays them out)
@@ -269,6 +294,8 @@ class FitPlot(QtCore.QObject):
     def _fitted_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """The data's range with room above it for the legend at the view's present size."""
         xr, (bottom, top), data_top = self._base
+        if not self._legend_in_plot():  # (the legend is elsewhere or dropped: the data's range)
+            return xr, (bottom, data_top + 0.05 * (data_top - bottom))
         top = top_for_legend(bottom, data_top, legend_height(self.legend), self.plot.vb.height(), top)
         return xr, (bottom, top)
 

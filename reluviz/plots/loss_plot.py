@@ -142,6 +142,9 @@ class LossPlot(QtCore.QObject):
         for item in cached:
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._listed: list[tuple[object, str]] = []
+        #: the legend over the plot's top (None) or in a ``LegendRow`` outside it (see ``FitPlot``)
+        self.legend_row = None
+        self.legend_shown = True
         self._relist()
 
     def draw_curves_in_background(self) -> None:
@@ -287,6 +290,9 @@ class LossPlot(QtCore.QObject):
         if wanted == self._listed:
             return
         self._listed = wanted
+        if self.legend_row is not None:
+            self.legend_row.set_entries(wanted)
+            return
         self.legend.clear()
         for item, label in wanted:
             self.legend.addItem(item, label)
@@ -296,8 +302,27 @@ class LossPlot(QtCore.QObject):
                 part.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._fit_columns(force=True)
 
+    def set_legend_row(self, row) -> None:
+        """List the legend in ``row`` (a ``LegendRow`` outside the plot; None: over the plot's top).
+        Out of the plot, the ranges are the data's alone (no room above them for a legend)."""
+        self.legend_row = row
+        self.legend.setVisible(row is None and self.legend_shown)
+        self._listed = []
+        self._relist()
+        self._apply_y_range()
+        self._apply_lr_range()
+
+    def set_legend_shown(self, shown: bool) -> None:
+        """Show or drop the legend (``--no-legend``); without it the curves get the room."""
+        self.legend_shown = bool(shown)
+        self.legend.setVisible(self.legend_row is None and self.legend_shown)
+        self._apply_y_range()
+        self._apply_lr_range()
+
     def _fit_columns(self, force: bool = False) -> None:
         """As many legend columns as fit the view's width (the legend stays short: the data below it)."""
+        if self.legend_row is not None:
+            return
         room = self.plot.vb.width() - 20
         before = (self.legend.columnCount, legend_height(self.legend))
         for cols in range(min(len(self.legend.items), MAX_LEGEND_COLUMNS), 0, -1):
@@ -350,21 +375,9 @@ class LossPlot(QtCore.QObject):
             self._apply_y_range()
 
     def _top(self, lo: float, hi: float) -> float:
-        """At least half a decade above the data, more if the legend needs it at this size."""
-        return top_for_legend(lo, hi, legend_height(self.legend), self.plot.vb.height(), hi + 0.5)
-
-    def _apply_y_range(self) -> None:
-        if self._y_range is not None:
-            lo, hi = self._y_range
-            self.plot.setYRange(lo, self._top(lo, hi), padding=0.02)
-
-    def _apply_lr_range(self) -> None:
-        if self._lr_range is not None:
-            lo, hi = self._lr_range
-            self.lr_view.setYRange(lo, self._top(lo, hi), padding=0)  # (the same room as the losses)
-
-    def _top(self, lo: float, hi: float) -> float:
-        """At least half a decade above the data, more if the legend needs it at this size."""
+        """At least half a decade above the data, more if the legend over the plot needs it at this size."""
+        if self.legend_row is not None or not self.legend_shown:
+            return hi + 0.5
         return top_for_legend(lo, hi, legend_height(self.legend), self.plot.vb.height(), hi + 0.5)
 
     def _apply_y_range(self) -> None:
