@@ -79,7 +79,9 @@ class BandsCanvas(ViewCanvas):
     def plots(self) -> tuple[BandsPlot, BandsPlot]:
         return self.train_plot, self.val_plot
 
-    def clear(self) -> None:
+    def clear_bands(self) -> None:
+        """No bands drawn. (Not ``clear``: a ``GraphicsLayoutWidget`` instance forwards that name to its
+        layout, which would remove the plots.)"""
         for plot in self.plots:
             plot.clear()
         self.legend.set_entries([])
@@ -177,7 +179,7 @@ class SweepCanvas(ViewCanvas):
                 self.plots[(width, which)] = BandsPlot(p, f"width {width}: {SAMPLE_WORDS[which]} loss",
                                                        left="MSE (log)")
 
-    def clear(self) -> None:
+    def clear_bands(self) -> None:
         for p in self.plots.values():
             p.clear()
         self.legend.set_entries([])

@@ -186,7 +186,7 @@ class BandsView(LectureView):
         seeds = int(seeds or self.seeds_spin.value())
         steps = int(steps or self.steps_spin.value())
         self.stack.setCurrentWidget(self.bands_page)
-        self.canvas.clear()
+        self.canvas.clear_bands()
         compare = dict(self.compare)
         also = " and the ghost's settings" if compare else ""
         self.status.setText(f"Training {seeds} seeds × {steps:,} steps for {', '.join(opts)}{also} …")
@@ -199,7 +199,7 @@ class BandsView(LectureView):
         """Start the notebook sweep (widths 10/20/40 x sgd/momentum/adam); returns the worker."""
         self.stack.setCurrentWidget(self.sweep_page)
         self._bands_for, self._done_text = None, ""  # (the sweep is the notebook's, whatever the settings)
-        self.sweep_page.clear()
+        self.sweep_page.clear_bands()
         self.status.setText(f"Notebook sweep: 3 widths × 3 optimizers × {seeds} seeds × {steps:,} steps on "
                             f"{processes} processes …")
         return self._start(sweep_task(seeds, steps, processes), self._on_sweep_done)
@@ -245,7 +245,8 @@ class BandsView(LectureView):
         finals = "; ".join(f"{o}: median validation MSE {r.band('val').median[-1]:.3g}" for o, r in res.runs.items())
         if res.complete:
             self.progress.setValue(1000)
-            self._done_text = (f"{seeds} seeds × {steps:,} steps × {len(opts)} optimizers in "
+            also = " and the ghost's settings" if "ghost" in res.runs else ""
+            self._done_text = (f"{seeds} seeds × {steps:,} steps × {len(opts)} optimizers{also} in "
                                f"{self.last_seconds:.1f} s. Lines: median; bands: 25th–75th percentile. {finals}")
         else:
             self._done_text = f"Cancelled after {self.last_seconds:.1f} s; showing what was done. {finals}"
