@@ -205,7 +205,9 @@ class TrainingView(pg.GraphicsLayoutWidget):
         name the right axis "lr" where "learning rate" is taller than the loss panel."""
         if self.scaler.scale == 1.0 and not self.scaler._scaled:
             return
+        before = {key: held[2] for key, held in self.scaler._scaled.items()}
         self.scaler.rescale_items()
+        changed = before != {key: held[2] for key, held in self.scaler._scaled.items()}
         right = self.loss_item.getAxis("right")
         want = "learning rate"
         if right.label.boundingRect().width() > max(self.loss_item.vb.height(), 1.0) - 4 or right.labelText == "lr":
@@ -214,7 +216,9 @@ class TrainingView(pg.GraphicsLayoutWidget):
         if right.labelText != want:
             right.labelText = want
             right._updateLabel()
-        self._static_changed()  # (restyled static items: the cached background is drawn again)
+            changed = True
+        if changed:  # (restyled static items: the cached background is drawn again)
+            self._static_changed()
 
     def caption_points(self) -> float:
         """The caption's size in points at this scale (the exporter measures its line with it)."""
