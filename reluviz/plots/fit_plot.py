@@ -26,7 +26,7 @@ from reluviz.plots.data_points import MAX_DRAWN_POINTS, DataPoints  # noqa: F401
 from reluviz.plots.fast_items import (CachedSubtreeEffect, FastCurve, cache, move_points, set_curve,
                                        watch_view)
 from reluviz.plots.fit_structure import StructureOverlay, contribution_lines
-from reluviz.plots.legend_room import legend_height, top_for_legend
+from reluviz.plots.legend_room import lay_out_legend, legend_height, top_for_legend
 
 CURVE_POINTS = 400
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
@@ -82,9 +82,7 @@ class FitPlot(QtCore.QObject):
         self._frame: Frame | None = None  # the frame last drawn (drawn again when an overlay is toggled)
         self._legend_key: tuple | None = None
         self._legend_columns = 0
-        #: where the legend is: None over the plot's top (room made above the data), or a
-        #: ``reluviz.plots.canvas.LegendRow`` outside the plot (an export: no room needed)
-        self.legend_row = None
+        self.legend_row = None  # (None: the legend over the plot's top; a LegendRow: outside, see set_legend_row)
         self.legend_shown = True
         # what the last state drew: units, a minibatch, grey units' name, layers of kinks, Figure 4's steps
         self._drawn_kinds = (True, True, "dead unit", 0, False)
@@ -189,18 +187,15 @@ class FitPlot(QtCore.QObject):
         return entries
 
     def set_legend_row(self, row) -> None:
-        """List the legend in ``row`` (a ``LegendRow`` outside the plot; None: over the plot's top).
-        Out of the plot, the y range is the data's alone (no room above it for a legend)."""
-        self.legend_row = row
-        self.legend.setVisible(row is None and self.legend_shown)
-        self._legend_key = None
+        """List the legend in ``row`` (a ``LegendRow`` outside the plot, where the y range is the data's alone)."""
+        self.legend_row, self._legend_key = row, None
         self._sync_legend()
-        self._refit()
+        self.set_legend_shown(self.legend_shown)
 
     def set_legend_shown(self, shown: bool) -> None:
         """Show or drop the legend (``--no-legend``); without it the data get the room."""
         self.legend_shown = bool(shown)
-        self.legend.setVisible(self.legend_row is None and self.legend_shown)
+        self.legend.setVisible(self._legend_in_plot())
         self._refit()
 
     def _legend_in_plot(self) -> bool:
@@ -247,17 +242,7 @@ class FitPlot(QtCore.QObject):
         if columns == self._legend_columns:
             return
         self._legend_columns = columns
-        grid = QtWidgets.QGraphicsGridLayout()
-        grid.setVerticalSpacing(legend.layout.verticalSpacing())
-        grid.setHorizontalSpacing(legend.layout.horizontalSpacing())
-        legend.layout = grid
-        legend.setLayout(grid)  # (the old grid goes, with its stale rows and columns)
-        legend.columnCount = columns
-        for i, (sample, label) in enumerate(legend.items):
-            grid.addItem(sample, i // columns, 2 * (i % columns), alignment=QtCore.Qt.AlignmentFlag.AlignVCenter)
-            grid.addItem(label, i // columns, 2 * (i % columns) + 1)
-        legend.rowCount = -(-len(legend.items) // columns)
-        legend.updateSize()
+        lay_out_legend(legend, columns)  # (a fresh grid: the old one's stale rows and columns go)
         self._layout_legend()
 
     def _layout_legend(self) -> None:
