@@ -51,6 +51,11 @@ def lay_out_legend(legend, cols: int, margins: tuple[float, float, float, float]
     for i, (sample, label) in enumerate(legend.items):
         grid.addItem(sample, i // cols, 2 * (i % cols), alignment=QtCore.Qt.AlignmentFlag.AlignVCenter)
         grid.addItem(label, i // cols, 2 * (i % cols) + 1)
+    if margins is not None:  # (a legend row: each label as wide as its text and a gap, not spread over the row)
+        for _sample, label in legend.items:
+            width = label.itemRect().width() + 0.8 * label.itemRect().height()
+            label.setMinimumWidth(width)
+            label.setMaximumWidth(width)
     legend.setLayout(grid)  # (deletes the old, now empty grid)
     legend.layout = grid
     legend.columnCount, legend.rowCount = cols, max(1, -(-len(legend.items) // cols))
