@@ -290,7 +290,9 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         key = (id(axis), "axis")
         if key in self._scaled and self._scaled[key][0] is axis and self._scaled[key][2] == self.scale:
             return
-        base = 10.0 if key not in self._scaled else self._scaled[key][1]
+        tick_font = axis.style.get("tickFont")  # (the axis's own size at 1280x720, e.g. 12 pt in lecture plots)
+        own = tick_font.pointSizeF() if tick_font is not None and tick_font.pointSizeF() > 0 else 10.0
+        base = own if key not in self._scaled else self._scaled[key][1]
         self._scaled[key] = (axis, base, self.scale)
         font = QtGui.QFont()
         font.setPointSizeF(max(MIN_POINTS, base * self.scale))
