@@ -272,6 +272,11 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
                     size = self._scaled_value(item, float(text_size[:-2]), "label")
                     if size is not None:
                         item.setText(item.text, size=f"{max(MIN_POINTS, size)}pt")
+                        plot = item.parentItem()
+                        if isinstance(plot, pg.PlotItem) and plot.titleLabel is item and item.isVisible():
+                            height = max(12.0, 30.0 * self.scale)  # (pyqtgraph's title row: 30 px)
+                            item.setMaximumHeight(height)
+                            plot.layout.setRowFixedHeight(0, height)
 
     def _scaled_value(self, item, current: float, what: str) -> float | None:
         """The scaled value of ``item``'s ``what`` (None: already right). A value changed since it
