@@ -124,3 +124,25 @@ def test_no_legend_drops_the_rows_and_gives_the_room_to_the_data(plan, qapp):
     finally:
         with_rows.close()
         without.close()
+
+
+def test_a_full_batch_run_lists_no_minibatch_in_either_legend_or_the_caption(qapp):
+    from reluviz.core.presets import load_preset
+
+    cfg = load_preset("gd-oscillates").config.updated({"steps": 60})
+    assert cfg.batch_size == 0
+    full = plan_training(cfg, np.array([0, 60]))
+    mini = plan_training(cfg.updated({"batch_size": 4}), np.array([0, 60]))
+    for plan, has_batch in ((full, False), (mini, True)):
+        r = FrameRenderer(plan.dataset, (640, 360), caption=True, final_step=60)
+        try:
+            snap = plan.frames[-1].snapshot
+            caption = r.caption_for(snap, plan.frames[-1].train_loss)
+            r.render(snap, plan.curves, plan.trace, caption=caption)
+            fit_labels, loss_labels = (row.labels for row in r.view.legend_rows)
+            assert ("minibatch" in fit_labels) == has_batch and ("minibatch" in loss_labels) == has_batch
+            assert r.view.loss.batch.isVisible() == has_batch  # (at full batch it repeats the train loss)
+            assert ("minibatch" in caption) == has_batch
+            assert "train" in loss_labels
+        finally:
+            r.close()

@@ -60,16 +60,16 @@ def background_colour() -> tuple[int, int, int]:
 
 
 def caption_text(snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None,
-                 compact: int = 0, val_loss: float | None = None) -> str:
+                 compact: int = 0, val_loss: float | None = None, full_batch: bool = False) -> str:
     """One caption line: step, learning rate and losses (HTML for the caption label): train,
     validation and test MSE, those given (the exporter gives train and validation: the test set
     is for the final check, not for every frame).
 
     ``compact`` 1 leaves out the minibatch loss, 2 also the word MSE and shortens validation (for
-    narrow frames).
+    narrow frames). ``full_batch``: the step used every training point, so there is no minibatch loss to name.
     """
     parts = [f"<b>step {snap.step:,}</b>", f"lr {float(snap.lr[0]):.3g}"]
-    if compact == 0:
+    if compact == 0 and not full_batch:
         parts.append(f"minibatch MSE {float(snap.batch_loss[0]):.3g}")
     mse = " MSE" if compact < 2 else ""
     if train_loss is not None:
@@ -148,6 +148,7 @@ class FrameRenderer:
         self.view.resize(*size)
         self.view.set_scale(scale_for(size))
         self.view.set_dataset(dataset)
+        self.dataset = dataset
         if compare:  # the ghost run's legend entry, as in the app
             self.view.fit.set_ghost_label(ghost_text(compare))
         self.view.fit.set_show_constant_fit(constant_fit)  # Figure 4's steps, as the app's View menu has them
@@ -181,8 +182,9 @@ class FrameRenderer:
         font.setBold(True)  # (measuring all of it bold errs on the safe side)
         metrics = QtGui.QFontMetrics(font)
         room = self.size[0] - 24
+        full = self.dataset is not None and snap.batch.shape[1] >= self.dataset.n
         for compact in (0, 1, 2):
-            text = caption_text(snap, train_loss, test_loss, compact, val_loss=val_loss)
+            text = caption_text(snap, train_loss, test_loss, compact, val_loss=val_loss, full_batch=full)
             if metrics.horizontalAdvance(_plain(text)) <= room:
                 return text
         return text

@@ -145,6 +145,7 @@ class LossPlot(QtCore.QObject):
         #: the legend over the plot's top (None) or in a ``LegendRow`` outside it (see ``FitPlot``)
         self.legend_row = None
         self.legend_shown = True
+        self.full_batch = False  # (no minibatch: its curve would repeat the train loss)
         self._relist()
 
     def draw_curves_in_background(self) -> None:
@@ -272,7 +273,8 @@ class LossPlot(QtCore.QObject):
 
     def _shown_values(self) -> list[np.ndarray]:
         """The drawn losses (plain MSE), for the y range."""
-        return [10 ** self._batch_data[1]] + [10 ** self._eval[k][1] for k in self._shown_keys() if k in self._eval]
+        batch = [] if self.full_batch else [10 ** self._batch_data[1]]
+        return batch + [10 ** self._eval[k][1] for k in self._shown_keys() if k in self._eval]
 
     # ------------------------------------------------------------------ the legend: the curves drawn
     def _shown_keys(self) -> list[str]:
@@ -282,7 +284,7 @@ class LossPlot(QtCore.QObject):
     def _relist(self) -> None:
         """List the drawn curves in the legend (rebuilt only when that changes), in as many
         columns as fit the plot's width."""
-        wanted: list[tuple[object, str]] = [(self.batch, "minibatch")]
+        wanted: list[tuple[object, str]] = [] if self.full_batch else [(self.batch, "minibatch")]
         wanted += [(self.curves[k], EVAL_CURVES[k][0]) for k in self._shown_keys()]
         if self._best is not None and self.val.isVisible():
             wanted.append((self.best, "best val."))
@@ -301,6 +303,14 @@ class LossPlot(QtCore.QObject):
             for part in (sample, text):
                 part.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._fit_columns(force=True)
+
+    def set_full_batch(self, full: bool) -> None:
+        """A full-batch run has no minibatch loss (each step's loss is the train loss): its curve and
+        legend entry go (the legend lists only what is drawn)."""
+        if bool(full) != self.full_batch:
+            self.full_batch = bool(full)
+            self.batch.setVisible(not self.full_batch)
+            self._after_toggle()
 
     def set_legend_row(self, row) -> None:
         """List the legend in ``row`` (a ``LegendRow`` outside the plot; None: over the plot's top).
@@ -419,7 +429,7 @@ class LossPlot(QtCore.QObject):
         point = self.plot.vb.mapSceneToView(pos)
         step = point.x()
         lines = []
-        shown = {"minibatch": self._batch_data}
+        shown = {} if self.full_batch else {"minibatch": self._batch_data}
         shown.update((EVAL_CURVES[k][1], self._eval[k]) for k in self._shown_keys() if k in self._eval)
         for name, (xs, ys) in shown.items():
             if len(xs):
