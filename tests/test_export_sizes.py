@@ -146,3 +146,23 @@ def test_a_full_batch_run_lists_no_minibatch_in_either_legend_or_the_caption(qap
             assert "train" in loss_labels
         finally:
             r.close()
+
+
+def test_an_axis_that_widens_for_its_tick_labels_is_laid_out_before_the_frame_is_read(qapp):
+    from reluviz.core.presets import load_preset
+
+    cfg = load_preset("dance").config.updated({"steps": 3000})  # (one point a step: losses down to 1e-8)
+    plan = plan_training(cfg, np.array([0, 3000]))
+    r = FrameRenderer(plan.dataset, (1280, 720), final_step=3000)
+    try:
+        widths = []
+        for f in plan.frames:
+            img = r.render(f.snapshot, plan.curves, plan.trace)
+            np.testing.assert_array_equal(img, r.grab())  # (the frame's pixels were final: not a layout late)
+            axis = r.view.loss_item.getAxis("left")
+            widths.append(axis.width())
+            # the tick labels and the rotated title "MSE" side by side, as the axis needs them
+            assert axis.width() >= axis.textWidth + axis.label.boundingRect().height() - 1
+        assert widths[1] > widths[0]  # (the second frame's labels, e.g. 0.0001, are wider)
+    finally:
+        r.close()

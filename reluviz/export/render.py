@@ -87,8 +87,9 @@ def _plain(html: str) -> str:
 
 def settle_layout(widget, rounds: int = 4) -> None:
     """Apply the layout changes a frame asked for before its pixels are read: a row that grew (a
-    caption or legend row wrapping to more lines) only posts a layout request, which an export,
-    with no event loop, would otherwise paint a frame late (the row drawn over the plot below it)."""
+    caption or legend row wrapping to more lines) or an axis that widened for its tick labels only
+    posts a layout request, which an export, with no event loop, would otherwise paint a frame late
+    (the row drawn over the plot below it, tick labels under the axis's title)."""
     from PySide6 import QtCore
 
     layout = getattr(getattr(widget, "ci", None), "layout", None)
@@ -99,20 +100,30 @@ def settle_layout(widget, rounds: int = 4) -> None:
         layout.activate()
 
 
+def _geometries(widget) -> list:
+    """Where every laid-out item of ``widget``'s scene is (to tell whether painting moved any)."""
+    from PySide6 import QtWidgets
+
+    scene = widget.scene() if hasattr(widget, "scene") else None
+    if scene is None:
+        return []
+    return [item.geometry().getRect() for item in scene.items() if isinstance(item, QtWidgets.QGraphicsWidget)]
+
+
 def grab_widget(widget, size: tuple[int, int]) -> np.ndarray:
     """``widget``'s pixels at exactly ``size`` (H, W, 3) uint8, its layout settled first.
 
     Painted into an image of device pixel ratio 1 rather than ``QWidget.grab()``, which on a
     HiDPI screen (ratio 2) would hand back twice the asked-for width and height. An axis sizes
-    itself to its tick labels while it paints: when that moved the layout (an export's first
-    frame, scaled fonts) the frame is painted again with the layout settled.
+    itself to its tick labels while it paints: when that moved anything (an export's first frame,
+    scaled fonts, wider tick labels) the frame is painted again with the layout settled.
     """
     from PySide6 import QtCore, QtGui, QtWidgets
 
-    layout = getattr(getattr(widget, "ci", None), "layout", None)
     w, h = size
     for _attempt in range(3):
         settle_layout(widget)
+        before = _geometries(widget)
         image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
         image.setDevicePixelRatio(1.0)
         image.fill(QtGui.QColor(*background_colour()))
@@ -121,7 +132,8 @@ def grab_widget(widget, size: tuple[int, int]) -> np.ndarray:
             QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
         finally:
             painter.end()
-        if layout is None or layout.isActivated():
+        settle_layout(widget)
+        if _geometries(widget) == before:
             break
     rgb = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
     buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=rgb.sizeInBytes())
