@@ -52,7 +52,7 @@ def test_the_ghost_is_drawn_as_a_grey_dashed_curve_with_its_legend_entry(qapp):
     frame = plan.frames[-1]
     r = FrameRenderer(plan.dataset, (640, 400), panels=("main",), caption=False, compare=plan.compare)
     try:
-        assert "ghost: lr=0.5" in [label.text for _, label in r.view.fit.legend.items]
+        assert "ghost: lr=0.5" in r.view.fit.legend_row.labels  # (the export's legend: a row above the plot)
         with_ghost = r.render(frame.snapshot, ghost=frame.ghost).astype(int)
         without = r.render(frame.snapshot).astype(int)
     finally:

@@ -101,16 +101,24 @@ def test_caption_shortens_to_fit_narrow_frames(qapp):
 
     tr = Trainer(SMALL)
     snap = tr.snapshot()
+    from PySide6 import QtGui
+
+    from reluviz.export.render import _plain
+
     texts = {}
-    for width in (1280, 640, 330):
-        r = FrameRenderer(tr.dataset, (width, 200), caption=True)
+    for width, height in ((1280, 720), (640, 360), (250, 140)):
+        r = FrameRenderer(tr.dataset, (width, height), caption=True)
         try:
             texts[width] = r.caption_for(snap, 0.123, val_loss=0.456)  # (what frames show: train and validation)
+            font = QtGui.QFont()
+            font.setPointSizeF(r.view.caption_points())  # (the caption's font scales with the frame)
+            font.setBold(True)
+            assert QtGui.QFontMetrics(font).horizontalAdvance(_plain(texts[width])) <= width - 24
         finally:
             r.close()
     assert "minibatch MSE" in texts[1280] and "validation MSE 0.456" in texts[1280] and "test" not in texts[1280]
-    assert "minibatch" not in texts[640] and "validation MSE 0.456" in texts[640]
-    assert "MSE" not in texts[330] and "val 0.456" in texts[330] and "train 0.123" in texts[330]
+    assert "validation MSE 0.456" in texts[640]
+    assert "MSE" not in texts[250] and "val 0.456" in texts[250] and "train 0.123" in texts[250]
 
 
 def test_log_spaced_frames_grow_the_loss_axis_with_the_run(tmp_path, qapp):

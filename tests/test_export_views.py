@@ -45,7 +45,7 @@ def test_the_dance_view_exported_as_a_gif_with_its_frames_csv(tmp_path, qapp, ca
     fit = tmp_path / "fit.gif"
     assert main(["export", "--preset", "dance", "--steps", "600", "--frames", "4", *SIZE, "--out", str(fit),
                  "--quiet"]) == 0
-    assert np.mean(np.any(_frames(fit)[-1] != frames[-1], axis=2)) > 0.2  # not the fit panels
+    assert np.mean(np.any(_frames(fit)[-1] != frames[-1], axis=2)) > 0.05  # not the fit panels (most pixels: white)
 
 
 def test_a_view_of_a_run_file_is_the_view_of_the_run_trained_again(tmp_path, qapp):

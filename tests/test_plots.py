@@ -49,10 +49,12 @@ def test_in_exported_frames_the_legends_are_above_the_data(qapp, size):
         view = r.view
         fit_vb, loss_vb = view.fit_item.vb, view.loss_item.vb
         top_point = fit_vb.mapViewToScene(QtCore.QPointF(0.5, float(np.max(ds.y_train)))).y()
-        assert top_point > view.fit.legend.sceneBoundingRect().bottom()
+        fit_legend, loss_legend = (row.legend.sceneBoundingRect() for row in view.legend_rows)  # (rows above)
+        assert top_point > fit_legend.bottom() and fit_vb.sceneBoundingRect().top() >= fit_legend.bottom()
         # the loss panel's data reach at most the decade above them; the legend sits above that
         decade_top = np.ceil(view.loss._y_range[1])
-        assert loss_vb.mapViewToScene(QtCore.QPointF(0, decade_top)).y() > view.loss.legend.sceneBoundingRect().bottom()
+        assert loss_vb.mapViewToScene(QtCore.QPointF(0, decade_top)).y() > loss_legend.bottom()
+        assert loss_vb.sceneBoundingRect().top() >= loss_legend.bottom()
     finally:
         r.close()
 

@@ -7,6 +7,9 @@ from reluviz.core.bands import band
 from reluviz.core.presets import load_preset
 from reluviz.gui.views import BandsView
 
+from reluviz.export.render import grab_widget
+from reluviz.plots.lecture_common import OPTIMIZER_COLORS
+
 from helpers import show
 
 VIEW_CLASS = BandsView  # the ``view`` fixture (conftest.py) makes one
@@ -41,6 +44,30 @@ def test_bands_worker_delivers_bands_with_progress(view, qtbot):
         assert view.train_plot.items[opt][2].isVisible()  # the filled band
     assert view.run_button.isEnabled() and not view.cancel_button.isEnabled()
     assert "5 seeds" in view.status.text()
+    # drawn in the canvas (the exporter's too), the legend in its row above the plots, not over them
+    assert view.canvas.legend.labels == ["sgd", "adam"]
+    assert view.canvas.legend.sceneBoundingRect().bottom() <= view.train_plot.plot.vb.sceneBoundingRect().top()
+    img = grab_widget(view.canvas, (view.canvas.width(), view.canvas.height()))
+    left, top, right, bottom = (int(v) for v in view.train_plot.plot.vb.sceneBoundingRect().getCoords())
+    for opt in ("sgd", "adam"):
+        colour = np.array(OPTIMIZER_COLORS[opt])
+        near = np.all(np.abs(img[top:bottom, left:right].astype(int) - colour) <= 30, axis=2)
+        assert near.sum() > 50, opt  # the median line is in the plot's data area
+
+
+def test_a_ghost_gets_a_band_of_its_own_in_the_app(view, qtbot):
+    cfg = load_preset("notebook").config.updated({"width": 10})
+    tr = Trainer(cfg)
+    show(view, tr.snapshot(), None, tr.dataset, cfg, compare={"lr": 0.05})
+    worker = view.run_bands(seeds=3, steps=200, optimizers=["sgd"])
+    with qtbot.waitSignal(worker.finished_ok, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: view.result is not None, timeout=2000)
+    assert list(view.result.runs) == ["sgd", "ghost"]
+    assert view.canvas.legend.labels == ["sgd", "ghost: lr=0.05"]
+    assert "and the ghost's settings" in view.status.text()
+    ghost = view.result.runs["ghost"]
+    assert ghost.config.lr == 0.05 and ghost.config.optimizer == cfg.optimizer
 
 
 def test_bands_worker_can_be_cancelled(view, qtbot):
@@ -82,7 +109,7 @@ def test_before_any_run_the_plots_say_what_run_bands_draws(view):
     assert "5,000 steps" in plot.empty_note.toPlainText() and "30 seeds" in plot.empty_note.toPlainText()
     (x0, x1), _ = plot.plot.vb.viewRange()
     assert x0 <= 0 < 5000 <= x1 and x0 > -500  # the steps a run will cover, not -0.4..0.4
-    assert plot.legend is not None and not plot.legend.isVisible()  # no empty legend box
+    assert view.canvas.legend.labels == []  # no empty legend entries
 
 
 def test_bands_for_earlier_settings_are_labelled_as_such(view, qtbot):
@@ -93,7 +120,7 @@ def test_bands_for_earlier_settings_are_labelled_as_such(view, qtbot):
         pass
     qtbot.waitUntil(lambda: view.result is not None, timeout=2000)
     assert "earlier settings" not in view.status.text()
-    assert view.train_plot.legend.isVisible() and not view.train_plot.empty_note.isVisible()
+    assert view.canvas.legend.labels == ["sgd"] and not view.train_plot.empty_note.isVisible()
     give_state(view, cfg.updated({"optimizer": "adam", "steps": 999}))  # settings the bands replace anyway
     assert "earlier settings" not in view.status.text()
     give_state(view, cfg.updated({"lr": 0.05}))

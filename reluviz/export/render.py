@@ -60,16 +60,16 @@ def background_colour() -> tuple[int, int, int]:
 
 
 def caption_text(snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None,
-                 compact: int = 0, val_loss: float | None = None) -> str:
+                 compact: int = 0, val_loss: float | None = None, full_batch: bool = False) -> str:
     """One caption line: step, learning rate and losses (HTML for the caption label): train,
     validation and test MSE, those given (the exporter gives train and validation: the test set
     is for the final check, not for every frame).
 
     ``compact`` 1 leaves out the minibatch loss, 2 also the word MSE and shortens validation (for
-    narrow frames).
+    narrow frames). ``full_batch``: the step used every training point, so there is no minibatch loss to name.
     """
     parts = [f"<b>step {snap.step:,}</b>", f"lr {float(snap.lr[0]):.3g}"]
-    if compact == 0:
+    if compact == 0 and not full_batch:
         parts.append(f"minibatch MSE {float(snap.batch_loss[0]):.3g}")
     mse = " MSE" if compact < 2 else ""
     if train_loss is not None:
@@ -85,23 +85,56 @@ def _plain(html: str) -> str:
     return html.replace("<b>", "").replace("</b>", "").replace("&nbsp;", " ")
 
 
+def settle_layout(widget, rounds: int = 4) -> None:
+    """Apply the layout changes a frame asked for before its pixels are read: a row that grew (a
+    caption or legend row wrapping to more lines) or an axis that widened for its tick labels only
+    posts a layout request, which an export, with no event loop, would otherwise paint a frame late
+    (the row drawn over the plot below it, tick labels under the axis's title)."""
+    from PySide6 import QtCore
+
+    layout = getattr(getattr(widget, "ci", None), "layout", None)
+    for _ in range(rounds):
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.LayoutRequest)
+        if layout is None or layout.isActivated():
+            break
+        layout.activate()
+
+
+def _geometries(widget) -> list:
+    """Where every laid-out item of ``widget``'s scene is (to tell whether painting moved any)."""
+    from PySide6 import QtWidgets
+
+    scene = widget.scene() if hasattr(widget, "scene") else None
+    if scene is None:
+        return []
+    return [item.geometry().getRect() for item in scene.items() if isinstance(item, QtWidgets.QGraphicsWidget)]
+
+
 def grab_widget(widget, size: tuple[int, int]) -> np.ndarray:
-    """``widget``'s pixels at exactly ``size`` (H, W, 3) uint8.
+    """``widget``'s pixels at exactly ``size`` (H, W, 3) uint8, its layout settled first.
 
     Painted into an image of device pixel ratio 1 rather than ``QWidget.grab()``, which on a
-    HiDPI screen (ratio 2) would hand back twice the asked-for width and height.
+    HiDPI screen (ratio 2) would hand back twice the asked-for width and height. An axis sizes
+    itself to its tick labels while it paints: when that moved anything (an export's first frame,
+    scaled fonts, wider tick labels) the frame is painted again with the layout settled.
     """
     from PySide6 import QtCore, QtGui, QtWidgets
 
     w, h = size
-    image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
-    image.setDevicePixelRatio(1.0)
-    image.fill(QtGui.QColor(*background_colour()))
-    painter = QtGui.QPainter(image)
-    try:
-        QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
-    finally:
-        painter.end()
+    for _attempt in range(3):
+        settle_layout(widget)
+        before = _geometries(widget)
+        image = QtGui.QImage(w, h, QtGui.QImage.Format.Format_RGB32)
+        image.setDevicePixelRatio(1.0)
+        image.fill(QtGui.QColor(*background_colour()))
+        painter = QtGui.QPainter(image)
+        try:
+            QtWidgets.QWidget.render(widget, painter, QtCore.QPoint(0, 0))
+        finally:
+            painter.end()
+        settle_layout(widget)
+        if _geometries(widget) == before:
+            break
     rgb = image.convertToFormat(QtGui.QImage.Format.Format_RGB888)
     buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=rgb.sizeInBytes())
     return buf.reshape(h, rgb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
@@ -137,14 +170,18 @@ class FrameRenderer:
         ensure_qt_app()
         from PySide6 import QtCore
 
+        from reluviz.plots.canvas import scale_for
         from reluviz.plots.training_view import TrainingView
 
         self._qt_core = QtCore
         self.size = size
-        self.view = TrainingView(panels=panels, caption=caption)
+        # legends in rows above the panels (never over the data), fonts and lines scaled to the size
+        self.view = TrainingView(panels=panels, caption=caption, legend_rows=True)
         self.view.setAttribute(QtCore.Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         self.view.resize(*size)
+        self.view.set_scale(scale_for(size))
         self.view.set_dataset(dataset)
+        self.dataset = dataset
         if compare:  # the ghost run's legend entry, as in the app
             self.view.fit.set_ghost_label(ghost_text(compare))
         self.view.fit.set_show_constant_fit(constant_fit)  # Figure 4's steps, as the app's View menu has them
@@ -165,6 +202,7 @@ class FrameRenderer:
                 view.loss.set_step_range(self.final_step)  # a still x axis through the animation
         if self.caption:
             view.set_caption(caption if caption is not None else self.caption_for(snap))
+        view.rescale_items()
         return self.grab()
 
     def caption_for(self, snap: Snapshot, train_loss: float | None = None, test_loss: float | None = None,
@@ -173,12 +211,13 @@ class FrameRenderer:
         from PySide6 import QtGui
 
         font = QtGui.QFont()
-        font.setPointSize(12)
+        font.setPointSizeF(self.view.caption_points())
         font.setBold(True)  # (measuring all of it bold errs on the safe side)
         metrics = QtGui.QFontMetrics(font)
         room = self.size[0] - 24
+        full = self.dataset is not None and snap.batch.shape[1] >= self.dataset.n
         for compact in (0, 1, 2):
-            text = caption_text(snap, train_loss, test_loss, compact, val_loss=val_loss)
+            text = caption_text(snap, train_loss, test_loss, compact, val_loss=val_loss, full_batch=full)
             if metrics.horizontalAdvance(_plain(text)) <= room:
                 return text
         return text

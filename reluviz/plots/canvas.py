@@ -524,6 +524,10 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
                 size = self._scaled_value(item, float(item.opts.get("size", 7)), "size")
                 if size is not None:
                     item.setSize(size)
+            elif (isinstance(item, pg.LabelItem) and not isinstance(item.parentItem(), (pg.LegendItem, pg.PlotItem))):
+                size = self._scaled_points(item, item.opts.get("size"), "label")  # (a free label: a note)
+                if size is not None:
+                    item.setText(item.text, size=size)
         self.settle_layout()
 
     def settle_layout(self) -> None:
@@ -584,11 +588,17 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         return None if abs(shown - float(size[:-2])) < 1e-6 else f"{shown}pt"
 
     def _scale_title(self, label: pg.LabelItem) -> None:
-        """A plot title's size (``setTitle(size=...)``) scaled; an empty title is left alone."""
+        """A plot title's size (``setTitle(size=...)``) scaled, and its row (pyqtgraph fixes it at
+        30 px: a fifth of a 640x360 plot's height); an empty title is left alone."""
         if label.text:
             size = self._scaled_points(label, label.opts.get("size"), "title")
             if size is not None:
                 label.setText(label.text, size=size)
+            plot = label.parentItem()
+            if isinstance(plot, pg.PlotItem) and label.isVisible():
+                height = max(12.0, 30.0 * self.scale)
+                label.setMaximumHeight(height)
+                plot.layout.setRowFixedHeight(0, height)
 
     def _scale_axis(self, axis: pg.AxisItem) -> None:
         if isinstance(axis.labelStyle, dict):  # (a label styled in html ignores setFont)
@@ -599,13 +609,41 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         key = (id(axis), "axis")
         if key in self._scaled and self._scaled[key][0] is axis and self._scaled[key][2] == self.scale:
             return
-        base = 10.0 if key not in self._scaled else self._scaled[key][1]
+        tick_font = axis.style.get("tickFont")  # (the axis's own size at 1280x720, e.g. 12 pt in lecture plots)
+        own = tick_font.pointSizeF() if tick_font is not None and tick_font.pointSizeF() > 0 else 10.0
+        base = own if key not in self._scaled else self._scaled[key][1]
         self._scaled[key] = (axis, base, self.scale)
         font = QtGui.QFont()
         font.setPointSizeF(max(MIN_POINTS, base * self.scale))
         axis.setStyle(tickFont=font, tickLength=int(round(5 * self.scale)))
+        if axis.orientation in ("bottom", "top"):  # (pyqtgraph keeps room for its first, 18 px text)
+            axis.textHeight = QtGui.QFontMetricsF(font).height()
+            axis._updateHeight()
         axis.label.setFont(font)
         axis.setPen(pg.mkPen(axis.pen().color(), width=max(1.0, self.scale)))
+
+
+class SceneScaler:
+    """``ViewCanvas``'s scaling (fonts, line widths, marker sizes of a scene's items, see
+    ``ViewCanvas.rescale_items``) for another ``GraphicsLayoutWidget``: the fit view's
+    ``reluviz.plots.training_view.TrainingView`` in an export (which settles its own layout)."""
+
+    rescale_items = ViewCanvas.rescale_items
+    _scaled_value = ViewCanvas._scaled_value
+    _scaled_points = ViewCanvas._scaled_points
+    _scale_axis = ViewCanvas._scale_axis
+    _scale_title = ViewCanvas._scale_title
+
+    def __init__(self, widget):
+        self._widget = widget
+        self.scale = 1.0
+        self._scaled: dict[tuple, tuple[object, float, float]] = {}
+
+    def scene(self):
+        return self._widget.scene()
+
+    def settle_layout(self) -> None:
+        """(The exporter's ``grab_widget`` settles the fit view's layout before it paints.)"""
 
 
 def plain(html_text: str) -> str:
@@ -621,4 +659,4 @@ def center_text_item(item: pg.TextItem, plot: pg.PlotItem) -> None:
     item.setPos(0.5 * (x0 + x1), 0.5 * (y0 + y1))
 
 
-__all__ = ["LegendRow", "TextRow", "ViewCanvas", "center_text_item", "plain", "scale_for", "QtCore"]
+__all__ = ["LegendRow", "SceneScaler", "TextRow", "ViewCanvas", "center_text_item", "plain", "scale_for", "QtCore"]

@@ -14,8 +14,9 @@ import importlib
 #: view name -> "module:Class" of its canvas (a ``reluviz.plots.canvas.ViewCanvas``)
 CANVASES: dict[str, str] = {
     "dance": "reluviz.plots.dance_canvas:DanceCanvas",
-    "elbows": "reluviz.plots.elbows_canvas:ElbowsCanvas",
     "votes": "reluviz.plots.votes_canvas:VotesCanvas",
+    "elbows": "reluviz.plots.elbows_canvas:ElbowsCanvas",
+    "bands": "reluviz.plots.bands_canvas:BandsCanvas",
 }
 
 

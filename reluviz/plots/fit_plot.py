@@ -26,7 +26,7 @@ from reluviz.plots.data_points import MAX_DRAWN_POINTS, DataPoints  # noqa: F401
 from reluviz.plots.fast_items import (CachedSubtreeEffect, FastCurve, cache, move_points, set_curve,
                                        watch_view)
 from reluviz.plots.fit_structure import StructureOverlay, contribution_lines
-from reluviz.plots.legend_room import legend_height, top_for_legend
+from reluviz.plots.legend_room import lay_out_legend, legend_height, top_for_legend
 
 CURVE_POINTS = 400
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
@@ -98,6 +98,8 @@ class FitPlot(QtCore.QObject):
         self._frame: Frame | None = None  # the frame last drawn (drawn again when an overlay is toggled)
         self._legend_key: tuple | None = None
         self._legend_columns = 0
+        self.legend_row = None  # (None: the legend over the plot's top; a LegendRow: outside, see set_legend_row)
+        self.legend_shown = True
         # what the last state drew: units, a minibatch, grey units' name, layers of kinks, Figure 4's steps
         self._drawn_kinds = (True, True, "dead unit", 0, False, 1)
         self._ghost_label: str | None = None
@@ -202,6 +204,21 @@ class FitPlot(QtCore.QObject):
             entries.append((self.ghost, html.escape(self._ghost_label)))
         return entries
 
+    def set_legend_row(self, row) -> None:
+        """List the legend in ``row`` (a ``LegendRow`` outside the plot, where the y range is the data's alone)."""
+        self.legend_row, self._legend_key = row, None
+        self._sync_legend()
+        self.set_legend_shown(self.legend_shown)
+
+    def set_legend_shown(self, shown: bool) -> None:
+        """Show or drop the legend (``--no-legend``); without it the data get the room."""
+        self.legend_shown = bool(shown)
+        self.legend.setVisible(self._legend_in_plot())
+        self._refit()
+
+    def _legend_in_plot(self) -> bool:
+        return self.legend_row is None and self.legend_shown
+
     def _sync_legend(self) -> None:
         """Rebuild the legend when what it should list changed. (pyqtgraph's removeItem leaves the
         grid's old rows and columns behind: entries then spread across the plot and fall off it,
@@ -211,6 +228,9 @@ class FitPlot(QtCore.QObject):
         if key == self._legend_key:
             return
         self._legend_key = key
+        if self.legend_row is not None:
+            self.legend_row.set_entries(entries)
+            return
         legend = self.legend
         legend.clear()
         for item, name in entries:  # (as LegendItem.addItem makes them; _place_legend lays them out)
@@ -240,17 +260,7 @@ class FitPlot(QtCore.QObject):
         if columns == self._legend_columns:
             return
         self._legend_columns = columns
-        grid = QtWidgets.QGraphicsGridLayout()
-        grid.setVerticalSpacing(legend.layout.verticalSpacing())
-        grid.setHorizontalSpacing(legend.layout.horizontalSpacing())
-        legend.layout = grid
-        legend.setLayout(grid)  # (the old grid goes, with its stale rows and columns)
-        legend.columnCount = columns
-        for i, (sample, label) in enumerate(legend.items):
-            grid.addItem(sample, i // columns, 2 * (i % columns), alignment=QtCore.Qt.AlignmentFlag.AlignVCenter)
-            grid.addItem(label, i // columns, 2 * (i % columns) + 1)
-        legend.rowCount = -(-len(legend.items) // columns)
-        legend.updateSize()
+        lay_out_legend(legend, columns)  # (a fresh grid: the old one's stale rows and columns go)
         self._layout_legend()
 
     def _layout_legend(self) -> None:
@@ -287,6 +297,8 @@ class FitPlot(QtCore.QObject):
     def _fitted_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """The data's range with room above it for the legend at the view's present size."""
         xr, (bottom, top), data_top = self._base
+        if not self._legend_in_plot():  # (the legend is elsewhere or dropped: the data's range)
+            return xr, (bottom, data_top + 0.05 * (data_top - bottom))
         top = top_for_legend(bottom, data_top, legend_height(self.legend), self.plot.vb.height(), top)
         return xr, (bottom, top)
 

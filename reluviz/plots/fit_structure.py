@@ -86,6 +86,7 @@ class StructureOverlay:
         self.kink_layers = 0  # layers whose kinks are drawn (and listed in the legend)
         self.constant_shown = False
         self._text = ""
+        self.text_points = 11.0
         self.show_kinks = True
         self.show_constant = False
 
@@ -118,10 +119,17 @@ class StructureOverlay:
         self.kink_layers, self.constant_shown = (st.depth if draw_kinks else 0), fit is not None
         self._set_text(structure_text(st, self.show_constant))
 
+    def set_text_points(self, points: float) -> None:
+        """The note's font size (an export scales it with the frame)."""
+        if points != self.text_points:
+            self.text_points = points
+            text, self._text = self._text, None
+            self._set_text(text)
+
     def _set_text(self, text: str) -> None:
         if text != self._text:
             self._text = text
-            self.info.setHtml(f"<div style='font-size:11pt'>{text}</div>")
+            self.info.setHtml(f"<div style='font-size:{self.text_points:g}pt'>{text}</div>")
         self.info.setVisible(bool(text))
         self.place()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 MAX_FRACTION = 0.6  # a legend taller than this share of the view covers data: the data must still show
 GAP_PX = 6.0        # between the legend's lower edge and the highest data
+ROW_GAP_PX = 8.0    # between one entry's label and the next entry's sample in a legend row
 
 
 def top_for_legend(bottom: float, data_top: float, legend_px: float, view_px: float, at_least: float) -> float:
@@ -31,10 +32,12 @@ def legend_height(legend) -> float:
     return float(legend.boundingRect().height() + y)
 
 
-def lay_out_legend(legend, cols: int) -> None:
+def lay_out_legend(legend, cols: int, margins: tuple[float, float, float, float] | None = None) -> None:
     """A pyqtgraph ``LegendItem``'s entries in ``cols`` columns, row by row, on a fresh grid.
     (pyqtgraph's own relayout starts at the last row its grid ever had, so after entries are
-    removed or the column count changes they pile up below empty rows.)"""
+    removed or the column count changes they pile up below empty rows.) ``margins`` (left, top,
+    right, bottom pixels) replace the style's (about 9 px a side: a legend row without a frame
+    needs none)."""
     from pyqtgraph.Qt import QtCore, QtWidgets
 
     old = legend.layout
@@ -44,9 +47,16 @@ def lay_out_legend(legend, cols: int) -> None:
     grid = QtWidgets.QGraphicsGridLayout()
     grid.setVerticalSpacing(old.verticalSpacing())
     grid.setHorizontalSpacing(old.horizontalSpacing())
+    if margins is not None:
+        grid.setContentsMargins(*margins)
     for i, (sample, label) in enumerate(legend.items):
         grid.addItem(sample, i // cols, 2 * (i % cols), alignment=QtCore.Qt.AlignmentFlag.AlignVCenter)
         grid.addItem(label, i // cols, 2 * (i % cols) + 1)
+    if margins is not None:  # (a legend row: each label as wide as its text, not spread over the row, ...
+        for _sample, label in legend.items:
+            label.setMaximumWidth(label.itemRect().width() + 1)
+        for c in range(cols - 1):  # ... and a gap after it (within the 2 spacings a row allows an entry)
+            grid.setColumnSpacing(2 * c + 1, ROW_GAP_PX)
     legend.setLayout(grid)  # (deletes the old, now empty grid)
     legend.layout = grid
     legend.columnCount, legend.rowCount = cols, max(1, -(-len(legend.items) // cols))

@@ -142,6 +142,10 @@ class LossPlot(QtCore.QObject):
         for item in cached:
             item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._listed: list[tuple[object, str]] = []
+        #: the legend over the plot's top (None) or in a ``LegendRow`` outside it (see ``FitPlot``)
+        self.legend_row = None
+        self.legend_shown = True
+        self.full_batch = False  # (no minibatch: its curve would repeat the train loss)
         self._relist()
 
     def draw_curves_in_background(self) -> None:
@@ -269,7 +273,8 @@ class LossPlot(QtCore.QObject):
 
     def _shown_values(self) -> list[np.ndarray]:
         """The drawn losses (plain MSE), for the y range."""
-        return [10 ** self._batch_data[1]] + [10 ** self._eval[k][1] for k in self._shown_keys() if k in self._eval]
+        batch = [] if self.full_batch else [10 ** self._batch_data[1]]
+        return batch + [10 ** self._eval[k][1] for k in self._shown_keys() if k in self._eval]
 
     # ------------------------------------------------------------------ the legend: the curves drawn
     def _shown_keys(self) -> list[str]:
@@ -279,7 +284,7 @@ class LossPlot(QtCore.QObject):
     def _relist(self) -> None:
         """List the drawn curves in the legend (rebuilt only when that changes), in as many
         columns as fit the plot's width."""
-        wanted: list[tuple[object, str]] = [(self.batch, "minibatch")]
+        wanted: list[tuple[object, str]] = [] if self.full_batch else [(self.batch, "minibatch")]
         wanted += [(self.curves[k], EVAL_CURVES[k][0]) for k in self._shown_keys()]
         if self._best is not None and self.val.isVisible():
             wanted.append((self.best, "best val."))
@@ -287,6 +292,9 @@ class LossPlot(QtCore.QObject):
         if wanted == self._listed:
             return
         self._listed = wanted
+        if self.legend_row is not None:
+            self.legend_row.set_entries(wanted)
+            return
         self.legend.clear()
         for item, label in wanted:
             self.legend.addItem(item, label)
@@ -296,8 +304,35 @@ class LossPlot(QtCore.QObject):
                 part.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._fit_columns(force=True)
 
+    def set_full_batch(self, full: bool) -> None:
+        """A full-batch run has no minibatch loss (each step's loss is the train loss): its curve and
+        legend entry go (the legend lists only what is drawn)."""
+        if bool(full) != self.full_batch:
+            self.full_batch = bool(full)
+            self.batch.setVisible(not self.full_batch)
+            self._after_toggle()
+
+    def set_legend_row(self, row) -> None:
+        """List the legend in ``row`` (a ``LegendRow`` outside the plot; None: over the plot's top).
+        Out of the plot, the ranges are the data's alone (no room above them for a legend)."""
+        self.legend_row = row
+        self.legend.setVisible(row is None and self.legend_shown)
+        self._listed = []
+        self._relist()
+        self._apply_y_range()
+        self._apply_lr_range()
+
+    def set_legend_shown(self, shown: bool) -> None:
+        """Show or drop the legend (``--no-legend``); without it the curves get the room."""
+        self.legend_shown = bool(shown)
+        self.legend.setVisible(self.legend_row is None and self.legend_shown)
+        self._apply_y_range()
+        self._apply_lr_range()
+
     def _fit_columns(self, force: bool = False) -> None:
         """As many legend columns as fit the view's width (the legend stays short: the data below it)."""
+        if self.legend_row is not None:
+            return
         room = self.plot.vb.width() - 20
         before = (self.legend.columnCount, legend_height(self.legend))
         for cols in range(min(len(self.legend.items), MAX_LEGEND_COLUMNS), 0, -1):
@@ -350,21 +385,9 @@ class LossPlot(QtCore.QObject):
             self._apply_y_range()
 
     def _top(self, lo: float, hi: float) -> float:
-        """At least half a decade above the data, more if the legend needs it at this size."""
-        return top_for_legend(lo, hi, legend_height(self.legend), self.plot.vb.height(), hi + 0.5)
-
-    def _apply_y_range(self) -> None:
-        if self._y_range is not None:
-            lo, hi = self._y_range
-            self.plot.setYRange(lo, self._top(lo, hi), padding=0.02)
-
-    def _apply_lr_range(self) -> None:
-        if self._lr_range is not None:
-            lo, hi = self._lr_range
-            self.lr_view.setYRange(lo, self._top(lo, hi), padding=0)  # (the same room as the losses)
-
-    def _top(self, lo: float, hi: float) -> float:
-        """At least half a decade above the data, more if the legend needs it at this size."""
+        """At least half a decade above the data, more if the legend over the plot needs it at this size."""
+        if self.legend_row is not None or not self.legend_shown:
+            return hi + 0.5
         return top_for_legend(lo, hi, legend_height(self.legend), self.plot.vb.height(), hi + 0.5)
 
     def _apply_y_range(self) -> None:
@@ -406,7 +429,7 @@ class LossPlot(QtCore.QObject):
         point = self.plot.vb.mapSceneToView(pos)
         step = point.x()
         lines = []
-        shown = {"minibatch": self._batch_data}
+        shown = {} if self.full_batch else {"minibatch": self._batch_data}
         shown.update((EVAL_CURVES[k][1], self._eval[k]) for k in self._shown_keys() if k in self._eval)
         for name, (xs, ys) in shown.items():
             if len(xs):

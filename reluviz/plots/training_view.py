@@ -17,6 +17,7 @@ from reluviz.core.history import History
 from reluviz.core.loss_trace import LossTrace
 from reluviz.core.snapshot import Snapshot
 from reluviz.plots import theme
+from reluviz.plots.canvas import MIN_POINTS, LegendRow, SceneScaler
 from reluviz.plots.fit_plot import FitPlot
 from reluviz.plots.loss_plot import LossPlot
 
@@ -35,7 +36,8 @@ class TrainingView(pg.GraphicsLayoutWidget):
 
     painted = QtCore.Signal()
 
-    def __init__(self, parent=None, panels: tuple[str, ...] = PANELS, caption: bool = False):
+    def __init__(self, parent=None, panels: tuple[str, ...] = PANELS, caption: bool = False,
+                 legend_rows: bool = False):
         theme.configure_pyqtgraph()
         super().__init__(parent)
         self.setBackground(theme.BACKGROUND)
@@ -50,14 +52,27 @@ class TrainingView(pg.GraphicsLayoutWidget):
         self.fit = FitPlot(self.fit_item)
         self.loss = LossPlot(self.loss_item)
         self.panels = tuple(panels)
-        if "main" in panels:
-            self.addItem(self.fit_item, row=row, col=0)
+        #: each panel's legend in a row of its own above it (exports: never over the data at any
+        #: size) instead of over the plot's top with room made for it (the app)
+        self.legend_rows: list[LegendRow] = []
+        plot_rows = {}
+        for name, item, plot in (("main", self.fit_item, self.fit), ("loss", self.loss_item, self.loss)):
+            if name not in panels:
+                continue
+            if legend_rows:
+                legend = LegendRow(size="10pt", max_columns=8)
+                self.addItem(legend, row=row, col=0)
+                self.legend_rows.append(legend)
+                plot.set_legend_row(legend)
+                row += 1
+            self.addItem(item, row=row, col=0)
+            plot_rows[name] = row
             row += 1
-        if "loss" in panels:
-            self.addItem(self.loss_item, row=row, col=0)
         if "main" in panels and "loss" in panels:
-            self.ci.layout.setRowStretchFactor(row - 1, 3)
-            self.ci.layout.setRowStretchFactor(row, 2)
+            self.ci.layout.setRowStretchFactor(plot_rows["main"], 3)
+            self.ci.layout.setRowStretchFactor(plot_rows["loss"], 2)
+        self.legends_shown = True
+        self.scaler = SceneScaler(self)
         self.loss.attach_hover()
         if "main" in panels:
             self.fit.draw_static_in_background()
@@ -124,6 +139,7 @@ class TrainingView(pg.GraphicsLayoutWidget):
     def show_frame(self, frame: Frame) -> None:
         """Draw ``frame`` in the fit plot and move the loss panel's cursor to its step."""
         self.fit.show_frame(frame)
+        self.loss.set_full_batch(_full_batch(frame.snapshot, frame.dataset))
         self.loss.set_cursor(frame.step)
 
     def show_loss_curves(self, frame: Frame) -> None:
@@ -137,6 +153,7 @@ class TrainingView(pg.GraphicsLayoutWidget):
     def show_snapshot(self, snap: Snapshot, ghost: Snapshot | None = None) -> None:
         """Draw ``snap`` (and a ``ghost`` run faintly) and move the loss cursor to its step."""
         self.fit.show_snapshot(snap, ghost=ghost)
+        self.loss.set_full_batch(_full_batch(snap, self.fit.dataset))
         self.loss.set_cursor(snap.step)
 
     def show_losses(self, history: History, trace: LossTrace, run: int = 0, upto: int | None = None) -> None:
@@ -161,3 +178,55 @@ class TrainingView(pg.GraphicsLayoutWidget):
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)
+
+    # ------------------------------------------------------------------ exports: legends and size
+    def set_legends_shown(self, shown: bool) -> None:
+        """Show or drop both panels' legends (``reluviz export --no-legend``): their rows go, or
+        over the plots the room made for them goes to the data."""
+        self.legends_shown = bool(shown)
+        for legend in self.legend_rows:
+            legend.setVisible(self.legends_shown)
+        self.fit.set_legend_shown(self.legends_shown)
+        self.loss.set_legend_shown(self.legends_shown)
+
+    @property
+    def scale(self) -> float:
+        return self.scaler.scale
+
+    def set_scale(self, scale: float) -> None:
+        """Fonts, line widths and marker sizes ``scale`` times their size at 1280x720
+        (``reluviz.plots.canvas.scale_for``; the app stays at 1)."""
+        self.scaler.scale = float(scale)
+        self.fit.structure.set_text_points(max(MIN_POINTS, 11.0 * self.scaler.scale))
+        for legend in self.legend_rows:
+            legend.set_scale(self.scaler.scale)
+        self.rescale_items()
+
+    def rescale_items(self) -> None:
+        """Apply the scale to what the last frame drew (new or restyled items get it too), and
+        name the right axis "lr" where "learning rate" is taller than the loss panel."""
+        if self.scaler.scale == 1.0 and not self.scaler._scaled:
+            return
+        before = {key: held[2] for key, held in self.scaler._scaled.items()}
+        self.scaler.rescale_items()
+        changed = before != {key: held[2] for key, held in self.scaler._scaled.items()}
+        right = self.loss_item.getAxis("right")
+        want = "learning rate"
+        if right.label.boundingRect().width() > max(self.loss_item.vb.height(), 1.0) - 4 or right.labelText == "lr":
+            full = QtGui.QFontMetricsF(right.label.font()).horizontalAdvance(want) + 12
+            want = want if full <= self.loss_item.vb.height() else "lr"
+        if right.labelText != want:
+            right.labelText = want
+            right._updateLabel()
+            changed = True
+        if changed:  # (restyled static items: the cached background is drawn again)
+            self._static_changed()
+
+    def caption_points(self) -> float:
+        """The caption's size in points at this scale (the exporter measures its line with it)."""
+        return max(MIN_POINTS, 12.0 * self.scaler.scale)
+
+
+def _full_batch(snap: Snapshot, dataset: Dataset | None) -> bool:
+    """Whether ``snap``'s step used every training point (as ``FitPlot`` decides whether to show a minibatch)."""
+    return dataset is not None and snap.batch.shape[1] >= dataset.n

@@ -13,18 +13,14 @@ the wall time it took.
 
 from __future__ import annotations
 
-import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from reluviz.core.bands import (BAND_OPTIMIZERS, NOTEBOOK_MINUTES, SWEEP_SEEDS, SWEEP_STEPS, SWEEP_WIDTHS, BandsResult,
-                                SweepResult, bands_task, sweep_task)
+                                SweepResult, sweep_task)
 from reluviz.core.frame import Frame
 from reluviz.gui.views.base import LectureView, big_font, settings_changes, stale_note
 from reluviz.gui.views.workers import TaskWorker
-from reluviz.plots import theme
-from reluviz.plots.lecture_bands import BandsPlot
-
-SAMPLE_WORDS = {"train": "train", "val": "validation"}
+from reluviz.plots.bands_canvas import BandsCanvas, SweepCanvas, bands_job
 
 
 class BandsView(LectureView):
@@ -96,26 +92,11 @@ class BandsView(LectureView):
         big_font(self.status, 2)
         self.body.addWidget(self.status)
         self.stack = QtWidgets.QStackedWidget()
-        self.bands_page = pg.GraphicsLayoutWidget()
-        self.bands_page.setBackground(theme.BACKGROUND)
-        self.train_plot = BandsPlot(self.bands_page.addPlot(row=0, col=0), "train loss (full training set)")
-        self.val_plot = BandsPlot(self.bands_page.addPlot(row=0, col=1), "validation loss (held-out points)",
-                                  legend=False)
-        self.val_plot.plot.setXLink(self.train_plot.plot)
-        self.sweep_page = pg.GraphicsLayoutWidget()
-        self.sweep_page.setBackground(theme.BACKGROUND)
-        self.sweep_plots: dict[tuple[int, str], BandsPlot] = {}
-        # one legend for the grid, in a row above it (inside a plot it would cover a band)
-        self.sweep_legend = pg.LegendItem(colCount=len(BAND_OPTIMIZERS), labelTextSize="13pt")
-        self.sweep_page.addItem(self.sweep_legend, row=0, col=0, colspan=len(SWEEP_WIDTHS))
-        for c, width in enumerate(SWEEP_WIDTHS):
-            for r, which in enumerate(("train", "val")):
-                p = self.sweep_page.addPlot(row=r + 1, col=c)
-                self.sweep_plots[(width, which)] = BandsPlot(p, f"width {width}: {SAMPLE_WORDS[which]} loss",
-                                                             left="MSE (log)", legend=False)
-        first = self.sweep_plots[(SWEEP_WIDTHS[0], "train")]
-        for opt in BAND_OPTIMIZERS:
-            self.sweep_legend.addItem(first.items[opt][3], opt)
+        # the drawing: the canvases the exporter draws too (reluviz.plots.bands_canvas)
+        self.canvas = self.bands_page = BandsCanvas()
+        self.train_plot, self.val_plot = self.canvas.train_plot, self.canvas.val_plot
+        self.sweep_page = SweepCanvas()
+        self.sweep_plots = self.sweep_page.plots
         self.stack.addWidget(self.bands_page)
         self.stack.addWidget(self.sweep_page)
         self.body.addWidget(self.stack, 1)
@@ -130,8 +111,7 @@ class BandsView(LectureView):
             return
         text = (f"Press “Run bands”:\n{self.seeds_spin.value()} seeds per checked optimizer,\n"
                 f"{self.steps_spin.value():,} steps each;\nhere their median and middle half.")
-        self.train_plot.show_empty(text, self.steps_spin.value())
-        self.val_plot.show_empty("", self.steps_spin.value())
+        self.canvas.show_empty(text, self.steps_spin.value())
 
     # ------------------------------------------------------------------ protocol
     def show_frame(self, frame: Frame) -> None:
@@ -206,19 +186,20 @@ class BandsView(LectureView):
         seeds = int(seeds or self.seeds_spin.value())
         steps = int(steps or self.steps_spin.value())
         self.stack.setCurrentWidget(self.bands_page)
-        self.train_plot.clear()
-        self.val_plot.clear()
-        self.status.setText(f"Training {seeds} seeds × {steps:,} steps for {', '.join(opts)} …")
+        self.canvas.clear_bands()
+        compare = dict(self.compare)
+        also = " and the ghost's settings" if compare else ""
+        self.status.setText(f"Training {seeds} seeds × {steps:,} steps for {', '.join(opts)}{also} …")
         self._bands_for, self._done_text = cfg, ""
         self._job = (seeds, steps, opts)
-        return self._start(bands_task(cfg, opts, seeds, steps), self._on_bands_done, self._on_bands_partial)
+        self.canvas.compare = compare
+        return self._start(bands_job(cfg, opts, seeds, steps, compare), self._on_bands_done, self._on_bands_partial)
 
     def run_sweep(self, seeds: int = SWEEP_SEEDS, steps: int = SWEEP_STEPS, processes: int = 2) -> TaskWorker:
         """Start the notebook sweep (widths 10/20/40 x sgd/momentum/adam); returns the worker."""
         self.stack.setCurrentWidget(self.sweep_page)
         self._bands_for, self._done_text = None, ""  # (the sweep is the notebook's, whatever the settings)
-        for p in self.sweep_plots.values():
-            p.clear()
+        self.sweep_page.clear_bands()
         self.status.setText(f"Notebook sweep: 3 widths × 3 optimizers × {seeds} seeds × {steps:,} steps on "
                             f"{processes} processes …")
         return self._start(sweep_task(seeds, steps, processes), self._on_sweep_done)
@@ -247,14 +228,7 @@ class BandsView(LectureView):
         self.status.setText(f"Stopped by an error: {msg}")
 
     def _draw_bands(self, res: BandsResult) -> None:
-        for opt, runs in res.runs.items():
-            div = int(runs.diverged.sum())
-            label = f"{opt}" + (f" ({div} of {runs.runs} diverged)" if div else "")
-            for plot, which in ((self.train_plot, "train"), (self.val_plot, "val")):
-                b = runs.band(which)
-                plot.set_band(opt, b.steps, b.q25, b.median, b.q75, label)
-        for plot in (self.train_plot, self.val_plot):
-            plot.fit_view()
+        self.canvas.show_bands(res)
 
     def _on_bands_partial(self, res: BandsResult) -> None:
         if self.sender() is self.worker:
@@ -271,7 +245,8 @@ class BandsView(LectureView):
         finals = "; ".join(f"{o}: median validation MSE {r.band('val').median[-1]:.3g}" for o, r in res.runs.items())
         if res.complete:
             self.progress.setValue(1000)
-            self._done_text = (f"{seeds} seeds × {steps:,} steps × {len(opts)} optimizers in "
+            also = " and the ghost's settings" if "ghost" in res.runs else ""
+            self._done_text = (f"{seeds} seeds × {steps:,} steps × {len(opts)} optimizers{also} in "
                                f"{self.last_seconds:.1f} s. Lines: median; bands: 25th–75th percentile. {finals}")
         else:
             self._done_text = f"Cancelled after {self.last_seconds:.1f} s; showing what was done. {finals}"
@@ -284,15 +259,7 @@ class BandsView(LectureView):
         self.result = res
         self.last_seconds = secs = self.worker.seconds
         self._finish_buttons()
-        for (width, opt), runs in res.runs.items():
-            for which in ("train", "val"):
-                plot = self.sweep_plots.get((width, which))
-                if plot is None:
-                    continue
-                b = runs.band(which)
-                plot.set_band(opt, b.steps, b.q25, b.median, b.q75, opt)
-        for p in self.sweep_plots.values():
-            p.fit_view()
+        self.sweep_page.show_sweep(res)
         what = f"{len(res.runs)} settings × {res.seeds} seeds × {res.steps:,} steps"
         if res.complete:
             self.progress.setValue(1000)
