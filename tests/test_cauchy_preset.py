@@ -56,7 +56,7 @@ def test_the_preset_dead_units_stay_dead_while_the_live_ones_fit():
 
 
 def test_a_wide_net_draws_every_kth_unit_and_the_legend_says_so(qtbot):
-    from reluviz.plots.fit_plot import MAX_DRAWN_UNITS, drawn_units, subset_stride
+    from reluviz.plots.elbow_markers import MAX_DRAWN_UNITS, drawn_units, subset_stride
     from reluviz.plots.training_view import TrainingView
 
     config = load_preset("cauchy-elbows").config
@@ -81,6 +81,6 @@ def test_a_wide_net_draws_every_kth_unit_and_the_legend_says_so(qtbot):
     assert 1000 in drawn_units(2000, 1000) and 1000 not in drawn_units(2000)
     assert len(fit.unit_selected.getData()[0]) == 4
     k_sel = int(np.searchsorted(drawn_units(2000, 1000), 1000))
-    assert fit._elbow_tip(0, 0, k_sel).startswith("unit 1000:")
+    assert fit.elbow_markers.tip(0, 0, k_sel).startswith("unit 1000:")
     # a net of MAX_DRAWN_UNITS or fewer draws all its units and says nothing
     assert subset_stride(MAX_DRAWN_UNITS) == 1 and len(drawn_units(40)) == 40

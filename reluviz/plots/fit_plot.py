@@ -25,29 +25,13 @@ from reluviz.plots import theme
 from reluviz.plots.data_points import MAX_DRAWN_POINTS, DataPoints  # noqa: F401 (MAX_DRAWN_POINTS: tests)
 from reluviz.plots.fast_items import (CachedSubtreeEffect, FastCurve, cache, move_points, set_curve,
                                        watch_view)
+from reluviz.plots.elbow_markers import ElbowMarkers, drawn_units, subset_stride
 from reluviz.plots.fit_structure import StructureOverlay, contribution_lines
 from reluviz.plots.legend_room import lay_out_legend, legend_height, top_for_legend
 
 CURVE_POINTS = 400
 MAX_DRAWN_BATCH = 2_000     # minibatch points circled at most
 EXACT_CURVE_WIDTH = 512     # wider nets draw f(x) from running sums (relu_polyline), not H evaluations
-MAX_DRAWN_UNITS = 300       # wider nets draw every k-th unit's curve and elbow (the legend says 1 in k)
-
-
-def subset_stride(width: int, limit: int = MAX_DRAWN_UNITS) -> int:
-    """k: a net of ``width`` units draws every k-th unit (1: all). Stroking thousands of unit
-    polylines took ~20 ms a frame at width 2,000; the units are exchangeable, so every k-th one is
-    a fair sample of where the elbows sit."""
-    return max(1, -(-int(width) // limit))
-
-
-def drawn_units(width: int, selected: int | None = None, limit: int = MAX_DRAWN_UNITS) -> np.ndarray:
-    """Indices of the units drawn (sorted): every ``subset_stride``-th, and the selected one."""
-    idx = np.arange(0, width, subset_stride(width, limit))
-    if selected is not None and 0 <= selected < width and selected not in idx:
-        idx = np.sort(np.r_[idx, selected])
-    return idx
-
 
 
 class FitPlot(QtCore.QObject):
@@ -87,7 +71,8 @@ class FitPlot(QtCore.QObject):
         self.unit_selected = FastCurve(pen=theme.pen(theme.SELECTED, 3.0))
         self.ghost = FastCurve(pen=theme.pen(theme.GHOST, 2.5, "dash"))
         self.prediction = FastCurve(pen=theme.pen(theme.PREDICTION, 3.0))
-        self.elbows = pg.ScatterPlotItem(size=13, pen=pg.mkPen("w", width=0.8), hoverable=True, tip=self._elbow_tip)
+        self.elbow_markers = ElbowMarkers()
+        self.elbows = self.elbow_markers.item
         self.elbow_trail = pg.PlotCurveItem(pen=theme.pen(theme.SELECTED, 1.5, alpha=200))
         for item in (self.test, self.val, self.train, self.units_dead, self.units_pos, self.units_neg, self.unit_selected,
                      self.ghost, self.prediction, self.batch, self.elbow_trail, self.elbows):
@@ -136,11 +121,6 @@ class FitPlot(QtCore.QObject):
         self.grid = np.linspace(0.0, 1.0, CURVE_POINTS)
         self._range = ((0.0, 1.0), (-1.0, 1.0))
         self._base: tuple | None = None  # (x range, usual y range, highest data y) of the data set
-        # for the tooltips and clicks: the drawn units' elbows, w, v, dead and their indices
-        self._elbow_state = (np.empty(0), np.empty(0), np.empty(0), np.empty(0, bool), np.empty(0, np.int64))
-        self._elbow_look: np.ndarray | None = None  # the markers' symbols and colours last set
-        self._elbow_brushes = (theme.brush(theme.POSITIVE), theme.brush(theme.NEGATIVE), theme.brush(theme.DEAD),
-                               theme.brush(theme.SELECTED))
 
     # ------------------------------------------------------------------ static layer
     def draw_static_in_background(self) -> None:
@@ -404,7 +384,7 @@ class FitPlot(QtCore.QObject):
         if self.selected_unit is not None and self.selected_unit < len(v):
             k = int(np.searchsorted(drawn, self.selected_unit))
             set_curve(self.unit_selected, px[k], py[k], connect="finite")
-        self._draw_elbows(snap, run, v, dead, elbows, drawn)
+        self.elbow_markers.draw(elbows, snap.get("w", run), v, dead, drawn, self.selected_unit, self._range)
 
     def _show_general(self, snap: Snapshot, run: int, ghost: Snapshot | None, st: Structure) -> None:
         """A deep net or other activation: f and the last layer's contributions v_j h_L,j(x) through every
@@ -421,9 +401,7 @@ class FitPlot(QtCore.QObject):
         j = self.selected_unit
         if j is not None and j < len(v):
             set_curve(self.unit_selected, xs[j], lines[j], connect="finite")
-        if len(self.elbows.data):
-            self.elbows.setData([], [])
-            self._elbow_look = None
+        self.elbow_markers.clear()
 
     def _show_ghost_and_batch(self, snap: Snapshot, run: int, ghost: Snapshot | None) -> None:
         ds = self.dataset
@@ -481,47 +459,7 @@ class FitPlot(QtCore.QObject):
         xs = np.concatenate([[x0], np.sort(e), [x1]])
         return xs, snap.predict(xs, run)
 
-    def _draw_elbows(self, snap: Snapshot, run: int, v: np.ndarray, dead: np.ndarray, elbows: np.ndarray,
-                     drawn: np.ndarray) -> None:
-        """A marker at each drawn unit's elbow (``drawn``: unit indices, all but for a wide net)."""
-        units = drawn
-        w_all = snap.get("w", run)
-        if len(drawn) < len(v):
-            v, dead, elbows = v[drawn], dead[drawn], elbows[drawn]
-        (x0, x1), (y0, y1) = self._range
-        y = np.full(len(v), y0 + 0.02 * (y1 - y0))
-        shown = np.where(np.isfinite(elbows), np.clip(elbows, x0, x1), x0)
-        # a marker's look: its symbol (0 inside the view, 1 left of it, 2 right of it, 3 no elbow)
-        # and colour (0 v >= 0, 1 v < 0, 2 dead, 3 selected); while training it rarely changes
-        symbol = np.where(elbows < x0, 1, np.where(elbows > x1, 2, 0))
-        symbol[~np.isfinite(elbows)] = 3
-        colour = np.where(dead, 2, np.where(v >= 0, 0, 1))
-        selected = -1
-        if self.selected_unit is not None and self.selected_unit in units:
-            selected = int(np.searchsorted(units, self.selected_unit))
-            colour[selected] = 3
-        look = np.concatenate([symbol, colour])
-        self._elbow_state = (elbows.copy(), w_all[units].copy(), v.copy(), dead.copy(), units.copy())
-        if self._elbow_look is not None and np.array_equal(look, self._elbow_look) and move_points(self.elbows, shown, y):
-            return
-        self._elbow_look = look
-        sizes = np.full(len(v), 13.0)
-        if selected >= 0:
-            sizes[selected] = 20.0
-        brushes = np.array(self._elbow_brushes, dtype=object)[colour]
-        symbols = np.array(["t1", "arrow_left", "arrow_right", "x"], dtype=object)[symbol]
-        self.elbows.setData(x=shown, y=y, symbol=list(symbols), brush=list(brushes), size=sizes,
-                            data=np.arange(len(v)))
-
-    def _elbow_tip(self, x, y, data):
-        k = int(data)  # (the marker's row among the drawn units)
-        elbows, w, v, dead, units = self._elbow_state
-        if k >= len(v):
-            return ""
-        return (f"unit {int(units[k])}: elbow x = {elbows[k]:.3g}, w = {w[k]:.3g}, v = {v[k]:.3g}, "
-                f"slope w*v = {w[k] * v[k]:.3g}" + (" (dead)" if dead[k] else ""))
-
     def _on_elbow_clicked(self, _item, points, _event=None):
-        if len(points) and self._elbow_state is not None:
-            j = int(self._elbow_state[4][int(points[0].data())])
+        if len(points):
+            j = self.elbow_markers.unit_of(points[0])
             self.unitClicked.emit(-1 if self.selected_unit == j else j)

@@ -63,7 +63,7 @@ class DanceView(LectureView):
         bar.setContentsMargins(0, 0, 0, 0)
         self.body.addWidget(self.bar_box)
         self.canvas = DanceCanvas(with_dance=True)
-        self.canvas.setMinimumHeight(620)  # (two rows of plots, each readable: below this the page scrolls)
+        self.canvas.setMinimumHeight(560)  # (two rows of plots, each readable, and the tab still fits 1280x720)
         self.dance_panel = DanceComparePanel(self.canvas.show_dance)
         self.body.addWidget(self.dance_panel)
         self.body.addWidget(self.canvas, 1)
