@@ -32,10 +32,10 @@ def test_the_preset_elbows_follow_the_cauchy_law_its_text_describes():
     assert _ks_to_cauchy(elbows) < 1.36 / math.sqrt(n)
     # ... which 40 units (the dead-relus preset) are too few to show: their critical value is 0.21
     assert 1.36 / math.sqrt(load_preset("dead-relus").config.width) > 0.2
-    beyond2 = float(np.mean(np.abs(elbows) > 2))
-    assert beyond2 == pytest.approx(1 - 2 / math.pi * math.atan(2), abs=0.03)  # "about 30% beyond ±2"
-    assert 12 <= int(np.sum(np.abs(elbows) > 50)) <= 60  # "a few dozen beyond ±50"
-    assert "30%" in preset.description and "±50" in preset.description
+    outside = int(np.sum((elbows < -4) | (elbows > 5)))  # the Elbows tab plots -4..5 and counts the rest
+    expected = n * (1 - (math.atan(5) + math.atan(4)) / math.pi)  # 282
+    assert abs(outside - 280) <= 15 and abs(outside - expected) <= 3 * math.sqrt(expected)
+    assert "about 280 elbows (14%)" in preset.description and "−4..5" in preset.description
 
 
 def test_the_preset_dead_units_stay_dead_while_the_live_ones_fit():
