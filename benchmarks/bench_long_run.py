@@ -31,6 +31,7 @@ import os
 import sys
 import time
 
+import reluviz  # noqa: F401  (first: it keeps BLAS to one thread, as the app, only if NumPy is not loaded yet)
 import numpy as np
 
 from reluviz.core import Trainer

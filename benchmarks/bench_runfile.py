@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 
+import reluviz  # noqa: F401  (first: it keeps BLAS to one thread, as the app, only if NumPy is not loaded yet)
 import numpy as np
 
 from reluviz.core.metrics import row_losses

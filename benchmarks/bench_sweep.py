@@ -14,6 +14,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+import reluviz  # noqa: E402,F401  (first: it keeps BLAS to one thread, as the app, only if NumPy is not loaded yet)
 import numpy as np  # noqa: E402
 
 from reluviz.core.bands import sweep  # noqa: E402
