@@ -253,3 +253,37 @@ def test_the_frame_on_screen_of_a_lecture_view_as_png_and_svg(qtbot, make_window
     d.start_export()
     assert "<svg" in (tmp_path / "now.svg").read_text()
     assert "wrote" in d.last_message
+
+
+def test_a_view_computation_runs_off_the_gui_thread_and_is_taken_in_on_it(qtbot, make_window, tmp_path, monkeypatch):
+    """The dance view's side-by-side dance (its export's first step) is computed on a worker thread
+    with progress in the dialog, and the canvas takes the result in on the GUI thread."""
+    from reluviz.plots.dance_canvas import DanceCanvas
+
+    threads = {}
+    real_compute, real_apply = DanceCanvas.compute_export, DanceCanvas.apply_export
+
+    def compute(self, *args, **kwargs):
+        threads["compute"] = threading.get_ident()
+        return real_compute(self, *args, **kwargs)
+
+    def apply(self, computed):
+        threads["apply"] = threading.get_ident()
+        return real_apply(self, computed)
+
+    monkeypatch.setattr(DanceCanvas, "compute_export", compute)
+    monkeypatch.setattr(DanceCanvas, "apply_export", apply)
+    w = make_window(None)
+    w.load_preset("dance")
+    train_to(qtbot, w, 60)
+    d = open_dialog(w)
+    d.size.setCurrentText("320x180")
+    d.spacing.setCurrentIndex(d.spacing.findData("every"))
+    d.count.setValue(30)
+    d.path.setText(str(tmp_path / "dance.gif"))
+    d.start_export()
+    with qtbot.waitSignal(d.job.finished, timeout=60_000):
+        pass
+    main = threading.main_thread().ident
+    assert threads["compute"] != main and threads["apply"] == main
+    assert d.job._renderer is None and (tmp_path / "dance.gif").exists()

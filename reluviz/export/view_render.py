@@ -46,7 +46,15 @@ class ViewRenderer:
         return self.canvas.trail_spec(config)
 
     def prepare(self, frame, progress=None, should_stop=None) -> str:
+        """The view's computation before the frames, and taking it in (``ViewCanvas.prepare_export``)."""
         return self.canvas.prepare_export(frame, progress, should_stop)
+
+    def compute(self, frame, progress=None, should_stop=None):
+        """The computation alone (NumPy only: any thread); ``apply`` it on the GUI thread."""
+        return self.canvas.compute_export(frame, progress, should_stop)
+
+    def apply(self, computed) -> str:
+        return self.canvas.apply_export(computed)
 
     def render(self, frame, caption: str = "") -> np.ndarray:
         """Draw ``frame`` (a ``reluviz.core.frame.Frame``) and return RGB pixels (H, W, 3) uint8."""

@@ -4,7 +4,7 @@ the fit and loss panels or of a lecture view (the tab showing is offered first).
 The dialog only collects choices; drawing goes through ``reluviz.export`` (the same
 ``TrainingView`` the window shows, or the lecture view's own canvas, offscreen) and files through
 its atomic writers. A lecture view that needs a computation first (the side-by-side dance, the
-seed bands) runs it on a worker thread before the frames are drawn (``prepare_export``). An
+seed bands) runs it on a worker thread before the frames are drawn (``compute_export``). An
 animation is an ``AppExportJob`` (``reluviz.gui.export_job``): training may go on meanwhile and the
 window stays usable. Only recorded steps exist: where the history was thinned, a frame shows the nearest recorded step
 (no frame twice), the dialog says so, and ``frames.csv`` lists the steps shown.

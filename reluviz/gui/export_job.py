@@ -6,7 +6,7 @@ so training may go on meanwhile. Qt must draw on the GUI thread, so the job draw
 few tens of milliseconds per timer tick (the window stays usable, Cancel is honoured between
 frames); the writer encodes on its own thread. A lecture view that needs a computation first
 (the side-by-side dance, the seed bands) runs it on a worker thread before the frames are drawn
-(``prepare_export``: NumPy only).
+(``ViewCanvas.compute_export``: NumPy only; ``ViewCanvas.apply_export`` on the GUI thread).
 """
 
 from __future__ import annotations
@@ -100,16 +100,16 @@ class AppExportJob(QtCore.QObject):
         self._timer.start()
 
     def _start_preparing(self) -> None:
-        """The view's own computation (``ViewCanvas.prepare_export``: NumPy only, no drawing) on a
+        """The view's own computation (``ViewCanvas.compute_export``: NumPy only, no drawing) on a
         worker thread; ``_tick`` draws the frames once it is done."""
         plan, renderer = self.plan, self._renderer
         last = plan.frame_at(plan.frames[-1])
-        state = self._preparing = {"done": 0, "total": 0, "error": None, "note": ""}
+        state = self._preparing = {"done": 0, "total": 0, "error": None, "computed": None}
 
-        def prepare() -> None:
+        def prepare() -> None:  # (NumPy only: the canvas takes the result in on the GUI thread, in _tick)
             try:
-                state["note"] = renderer.prepare(last, lambda d, t: state.update(done=d, total=t),
-                                                 lambda: self._cancelled) or ""
+                state["computed"] = renderer.compute(last, lambda d, t: state.update(done=d, total=t),
+                                                     lambda: self._cancelled)
             except Exception as exc:  # noqa: BLE001 (reported in the dialog, never a traceback)
                 state["error"] = exc
 
@@ -136,8 +136,14 @@ class AppExportJob(QtCore.QObject):
                 self._abort_writer()
                 self._fail(f"export failed: {state['error']}")
                 return
-            if state["note"]:
-                self.note = "; ".join(n for n in (self.note, state["note"]) if n)
+            try:
+                note = self._renderer.apply(state["computed"])
+            except Exception as exc:  # noqa: BLE001 (reported in the dialog, never a traceback)
+                self._abort_writer()
+                self._fail(f"export failed: {exc}")
+                return
+            if note:
+                self.note = "; ".join(n for n in (self.note, note) if n)
             self._frames = iter_view_render(self.plan, self._renderer, self._writer)
         total = len(self.plan.frames)
         deadline = time.perf_counter() + TICK_SECONDS

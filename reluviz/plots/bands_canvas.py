@@ -121,20 +121,25 @@ class BandsCanvas(ViewCanvas):
                     plot.fit_y(lo, hi)
 
     # ------------------------------------------------------------------ export
-    def prepare_export(self, frame: Frame, progress=None, should_stop=None) -> str:
+    def compute_export(self, frame: Frame, progress=None, should_stop=None):
         """Seed bands of the frame's settings to its step, each optimizer (and the ghost's settings when
-        the run has one) with ``self.seeds`` seeds, headless: what "Run bands" computes in the app."""
+        the run has one) with ``self.seeds`` seeds, headless (NumPy only): what "Run bands" computes
+        in the app. Returns (key, result, compare)."""
         cfg = frame.config
         steps = max(int(frame.step), 10)
         compare = dict(frame.compare) if frame.compare else {}
         key = (cfg.to_dict().__repr__(), steps, repr(sorted(compare.items())), self.seeds)
         if key == self._prepared_for and self.result is not None:
-            return ""
+            return key, self.result, compare
         task = bands_job(cfg, list(BAND_OPTIMIZERS), self.seeds, steps, compare)
-        res = task(progress or (lambda d, t: None), should_stop or (lambda: False), lambda _r: None)
+        return key, task(progress or (lambda d, t: None), should_stop or (lambda: False), lambda _r: None), compare
+
+    def apply_export(self, computed) -> str:
+        key, res, compare = computed
         self.result, self.compare, self._prepared_for = res, compare, key
         if not res.complete:
             return "seed bands cancelled"
+        steps = key[1]
         finals = "; ".join(f"{k}: median validation MSE {r.band('val').median[-1]:.3g}" for k, r in res.runs.items())
         return f"seed bands: {self.seeds} seeds × {steps:,} steps; {finals}"
 

@@ -85,9 +85,18 @@ class ViewCanvas(pg.GraphicsLayoutWidget):
         return TrailSpec()
 
     def prepare_export(self, frame, progress=None, should_stop=None) -> str:
-        """Compute what the view needs before an export draws ``frame`` and the frames before it
-        (headless, in the calling thread; ``progress(done, total)``, ``should_stop()``). Returns a
-        note for the user, or "". Nothing to do by default."""
+        """Compute what the view needs before an export draws ``frame`` and the frames before it,
+        then take it in (``compute_export``, ``apply_export``), in the calling thread. Returns a
+        note for the user, or ""."""
+        return self.apply_export(self.compute_export(frame, progress, should_stop))
+
+    def compute_export(self, frame, progress=None, should_stop=None):
+        """The computation an export needs first (``progress(done, total)``, ``should_stop()``):
+        NumPy only, no Qt call, so the app may run it on a worker thread. None by default."""
+        return None
+
+    def apply_export(self, computed) -> str:
+        """Take in what ``compute_export`` returned (GUI thread); a note for the user, or ""."""
         return ""
 
     # ------------------------------------------------------------------ size

@@ -228,21 +228,27 @@ class DanceCanvas(ViewCanvas):
         if self.export_dance is not None:
             self.show_dance(self.export_dance, upto=frame.snapshot.step)
 
-    def prepare_export(self, frame: Frame, progress=None, should_stop=None) -> str:
-        """Run the side-by-side dance an export reveals (headless, in this thread): what "Run
-        dance" runs (``reluviz.core.dance.dance_task``, the ghost with the frame's ``compare``
-        settings; both runs from theta*, or from the initialisation for a full-batch run, which
-        would stand still at theta*) for as many steps as the export's last ``frame``. Without a
-        ghost, or when the dance cannot run (no theta*, ghost settings refused), the export draws
-        the landscape and distances only and the bottom row is dropped; the note says why."""
-        self.export_dance = None
+    def compute_export(self, frame: Frame, progress=None, should_stop=None):
+        """Run the side-by-side dance an export reveals (headless, NumPy only): what "Run dance"
+        runs (``reluviz.core.dance.dance_task``, the ghost with the frame's ``compare`` settings;
+        both runs from theta*, or from the initialisation for a full-batch run, which would stand
+        still at theta*) for as many steps as the export's last ``frame``. Returns (the dance or
+        None, why not): without a ghost, or when the dance cannot run (no theta*, ghost settings
+        refused), the export draws the landscape and distances only."""
+        if not self.with_dance:
+            return None, ""
+        return export_dance(frame, progress, should_stop)
+
+    def apply_export(self, computed) -> str:
+        """The dance to reveal frame by frame (the bottom row is dropped without one; the note
+        says why)."""
         self.for_export = True
         for item in (self.distance_plot.distance, self.distance_plot.excess, self.distance_plot.ghost_distance):
             item.opts["antialias"] = item.curve.opts["antialias"] = True  # (a frame is painted once: smooth lines)
         self._ctx_key = None  # (the placeholder's words change)
+        self.export_dance, why = computed if computed is not None else (None, "")
         if not self.with_dance:
             return ""
-        self.export_dance, why = export_dance(frame, progress, should_stop)
         self.dance_row.set_shown(self.export_dance is not None)
         return "" if not why else f"dance view: side-by-side dance not drawn ({why})"
 
