@@ -41,9 +41,8 @@ def lay_out_legend(legend, cols: int, margins: tuple[float, float, float, float]
     from pyqtgraph.Qt import QtCore, QtWidgets
 
     old = legend.layout
-    for sample, label in legend.items:
-        old.removeItem(sample)
-        old.removeItem(label)
+    for i in reversed(range(old.count())):  # (by index: removeItem of an item the grid lacks warns
+        old.removeAt(i)                     # "QGraphicsGridLayout::removeAt: invalid index -1")
     grid = QtWidgets.QGraphicsGridLayout()
     grid.setVerticalSpacing(old.verticalSpacing())
     grid.setHorizontalSpacing(old.horizontalSpacing())
