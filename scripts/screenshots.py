@@ -18,10 +18,10 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("RELUVIZ_SETTINGS_DIR", tempfile.mkdtemp(prefix="reluviz-shots-"))
 
-#: (file, preset, steps to train, the view's computation: None, "dance" or "bands")
+#: (file, preset, steps to train, the view's computation: None, "dance", "bands" or "sweep")
 SHOTS = (("view-dance.png", "dance", 1500, "dance"), ("view-dance-gd.png", "gd-oscillates", 300, "dance"),
          ("view-votes.png", "linear-model", 200, None), ("view-elbows.png", "cauchy-elbows", 3000, None),
-         ("view-bands.png", "notebook", 0, "bands"))
+         ("view-bands.png", "seed-bands", 0, "bands"), ("view-bands-sweep.png", "seed-bands", 0, "sweep"))
 
 
 def wait(app, until, seconds: float = 120.0) -> None:
@@ -53,16 +53,12 @@ def main() -> int:
             window.play()
             wait(app, lambda: window.session.head_step >= steps)
             window.pause()
-        view = window.tabs.lecture_view() if compute != "bands" else None
+        view = window.tabs.lecture_view()
         if compute == "dance":
             worker = view.run_dance()
             wait(app, lambda: not worker.isRunning())
-        elif compute == "bands":
-            from reluviz.gui.views import BandsView
-
-            view = next(v for v in window.findChildren(BandsView))
-            window.tabs.setCurrentWidget(view)
-            worker = view.run_bands()  # (the controls: 30 seeds x 30,000 steps x 3 optimizers)
+        elif compute in ("bands", "sweep"):  # (the controls: 30 seeds x 30,000 steps x 3 optimizers)
+            worker = view.run_bands() if compute == "bands" else view.run_sweep()
             wait(app, lambda: not worker.isRunning(), 300)
         wait(app, lambda: True)
         app.processEvents()

@@ -103,3 +103,24 @@ def test_sweep_cancel_stops_workers_early():
                 config=SMALL, should_stop=lambda: time.perf_counter() - t > 2.0)
     assert time.perf_counter() - t < 8.0  # a hang guard: cancelled after 2 s; the full job takes about half a minute
     assert len(out) >= 1 and all(not r.complete and r.steps[-1] < 200_000 for r in out.values())
+
+
+@pytest.mark.slow
+def test_the_seed_bands_preset_text_is_what_its_bands_show():
+    """The `seed-bands` preset's paragraph quotes the bands "Run bands" computes (30 seeds x 30,000
+    steps x sgd/momentum/adam on the notebook's setup)."""
+    from reluviz.core.bands import bands_task
+    from reluviz.core.presets import load_preset
+
+    preset = load_preset("seed-bands")
+    assert preset.view == "bands" and preset.config == load_preset("notebook").config
+    res = bands_task(preset.config, ["sgd", "momentum", "adam"], 30, 30000)(lambda d, t: None, lambda: False,
+                                                                           lambda r: None)
+    end = {k: r.band("val") for k, r in res.runs.items()}
+    med = {k: float(b.median[-1]) for k, b in end.items()}
+    assert 0.02 <= med["sgd"] <= 0.04                      # "about 0.03"
+    for k in ("momentum", "adam"):
+        assert 0.003 <= med[k] <= 0.007 and med["sgd"] / med[k] > 4   # "about 0.005, six times lower"
+    below = {k: float(b.median[-1] - b.q25[-1]) / float(b.median[-1]) for k, b in end.items()}
+    assert max(below, key=below.get) == "adam" and float(end["adam"].q25[-1]) < 0.002
+    assert "about 0.03" in preset.description and "under 0.002" in preset.description
