@@ -195,21 +195,6 @@ class LossPlot(QtCore.QObject):
         self.lr_view.setGeometry(self.plot.vb.sceneBoundingRect())
         self.lr_view.linkedViewChanged(self.plot.vb, self.lr_view.XAxis)
 
-    def attach_hover(self) -> None:
-        """Show values under the mouse (needs the plot to be in a scene)."""
-        scene = self.plot.scene()
-        if scene is not None and self.lr_view.scene() is None:
-            scene.addItem(self.lr_view)
-        if scene is not None and self._proxy is None:
-            scene.sigMouseMoved.connect(self._on_mouse)
-            self._proxy = True
-
-    def _sync_views(self) -> None:
-        if self.lr_view.scene() is None and self.plot.scene() is not None:
-            self.plot.scene().addItem(self.lr_view)
-        self.lr_view.setGeometry(self.plot.vb.sceneBoundingRect())
-        self.lr_view.linkedViewChanged(self.plot.vb, self.lr_view.XAxis)
-
     def set_data(self, batch_steps: np.ndarray, batch_loss: np.ndarray, eval_steps: np.ndarray,
                  train_loss: np.ndarray, test_loss: np.ndarray, lr: np.ndarray, *,
                  val_loss: np.ndarray | None = None, true_error: np.ndarray | None = None,
