@@ -20,6 +20,7 @@ from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset
 from reluviz.core.history_chain import Trail, history_rows
 from reluviz.core.metrics import DataLosses, dataset_losses, objective_value
+from reluviz.core.readonly import read_only
 from reluviz.core.snapshot import Snapshot
 from reluviz.core.structure import Structure, network_structure
 from reluviz.core.thinning import thin_index
@@ -27,14 +28,8 @@ from reluviz.core.thinning import thin_index
 LOSS_CURVE_POINTS = 3000  # the loss panel's curves are thinned to about this many points
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
-
-
 def _no_values() -> np.ndarray:
-    return _frozen(np.empty(0))
+    return read_only(np.empty(0))
 
 
 @dataclass(frozen=True)
@@ -69,9 +64,9 @@ class LossCurves:
         missing = np.full(len(eval_steps), np.nan)
         val, true, objective = (missing if c is None else np.asarray(c) for c in (val, true, objective))
         best_step, best_val = best_validation(eval_steps, val)
-        return LossCurves(_frozen(steps[keep]), _frozen(batch_loss[keep]), _frozen(lr[keep]),
-                          _frozen(eval_steps[ekeep]), _frozen(train[ekeep]), _frozen(test[ekeep]),
-                          _frozen(val[ekeep]), _frozen(true[ekeep]), _frozen(objective[ekeep]),
+        return LossCurves(read_only(steps[keep]), read_only(batch_loss[keep]), read_only(lr[keep]),
+                          read_only(eval_steps[ekeep]), read_only(train[ekeep]), read_only(test[ekeep]),
+                          read_only(val[ekeep]), read_only(true[ekeep]), read_only(objective[ekeep]),
                           best_step, best_val)
 
 
@@ -178,10 +173,10 @@ def dead_units(snap: Snapshot, ds: Dataset, structure: Structure | None = None) 
     """(H,) bool: units active on no training point (read-only; empty for the small models); for
     a deep net, its last hidden layer's (taken from ``structure`` when given)."""
     if snap.layout.model != "relu":
-        return _frozen(np.zeros(0, dtype=bool))
+        return read_only(np.zeros(0, dtype=bool))
     if structure is not None:
-        return _frozen(structure.stats.dead[-1])
-    return _frozen(snap.dead_units(ds.x_train))
+        return read_only(structure.stats.dead[-1])
+    return read_only(snap.dead_units(ds.x_train))
 
 
 def make_frame(snap: Snapshot, dataset: Dataset, config: TrainConfig, curves: LossCurves, *,

@@ -26,6 +26,7 @@ import numpy as np
 from reluviz.core import deep
 from reluviz.core.model import Layout
 from reluviz.core.polylines import relu_polyline
+from reluviz.core.readonly import read_only
 
 #: The fit plot shows the data's x range widened by this fraction on each side.
 PAD = 0.05
@@ -45,11 +46,7 @@ def drawing_range(x_range: tuple[float, float]) -> tuple[float, float]:
 
 
 def _frozen(a):
-    if a is None:
-        return None
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
+    return None if a is None else read_only(a)
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,15 +19,10 @@ import numpy as np
 from reluviz.core import deep
 from reluviz.core.deep import PEAK_DERIVATIVE, SATURATED_FRACTION
 from reluviz.core.model import Layout
+from reluviz.core.readonly import read_only
 
 #: points x units x layers evaluated at once (bounded memory on big data sets)
 _CHUNK = 1_000_000
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,11 +57,11 @@ def layer_stats(layout: Layout, params: np.ndarray, x: np.ndarray, counts: np.nd
     kind = layout.activation
     if n == 0:
         none = np.zeros((depth, h), bool)
-        return LayerStats(kind, _frozen(none), _frozen(none), _frozen(np.zeros(depth)))
+        return LayerStats(kind, read_only(none), read_only(none), read_only(np.zeros(depth)))
     if counts is not None and not layout.general:
         dead = (counts == 0)[None, :]
-        return LayerStats(kind, _frozen(dead), _frozen(np.zeros_like(dead)),
-                          _frozen(np.array([counts.sum() / (n * h)])))
+        return LayerStats(kind, read_only(dead), read_only(np.zeros_like(dead)),
+                          read_only(np.array([counts.sum() / (n * h)])))
     alive = np.zeros((depth, h), bool)  # act' != 0 somewhere
     peak = np.zeros((depth, h))  # largest |act'| over the points
     total = np.zeros(depth)
@@ -81,6 +76,6 @@ def layer_stats(layout: Layout, params: np.ndarray, x: np.ndarray, counts: np.nd
                 total[k] += float(d.sum())
     none = np.zeros((depth, h), bool)
     if kind in ("tanh", "sigmoid"):  # (an S-curve's derivative can round to 0 far out: that is saturation)
-        return LayerStats(kind, _frozen(none), _frozen(peak < SATURATED_FRACTION * PEAK_DERIVATIVE[kind]),
-                          _frozen(total / (n * h)))
-    return LayerStats(kind, _frozen(~alive), _frozen(none), _frozen(total / (n * h)))
+        return LayerStats(kind, read_only(none), read_only(peak < SATURATED_FRACTION * PEAK_DERIVATIVE[kind]),
+                          read_only(total / (n * h)))
+    return LayerStats(kind, read_only(~alive), read_only(none), read_only(total / (n * h)))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reluviz.core.readonly import read_only
+
 
 @dataclass(frozen=True, eq=False)
 class ConstantFit:
@@ -55,7 +57,7 @@ def piecewise_constant_fit(edges: np.ndarray, x: np.ndarray, y: np.ndarray, x_te
     values[counts == 0] = np.nan
     r = y - values[idx]
     mse = float(r @ r / len(y)) if len(y) else float("nan")
-    fit = ConstantFit(_frozen(edges), _frozen(values), _frozen(counts), mse, float("nan"))
+    fit = ConstantFit(read_only(edges), read_only(values), read_only(counts), mse, float("nan"))
     if x_test is not None and len(x_test):
         rt = y_test - fit(x_test)
         rt = rt[np.isfinite(rt)]
@@ -63,7 +65,3 @@ def piecewise_constant_fit(edges: np.ndarray, x: np.ndarray, y: np.ndarray, x_te
     return fit
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a

@@ -13,6 +13,7 @@ import numpy as np
 
 from reluviz.core.layer_stats import layer_stats
 from reluviz.core.model import Layout, mse, predict, unit_outputs
+from reluviz.core.readonly import read_only
 
 
 _DIRECT_CHUNK = 1 << 20  # elements of x * w evaluated at once by the direct count
@@ -83,12 +84,6 @@ def active_counts(w: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.setflags(write=False)
-    return a
-
-
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """State of R runs at ``step``.
@@ -108,7 +103,7 @@ class Snapshot:
 
     @classmethod
     def create(cls, step, layout, state, batch, batch_loss, lr, diverged) -> "Snapshot":
-        return cls(int(step), layout, _frozen(state), _frozen(batch), _frozen(batch_loss), _frozen(lr), _frozen(diverged))
+        return cls(int(step), layout, read_only(state), read_only(batch), read_only(batch_loss), read_only(lr), read_only(diverged))
 
     @property
     def runs(self) -> int:
