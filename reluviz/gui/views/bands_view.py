@@ -19,7 +19,7 @@ from reluviz.core.bands import (BAND_OPTIMIZERS, NOTEBOOK_MINUTES, SWEEP_SEEDS, 
                                 SweepResult, sweep_task)
 from reluviz.core.frame import Frame
 from reluviz.gui.views.base import LectureView, big_font, settings_changes, stale_note
-from reluviz.gui.views.workers import TaskWorker
+from reluviz.gui.views.workers import TaskSlot, TaskWorker
 from reluviz.plots.bands_canvas import BandsCanvas, SweepCanvas, bands_job
 
 
@@ -38,7 +38,6 @@ class BandsView(LectureView):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.worker: TaskWorker | None = None
         self.result: BandsResult | SweepResult | None = None
         self._bands_for: object | None = None  # the settings the bands shown were computed for
         self._done_text = ""
@@ -81,6 +80,7 @@ class BandsView(LectureView):
         self.progress.setObjectName("bandProgress")
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
+        self.tasks = TaskSlot(self, (self.run_button, self.sweep_button), self.cancel_button, self.progress)
         for w in (self.run_button, self.sweep_button, self.cancel_button):
             row.addWidget(w)
         row.addWidget(self.progress, 1)
@@ -123,7 +123,7 @@ class BandsView(LectureView):
                 self.steps_spin.setValue(max(10, min(cfg.steps or 30000, 1_000_000)))
             if self._bands_for is not None:
                 self._label_bands()
-            elif self.worker is None or not self.worker.isRunning():
+            elif not self.tasks.running():
                 self._describe()
 
     #: settings a seed-band run does not take from the run (its own steps; each optimizer replaces the run's)
@@ -154,23 +154,14 @@ class BandsView(LectureView):
         return [o for o, box in self.opt_boxes.items() if box.isChecked()]
 
     def busy(self) -> bool:
-        return self.worker is not None and self.worker.isRunning()
+        return self.tasks.running()
+
+    @property
+    def worker(self) -> TaskWorker | None:
+        return self.tasks.worker
 
     def _start(self, task, on_done, on_partial=None) -> TaskWorker:
-        self.cancel(wait=True)
-        w = TaskWorker(task, self)
-        w.progress.connect(self._on_progress)
-        w.finished_ok.connect(on_done)
-        w.failed.connect(self._on_failed)
-        if on_partial is not None:
-            w.partial.connect(on_partial)
-        self.worker = w
-        for b in (self.run_button, self.sweep_button):
-            b.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
-        w.start()
-        return w
+        return self.tasks.start(task, on_done, self._on_failed, on_partial)
 
     def run_bands(self, seeds: int | None = None, steps: int | None = None,
                   optimizers: list[str] | None = None) -> TaskWorker | None:
@@ -205,42 +196,30 @@ class BandsView(LectureView):
         return self._start(sweep_task(seeds, steps, processes), self._on_sweep_done)
 
     def cancel(self, wait: bool = False) -> None:
-        if self.worker is not None and self.worker.isRunning():
-            self.worker.cancel()
-            if wait:
-                self.worker.wait(60000)
+        self.tasks.cancel(wait)
 
     def shutdown(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel_and_wait(60000)
+        self.tasks.shutdown()
 
     # ------------------------------------------------------------------ results (GUI thread)
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.setValue(int(1000 * done / max(total, 1)))
-
-    def _finish_buttons(self) -> None:
-        for b in (self.run_button, self.sweep_button):
-            b.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-
     def _on_failed(self, msg: str) -> None:
-        self._finish_buttons()
+        self.tasks.finish()
         self.status.setText(f"Stopped by an error: {msg}")
 
     def _draw_bands(self, res: BandsResult) -> None:
         self.canvas.show_bands(res)
 
     def _on_bands_partial(self, res: BandsResult) -> None:
-        if self.sender() is self.worker:
+        if self.tasks.is_current(self.sender()):
             self._draw_bands(res)
 
     def _on_bands_done(self, res: BandsResult) -> None:
-        if self.sender() is not self.worker:
+        if not self.tasks.is_current(self.sender()):
             return
         self.result = res
         self.last_seconds = self.worker.seconds
         self._draw_bands(res)
-        self._finish_buttons()
+        self.tasks.finish()
         seeds, steps, opts = self._job
         finals = "; ".join(f"{o}: median validation MSE {r.band('val').median[-1]:.3g}" for o, r in res.runs.items())
         if res.complete:
@@ -254,11 +233,11 @@ class BandsView(LectureView):
         self._label_bands()
 
     def _on_sweep_done(self, res: SweepResult) -> None:
-        if self.sender() is not self.worker:
+        if not self.tasks.is_current(self.sender()):
             return
         self.result = res
         self.last_seconds = secs = self.worker.seconds
-        self._finish_buttons()
+        self.tasks.finish()
         self.sweep_page.show_sweep(res)
         what = f"{len(res.runs)} settings × {res.seeds} seeds × {res.steps:,} steps"
         if res.complete:

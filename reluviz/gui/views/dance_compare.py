@@ -19,7 +19,7 @@ from reluviz.core.dance import DanceResult, dance_task, default_ghost
 from reluviz.core.model import Layout
 from reluviz.core.optimum import optimum_too_big
 from reluviz.gui.views.base import big_font, settings_changes, stale_note
-from reluviz.gui.views.workers import TaskWorker
+from reluviz.gui.views.workers import TaskSlot, TaskWorker
 from reluviz.plots.dance_row import dance_start
 
 
@@ -34,7 +34,6 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self.config: TrainConfig | None = None
         self.dataset = None
         self.compare: dict = {}
-        self.worker: TaskWorker | None = None
         self.result: DanceResult | None = None
         #: what the curves shown were computed for: (config, ghost settings, data), or None
         self.computed_for: tuple | None = None
@@ -64,6 +63,7 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self.progress = QtWidgets.QProgressBar()
         self.progress.setObjectName("danceProgress")
         self.progress.setRange(0, 1000)
+        self.tasks = TaskSlot(self, (self.run_button,), self.cancel_button, self.progress, wait_ms=30000)
         self.progress.setValue(0)
         self.progress.setMaximumWidth(220)
         self.progress.setMinimumWidth(60)
@@ -154,47 +154,34 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self.draw(None)
         where = "θ*" if start == "optimum" else "the initialisation"
         self.status.setText(f"Training both runs from {where} for {steps:,} steps …")
-        w = TaskWorker(dance_task(cfg, overrides, ds, start, steps), self)
-        w.progress.connect(self._on_progress)
-        w.partial.connect(self._on_partial)
-        w.finished_ok.connect(self._on_done)
-        w.failed.connect(self._on_failed)
-        self.worker = w
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
-        w.start()
-        return w
+        return self.tasks.start(dance_task(cfg, overrides, ds, start, steps), self._on_done, self._on_failed,
+                                self._on_partial)
+
+    @property
+    def worker(self) -> TaskWorker | None:
+        return self.tasks.worker
 
     def cancel_dance(self, wait: bool = False) -> None:
-        w = self.worker
-        if w is not None and w.isRunning():
-            w.cancel()
-            if wait:
-                w.wait(30000)
+        self.tasks.cancel(wait)
 
     def shutdown(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel_and_wait()
+        self.tasks.shutdown()
 
     # ------------------------------------------------------------------ results (GUI thread)
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.setValue(int(1000 * done / max(total, 1)))
 
     def _on_partial(self, res: DanceResult) -> None:
-        if self.sender() is self.worker:
+        if self.tasks.is_current(self.sender()):
             self._show(res)
 
     def _show(self, res: DanceResult) -> None:
         self.draw(res)
 
     def _on_done(self, res: DanceResult) -> None:
-        if self.sender() is not self.worker:
+        if not self.tasks.is_current(self.sender()):
             return
         self.result = res
         self._show(res)
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.tasks.finish()
         secs = self.worker.seconds if self.worker is not None else 0.0
         if res.complete:
             self.progress.setValue(1000)
@@ -209,6 +196,5 @@ class DanceComparePanel(QtWidgets.QGroupBox):
         self._label_result()
 
     def _on_failed(self, msg: str) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.tasks.finish()
         self.status.setText(f"The dance failed: {msg}")

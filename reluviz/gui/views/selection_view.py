@@ -23,7 +23,7 @@ from reluviz.core.selection import (PARAMETER_LABELS, PARAMETERS, SelectionResul
                                     format_value, selection_task)
 from reluviz.gui.controls import LrSpinBox
 from reluviz.gui.views.base import LectureView, big_font
-from reluviz.gui.views.workers import TaskWorker
+from reluviz.gui.views.workers import TaskSlot, TaskWorker
 from reluviz.plots import theme
 from reluviz.plots.selection_plot import SelectionPlot
 
@@ -57,7 +57,6 @@ class SelectionView(LectureView):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        self.worker: TaskWorker | None = None
         self.result: SelectionResult | None = None
         self.last_seconds = 0.0
         self._job: tuple | None = None
@@ -131,6 +130,7 @@ class SelectionView(LectureView):
         self.progress.setObjectName("selectionProgress")
         self.progress.setRange(0, 1000)
         row.addWidget(self.progress, 1)
+        self.tasks = TaskSlot(self, (self.run_button,), self.cancel_button, self.progress)
         shown = row
         shown.addSpacing(10)
         shown.addWidget(QtWidgets.QLabel("also draw:"))
@@ -244,7 +244,7 @@ class SelectionView(LectureView):
 
     # ------------------------------------------------------------------ running
     def busy(self) -> bool:
-        return self.worker is not None and self.worker.isRunning()
+        return self.tasks.running()
 
     def run_sweep(self, param: str | None = None, values=None, steps: int | None = None,
                   seeds: int | None = None) -> TaskWorker | None:
@@ -271,51 +271,36 @@ class SelectionView(LectureView):
         how = f"to step {int(values[-1]):,}" if param == "steps" else f"× {steps:,} steps"
         self.status.setText(f"Training {what} {how} × {seeds} seed{'s' if seeds > 1 else ''} …")
         self._job = (param, cfg)
-        w = TaskWorker(selection_task(cfg, param, values, steps=steps, seeds=seeds), self)
-        w.progress.connect(self._on_progress)
-        w.partial.connect(self._on_partial)
-        w.finished_ok.connect(self._on_done)
-        w.failed.connect(self._on_failed)
-        self.worker = w
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
-        w.start()
-        return w
+        return self.tasks.start(selection_task(cfg, param, values, steps=steps, seeds=seeds), self._on_done,
+                                self._on_failed, self._on_partial)
+
+    @property
+    def worker(self) -> TaskWorker | None:
+        return self.tasks.worker
 
     def cancel(self, wait: bool = False) -> None:
-        if self.worker is not None and self.worker.isRunning():
-            self.worker.cancel()
-            if wait:
-                self.worker.wait(60000)
+        self.tasks.cancel(wait)
 
     def shutdown(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel_and_wait(60000)
+        self.tasks.shutdown()
 
     # ------------------------------------------------------------------ results (GUI thread)
-    def _on_progress(self, done: int, total: int) -> None:
-        if self.sender() is self.worker:
-            self.progress.setValue(int(1000 * done / max(total, 1)))
-
     def _on_partial(self, result: SelectionResult) -> None:
-        if self.sender() is self.worker and len(result.values):
+        if self.tasks.is_current(self.sender()) and len(result.values):
             self.plot.show(result)
 
     def _on_failed(self, msg: str) -> None:
-        if self.sender() is not self.worker:
+        if not self.tasks.is_current(self.sender()):
             return
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.tasks.finish()
         self.status.setText(f"Stopped by an error: {msg}")
 
     def _on_done(self, result: SelectionResult) -> None:
-        if self.sender() is not self.worker:
+        if not self.tasks.is_current(self.sender()):
             return
         self.result = result
         self.last_seconds = self.worker.seconds
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.tasks.finish()
         self.save_button.setEnabled(len(result.values) > 0)
         if len(result.values):
             self.plot.show(result)

@@ -68,3 +68,65 @@ class TaskWorker(QtCore.QThread):
             return
         self.seconds = time.perf_counter() - t0
         self.finished_ok.emit(result)
+
+
+class TaskSlot(QtCore.QObject):
+    """The one background task a view runs at a time, with the view's controls for it.
+
+    ``start(task, on_done, on_failed, on_partial)`` cancels the previous task (and waits for it),
+    starts a ``TaskWorker`` and turns ``run_buttons`` off and ``cancel_button`` on; the
+    ``progress`` bar (range 0..1000) follows the running task only; ``finish()`` turns the buttons
+    back (the view calls it when its task ended, in its ``on_done`` / ``on_failed``).
+    ``is_current(sender)`` tells a signal of the running task from a late one of an earlier task.
+    """
+
+    def __init__(self, parent: QtCore.QObject, run_buttons, cancel_button, progress, wait_ms: int = 60000):
+        super().__init__(parent)
+        self.worker: TaskWorker | None = None
+        self._parent = parent
+        self._run_buttons = tuple(run_buttons)
+        self._cancel_button = cancel_button
+        self._progress = progress
+        self._wait_ms = wait_ms
+
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
+    def is_current(self, sender) -> bool:
+        return sender is not None and sender is self.worker
+
+    def start(self, task: Task, on_done, on_failed, on_partial=None) -> TaskWorker:
+        self.cancel(wait=True)
+        w = TaskWorker(task, self._parent)
+        w.progress.connect(self._on_progress)
+        w.finished_ok.connect(on_done)
+        w.failed.connect(on_failed)
+        if on_partial is not None:
+            w.partial.connect(on_partial)
+        self.worker = w
+        for b in self._run_buttons:
+            b.setEnabled(False)
+        self._cancel_button.setEnabled(True)
+        self._progress.setValue(0)
+        w.start()
+        return w
+
+    def finish(self) -> None:
+        for b in self._run_buttons:
+            b.setEnabled(True)
+        self._cancel_button.setEnabled(False)
+
+    def cancel(self, wait: bool = False) -> None:
+        if self.running():
+            self.worker.cancel()
+            if wait:
+                self.worker.wait(self._wait_ms)
+
+    def shutdown(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel_and_wait(self._wait_ms)
+
+    @QtCore.Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        if self.is_current(self.sender()):
+            self._progress.setValue(int(1000 * done / max(total, 1)))
