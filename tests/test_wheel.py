@@ -111,6 +111,11 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
           "--out", "dance.gif"], work, env)
     _run([reluviz, "export", "--from", "notebook.npz", "--frames", "3", "--size", "160x120", "--out", "frames"],
          work, env)
+    for view in ("dance", "votes", "elbows", "bands"):  # (the lecture views' canvases ship in the package too)
+        _run([reluviz, "export", "--preset", "gd-oscillates" if view in ("dance", "votes") else "dead-relus",
+              "--view", view, "--steps", "40", "--frames", "2", "--size", "320x180", "--out", f"view-{view}.gif"],
+             work, env)
+        assert (work / f"view-{view}.gif").stat().st_size > 0
     assert (work / "dance.gif").stat().st_size > 0 and len(list((work / "frames").glob("frame_*.png"))) == 3
     app = _run([python, "-c", APP_SCRIPT, work / "notebook.npz"], work, env, timeout=120)
     assert f"PRESETS {','.join(preset_names())}" in app
