@@ -35,7 +35,7 @@ def test_the_preset_elbows_follow_the_cauchy_law_its_text_describes():
     outside = int(np.sum((elbows < -4) | (elbows > 5)))  # the Elbows tab plots -4..5 and counts the rest
     expected = n * (1 - (math.atan(5) + math.atan(4)) / math.pi)  # 282
     assert abs(outside - 280) <= 15 and abs(outside - expected) <= 3 * math.sqrt(expected)
-    assert "about 280 elbows (14%)" in preset.description and "−4..5" in preset.description
+    assert outside == 279 and "at step 0 about 280 elbows (14%)" in preset.description and "−4..5" in preset.description
 
 
 def test_the_preset_dead_units_stay_dead_while_the_live_ones_fit():
@@ -45,7 +45,11 @@ def test_the_preset_dead_units_stay_dead_while_the_live_ones_fit():
     start = trainer.snapshot()
     dead0 = start.dead_units(x)
     assert 650 <= dead0.sum() <= 850  # "about 750 units start dead"
-    trainer.run(6000)
+    trainer.run(1000)
+    e = trainer.snapshot().elbows(0)
+    moved_in = 279 - int(np.sum((e < -4) | (e > 5)))  # "about 40 of them move inside" (279 at step 0)
+    assert 25 <= moved_in <= 55 and "about 40 of them move inside" in preset.description
+    trainer.run(5000)
     end = trainer.snapshot()
     assert not trainer.stopped
     w_i, b_i = trainer.layout.index("w"), trainer.layout.index("b")
