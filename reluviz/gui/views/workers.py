@@ -83,7 +83,6 @@ class TaskSlot(QtCore.QObject):
     def __init__(self, parent: QtCore.QObject, run_buttons, cancel_button, progress, wait_ms: int = 60000):
         super().__init__(parent)
         self.worker: TaskWorker | None = None
-        self._parent = parent
         self._run_buttons = tuple(run_buttons)
         self._cancel_button = cancel_button
         self._progress = progress
@@ -97,7 +96,7 @@ class TaskSlot(QtCore.QObject):
 
     def start(self, task: Task, on_done, on_failed, on_partial=None) -> TaskWorker:
         self.cancel(wait=True)
-        w = TaskWorker(task, self._parent)
+        w = TaskWorker(task, self.parent())  # (the view owns the thread)
         w.progress.connect(self._on_progress)
         w.finished_ok.connect(on_done)
         w.failed.connect(on_failed)
