@@ -80,6 +80,16 @@ def test_each_model_and_optimizer_agrees(monkeypatch, model, train, optimizer):
     _compare(monkeypatch, cfg, runs=2)
 
 
+@pytest.mark.parametrize("width, batch", [(1, 1), (3, 5), (4, 4), (5, 7), (9, 6), (13, 11), (40, 40)])
+def test_the_relu_kernel_agrees_whatever_the_width_and_batch(monkeypatch, width, batch):
+    """The one-layer relu kernel takes four units and four points at a time; widths and batches
+    that are not multiples of four (and those under four) take the rest one by one."""
+    for optimizer in ("sgd", "adam"):
+        cfg = BASE.updated({"width": width, "batch_size": batch, "optimizer": optimizer,
+                            "lr": 0.01 if optimizer == "adam" else 0.05})
+        _compare(monkeypatch, cfg, runs=2)
+
+
 def test_divergence_stops_both_at_the_same_step_with_the_same_reason(monkeypatch):
     cfg = BASE.updated({"lr": 50.0})
     ref, _ = _train(monkeypatch, "numpy", cfg, 1, 500)

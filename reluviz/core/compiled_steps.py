@@ -34,6 +34,11 @@ MODEL_CODES = {"relu": RELU, "constant": CONSTANT, "linear": LINEAR, "affine": A
 OPTIMIZER_CODES = {"sgd": SGD, "momentum": MOMENTUM, "nesterov": NESTEROV, "adam": ADAM}
 ACTIVATION_CODES = {"relu": A_RELU, "leaky_relu": A_LEAKY, "tanh": A_TANH, "sigmoid": A_SIGMOID}
 
+# error_model="numpy": a float division by zero gives inf/nan as in NumPy instead of raising; without
+# the zero check in every division and square root LLVM vectorises Adam's update (0.48 -> 0.09 us a
+# step at width 40). nogil: the app's GUI thread runs while a kernel trains.
+JIT = dict(nogil=True, cache=True, error_model="numpy")
+
 
 def net_codes(layout) -> tuple[int, int, int, int, float, int]:
     """(model code, H, L, activation code, slope, P) of a ``reluviz.core.model.Layout``."""
@@ -41,12 +46,15 @@ def net_codes(layout) -> tuple[int, int, int, int, float, int]:
     return model, layout.width, layout.depth, ACTIVATION_CODES[layout.activation], float(layout.slope), layout.size
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f):
     """Minibatch MSE of f(x) = sum_j v_j relu(w_j x + b_j) + c and its gradient into g (3H + 1,).
 
     The forward pass runs over units outside and points inside, the backward pass the other way
-    round: neither inner loop carries a sum, so both vectorise (the sums keep NumPy's order)."""
+    round: neither inner loop carries a sum, so both vectorise. Each pass takes four units (four
+    points) at a time, so an accumulator is loaded and stored once per four terms; the terms are
+    still added one by one in NumPy's order, so the results are bit for bit those of one at a time
+    (1.07 -> 0.61 us a step at width 40 on batches of 40)."""
     for j in range(H):
         w[j] = p[2 * j]
         b[j] = p[2 * j + 1]
@@ -58,7 +66,18 @@ def _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f):
     for i in range(B):
         xs[i] = x[i if full else idx[i]]
         f[i] = 0.0
-    for j in range(H):
+    j = 0
+    while j + 4 <= H:
+        w0, b0, v0 = w[j], b[j], v[j]
+        w1, b1, v1 = w[j + 1], b[j + 1], v[j + 1]
+        w2, b2, v2 = w[j + 2], b[j + 2], v[j + 2]
+        w3, b3, v3 = w[j + 3], b[j + 3], v[j + 3]
+        for i in range(B):
+            xi = xs[i]
+            f[i] = (((f[i] + v0 * max(w0 * xi + b0, 0.0)) + v1 * max(w1 * xi + b1, 0.0))
+                    + v2 * max(w2 * xi + b2, 0.0)) + v3 * max(w3 * xi + b3, 0.0)
+        j += 4
+    for j in range(j, H):
         wj, bj, vj = w[j], b[j], v[j]
         for i in range(B):
             f[i] += vj * max(wj * xs[i] + bj, 0.0)
@@ -66,18 +85,38 @@ def _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f):
     loss = 0.0
     gc = 0.0
     for i in range(B):
-        xi = xs[i]
         r = (f[i] + c) - y[i if full else idx[i]]
         loss += r * r
-        gx = (xi * scale) * r   # (NumPy: rows [x; 1] times 2/B, times the residual)
-        gr = scale * r
+        gc += scale * r
+        f[i] = r  # f holds the residuals from here on
+    gv = g[2 * H : 3 * H]
+    i = 0
+    while i + 4 <= B:
+        x0, x1, x2, x3 = xs[i], xs[i + 1], xs[i + 2], xs[i + 3]
+        r0, r1, r2, r3 = scale * f[i], scale * f[i + 1], scale * f[i + 2], scale * f[i + 3]
+        # (NumPy: rows [x; 1] times 2/B, times the residual)
+        q0, q1, q2, q3 = (x0 * scale) * f[i], (x1 * scale) * f[i + 1], (x2 * scale) * f[i + 2], (x3 * scale) * f[i + 3]
+        for j in range(H):
+            wj, bj = w[j], b[j]
+            z0, z1, z2, z3 = wj * x0 + bj, wj * x1 + bj, wj * x2 + bj, wj * x3 + bj
+            o0 = 1.0 if z0 > 0.0 else 0.0
+            o1 = 1.0 if z1 > 0.0 else 0.0
+            o2 = 1.0 if z2 > 0.0 else 0.0
+            o3 = 1.0 if z3 > 0.0 else 0.0
+            nx[j] = (((nx[j] + o0 * q0) + o1 * q1) + o2 * q2) + o3 * q3
+            n1[j] = (((n1[j] + o0 * r0) + o1 * r1) + o2 * r2) + o3 * r3
+            gv[j] = (((gv[j] + max(z0, 0.0) * r0) + max(z1, 0.0) * r1) + max(z2, 0.0) * r2) + max(z3, 0.0) * r3
+        i += 4
+    for i in range(i, B):
+        xi = xs[i]
+        gx = (xi * scale) * f[i]
+        gr = scale * f[i]
         for j in range(H):
             z = w[j] * xi + b[j]
             on = 1.0 if z > 0.0 else 0.0
             nx[j] += on * gx
             n1[j] += on * gr
-            g[2 * H + j] += max(z, 0.0) * gr
-        gc += gr
+            gv[j] += max(z, 0.0) * gr
     for j in range(H):
         g[2 * j] = nx[j] * v[j]
         g[2 * j + 1] = n1[j] * v[j]
@@ -85,7 +124,7 @@ def _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f):
     return loss * (1.0 / B)
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def _small_loss_grad(p, model, x, y, idx, full, B, g):
     """Minibatch MSE of y = theta (constant), y = theta x (linear) or y = a x + b (affine, p = [a, b])
     and its gradient into g (1,) or (2,)."""
@@ -111,7 +150,7 @@ def _small_loss_grad(p, model, x, y, idx, full, B, g):
     return loss * (1.0 / B)
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def _act(kind, slope, z):
     """act(z) as reluviz.core.deep computes it (NaN passes through)."""
     if kind == A_RELU:
@@ -124,7 +163,7 @@ def _act(kind, slope, z):
     return 1.0 / (1.0 + math.exp(-z))
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def _dact(kind, slope, z, a):
     """act'(z) given a = act(z), as reluviz.core.deep computes it (relu'(0) = 0)."""
     if kind == A_RELU:
@@ -136,7 +175,7 @@ def _dact(kind, slope, z, a):
     return (1.0 - a) * a
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def _general_loss_grad(p, H, L, kind, slope, x, y, idx, full, B, g, Z, A, D, delta, tmp, WT, xs, f):
     """Minibatch MSE and gradient (into g) of a general net (reluviz.core.deep: depth L, any
     activation), by the same forward and backward passes as ``deep.kernel``. Z, A, D (L, B, H):
@@ -226,7 +265,7 @@ def _general_loss_grad(p, H, L, kind, slope, x, y, idx, full, B, g, Z, A, D, del
     return loss * (1.0 / B)
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def _update(opt, src, dst, g, P, lr, t, wd, mask, has_mask, mu, b1, b2, eps):
     """One optimizer update of a state row (params then slots) from gradient g (P,), in place of dst."""
     for k in range(P):
@@ -260,7 +299,7 @@ def _update(opt, src, dst, g, P, lr, t, wd, mask, has_mask, mu, b1, b2, eps):
             dst[k] = src[k] - (m / (math.sqrt(s) / bc2 + eps)) * step_size
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def _scratch(model, H, L, B):
     """Work arrays of the loss-and-gradient functions for one call."""
     h = max(H, 1)
@@ -269,7 +308,7 @@ def _scratch(model, H, L, B):
             np.empty(big), np.empty(big), np.empty(big), np.empty(big[1:]), np.empty(big[1:]), np.empty((h, h)))
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def _loss_grad(model, H, L, kind, slope, p, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f, Z, A, D, delta, tmp, WT):
     if model == RELU:
         return _relu_loss_grad(p, H, x, y, idx, full, B, g, w, b, v, nx, n1, xs, f)
@@ -278,7 +317,7 @@ def _loss_grad(model, H, L, kind, slope, p, x, y, idx, full, B, g, w, b, v, nx, 
     return _small_loss_grad(p, model, x, y, idx, full, B, g)
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def run_stretch(model, H, L, kind, slope, P, opt, st0, st1, cur, x, y, idx, full, B, lrs, t0, n, mask, has_mask,
                 wds, mu, b1, b2, eps, limit, dead, rec_state, rec_loss, recording, loss):
     """Steps t0 .. t0 + n - 1 of R runs; returns (steps done, buffer holding the state reached).
@@ -298,8 +337,11 @@ def run_stretch(model, H, L, kind, slope, P, opt, st0, st1, cur, x, y, idx, full
             if dead[r]:
                 loss[r] = 0.0
                 continue
-            loss[r] = _loss_grad(model, H, L, kind, slope, src[r], x, y, idx[s, r], full, B, G[r], w, b, v, nx, n1,
-                                 xs, f, Z, A, D, delta, tmp, WT)
+            if model == RELU:  # (called directly: through _loss_grad a step takes ~0.15 us longer)
+                loss[r] = _relu_loss_grad(src[r], H, x, y, idx[s, r], full, B, G[r], w, b, v, nx, n1, xs, f)
+            else:
+                loss[r] = _loss_grad(model, H, L, kind, slope, src[r], x, y, idx[s, r], full, B, G[r], w, b, v, nx,
+                                     n1, xs, f, Z, A, D, delta, tmp, WT)
             if not loss[r] < limit:
                 bad = True
         if bad:
@@ -316,7 +358,7 @@ def run_stretch(model, H, L, kind, slope, P, opt, st0, st1, cur, x, y, idx, full
     return n, cur
 
 
-@njit(nogil=True, cache=True)
+@njit(**JIT)
 def batch_losses(model, H, L, kind, slope, P, st, x, y, idx, full, B, dead, loss):
     """The minibatch loss (R,) of each run's state ``st`` (R, S) on its batch ``idx`` (R, B) (0 for
     stopped runs): what ``run_stretch`` checks and records before an update."""
