@@ -122,13 +122,16 @@ def test_block_recording_stops_on_divergence_like_step_recording():
 
 
 def test_block_recording_polls_should_stop_every_poll_steps(backend):
-    from reluviz.core.trainer import POLL_STEPS, POLL_STEPS_COMPILED
+    """The NumPy path polls every POLL_STEPS steps; the compiled kernels after each call, which
+    covers a span of sampling blocks (aligned to it)."""
+    from reluviz.core.sampling import BLOCK
+    from reluviz.core.trainer import POLL_STEPS
 
-    k = POLL_STEPS_COMPILED if backend == "numba" else POLL_STEPS
     tr = Trainer(TrainConfig(width=5, n_train=30, batch_size=6))
+    k = tr._span * BLOCK if backend == "numba" else POLL_STEPS
     h = History.for_trainer(tr)
     calls = []
-    done = tr.run(5000, record=h, should_stop=lambda: calls.append(tr.step) or len(calls) == 3)
+    done = tr.run(10 * k, record=h, should_stop=lambda: calls.append(tr.step) or len(calls) == 3)
     assert done == 3 * k and calls == [k, 2 * k, 3 * k] and h.last_step() == 3 * k - 1
 
 

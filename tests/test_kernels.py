@@ -90,6 +90,28 @@ def test_the_relu_kernel_agrees_whatever_the_width_and_batch(monkeypatch, width,
         _compare(monkeypatch, cfg, runs=2)
 
 
+@pytest.mark.parametrize("sampling, batch", [("replacement", 8), ("shuffle", 7), ("replacement", 0)])
+def test_calls_spanning_several_sampling_blocks_agree(monkeypatch, sampling, batch):
+    """One compiled call covers several 1,024-step sampling blocks (``SPAN_BLOCKS``): a run over
+    five blocks matches the NumPy path, and the same run asked for in uneven pieces (calls that
+    start and end inside blocks, a schedule crossing them) is bit for bit the same."""
+    import reluviz.core.trainer as trainer_module
+
+    cfg = BASE.updated({"sampling": sampling, "batch_size": batch, "optimizer": "momentum", "schedule": "cosine",
+                        "t_max": 4000, "lr": 0.05})
+    _compare(monkeypatch, cfg, runs=2, steps=5 * 1024 + 77)
+    ref, h_ref = _train(monkeypatch, "numba", cfg, 2, 5 * 1024 + 77)
+    tr = Trainer(cfg, runs=2, init_seeds=range(2), sample_seeds=range(2), lr_scale=np.linspace(1, 2, 2))
+    assert tr._span > 1 and trainer_module.SPAN_BLOCKS > 1
+    h = History.for_trainer(tr, budget_bytes=1 << 22)
+    for n in (1, 700, 1500, 3, 2500, 493):  # 5 * 1024 + 77 in all
+        tr.run(n, record=h)
+    assert tr.step == ref.step
+    assert np.array_equal(tr.state, ref.state)
+    assert np.array_equal(h.steps, h_ref.steps) and np.array_equal(h.batches, h_ref.batches)
+    assert np.array_equal(h.params, h_ref.params) and np.array_equal(h.lrs, h_ref.lrs)
+
+
 def test_divergence_stops_both_at_the_same_step_with_the_same_reason(monkeypatch):
     cfg = BASE.updated({"lr": 50.0})
     ref, _ = _train(monkeypatch, "numpy", cfg, 1, 500)

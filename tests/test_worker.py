@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from helpers import SMALL_APP as SMALL, action
 
 
@@ -43,3 +45,28 @@ def test_pause_and_reset_stay_quick_when_a_step_is_expensive(qtbot, make_window)
     t0 = time.perf_counter()
     w.pause()
     assert time.perf_counter() - t0 < 8.0 and not w.worker.busy  # a hang guard (0.04 s here)
+
+
+def test_off_the_gil_the_worker_trains_between_frames_in_one_call(qtbot, make_window):
+    """With the compiled kernels at speed "max", the thread trains until the next frame is due in
+    one ``advance`` (each return to Python takes the GIL back, and waits while the window draws):
+    about one call per published frame, not one every 4 ms (four a frame) as before."""
+    from reluviz.core import backend
+
+    if backend.compiled(wait=True) is None:
+        import pytest
+
+        pytest.skip("numba is not available")
+    w = make_window(SMALL.updated({"width": 100, "steps": 10**9}))
+    calls, frames = [], []
+    advance = w.session.advance
+    w.session.advance = lambda n, should_stop=None: calls.append(n) or advance(n, should_stop)
+    w.worker.frameReady.connect(lambda: frames.append(len(calls)))
+    w.panel.set_speed(0)
+    w.play()
+    qtbot.waitUntil(lambda: len(frames) >= 40, timeout=20_000)
+    w.pause()
+    assert w.session.trains_off_gil
+    per_frame = np.diff(frames[10:])  # (after the chunk size has settled)
+    assert np.mean(per_frame) <= 2.5, per_frame
+    assert np.median(calls[len(calls) // 2 :]) > 1000  # steps a call: ~16 ms of training, not a few steps

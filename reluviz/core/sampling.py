@@ -52,9 +52,13 @@ class BatchStream:
         self.sampling, self.seeds, self.n, self.batch = sampling, [int(s) for s in seeds], n, batch
         self._block = -1
         self._data = np.empty((BLOCK, len(self.seeds), batch), dtype=np.int64)
+        self._span_key, self._span_data = None, None
 
     def block(self, block: int) -> np.ndarray:
         """Indices of steps [block*BLOCK, (block+1)*BLOCK) for every run: (BLOCK, R, B) (live buffer)."""
+        if self._span_key is not None and 0 <= block - self._span_key[0] < self._span_key[1]:
+            k = block - self._span_key[0]  # (drawn as part of the span)
+            return self._span_data[k * BLOCK : (k + 1) * BLOCK]
         if block != self._block:
             for r, seed in enumerate(self.seeds):
                 if r and seed == self.seeds[0]:
@@ -63,6 +67,20 @@ class BatchStream:
                     self._data[:, r] = block_indices(self.sampling, seed, self.n, self.batch, block)
             self._block = block
         return self._data
+
+    def span(self, block: int, blocks: int) -> np.ndarray:
+        """Indices of steps [block*BLOCK, (block+blocks)*BLOCK) for every run: (blocks*BLOCK, R, B)
+        (live buffer; the same indices as ``blocks`` calls of ``block``)."""
+        if blocks == 1:
+            return self.block(block)
+        if (block, blocks) != self._span_key:
+            if self._span_data is None or len(self._span_data) != blocks * BLOCK:
+                self._span_data = np.empty((blocks * BLOCK,) + self._data.shape[1:], dtype=np.int64)
+            self._span_key = None
+            for k in range(blocks):
+                self._span_data[k * BLOCK : (k + 1) * BLOCK] = self.block(block + k)
+            self._span_key = (block, blocks)
+        return self._span_data
 
     def at(self, step: int) -> np.ndarray:
         return self.block(step // BLOCK)[step % BLOCK]

@@ -40,9 +40,14 @@ if TYPE_CHECKING:
 
 #: Minibatch values gathered at once (R * B * steps); bounds the memory of a gathered stretch.
 CHUNK_ELEMENTS = 1 << 17
-#: ``should_stop`` is polled every this many steps (NumPy: ~0.5 ms of steps; compiled: ~1 ms)
+#: ``should_stop`` is polled every this many steps (NumPy: ~0.5 ms of steps)
 POLL_STEPS = 64
-POLL_STEPS_COMPILED = 512
+#: The compiled kernels run up to this many sampling blocks in one call (GIL released throughout),
+#: as far as their indices fit in ``SPAN_BYTES``; ``should_stop`` is polled between calls. Few, long
+#: calls matter in the app: each return takes the GIL back, and one that lands while the window
+#: draws waits until drawing lets go of it (with one block a call, ~20% of the training time).
+SPAN_BLOCKS = 32
+SPAN_BYTES = 8 << 20
 
 
 class StepSink(Protocol):
@@ -151,10 +156,12 @@ class Trainer:
         self._updates = [self._updater.bind(self._bufs[i], self._bufs[1 - i], self._grad) for i in (0, 1)]
         # Learning rates of one sampling block, (BLOCK, R, 1), and per-step views of them
         # (0-d for one run: a 0-d operand broadcasts fastest).
-        self._lr_block = -1
-        self._lr_values = np.empty((BLOCK, self.runs, 1))
+        self._lr_key = None
+        # sampling blocks per compiled call (a full batch has no indices to hold)
+        self._span = SPAN_BLOCKS if self.full_batch else max(1, min(SPAN_BLOCKS, SPAN_BYTES // (BLOCK * self.runs * batch * 8)))
+        self._lr_values = np.empty((self._span * BLOCK, self.runs, 1))
         lrv = self._lr_values
-        self._lr_rows = [lrv[i, 0, 0, ...] for i in range(BLOCK)] if self.runs == 1 else list(lrv)
+        self._lr_rows = [lrv[i, 0, 0, ...] for i in range(BLOCK)] if self.runs == 1 else list(lrv[:BLOCK])
 
     def reconfigure(self, config: TrainConfig) -> None:
         """Apply new optimizer, schedule or batch settings from the next step on, keeping the run.
@@ -229,14 +236,17 @@ class Trainer:
         self._chunk_steps = (start, stop)
         return start, stop
 
-    def _lr_for(self, step: int) -> int:
-        """Fill ``_lr_values`` with the rates of the block holding ``step`` (0 for stopped runs); its start."""
-        block = step // BLOCK
-        if block != self._lr_block:
-            steps = np.arange(block * BLOCK, (block + 1) * BLOCK)
-            np.multiply(self.lr_scale[None, :, :], lr_at(self.config, steps)[:, None, None], out=self._lr_values)
-            self._lr_values[:, self.diverged] = 0.0
-            self._lr_block = block
+    def _lr_for(self, step: int, blocks: int = 1) -> int:
+        """Fill ``_lr_values`` with the rates of ``blocks`` sampling blocks, the span of that many
+        (aligned to multiples of it, so that calls within it reuse it) that holds ``step`` (0 for
+        stopped runs); returns its first step."""
+        block = step // BLOCK // blocks * blocks
+        if (block, blocks) != self._lr_key:
+            steps = np.arange(block * BLOCK, (block + blocks) * BLOCK)
+            out = self._lr_values[: blocks * BLOCK]
+            np.multiply(self.lr_scale[None, :, :], lr_at(self.config, steps)[:, None, None], out=out)
+            out[:, self.diverged] = 0.0
+            self._lr_key = (block, blocks)
         return block * BLOCK
 
     def snapshot(self) -> Snapshot:
@@ -264,7 +274,10 @@ class Trainer:
             self._codes = (kernels.net_codes(self.layout), kernels.OPTIMIZER_CODES[self.config.optimizer])
             mask = self._updater.mask
             self._mask = np.ascontiguousarray(mask if mask is not None else np.ones(self.layout.size))
-            self._full_idx = np.zeros((BLOCK, self.runs, 1), dtype=np.int64)
+            self._full_idx = np.zeros((self._span * BLOCK, self.runs, 1), dtype=np.int64)
+            if self.full_batch:  # every step's batch: all points (what a recorded row says)
+                n = self.dataset.n
+                self._full_batches = np.broadcast_to(np.arange(n), (self._span * BLOCK, self.runs, n))
             self._rec_none = (np.zeros((0, self.runs, self._bufs[0].shape[1])), np.zeros((0, self.runs)))
             self._loss_row = np.zeros(self.runs)
             # torch's weight decay (2 ridge) of each run: the updater's float or (R, 1)
@@ -280,7 +293,7 @@ class Trainer:
         self.step = snap.step
         self.diverged = np.array(snap.diverged, dtype=bool)
         self.divergence = None
-        self._lr_block = -1  # the rates zero stopped runs: recompute them
+        self._lr_key = None  # the rates zero stopped runs: recompute them
 
     # ------------------------------------------------------------------ training
     def run(self, n_steps: int, on_step: StepSink | None = None, every: int = 1,
@@ -290,8 +303,9 @@ class Trainer:
         ``record``: a History that gets every step (state, minibatch, loss, rate), written in blocks.
         ``on_step(step, state, batch, batch_loss, lr, diverged)`` is called before the update of
         every step divisible by ``every``, with live buffers (copy what you keep).
-        ``should_stop()`` is polled every ``POLL_STEPS`` steps (``POLL_STEPS_COMPILED`` with the compiled
-        kernels), for a worker thread that wants to pause.
+        ``should_stop()`` is polled every ``POLL_STEPS`` steps (with the compiled kernels: after each
+        call, up to ``SPAN_BLOCKS`` sampling blocks), for a worker thread that wants to pause; a
+        worker that must answer sooner asks for fewer steps.
         """
         if self.stopped or n_steps <= 0:
             return 0
@@ -303,21 +317,22 @@ class Trainer:
         end = start + n_steps
         while step < end:
             kernels = self._compiled(wait=True)
-            l_start = self._lr_for(step)
             if kernels is not None:
-                stop, poll = min(end, l_start + BLOCK), POLL_STEPS_COMPILED
+                l_start = self._lr_for(step, self._span)
+                step = self._stretch_compiled(kernels, step, min(end, l_start + self._span * BLOCK), l_start,
+                                              record, on_step, every)
+                polled = True
             else:
+                l_start = self._lr_for(step)
                 c_start, c_stop = self._chunk_for(step)
-                stop, poll = min(end, c_stop, l_start + BLOCK), POLL_STEPS
-            if should_stop is not None:
-                stop = min(stop, step + poll - (step - start) % poll)
-            if kernels is not None:
-                step = self._stretch_compiled(kernels, step, stop, l_start, record, on_step, every)
-            else:
+                stop = min(end, c_stop, l_start + BLOCK)
+                if should_stop is not None:
+                    stop = min(stop, step + POLL_STEPS - (step - start) % POLL_STEPS)
                 step = self._stretch(step, stop, c_start, l_start, record, on_step, every)
+                polled = (step - start) % POLL_STEPS == 0
             if self.stopped:
                 return max(self.step - start, 0)
-            if should_stop is not None and step > start and (step - start) % poll == 0 and should_stop():
+            if should_stop is not None and step > start and polled and should_stop():
                 break
         return step - start
 
@@ -397,11 +412,10 @@ class Trainer:
         """Steps ``t0 .. stop - 1`` (within one block) in one kernel call; with ``keep``, returns the
         first step's state and loss rows (for ``on_step``)."""
         net, opt = self._codes
-        block_start = (t0 // BLOCK) * BLOCK
         if self.full_batch:
-            idx = self._full_idx[t0 - block_start : stop - block_start]
+            idx = self._full_idx[t0 - l_start : stop - l_start]
         else:
-            idx = self._stream.block(t0 // BLOCK)[t0 - block_start : stop - block_start]
+            idx = self._stream.span(l_start // BLOCK, self._span)[t0 - l_start : stop - l_start]
         if record is not None:
             rec_state, rec_loss = record.reserve(t0, stop - t0)
             stop = t0 + len(rec_loss)
@@ -420,7 +434,7 @@ class Trainer:
             self.explode_limit, self.diverged, rec_state, rec_loss, recording, loss)
         t = t0 + done
         if record is not None and done:
-            record.commit(t0, done, idx[:done] if not self.full_batch else self._data[3][:done],
+            record.commit(t0, done, idx[:done] if not self.full_batch else self._full_batches[:done],
                           self._lr_values[t0 - l_start : t - l_start, :, 0], self.diverged)
         self._cur_i, self.step = cur, t
         if done < stop - t0:

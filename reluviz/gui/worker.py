@@ -32,6 +32,7 @@ FRAME_INTERVAL = 1.0 / 60.0      # paced playback (speed N): at most 60 frames a
 MAX_SPEED_INTERVAL = 1.0 / 60.0  # speed "max": 60 frames a second (the compiled kernels train off
                                  # the GIL; with NumPy the frame rate falls to what drawing leaves)
 CHUNK_SECONDS = 0.004            # training time per lock hold
+MAX_CHUNK_STEPS = 100_000        # (16 ms of the fastest kernels at width 10)
 DRAW_WAIT = 0.05                 # speed "max": the longest the thread waits for ``frame_drawn()``
 RATE_WINDOW = 0.5                # seconds over which ``steps_per_second`` is measured
 
@@ -65,6 +66,8 @@ class TrainingWorker(QtCore.QThread):
         self._last_publish = 0.0
         self._next_due = 0.0
         self._chunk = 1             # steps per lock hold (grows to CHUNK_SECONDS of work, see _account)
+        self._per_step = 0.0        # seconds a step took in the last chunk, and its steps
+        self._last_done = 0
         self._generation = -1
         self._rate_t0 = time.perf_counter()
         self._rate_steps = 0
@@ -158,7 +161,8 @@ class TrainingWorker(QtCore.QThread):
                     return
                 self._busy = True
                 self._rate_t0, self._rate_steps = time.perf_counter(), 0
-                self._chunk = 1  # the settings may have changed since the last burst: measure again
+                # the settings may have changed since the last burst: measure again
+                self._chunk, self._per_step, self._last_done = 1, 0.0, 0
             reason = self._burst(session)
             if reason and not self._quit:
                 self.runStopped.emit(reason)
@@ -186,8 +190,14 @@ class TrainingWorker(QtCore.QThread):
                 continue
             if session.generation != self._generation:  # a new run or new settings: measure again
                 self._generation = session.generation
-                self._chunk = 1
+                self._chunk, self._per_step, self._last_done = 1, 0.0, 0
             n = self._chunk
+            if not paced and playing and session.trains_off_gil and self._per_step > 0:
+                # Off the GIL, train until the next frame is due in one call: every return to
+                # Python takes the GIL back, and one that lands while the window draws (Qt's
+                # painting holds the GIL) waits for it. Frames then come between the draws.
+                left = max(self._next_due - time.perf_counter(), CHUNK_SECONDS)
+                n = max(1, min(int(left / self._per_step), 2 * max(self._chunk, self._last_done), MAX_CHUNK_STEPS))
             if paced:
                 n = min(n, speed - frame_steps)
             if not playing:
@@ -227,7 +237,8 @@ class TrainingWorker(QtCore.QThread):
             # at most double per chunk: a step may cost far more than the last estimate said (a
             # bigger batch, a new run), and the trainer checks should_stop only every 64 steps
             per_step = dt / done
-            self._chunk = int(min(max(CHUNK_SECONDS / per_step, 1), 2 * self._chunk, 20000))
+            self._per_step, self._last_done = per_step, done
+            self._chunk = int(min(max(CHUNK_SECONDS / per_step, 1), 2 * self._chunk, MAX_CHUNK_STEPS))
         self._rate_steps += done
         elapsed = time.perf_counter() - self._rate_t0
         if elapsed >= RATE_WINDOW:
