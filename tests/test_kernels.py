@@ -246,3 +246,27 @@ def test_each_run_its_own_ridge(monkeypatch):
     assert _agree(*out) <= TOL
     norms = np.linalg.norm(out[1][:, : tr.layout.size], axis=1)
     assert np.all(np.diff(norms) < 0)  # more ridge, smaller weights
+
+
+def test_a_frames_losses_agree_with_the_numpy_reference(monkeypatch):
+    """``metrics.mean_loss`` of a one-layer relu net goes through the compiled ``relu_sse`` (off
+    the GIL; the app computes every frame's four losses so): the same MSE as NumPy's."""
+    from reluviz.core import backend
+    from reluviz.core.metrics import dataset_losses, mean_loss
+
+    tr = Trainer(BASE.updated({"width": 7, "n_test": 1000}))
+    tr.run(50)
+    snap = tr.snapshot()
+    ds = tr.dataset
+    monkeypatch.setenv("RELUVIZ_BACKEND", "numba")
+    assert backend.compiled(wait=True) is not None
+    fast = dataset_losses(snap, ds)
+    monkeypatch.setenv("RELUVIZ_BACKEND", "numpy")
+    ref = dataset_losses(snap, ds)
+    for a, b in zip(fast, ref):
+        assert (a != a and b != b) or abs(a - b) <= TOL * abs(b), (fast, ref)
+    # a blown-up state: no exception, a loss that is not finite or huge either way
+    big = type(snap).create(snap.step, snap.layout, snap.state * 1e160, snap.batch, snap.batch_loss, snap.lr,
+                            snap.diverged)
+    monkeypatch.setenv("RELUVIZ_BACKEND", "numba")
+    assert not mean_loss(big, ds.x_train, ds.y_train) < 1e300

@@ -371,3 +371,21 @@ def batch_losses(model, H, L, kind, slope, P, st, x, y, idx, full, B, dead, loss
         else:
             loss[r] = _loss_grad(model, H, L, kind, slope, st[r], x, y, idx[r], full, B, g, w, b, v, nx, n1, xs, f,
                                  Z, A, D, delta, tmp, WT)
+
+
+@njit(**JIT)
+def relu_sse(p, H, x, y):
+    """Sum of squared errors of the one-layer relu net ``p`` (3H + 1,) on (x, y) (N,): what a frame's
+    train/validation/test losses need (units outside, points inside, as the training kernel)."""
+    N = x.shape[0]
+    f = np.zeros(N)
+    for j in range(H):
+        wj, bj, vj = p[2 * j], p[2 * j + 1], p[2 * H + j]
+        for i in range(N):
+            f[i] += vj * max(wj * x[i] + bj, 0.0)
+    c = p[3 * H]
+    total = 0.0
+    for i in range(N):
+        r = (f[i] + c) - y[i]
+        total += r * r
+    return total
