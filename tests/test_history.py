@@ -235,3 +235,20 @@ def test_200k_steps_at_width_100_stay_within_the_memory_bound_and_scrub(capsys):
     ref = Trainer(session.config)
     ref.run(history.current.stride * 3)
     np.testing.assert_array_equal(ref.params, history.at(history.current.stride * 3).params)
+
+
+@pytest.mark.parametrize("budget", [64 * 50, 1 << 16, 1 << 18])
+def test_thinning_moves_every_column_with_its_step(budget):
+    """Thinning gathers the kept old rows and moves the recent half down in slices: each kept row
+    still holds its own state, batch, loss and rate (here all made of the step's number)."""
+    tr = Trainer(TrainConfig(width=3, n_train=30, batch_size=4))
+    h = History.for_trainer(tr, budget_bytes=budget)
+    for t in range(20_000):
+        h.record(t, np.full((1, h.state_size), float(t)), np.full((1, 4), t), np.array([1.0 * t]),
+                 np.array([2.0 * t]), np.array([t % 3 == 0]))
+    steps = h.steps
+    assert h.stride > 1 and steps[0] == 0 and steps[-1] == 19_999 and np.all(np.diff(steps) > 0)
+    assert np.array_equal(h._state[: len(h), 0], np.repeat(steps[:, None], h.state_size, 1).astype(float))
+    assert np.array_equal(h.batches[:, 0], np.repeat(steps[:, None], 4, 1))
+    assert np.array_equal(h.batch_losses[:, 0], 1.0 * steps) and np.array_equal(h.lrs[:, 0], 2.0 * steps)
+    assert np.array_equal(h._diverged[: len(h), 0], steps % 3 == 0)

@@ -151,16 +151,27 @@ class History:
             if len(keep_old) + recent <= (3 * self.capacity) // 4 or len(keep_old) <= 1:
                 break
             stride *= 2
-        keep = np.concatenate([keep_old, np.arange(n - recent, n)])
+        cols = (self._step, self._state, self._batch, self._loss, self._lr, self._diverged)
         # Compacted in place, a block of rows at a time (col[keep] would copy every kept row
         # first). Safe in order: keep increases and keep[i] >= i, so a row is read before written.
-        for start in range(0, len(keep), _THIN_BLOCK):
-            idx = keep[start : start + _THIN_BLOCK]
+        # The kept old rows are gathered...
+        for start in range(0, len(keep_old), _THIN_BLOCK):
+            idx = keep_old[start : start + _THIN_BLOCK]
             if idx[0] == start and idx[-1] == start + len(idx) - 1:
                 continue  # (already in place)
-            for col in (self._step, self._state, self._batch, self._loss, self._lr, self._diverged):
+            for col in cols:
                 col[start : start + len(idx)] = col[idx]
-        self._n = len(keep)
+        # ... and the recent half, one contiguous stretch, moves down by slices no longer than the
+        # shift (so a slice never overlaps its target): a few copies, not one per 1,024 rows (in the
+        # app each copy hands the GIL to the window and may wait to get it back)
+        dst, src = len(keep_old), n - recent
+        shift = src - dst
+        if shift > 0:
+            for start in range(0, recent, shift):
+                k = min(shift, recent - start)
+                for col in cols:
+                    col[dst + start : dst + start + k] = col[src + start : src + start + k]
+        self._n = dst + recent
         self.stride = stride
 
     # ------------------------------------------------------------------ reading
