@@ -33,6 +33,8 @@ MAX_SPEED_INTERVAL = 1.0 / 60.0  # speed "max": 60 frames a second (the compiled
                                  # the GIL; with NumPy the frame rate falls to what drawing leaves)
 CHUNK_SECONDS = 0.004            # training time per lock hold
 MAX_CHUNK_STEPS = 100_000        # (16 ms of the fastest kernels at width 10)
+EARLY = 0.002                    # speed "max": a frame may go out this much before it is due (a
+                                 # chunk timed to end at the due time ends a little before or after)
 DRAW_WAIT = 0.05                 # speed "max": the longest the thread waits for ``frame_drawn()``
 RATE_WINDOW = 0.5                # seconds over which ``steps_per_second`` is measured
 
@@ -196,7 +198,7 @@ class TrainingWorker(QtCore.QThread):
                 # Off the GIL, train until the next frame is due in one call: every return to
                 # Python takes the GIL back, and one that lands while the window draws (Qt's
                 # painting holds the GIL) waits for it. Frames then come between the draws.
-                left = max(self._next_due - time.perf_counter(), CHUNK_SECONDS)
+                left = max(self._next_due - EARLY / 2 - time.perf_counter(), CHUNK_SECONDS)
                 n = max(1, min(int(left / self._per_step), 2 * max(self._chunk, self._last_done), MAX_CHUNK_STEPS))
             if paced:
                 n = min(n, speed - frame_steps)
@@ -256,7 +258,7 @@ class TrainingWorker(QtCore.QThread):
         now = time.perf_counter()
         if not force:
             with self._cond:
-                if not self._frame_taken or now < self._next_due:
+                if not self._frame_taken or now < self._next_due - EARLY:
                     return False
             # a steady cadence: the next frame is due one interval after this one was due
             late = now - self._next_due
