@@ -70,3 +70,32 @@ def test_off_the_gil_the_worker_trains_between_frames_in_one_call(qtbot, make_wi
     per_frame = np.diff(frames[10:])  # (after the chunk size has settled)
     assert np.mean(per_frame) <= 2.5, per_frame
     assert np.median(calls[len(calls) // 2 :]) > 1000  # steps a call: ~16 ms of training, not a few steps
+
+
+def test_when_drawing_is_slow_the_worker_publishes_fewer_frames(qtbot):
+    """At speed "max" a frame is due every 1/60 s, or later when the window's drawing (take_frame
+    to frame_drawn) would take more than DRAW_SHARE of the GUI thread: Qt's painting holds the GIL
+    and training waits for it. A window that draws for 25 ms gets ~20 frames a second, not 40."""
+    from reluviz.core.session import Session
+    from reluviz.gui.worker import DRAW_SHARE, TrainingWorker
+
+    worker = TrainingWorker(Session(SMALL.updated({"steps": 10**9})))
+    drawn = []
+
+    def draw():
+        if worker.take_frame() is not None:
+            time.sleep(0.025)  # (drawing: the GUI thread holds the GIL)
+            drawn.append(time.perf_counter())
+            worker.frame_drawn()
+
+    worker.frameReady.connect(draw)
+    worker.set_speed(0)
+    worker.start()
+    try:
+        worker.play()
+        qtbot.waitUntil(lambda: len(drawn) >= 30, timeout=20_000)
+    finally:
+        worker.stop()
+    rate = (len(drawn) - 11) / (drawn[-1] - drawn[10])
+    assert 0.4 / (0.025 / DRAW_SHARE) < rate < 1.25 / (0.025 / DRAW_SHARE), rate  # ~20 a second
+    assert worker.steps_trained > 0

@@ -35,6 +35,10 @@ CHUNK_SECONDS = 0.004            # training time per lock hold
 MAX_CHUNK_STEPS = 100_000        # (16 ms of the fastest kernels at width 10)
 EARLY = 0.002                    # speed "max": a frame may go out this much before it is due (a
                                  # chunk timed to end at the due time ends a little before or after)
+FRAME_SHARE = 1 / 4              # speed "max": building frames takes at most this share of the
+                                 # training thread (a wide or deep net's frame costs 5-10 ms) ...
+DRAW_SHARE = 1 / 2               # ... and drawing them at most this share of the GUI thread: Qt's
+                                 # painting holds the GIL, and a kernel that returns meanwhile waits
 DRAW_WAIT = 0.05                 # speed "max": the longest the thread waits for ``frame_drawn()``
 RATE_WINDOW = 0.5                # seconds over which ``steps_per_second`` is measured
 
@@ -67,6 +71,9 @@ class TrainingWorker(QtCore.QThread):
         self._frame_taken = True
         self._last_publish = 0.0
         self._next_due = 0.0
+        self._frame_cost = 0.0      # seconds a frame takes to build (smoothed) ...
+        self._draw_cost = 0.0       # ... and from take_frame() to frame_drawn() (smoothed)
+        self._taken_at = 0.0
         self._chunk = 1             # steps per lock hold (grows to CHUNK_SECONDS of work, see _account)
         self._per_step = 0.0        # seconds a step took in the last chunk, and its steps
         self._last_done = 0
@@ -141,11 +148,16 @@ class TrainingWorker(QtCore.QThread):
         with self._cond:
             frame, self._frame = self._frame, None
             self._frame_taken = True
+            if frame is not None:
+                self._taken_at = time.perf_counter()
             self._cond.notify_all()
         return frame
 
     def frame_drawn(self) -> None:
         """The window has drawn the frame it took: the thread may take the GIL back."""
+        if self._taken_at:
+            self._draw_cost = 0.7 * self._draw_cost + 0.3 * (time.perf_counter() - self._taken_at)
+            self._taken_at = 0.0
         self._drawn.set()
 
     # ------------------------------------------------------------------ the loop (worker thread)
@@ -260,14 +272,18 @@ class TrainingWorker(QtCore.QThread):
             with self._cond:
                 if not self._frame_taken or now < self._next_due - EARLY:
                     return False
-            # a steady cadence: the next frame is due one interval after this one was due
+            # a steady cadence: the next frame is due one interval after this one was due (longer
+            # when frames are expensive, so that training keeps most of the thread)
+            interval = max(MAX_SPEED_INTERVAL, self._frame_cost / FRAME_SHARE, self._draw_cost / DRAW_SHARE)
             late = now - self._next_due
-            self._next_due = (self._next_due if late < MAX_SPEED_INTERVAL else now) + MAX_SPEED_INTERVAL
+            self._next_due = (self._next_due if late < interval else now) + interval
         with self._cond:
             trail = self._trail
+        t0 = time.perf_counter()
         with session.lock:
             session.checkpoint()
             frame = session.frame(trail=trail)
+        self._frame_cost = 0.7 * self._frame_cost + 0.3 * (time.perf_counter() - t0)
         with self._cond:
             self._frame = frame
             self._frame_taken = False
