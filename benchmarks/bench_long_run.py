@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
 
     config = load_preset("notebook").config.updated({"width": args.width, "steps": args.steps})
     budget = int(args.budget_mib * 2**20)
+    # the compiled kernels first, as the app loads them at start (numba and LLVM: ~60 MiB)
+    from reluviz.core import backend
+
+    backend.compiled(wait=True)
     before = rss_mib()
     session = Session(config, budget_bytes=budget)
     history = session.history
