@@ -270,3 +270,42 @@ def test_a_frames_losses_agree_with_the_numpy_reference(monkeypatch):
                             snap.diverged)
     monkeypatch.setenv("RELUVIZ_BACKEND", "numba")
     assert not mean_loss(big, ds.x_train, ds.y_train) < 1e300
+
+
+def test_training_and_frames_call_only_what_the_warm_up_compiled():
+    """``backend.warm_up`` compiles the kernels for the argument types the app calls them with. A
+    call with another type (a read-only array is one: the ridge row, a snapshot's parameters) made
+    numba compile again at the first step: the first frame of a launch came 4-7 s late, with the
+    GIL held. In a fresh process: warm up, then train and draw as the app and the sweeps do, and
+    no kernel may have gained a signature."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    script = textwrap.dedent("""
+        import reluviz
+        from reluviz.core import History, Trainer, backend
+        from reluviz.core.presets import load_preset
+        from reluviz.core.session import Session
+        m = backend.compiled(wait=True)
+        names = ("run_stretch", "batch_losses", "relu_sse")
+        before = {n: set(getattr(m, n).signatures) for n in names}
+        base = load_preset("notebook").config
+        for cfg in (base, base.updated({"batch_size": 0}), base.updated({"depth": 2, "width": 8}),
+                    base.updated({"model": "affine"}), base.updated({"optimizer": "adam", "ridge": 0.01})):
+            s = Session(cfg)
+            s.advance(3000)
+            s.checkpoint()
+            s.frame()
+        tr = Trainer(base, runs=5, init_seeds=range(5), sample_seeds=range(5))
+        tr.run(2000, record=History.for_trainer(tr))
+        tr.snapshot()
+        print([(n, str(sig)) for n in names for sig in set(getattr(m, n).signatures) - before[n]])
+    """)
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, RELUVIZ_BACKEND="numba", PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout[-3000:]

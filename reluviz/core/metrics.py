@@ -55,8 +55,9 @@ def mean_loss(snap: Snapshot, x: np.ndarray, y: np.ndarray, run: int = 0) -> flo
     layout = snap.layout
     kernels = backend.compiled(wait=False) if layout.model == "relu" and not layout.general else None
     if kernels is not None:  # (off the GIL, ~10x faster at width 100: the app builds a frame's losses this way)
-        return float(kernels.relu_sse(np.ascontiguousarray(params, dtype=float), layout.width,
-                                      np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(y, dtype=float))) / n
+        # (writable C arrays: a read-only snapshot array would be another type to numba, compiled anew)
+        x, y = (np.require(a, float, ("C", "W")) for a in (x, y))
+        return float(kernels.relu_sse(np.array(params, dtype=float), layout.width, x, y)) / n
     chunk = max(64, PIECE // max(layout.width, 1))
     total = 0.0
     with np.errstate(all="ignore"):

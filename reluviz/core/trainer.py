@@ -281,7 +281,9 @@ class Trainer:
             self._rec_none = (np.zeros((0, self.runs, self._bufs[0].shape[1])), np.zeros((0, self.runs)))
             self._loss_row = np.zeros(self.runs)
             # torch's weight decay (2 ridge) of each run: the updater's float or (R, 1)
-            self._wds = np.ascontiguousarray(np.broadcast_to(self._updater.wd, (self.runs, 1))[:, 0], dtype=float)
+            # (a writable copy: a read-only array, as a broadcast view is, is another type to numba, and
+            # a call with a type the warm-up did not compile compiles for seconds at the first step)
+            self._wds = np.array(np.broadcast_to(self._updater.wd, (self.runs, 1))[:, 0], dtype=float)
         return kernels
 
     def restore(self, snap: Snapshot) -> None:
