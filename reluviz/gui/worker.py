@@ -39,6 +39,8 @@ FRAME_SHARE = 1 / 4              # speed "max": building frames takes at most th
                                  # training thread (a wide or deep net's frame costs 5-10 ms) ...
 DRAW_SHARE = 1 / 2               # ... and drawing them at most this share of the GUI thread: Qt's
                                  # painting holds the GIL, and a kernel that returns meanwhile waits
+SLOWEST_INTERVAL = 1 / 15        # (however expensive: a first paint or a resize can take a second,
+                                 # which must not hold the frame rate down for long)
 DRAW_WAIT = 0.05                 # speed "max": the longest the thread waits for ``frame_drawn()``
 RATE_WINDOW = 0.5                # seconds over which ``steps_per_second`` is measured
 
@@ -156,7 +158,8 @@ class TrainingWorker(QtCore.QThread):
     def frame_drawn(self) -> None:
         """The window has drawn the frame it took: the thread may take the GIL back."""
         if self._taken_at:
-            self._draw_cost = 0.7 * self._draw_cost + 0.3 * (time.perf_counter() - self._taken_at)
+            took = min(time.perf_counter() - self._taken_at, SLOWEST_INTERVAL)
+            self._draw_cost = 0.7 * self._draw_cost + 0.3 * took
             self._taken_at = 0.0
         self._drawn.set()
 
@@ -274,7 +277,8 @@ class TrainingWorker(QtCore.QThread):
                     return False
             # a steady cadence: the next frame is due one interval after this one was due (longer
             # when frames are expensive, so that training keeps most of the thread)
-            interval = max(MAX_SPEED_INTERVAL, self._frame_cost / FRAME_SHARE, self._draw_cost / DRAW_SHARE)
+            interval = min(max(MAX_SPEED_INTERVAL, self._frame_cost / FRAME_SHARE, self._draw_cost / DRAW_SHARE),
+                           SLOWEST_INTERVAL)
             late = now - self._next_due
             self._next_due = (self._next_due if late < interval else now) + interval
         with self._cond:
@@ -283,7 +287,7 @@ class TrainingWorker(QtCore.QThread):
         with session.lock:
             session.checkpoint()
             frame = session.frame(trail=trail)
-        self._frame_cost = 0.7 * self._frame_cost + 0.3 * (time.perf_counter() - t0)
+        self._frame_cost = 0.7 * self._frame_cost + 0.3 * min(time.perf_counter() - t0, SLOWEST_INTERVAL)
         with self._cond:
             self._frame = frame
             self._frame_taken = False
