@@ -213,7 +213,8 @@ class TrainingWorker(QtCore.QThread):
                 # Off the GIL, train until the next frame is due in one call: every return to
                 # Python takes the GIL back, and one that lands while the window draws (Qt's
                 # painting holds the GIL) waits for it. Frames then come between the draws.
-                left = max(self._next_due - EARLY / 2 - time.perf_counter(), CHUNK_SECONDS)
+                # (at most one display interval: the GUI thread may wait for the lock that long)
+                left = min(max(self._next_due - EARLY / 2 - time.perf_counter(), CHUNK_SECONDS), MAX_SPEED_INTERVAL)
                 n = max(1, min(int(left / self._per_step), 2 * max(self._chunk, self._last_done), MAX_CHUNK_STEPS))
             if paced:
                 n = min(n, speed - frame_steps)
