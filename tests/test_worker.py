@@ -11,7 +11,9 @@ from helpers import SMALL_APP as SMALL, action
 
 
 def test_play_draws_frames_then_pause_stops(qtbot, make_window):
-    w = make_window()
+    # (a run long enough to be playing when it is paused: the compiled kernels train the default
+    # 100,000 steps in ~0.3 s, about 8 frames)
+    w = make_window(SMALL.updated({"steps": 10**9}))
     w.panel.set_speed(0)
     action(w, "actionPlayPause").trigger()
     assert w.playing
