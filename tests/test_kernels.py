@@ -294,7 +294,8 @@ def test_training_and_frames_call_only_what_the_warm_up_compiled():
         before = {n: set(getattr(m, n).signatures) for n in names}
         base = load_preset("notebook").config
         for cfg in (base, base.updated({"batch_size": 0}), base.updated({"depth": 2, "width": 8}),
-                    base.updated({"model": "affine"}), base.updated({"optimizer": "adam", "ridge": 0.01})):
+                    base.updated({"model": "affine"}), base.updated({"optimizer": "adam", "ridge": 0.01}),
+                    base.updated({"train": "output", "optimizer": "momentum"}), base.updated({"activation": "tanh"})):
             s = Session(cfg)
             s.advance(3000)
             s.checkpoint()

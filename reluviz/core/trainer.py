@@ -411,8 +411,8 @@ class Trainer:
 
     def _compiled_steps(self, kernels, t0: int, stop: int, l_start: int, record: "History | None",
                         keep: bool) -> tuple[np.ndarray, np.ndarray] | None:
-        """Steps ``t0 .. stop - 1`` (within one block) in one kernel call; with ``keep``, returns the
-        first step's state and loss rows (for ``on_step``)."""
+        """Steps ``t0 .. stop - 1`` (within the span of blocks starting at ``l_start``) in one kernel
+        call; with ``keep``, returns the first step's state and loss rows (for ``on_step``)."""
         net, opt = self._codes
         if self.full_batch:
             idx = self._full_idx[t0 - l_start : stop - l_start]

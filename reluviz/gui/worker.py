@@ -8,7 +8,9 @@ frame is waiting; the window collects it with ``take_frame()``.
 
 Speed: ``speed`` N > 0 means N updates per drawn frame (paced: the thread waits until the window
 took the last frame and one display interval passed); ``speed`` 0 means as fast as the machine
-goes, publishing the newest state about 34 times a second.
+goes, publishing the newest state up to 60 times a second (less often when frames are expensive
+to build or to draw: ``FRAME_SHARE``, ``DRAW_SHARE``); with the compiled kernels it trains until
+the next frame is due in one chunk.
 
 Back-pressure at speed 0 (one mechanism): when training holds the GIL (the NumPy backend), after
 publishing the thread waits (``DRAW_WAIT`` at most) until the window calls ``frame_drawn()``.
