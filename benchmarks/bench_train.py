@@ -161,8 +161,8 @@ def sweep_setting(width: int, optimizer: str, seeds: int, steps: int, every: int
     done = 0
     while done < steps:
         done += tr.run(min(every, steps - done))
-        train.append(mse(tr.layout, tr.params, ds.x_train, ds.y_train))
-        test.append(mse(tr.layout, tr.params, ds.x_test, ds.y_test))
+        train.append(mse(tr.layout, tr.params, ds.x_train, ds.y_train, compiled=True))
+        test.append(mse(tr.layout, tr.params, ds.x_test, ds.y_test, compiled=True))
         if tr.stopped:
             break
     return {"width": width, "optimizer": optimizer, "seconds": time.perf_counter() - t0, "steps": done,

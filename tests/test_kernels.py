@@ -250,7 +250,8 @@ def test_each_run_its_own_ridge(monkeypatch):
 
 def test_a_frames_losses_agree_with_the_numpy_reference(monkeypatch):
     """``metrics.mean_loss`` of a one-layer relu net goes through the compiled ``relu_sse`` (off
-    the GIL; the app computes every frame's four losses so): the same MSE as NumPy's."""
+    the GIL; the app computes every frame's four losses so), as ``model.mse(compiled=True)`` (the
+    seed bands' losses): the same MSE as NumPy's."""
     from reluviz.core import backend
     from reluviz.core.metrics import dataset_losses, mean_loss
 
@@ -265,6 +266,15 @@ def test_a_frames_losses_agree_with_the_numpy_reference(monkeypatch):
     ref = dataset_losses(snap, ds)
     for a, b in zip(fast, ref):
         assert (a != a and b != b) or abs(a - b) <= TOL * abs(b), (fast, ref)
+    # model.mse(compiled=True) (the sweeps' losses), R runs at once
+    from reluviz.core.model import mse
+
+    tr3 = Trainer(BASE.updated({"width": 7}), runs=3, init_seeds=range(3))
+    tr3.run(40)
+    fast3 = mse(tr3.layout, tr3.params, ds.x_test, ds.y_test, compiled=True)
+    ref3 = mse(tr3.layout, tr3.params, ds.x_test, ds.y_test)
+    assert fast3.shape == (3,) and np.allclose(fast3, ref3, rtol=TOL, atol=0) and not np.array_equal(ref3[0], ref3[1])
+    assert mse(tr3.layout, tr3.params[0], ds.x_test, ds.y_test, compiled=True).shape == ()
     # a blown-up state: no exception, a loss that is not finite or huge either way
     big = type(snap).create(snap.step, snap.layout, snap.state * 1e160, snap.batch, snap.batch_loss, snap.lr,
                             snap.diverged)

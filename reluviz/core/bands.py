@@ -156,9 +156,9 @@ def run_seeds(config: TrainConfig, seeds: int | Sequence[int] = 30, *, seed0: in
     def record(k: int) -> None:
         rec_steps[k] = tr.step
         with np.errstate(over="ignore", invalid="ignore"):
-            train[k] = mse(tr.layout, tr.params, ds.x_train, ds.y_train)
-            val[k] = mse(tr.layout, tr.params, ds.x_val, ds.y_val) if ds.n_val else np.nan
-            test[k] = mse(tr.layout, tr.params, ds.x_test, ds.y_test)
+            train[k] = mse(tr.layout, tr.params, ds.x_train, ds.y_train, compiled=True)
+            val[k] = mse(tr.layout, tr.params, ds.x_val, ds.y_val, compiled=True) if ds.n_val else np.nan
+            test[k] = mse(tr.layout, tr.params, ds.x_test, ds.y_test, compiled=True)
 
     throttle = _Throttle(progress, steps if _total is None else _total)
     k = 0

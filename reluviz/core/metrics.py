@@ -18,10 +18,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from reluviz.core import backend
 from reluviz.core.config import TrainConfig
 from reluviz.core.data import Dataset
-from reluviz.core.model import Layout, predict
+from reluviz.core.model import Layout, compiled_sse, predict
 from reluviz.core.optimum import ridge_penalty
 from reluviz.core.snapshot import Snapshot
 
@@ -53,11 +52,9 @@ def mean_loss(snap: Snapshot, x: np.ndarray, y: np.ndarray, run: int = 0) -> flo
         return float("nan")
     params = snap.params[run]
     layout = snap.layout
-    kernels = backend.compiled(wait=False) if layout.model == "relu" and not layout.general else None
-    if kernels is not None:  # (off the GIL, ~10x faster at width 100: the app builds a frame's losses this way)
-        # (writable C arrays: a read-only snapshot array would be another type to numba, compiled anew)
-        x, y = (np.require(a, float, ("C", "W")) for a in (x, y))
-        return float(kernels.relu_sse(np.array(params, dtype=float), layout.width, x, y)) / n
+    sse = compiled_sse(layout, params[None], x, y)  # (the app builds each frame's losses this way)
+    if sse is not None:
+        return float(sse[0]) / n
     chunk = max(64, PIECE // max(layout.width, 1))
     total = 0.0
     with np.errstate(all="ignore"):

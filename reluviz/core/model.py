@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from reluviz.core import deep
+from reluviz.core import backend, deep
 
 if TYPE_CHECKING:
     from reluviz.core.config import TrainConfig
@@ -156,9 +156,33 @@ def unit_outputs(layout: Layout, params: np.ndarray, x: np.ndarray) -> np.ndarra
     return v[:, None] * np.maximum(w[:, None] * x[None, :] + b[:, None], 0.0)
 
 
-def mse(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Mean squared error on (x, y); params (P,) -> scalar array, (R, P) -> (R,). Chunked for big data."""
+def compiled_sse(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray,
+                 wait: bool = False) -> np.ndarray | None:
+    """Sum of squared errors on (x, y) of each run's ``params`` (R, P) -> (R,), by the compiled
+    kernel (off the GIL, ~10x faster than NumPy at width 100); None when the model is not the
+    one-layer relu net or the kernels are not there (the NumPy backend, numba missing, or, without
+    ``wait``, not compiled yet): then NumPy computes it. The two agree to rounding (~1e-16), not
+    bit for bit."""
+    if layout.model != "relu" or layout.general:
+        return None
+    kernels = backend.compiled(wait=wait)
+    if kernels is None:
+        return None
+    # (writable C arrays: a read-only snapshot array would be another type to numba, compiled anew)
+    rows = np.array(params, dtype=float)
+    x, y = (np.require(a, float, ("C", "W")) for a in (x, y))
+    return np.array([kernels.relu_sse(row, layout.width, x, y) for row in rows])
+
+
+def mse(layout: Layout, params: np.ndarray, x: np.ndarray, y: np.ndarray, compiled: bool = False) -> np.ndarray:
+    """Mean squared error on (x, y); params (P,) -> scalar array, (R, P) -> (R,). Chunked for big data.
+
+    ``compiled``: through the compiled kernel when the backend is numba (waiting for it, so that a
+    sweep's every row is computed the same way), else NumPy."""
     params = np.asarray(params)
+    sse = compiled_sse(layout, params.reshape(-1, params.shape[-1]), x, y, wait=True) if compiled and len(x) else None
+    if sse is not None:
+        return (sse / len(x)).reshape(params.shape[:-1])
     per_point = layout.width * (1 + (layout.depth - 1) * layout.width)  # multiply-adds per point and run
     chunk = max(1, 2_000_000 // max(1, per_point * (params.shape[0] if params.ndim == 2 else 1)))
     total = np.zeros(params.shape[:-1])
