@@ -266,8 +266,10 @@ def _general_loss_grad(p, H, L, kind, slope, x, y, idx, full, B, g, Z, A, D, del
 
 
 @njit(**JIT)
-def _update(opt, src, dst, g, P, lr, t, wd, mask, has_mask, mu, b1, b2, eps):
-    """One optimizer update of a state row (params then slots) from gradient g (P,), in place of dst."""
+def _update(opt, src, dst, g, P, lr, wd, mask, has_mask, mu, b1, b2, eps, c1, bc2):
+    """One optimizer update of a state row (params then slots) from gradient g (P,), in place of dst.
+    Adam's bias corrections of this step, the same for every run: c1 = 1 - b1^(t+1), bc2 =
+    sqrt(1 - b2^(t+1))."""
     for k in range(P):
         gk = g[k]
         if wd != 0.0:
@@ -287,9 +289,7 @@ def _update(opt, src, dst, g, P, lr, t, wd, mask, has_mask, mu, b1, b2, eps):
             else:
                 dst[k] = src[k] - (buf * mu + g[k]) * lr
     else:
-        step = float(t + 1)
-        bc2 = math.sqrt(1.0 - math.pow(b2, step))  # (libm pow, as Python's b2 ** k)
-        step_size = lr / (1.0 - math.pow(b1, step))
+        step_size = lr / c1
         for k in range(P):
             gk = g[k]
             m = src[P + k] * b1 + gk * (1.0 - b1)
@@ -349,11 +349,16 @@ def run_stretch(model, H, L, kind, slope, P, opt, st0, st1, cur, x, y, idx, full
         if recording:
             rec_state[s, :, :] = src
             rec_loss[s, :] = loss
+        c1 = bc2 = 1.0
+        if opt == ADAM:  # (once a step, not once a run)
+            step = float(t + 1)
+            bc2 = math.sqrt(1.0 - math.pow(b2, step))  # (libm pow, as Python's b2 ** k)
+            c1 = 1.0 - math.pow(b1, step)
         for r in range(R):
             if dead[r]:
                 dst[r, :] = src[r, :]
             else:
-                _update(opt, src[r], dst[r], G[r], P, lrs[s, r], t, wds[r], mask, has_mask, mu, b1, b2, eps)
+                _update(opt, src[r], dst[r], G[r], P, lrs[s, r], wds[r], mask, has_mask, mu, b1, b2, eps, c1, bc2)
         cur = 1 - cur
     return n, cur
 
