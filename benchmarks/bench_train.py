@@ -14,9 +14,10 @@ a check that they train the same network equally well.
 Part 2, the notebook's whole sweep: widths 10/20/40 x sgd/momentum/adam x 30 seeds x 30,000 steps
 (``--backend``: numba, the default, or numpy).
 Each (width, optimizer) setting is one ``Trainer(cfg, runs=30, init_seeds=..., sample_seeds=...)``,
-vectorised over the 30 seeds; the 9 settings are spread over ``--workers`` processes. Train and test
-MSE of every seed are computed every 3,000 steps (the notebook's snapshots). Prints the wall time
-(the notebook took 35.2 minutes).
+vectorised over the 30 seeds; the 9 settings are spread over ``--workers`` threads (the kernels
+release the GIL; processes with ``--pool processes`` and for NumPy). Train and test MSE of every
+seed are computed every 3,000 steps (the notebook's snapshots). Prints the wall time (the notebook
+took 35.2 minutes).
 
 Run ``python benchmarks/bench_train.py`` (about a minute) or ``--quick`` (a few seconds).
 """
@@ -30,7 +31,7 @@ import platform
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -173,14 +174,21 @@ def sweep(args: argparse.Namespace) -> None:
     widths, names = (10, 20, 40), tuple(OPTIMIZERS)
     settings = [(w, o) for w in sorted(widths, reverse=True) for o in names]  # slowest first
     print(f"== the notebook's sweep: widths {'/'.join(map(str, widths))} x {'/'.join(names)} x {args.seeds} seeds"
-          f" x {args.sweep_steps:,} steps (MSE every {args.every:,} steps), {args.workers} worker processes")
+          f" x {args.sweep_steps:,} steps (MSE every {args.every:,} steps)")
     # Each worker computes single-threaded; the workers are the parallelism.
     os.environ["RELUVIZ_BACKEND"] = args.backend
     print(f"   backend {args.backend}")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    pool_kind = args.pool or ("threads" if args.backend == "numba" else "processes")
+    print(f"   {args.workers} {pool_kind}")
     t0 = time.perf_counter()
-    if args.workers > 1:
+    if args.workers > 1 and pool_kind == "threads":
+        # the compiled kernels release the GIL: threads share one process's loaded kernels
+        with ThreadPoolExecutor(args.workers) as pool:
+            futures = [pool.submit(sweep_setting, w, o, args.seeds, args.sweep_steps, args.every) for w, o in settings]
+            results = [f.result() for f in futures]
+    elif args.workers > 1:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(args.workers, mp_context=ctx) as pool:
             futures = [pool.submit(sweep_setting, w, o, args.seeds, args.sweep_steps, args.every) for w, o in settings]
@@ -215,7 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sweep-steps", type=int, help="steps of the sweep (default 30,000; quick 3,000)")
     ap.add_argument("--seeds", type=int, default=30)
     ap.add_argument("--every", type=int, default=3000, help="sweep: MSE of every seed every K steps")
-    ap.add_argument("--workers", type=int, default=2, help="sweep processes (default 2)")
+    ap.add_argument("--workers", type=int, default=2, help="sweep workers (default 2)")
+    ap.add_argument("--pool", choices=("threads", "processes"),
+                    help="sweep workers as threads (default with numba: its kernels release the GIL) or processes")
     ap.add_argument("--no-single", action="store_true", help="skip part 1")
     ap.add_argument("--backend", choices=("numba", "numpy"), default="numba", help="the sweep's training backend")
     ap.add_argument("--no-sweep", action="store_true", help="skip part 2")
