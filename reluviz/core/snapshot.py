@@ -105,6 +105,11 @@ class Snapshot:
     def create(cls, step, layout, state, batch, batch_loss, lr, diverged) -> "Snapshot":
         return cls(int(step), layout, read_only(state), read_only(batch), read_only(batch_loss), read_only(lr), read_only(diverged))
 
+    def full_batch(self, dataset) -> bool:
+        """Whether this step's batch was every training point of ``dataset`` (a ``Dataset``; None:
+        not known, False): then there is no minibatch to show or name."""
+        return dataset is not None and self.batch.shape[1] >= dataset.n
+
     @property
     def runs(self) -> int:
         return int(self.state.shape[0])

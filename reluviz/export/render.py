@@ -215,9 +215,9 @@ class FrameRenderer:
         font.setBold(True)  # (measuring all of it bold errs on the safe side)
         metrics = QtGui.QFontMetrics(font)
         room = self.size[0] - 24
-        full = self.dataset is not None and snap.batch.shape[1] >= self.dataset.n
         for compact in (0, 1, 2):
-            text = caption_text(snap, train_loss, test_loss, compact, val_loss=val_loss, full_batch=full)
+            text = caption_text(snap, train_loss, test_loss, compact, val_loss=val_loss,
+                                full_batch=snap.full_batch(self.dataset))
             if metrics.horizontalAdvance(_plain(text)) <= room:
                 return text
         return text

@@ -77,9 +77,9 @@ class ViewRenderer:
 def frame_caption(frame, width: int) -> str:
     """The step / rate / loss line of ``frame``, as short as ``width`` pixels need."""
     compact = 0 if width >= 1200 else 1 if width >= 900 else 2
-    full_batch = frame.snapshot.batch.shape[1] >= frame.dataset.n  # (no minibatch loss to name)
     return caption_text(frame.snapshot, frame.train_loss, compact=compact,
-                        val_loss=frame.val_loss if np.isfinite(frame.val_loss) else None, full_batch=full_batch)
+                        val_loss=frame.val_loss if np.isfinite(frame.val_loss) else None,
+                        full_batch=frame.snapshot.full_batch(frame.dataset))
 
 
 def export_view_plan(plan: ExportPlan, view: str, out: str | Path, size=(1280, 720), fps: float = 20.0,

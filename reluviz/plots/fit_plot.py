@@ -350,7 +350,7 @@ class FitPlot(QtCore.QObject):
             structure = network_structure(snap, ds, run)
         self.structure.show(structure if snap.layout.model == "relu" else None, snap.layout.general)
         off = "saturated unit" if structure is not None and not structure.piecewise else "dead unit"
-        kinds = (snap.layout.model == "relu", ds is None or snap.batch.shape[1] < ds.n, off,
+        kinds = (snap.layout.model == "relu", not snap.full_batch(ds), off,
                  self.structure.kink_layers, self.structure.constant_shown,
                  subset_stride(snap.layout.width) if snap.layout.model == "relu" and not snap.layout.general else 1)
         if kinds != self._drawn_kinds:
@@ -409,7 +409,7 @@ class FitPlot(QtCore.QObject):
             self.ghost.setData(*self._curve(ghost, 0))
         elif self.ghost.xData is not None and len(self.ghost.xData):
             self.ghost.setData([], [])
-        if ds is not None and self.show_batch and snap.batch.shape[1] < ds.n:
+        if ds is not None and self.show_batch and not snap.full_batch(ds):
             idx = snap.batch[run][:MAX_DRAWN_BATCH]
             if not move_points(self.batch, ds.x_train[idx], ds.y_train[idx]):
                 self.batch.setData(ds.x_train[idx], ds.y_train[idx])

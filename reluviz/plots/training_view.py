@@ -139,7 +139,7 @@ class TrainingView(pg.GraphicsLayoutWidget):
     def show_frame(self, frame: Frame) -> None:
         """Draw ``frame`` in the fit plot and move the loss panel's cursor to its step."""
         self.fit.show_frame(frame)
-        self.loss.set_full_batch(_full_batch(frame.snapshot, frame.dataset))
+        self.loss.set_full_batch(frame.snapshot.full_batch(frame.dataset))
         self.loss.set_cursor(frame.step)
 
     def show_loss_curves(self, frame: Frame) -> None:
@@ -153,7 +153,7 @@ class TrainingView(pg.GraphicsLayoutWidget):
     def show_snapshot(self, snap: Snapshot, ghost: Snapshot | None = None) -> None:
         """Draw ``snap`` (and a ``ghost`` run faintly) and move the loss cursor to its step."""
         self.fit.show_snapshot(snap, ghost=ghost)
-        self.loss.set_full_batch(_full_batch(snap, self.fit.dataset))
+        self.loss.set_full_batch(snap.full_batch(self.fit.dataset))
         self.loss.set_cursor(snap.step)
 
     def show_losses(self, history: History, trace: LossTrace, run: int = 0, upto: int | None = None) -> None:
@@ -226,7 +226,3 @@ class TrainingView(pg.GraphicsLayoutWidget):
         """The caption's size in points at this scale (the exporter measures its line with it)."""
         return max(MIN_POINTS, 12.0 * self.scaler.scale)
 
-
-def _full_batch(snap: Snapshot, dataset: Dataset | None) -> bool:
-    """Whether ``snap``'s step used every training point (as ``FitPlot`` decides whether to show a minibatch)."""
-    return dataset is not None and snap.batch.shape[1] >= dataset.n
