@@ -199,6 +199,19 @@ def test_the_suggested_name_follows_what_is_exported_until_the_user_names_it(win
 
 
 # ---------------------------------------------------------------------- lecture views
+
+def export_gif(qtbot, d, path, size: str) -> None:
+    """Export every recorded step (at most 30 frames) of the view chosen in dialog ``d`` as a GIF
+    of ``size`` to ``path``, and wait until the job has finished."""
+    d.size.setCurrentText(size)
+    d.spacing.setCurrentIndex(d.spacing.findData("every"))
+    d.count.setValue(30)
+    d.path.setText(str(path))
+    d.start_export()
+    with qtbot.waitSignal(d.job.finished, timeout=60_000):
+        pass
+
+
 def test_the_dialog_offers_the_view_that_is_showing_and_draws_it(qtbot, make_window, tmp_path):
     """File > Export on the Dance tab exports the dance view (its own canvas, not the fit panels),
     its computation first (progress), frames of the asked size; on the Fit tab, the panels."""
@@ -212,13 +225,7 @@ def test_the_dialog_offers_the_view_that_is_showing_and_draws_it(qtbot, make_win
     assert d.view_choice.currentData() == "dance"
     assert not d.main_panel.isEnabled()  # (the fit panels' choice means nothing for a lecture view)
     assert "dance" in d.path.text()
-    d.size.setCurrentText("640x360")
-    d.spacing.setCurrentIndex(d.spacing.findData("every"))
-    d.count.setValue(30)
-    d.path.setText(str(tmp_path / "dance.gif"))
-    d.start_export()
-    with qtbot.waitSignal(d.job.finished, timeout=60_000):
-        pass
+    export_gif(qtbot, d, tmp_path / "dance.gif", "640x360")
     with Image.open(tmp_path / "dance.gif") as im:
         assert im.n_frames == 3 and im.size == (640, 360)
         im.seek(2)
@@ -277,13 +284,7 @@ def test_a_view_computation_runs_off_the_gui_thread_and_is_taken_in_on_it(qtbot,
     w.load_preset("dance")
     train_to(qtbot, w, 60)
     d = open_dialog(w)
-    d.size.setCurrentText("320x180")
-    d.spacing.setCurrentIndex(d.spacing.findData("every"))
-    d.count.setValue(30)
-    d.path.setText(str(tmp_path / "dance.gif"))
-    d.start_export()
-    with qtbot.waitSignal(d.job.finished, timeout=60_000):
-        pass
+    export_gif(qtbot, d, tmp_path / "dance.gif", "320x180")
     main = threading.main_thread().ident
     assert threads["compute"] != main and threads["apply"] == main
     assert d.job._renderer is None and (tmp_path / "dance.gif").exists()
