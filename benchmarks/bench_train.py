@@ -183,14 +183,11 @@ def sweep(args: argparse.Namespace) -> None:
     pool_kind = args.pool or ("threads" if args.backend == "numba" else "processes")
     print(f"   {args.workers} {pool_kind}")
     t0 = time.perf_counter()
-    if args.workers > 1 and pool_kind == "threads":
-        # the compiled kernels release the GIL: threads share one process's loaded kernels
-        with ThreadPoolExecutor(args.workers) as pool:
-            futures = [pool.submit(sweep_setting, w, o, args.seeds, args.sweep_steps, args.every) for w, o in settings]
-            results = [f.result() for f in futures]
-    elif args.workers > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(args.workers, mp_context=ctx) as pool:
+    if args.workers > 1:
+        # (the compiled kernels release the GIL: threads share one process's loaded kernels)
+        pool = (ThreadPoolExecutor(args.workers) if pool_kind == "threads"
+                else ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")))
+        with pool:
             futures = [pool.submit(sweep_setting, w, o, args.seeds, args.sweep_steps, args.every) for w, o in settings]
             results = [f.result() for f in futures]
     else:
